@@ -1,0 +1,16 @@
+//! Kroonika's pure core.
+//!
+//! Everything in this crate is a value or a function of values: it never reads a
+//! clock, draws a random number, touches a file or talks to a database. Time and
+//! ids arrive as inputs. That is what lets the rules of a process be tested
+//! given/when/then without a database, and lets an auditor replay history and get
+//! the same answer the engine gave when the history was written.
+//!
+//! Today the crate holds the event envelope shared by the store and every reader of
+//! the log ([`stream`], [`event`]). Deciding and evolving cases lands here next.
+
+pub mod event;
+pub mod stream;
+
+pub use event::{EventData, Metadata, NewEvent, RecordedEvent};
+pub use stream::{ExpectedRevision, StreamName, StreamNameError};

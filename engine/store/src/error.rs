@@ -1,0 +1,138 @@
+//! The store's one error type.
+//!
+//! Callers branch on three very different things, so they are kept apart:
+//! a **conflict** (someone else appended first: re-read, decide again, retry), a
+//! **rejection** of the input (a bad stream name, an event id reused for other
+//! content: retrying cannot help), and everything **technical** (the database is
+//! unreachable, the file is not a store, a row cannot be read back). `kind()` says
+//! which, so the CLI can map them to exit codes without matching on variants.
+
+use std::fmt;
+
+use kroonika_engine::{ExpectedRevision, StreamName, StreamNameError};
+use uuid::Uuid;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The stream was not where the writer expected it. Nothing was appended.
+    #[error("conflict: stream '{stream}' was expected at {expected}, but {}", Actual(*actual))]
+    WrongExpectedRevision {
+        stream: StreamName,
+        expected: ExpectedRevision,
+        /// The stream's last revision when the append was tried; None if it has no events.
+        actual: Option<u64>,
+    },
+
+    /// An event id in the batch is stored already, but not as this same event at
+    /// this same place. Nothing was appended.
+    #[error("event id {id} is already used: {detail}")]
+    EventIdReused { id: Uuid, detail: String },
+
+    #[error(transparent)]
+    InvalidStreamName(#[from] StreamNameError),
+
+    /// An event in a batch is malformed (its index in the batch is given).
+    #[error("event {index} of the batch is invalid: {reason}")]
+    InvalidEvent { index: usize, reason: String },
+
+    #[error("invalid store URL '{url}': {reason}")]
+    InvalidUrl { url: String, reason: String },
+
+    #[error("no Kroonika store at {location}; run `kroonika init` to create one")]
+    NoStore { location: String },
+
+    #[error("{location} is not a Kroonika store: {reason}")]
+    NotAStore { location: String, reason: String },
+
+    #[error(
+        "the store at {location} was created by a newer Kroonika (schema version {found}; this build knows up to {supported}); upgrade kroonika"
+    )]
+    SchemaTooNew {
+        location: String,
+        found: i64,
+        supported: i64,
+    },
+
+    #[error(
+        "the store at {location} has schema version {found} and this build needs {needed}; run `kroonika init` to upgrade it"
+    )]
+    SchemaOutdated {
+        location: String,
+        found: i64,
+        needed: i64,
+    },
+
+    #[error("cannot open the store at {location}: {source}")]
+    Unreachable {
+        location: String,
+        #[source]
+        source: sqlx::Error,
+    },
+
+    #[error("cannot migrate the store at {location}: {source}")]
+    Migrate {
+        location: String,
+        #[source]
+        source: sqlx::migrate::MigrateError,
+    },
+
+    /// A stored row that cannot be read back as an event: the database was changed
+    /// outside Kroonika.
+    #[error("stored event at position {position} cannot be read: {reason}")]
+    Corrupt { position: i64, reason: String },
+
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Which of the three families an error belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Retryable after re-reading: someone else wrote first.
+    Conflict,
+    /// The request itself is wrong; retrying the same request cannot succeed.
+    Rejected,
+    /// The stored data is not what Kroonika wrote.
+    Integrity,
+    /// Set-up or infrastructure: wrong URL, missing store, database down.
+    Technical,
+}
+
+impl Error {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::WrongExpectedRevision { .. } => ErrorKind::Conflict,
+            Error::EventIdReused { .. }
+            | Error::InvalidStreamName(_)
+            | Error::InvalidEvent { .. } => ErrorKind::Rejected,
+            Error::Corrupt { .. } => ErrorKind::Integrity,
+            Error::InvalidUrl { .. }
+            | Error::NoStore { .. }
+            | Error::NotAStore { .. }
+            | Error::SchemaTooNew { .. }
+            | Error::SchemaOutdated { .. }
+            | Error::Unreachable { .. }
+            | Error::Migrate { .. }
+            | Error::Database(_) => ErrorKind::Technical,
+        }
+    }
+
+    pub fn is_conflict(&self) -> bool {
+        self.kind() == ErrorKind::Conflict
+    }
+}
+
+/// Renders a stream's actual revision for the conflict message.
+struct Actual(Option<u64>);
+
+impl fmt::Display for Actual {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            None => f.write_str("the stream does not exist"),
+            Some(revision) => write!(f, "it is at revision {revision}"),
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! Kroonika's append-only event store, on SQLite (the embedded default) and
+//! PostgreSQL (when several machines share the work), with the same behaviour on
+//! both.
+//!
+//! The store is the one component every report and audit trusts, so its promises
+//! are few and hard:
+//! - an append of one or several events to one stream is atomic and checked
+//!   against an [`ExpectedRevision`]; a mismatch writes nothing;
+//! - every event gets a global position, 1, 2, 3, … in commit order, without gaps,
+//!   so a reader that resumes after position N never skips an event;
+//! - appending a batch whose ids are already stored, identically and in place, is
+//!   a no-op that returns the original positions (a retried command never writes
+//!   twice); an id reused for different content is refused;
+//! - stored events never change: the database itself refuses UPDATE and DELETE.
+//!
+//! [`Store`] is the whole public surface. The two backends live in [`sqlite`] and
+//! [`postgres`]; the reasoning they share (checking a batch, judging a retry) is in
+//! [`append`].
+
+pub mod append;
+mod connect;
+pub mod error;
+mod postgres;
+pub mod read;
+mod schema;
+mod sqlite;
+mod store;
+pub mod subscription;
+
+pub use append::{AppendResult, Appended};
+pub use error::{Error, ErrorKind, Result};
+pub use read::{Direction, ReadFrom};
+pub use schema::{InitOutcome, SchemaInfo};
+pub use store::{PendingAppend, Store, StoreOptions};
+pub use subscription::Subscription;
+
+pub use kroonika_engine::{ExpectedRevision, NewEvent, RecordedEvent, StreamName};

@@ -1,0 +1,309 @@
+//! The shared backend: PostgreSQL, for several machines working on the same cases.
+//!
+//! Ordering: sequence values are handed out before commit, so two writers could
+//! commit out of order and a reader resuming after the later one would skip the
+//! earlier one forever. Instead every append calls `kroonika_begin_append` (see the
+//! migration), which takes one transaction-scoped advisory lock per store and only
+//! then reads the head, so appends commit one at a time and positions are assigned
+//! head + 1 in commit order, without gaps. The lock is released at commit, after
+//! the rows are visible, so the next writer always sees them. The cost, measured
+//! on these machines, is that concurrent appends no longer overlap; an append is
+//! four round trips (BEGIN, lock-and-head, one UNNEST insert, COMMIT), so batching
+//! events per append keeps throughput high.
+//!
+//! Subscriptions wake through LISTEN/NOTIFY: the lock function queues a
+//! notification that PostgreSQL delivers only if the append commits.
+
+use chrono::{DateTime, Utc};
+use kroonika_engine::{RecordedEvent, StreamName};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
+use sqlx::{AssertSqlSafe, Postgres, Transaction};
+use uuid::Uuid;
+
+use crate::append::{signed, unsigned};
+use crate::error::{Error, Result};
+use crate::read::{Direction, ReadFrom, StoredRow, limit};
+use crate::schema::Found;
+use crate::store::{Backend, Head, Plan, StoreOptions};
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The notification channel `kroonika_begin_append` notifies on.
+const CHANNEL: &str = "kroonika_events";
+
+/// `SELECT <the columns a Row decodes> FROM events <tail>`, as a `&'static str`.
+/// JSON is read as text: the exact stored bytes, and cheaper than decoding `json`.
+macro_rules! select {
+    ($tail:literal) => {
+        concat!(
+            "SELECT position, stream, revision, event_id, event_type, data::text, metadata::text, recorded_at FROM events ",
+            $tail
+        )
+    };
+}
+
+type Row = (i64, String, i64, Uuid, String, String, String, DateTime<Utc>);
+
+#[derive(Debug)]
+pub(crate) struct PgBackend {
+    pool: PgPool,
+}
+
+impl PgBackend {
+    pub(crate) fn migrator(&self) -> &'static Migrator {
+        &MIGRATOR
+    }
+
+    pub(crate) async fn connect(
+        connect: PgConnectOptions,
+        location: &str,
+        create: bool,
+        options: &StoreOptions,
+    ) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.max(2))
+            .acquire_timeout(options.timeout)
+            .connect_with(connect.application_name("kroonika"))
+            .await
+            .map_err(|source| Error::Unreachable {
+                location: location.to_owned(),
+                source,
+            })?;
+        let backend = PgBackend { pool };
+        if create {
+            backend.create_schema().await?;
+        }
+        Ok(backend)
+    }
+
+    /// Creates the first schema on the search path if it does not exist, so that
+    /// `?options[search_path]=kroonika` is all it takes to give a store its own schema.
+    async fn create_schema(&self) -> Result<()> {
+        let current: Option<String> = sqlx::query_scalar("SELECT current_schema()")
+            .fetch_one(&self.pool)
+            .await?;
+        if current.is_some() {
+            return Ok(());
+        }
+        let search_path: String = sqlx::query_scalar("SELECT current_setting('search_path')")
+            .fetch_one(&self.pool)
+            .await?;
+        let first = search_path
+            .split(',')
+            .map(|s| s.trim().trim_matches('"'))
+            .find(|s| !s.is_empty() && *s != "$user");
+        if let Some(schema) = first {
+            let quoted = schema.replace('"', "\"\"");
+            sqlx::query(AssertSqlSafe(format!(
+                "CREATE SCHEMA IF NOT EXISTS \"{quoted}\""
+            )))
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn found(&self) -> Result<Found> {
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let has = |name: &str| tables.iter().any(|t| t == name);
+        let mut found = Found {
+            any_tables: !tables.is_empty(),
+            ..Found::default()
+        };
+        if has("store_info") {
+            found.format =
+                sqlx::query_scalar("SELECT value FROM store_info WHERE key = 'format'")
+                    .fetch_optional(&self.pool)
+                    .await?;
+        }
+        if has("_sqlx_migrations") {
+            found.applied =
+                sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version")
+                    .fetch_all(&self.pool)
+                    .await?;
+        }
+        Ok(found)
+    }
+
+    pub(crate) async fn migrate(&self, location: &str) -> Result<()> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|source| Error::Migrate {
+                location: location.to_owned(),
+                source,
+            })
+    }
+
+    pub(crate) async fn store_info(&self) -> Result<(String, String)> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT key, value FROM store_info WHERE key IN ('store_id', 'created_at')",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(crate::schema::pick_info(rows))
+    }
+
+    pub(crate) async fn read_stream(
+        &self,
+        stream: &StreamName,
+        from: ReadFrom,
+        direction: Direction,
+        max_count: usize,
+    ) -> Result<Vec<RecordedEvent>> {
+        let sql = match direction {
+            Direction::Forwards => {
+                select!("WHERE stream = $1 AND revision >= $2 ORDER BY revision LIMIT $3")
+            }
+            Direction::Backwards => {
+                select!("WHERE stream = $1 AND revision <= $2 ORDER BY revision DESC LIMIT $3")
+            }
+        };
+        let rows: Vec<Row> = sqlx::query_as(sql)
+            .bind(stream.as_str())
+            .bind(from.bound(0))
+            .bind(limit(max_count))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(decode).collect()
+    }
+
+    pub(crate) async fn read_all(
+        &self,
+        category: Option<&str>,
+        from: ReadFrom,
+        direction: Direction,
+        max_count: usize,
+    ) -> Result<Vec<RecordedEvent>> {
+        let sql = match (category.is_some(), direction) {
+            (false, Direction::Forwards) => {
+                select!("WHERE position >= $1 ORDER BY position LIMIT $2")
+            }
+            (false, Direction::Backwards) => {
+                select!("WHERE position <= $1 ORDER BY position DESC LIMIT $2")
+            }
+            (true, Direction::Forwards) => {
+                select!("WHERE category = $3 AND position >= $1 ORDER BY position LIMIT $2")
+            }
+            (true, Direction::Backwards) => {
+                select!("WHERE category = $3 AND position <= $1 ORDER BY position DESC LIMIT $2")
+            }
+        };
+        let mut query = sqlx::query_as::<_, Row>(sql)
+            .bind(from.bound(1))
+            .bind(limit(max_count));
+        if let Some(category) = category {
+            query = query.bind(category.to_owned());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.into_iter().map(decode).collect()
+    }
+
+    pub(crate) async fn stream_revision(&self, stream: &StreamName) -> Result<Option<u64>> {
+        let revision: Option<i64> =
+            sqlx::query_scalar("SELECT max(revision) FROM events WHERE stream = $1")
+                .bind(stream.as_str())
+                .fetch_one(&self.pool)
+                .await?;
+        revision.map(|r| unsigned(r, "revision", 0)).transpose()
+    }
+
+    pub(crate) async fn head_position(&self) -> Result<u64> {
+        let head: Option<i64> = sqlx::query_scalar("SELECT max(position) FROM events")
+            .fetch_one(&self.pool)
+            .await?;
+        unsigned(head.unwrap_or(0), "position", 0)
+    }
+
+    pub(crate) async fn listener(&self) -> Result<PgListener> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(CHANNEL).await?;
+        Ok(listener)
+    }
+
+    pub(crate) async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+impl Backend for PgBackend {
+    type Tx = Transaction<'static, Postgres>;
+
+    async fn begin_append(&self, stream: &StreamName) -> Result<(Self::Tx, Head)> {
+        let mut tx = self.pool.begin().await?;
+        let (position, stream_revision, now): (i64, Option<i64>, DateTime<Utc>) =
+            sqlx::query_as("SELECT head, stream_revision, now FROM kroonika_begin_append($1)")
+                .bind(stream.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+        let head = Head {
+            position: unsigned(position, "position", 0)?,
+            stream_revision: stream_revision
+                .map(|r| unsigned(r, "revision", 0))
+                .transpose()?,
+            now,
+        };
+        Ok((tx, head))
+    }
+
+    async fn insert(&self, tx: &mut Self::Tx, plan: &Plan<'_>) -> Result<(), sqlx::Error> {
+        let events = plan.batch.events;
+        let count = events.len() as u64;
+        let positions: Vec<i64> = (0..count).map(|i| signed(plan.first_position + i)).collect();
+        let revisions: Vec<i64> = (0..count).map(|i| signed(plan.first_revision + i)).collect();
+        let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+        let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+        let data: Vec<&str> = events.iter().map(|e| e.data.as_str()).collect();
+        let metadata: Vec<&str> = plan.batch.metadata.iter().map(String::as_str).collect();
+        sqlx::query(
+            "INSERT INTO events (position, stream, category, revision, event_id, event_type, data, metadata, recorded_at) \
+             SELECT u.position, $1, $2, u.revision, u.event_id, u.event_type, u.data::json, u.metadata::json, $3 \
+             FROM UNNEST($4::bigint[], $5::bigint[], $6::uuid[], $7::text[], $8::text[], $9::text[]) \
+                  AS u(position, revision, event_id, event_type, data, metadata)",
+        )
+        .bind(plan.stream.as_str())
+        .bind(plan.stream.category())
+        .bind(plan.recorded_at)
+        .bind(positions)
+        .bind(revisions)
+        .bind(ids)
+        .bind(types)
+        .bind(data)
+        .bind(metadata)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn rollback(&self, tx: Self::Tx) -> Result<()> {
+        Ok(tx.rollback().await?)
+    }
+
+    async fn lookup(&self, ids: &[Uuid]) -> Result<Vec<RecordedEvent>> {
+        let rows: Vec<Row> = sqlx::query_as(select!("WHERE event_id = ANY($1)"))
+            .bind(ids)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(decode).collect()
+    }
+}
+
+fn decode(row: Row) -> Result<RecordedEvent> {
+    let (position, stream, revision, id, event_type, data, metadata, recorded_at) = row;
+    StoredRow {
+        position,
+        stream,
+        revision,
+        id,
+        event_type,
+        data,
+        metadata,
+        recorded_at,
+    }
+    .into_event()
+}

@@ -1,0 +1,399 @@
+//! The embedded backend: one SQLite file in WAL mode.
+//!
+//! SQLite allows one writer at a time, and that is the ordering guarantee: an
+//! append runs `BEGIN IMMEDIATE` (taking the file's write lock before reading
+//! anything, so two processes can never both read the same head), reads the head,
+//! and inserts at head + 1. Commit order is position order, with no gaps.
+//!
+//! Within a process, appends go through a pool of exactly one write connection, so
+//! they queue in the pool instead of spinning on SQLite's busy handler; reads use
+//! their own pool and, in WAL mode, never wait for the writer. Another process on
+//! the same file waits up to `StoreOptions::timeout` for the lock.
+//!
+//! sqlx charges a fixed cost per statement here (each is a round trip to the
+//! connection's worker thread), so an append is four statements whatever its size:
+//! BEGIN, one head query, one multi-row INSERT, COMMIT.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use chrono::{DateTime, Utc};
+use kroonika_engine::{RecordedEvent, StreamName};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, Sqlite, Transaction};
+use uuid::Uuid;
+
+use crate::append::{signed, unsigned};
+use crate::error::{Error, Result};
+use crate::read::{Direction, ReadFrom, StoredRow, limit};
+use crate::schema::Found;
+use crate::store::{Backend, Head, Plan, StoreOptions};
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The 16 bytes every SQLite database file starts with.
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// Rows per INSERT statement: 6 bound values a row plus 3 shared stay far below
+/// SQLite's limit of 32,766 variables, and larger batches are split.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// `SELECT <the columns a Row decodes> FROM events <tail>`, as a `&'static str`.
+macro_rules! select {
+    ($tail:literal) => {
+        concat!(
+            "SELECT position, stream, revision, event_id, event_type, data, metadata, recorded_at FROM events ",
+            $tail
+        )
+    };
+}
+
+#[derive(Debug)]
+pub(crate) struct SqliteBackend {
+    read: SqlitePool,
+    write: SqlitePool,
+}
+
+type Row = (i64, String, i64, Uuid, String, String, String, i64);
+
+impl SqliteBackend {
+    pub(crate) fn migrator(&self) -> &'static Migrator {
+        &MIGRATOR
+    }
+
+    pub(crate) async fn connect(
+        connect: SqliteConnectOptions,
+        path: &Path,
+        location: &str,
+        create: bool,
+        options: &StoreOptions,
+    ) -> Result<Self> {
+        check_file(path, location, create)?;
+        let connect = connect
+            .create_if_missing(create)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit is on disk when append returns, even across a power cut.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(options.timeout)
+            .foreign_keys(true);
+        let unreachable = |source| Error::Unreachable {
+            location: location.to_owned(),
+            source,
+        };
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(options.timeout)
+            .connect_with(connect.clone())
+            .await
+            .map_err(unreachable)?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.timeout)
+            .connect_with(connect)
+            .await
+            .map_err(unreachable)?;
+        Ok(SqliteBackend { read, write })
+    }
+
+    pub(crate) async fn found(&self) -> Result<Found> {
+        let tables: Vec<(String,)> =
+            sqlx::query_as("SELECT name FROM sqlite_schema WHERE type = 'table'")
+                .fetch_all(&self.read)
+                .await?;
+        let has = |name: &str| tables.iter().any(|(t,)| t == name);
+        let mut found = Found {
+            any_tables: !tables.is_empty(),
+            ..Found::default()
+        };
+        if has("store_info") {
+            found.format =
+                sqlx::query_scalar("SELECT value FROM store_info WHERE key = 'format'")
+                    .fetch_optional(&self.read)
+                    .await?;
+        }
+        if has("_sqlx_migrations") {
+            found.applied =
+                sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version")
+                    .fetch_all(&self.read)
+                    .await?;
+        }
+        Ok(found)
+    }
+
+    pub(crate) async fn migrate(&self, location: &str) -> Result<()> {
+        MIGRATOR
+            .run(&self.write)
+            .await
+            .map_err(|source| Error::Migrate {
+                location: location.to_owned(),
+                source,
+            })
+    }
+
+    pub(crate) async fn store_info(&self) -> Result<(String, String)> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT key, value FROM store_info WHERE key IN ('store_id', 'created_at')",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        Ok(crate::schema::pick_info(rows))
+    }
+
+    pub(crate) async fn read_stream(
+        &self,
+        stream: &StreamName,
+        from: ReadFrom,
+        direction: Direction,
+        max_count: usize,
+    ) -> Result<Vec<RecordedEvent>> {
+        let sql = match direction {
+            Direction::Forwards => {
+                select!("WHERE stream = ?1 AND revision >= ?2 ORDER BY revision LIMIT ?3")
+            }
+            Direction::Backwards => {
+                select!("WHERE stream = ?1 AND revision <= ?2 ORDER BY revision DESC LIMIT ?3")
+            }
+        };
+        let rows: Vec<Row> = sqlx::query_as(sql)
+            .bind(stream.as_str())
+            .bind(from.bound(0))
+            .bind(limit(max_count))
+            .fetch_all(&self.read)
+            .await?;
+        rows.into_iter().map(decode).collect()
+    }
+
+    pub(crate) async fn read_all(
+        &self,
+        category: Option<&str>,
+        from: ReadFrom,
+        direction: Direction,
+        max_count: usize,
+    ) -> Result<Vec<RecordedEvent>> {
+        let sql = match (category.is_some(), direction) {
+            (false, Direction::Forwards) => {
+                select!("WHERE position >= ?1 ORDER BY position LIMIT ?2")
+            }
+            (false, Direction::Backwards) => {
+                select!("WHERE position <= ?1 ORDER BY position DESC LIMIT ?2")
+            }
+            (true, Direction::Forwards) => {
+                select!("WHERE category = ?3 AND position >= ?1 ORDER BY position LIMIT ?2")
+            }
+            (true, Direction::Backwards) => {
+                select!("WHERE category = ?3 AND position <= ?1 ORDER BY position DESC LIMIT ?2")
+            }
+        };
+        let mut query = sqlx::query_as::<_, Row>(sql)
+            .bind(from.bound(1))
+            .bind(limit(max_count));
+        if let Some(category) = category {
+            query = query.bind(category.to_owned());
+        }
+        let rows = query.fetch_all(&self.read).await?;
+        rows.into_iter().map(decode).collect()
+    }
+
+    pub(crate) async fn stream_revision(&self, stream: &StreamName) -> Result<Option<u64>> {
+        let revision: Option<i64> = sqlx::query_scalar(
+            "SELECT revision FROM events WHERE stream = ?1 ORDER BY revision DESC LIMIT 1",
+        )
+        .bind(stream.as_str())
+        .fetch_optional(&self.read)
+        .await?;
+        revision.map(|r| unsigned(r, "revision", 0)).transpose()
+    }
+
+    pub(crate) async fn head_position(&self) -> Result<u64> {
+        let head: Option<i64> =
+            sqlx::query_scalar("SELECT position FROM events ORDER BY position DESC LIMIT 1")
+                .fetch_optional(&self.read)
+                .await?;
+        unsigned(head.unwrap_or(0), "position", 0)
+    }
+
+    pub(crate) async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
+
+impl Backend for SqliteBackend {
+    type Tx = Transaction<'static, Sqlite>;
+
+    async fn begin_append(&self, stream: &StreamName) -> Result<(Self::Tx, Head)> {
+        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
+        let (position, recorded_at, stream_revision): (Option<i64>, Option<i64>, Option<i64>) =
+            sqlx::query_as(
+                "SELECT (SELECT position FROM events ORDER BY position DESC LIMIT 1), \
+                        (SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1), \
+                        (SELECT revision FROM events WHERE stream = ?1 ORDER BY revision DESC LIMIT 1)",
+            )
+            .bind(stream.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+        let last = recorded_at.map(from_micros).transpose()?;
+        let now = Utc::now();
+        let head = Head {
+            position: unsigned(position.unwrap_or(0), "position", 0)?,
+            stream_revision: stream_revision
+                .map(|r| unsigned(r, "revision", 0))
+                .transpose()?,
+            now: last.map_or(now, |last| last.max(now)),
+        };
+        Ok((tx, head))
+    }
+
+    async fn insert(&self, tx: &mut Self::Tx, plan: &Plan<'_>) -> Result<(), sqlx::Error> {
+        let events = plan.batch.events;
+        let recorded_at = plan.recorded_at.timestamp_micros();
+        let mut offset = 0usize;
+        for chunk in events.chunks(ROWS_PER_STATEMENT) {
+            let mut query = sqlx::query(AssertSqlSafe(insert_sql(chunk.len())))
+                .bind(plan.stream.as_str())
+                .bind(plan.stream.category())
+                .bind(recorded_at);
+            for (i, event) in chunk.iter().enumerate() {
+                let at = (offset + i) as u64;
+                query = query
+                    .bind(signed(plan.first_position + at))
+                    .bind(signed(plan.first_revision + at))
+                    .bind(event.id)
+                    .bind(event.event_type.as_str())
+                    .bind(event.data.as_str())
+                    .bind(plan.batch.metadata[offset + i].as_str());
+            }
+            query.execute(&mut **tx).await?;
+            offset += chunk.len();
+        }
+        Ok(())
+    }
+
+    async fn rollback(&self, tx: Self::Tx) -> Result<()> {
+        Ok(tx.rollback().await?)
+    }
+
+    async fn lookup(&self, ids: &[Uuid]) -> Result<Vec<RecordedEvent>> {
+        let mut found = Vec::new();
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let placeholders = (1..=chunk.len())
+                .map(|i| format!("?{i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(select!("WHERE event_id IN ({})"), placeholders);
+            let mut query = sqlx::query_as::<_, Row>(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(&self.read).await? {
+                found.push(decode(row)?);
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Refuses a missing file (unless creating) and a file that is not SQLite at all,
+/// before SQLite gets to say something less helpful.
+fn check_file(path: &Path, location: &str, create: bool) -> Result<()> {
+    use std::io::Read;
+    if !path.exists() {
+        if create {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+                && !parent.is_dir()
+            {
+                return Err(Error::NoStore {
+                    location: format!(
+                        "{location} (the folder {} does not exist)",
+                        parent.display()
+                    ),
+                });
+            }
+            return Ok(());
+        }
+        return Err(Error::NoStore {
+            location: location.to_owned(),
+        });
+    }
+    let not_a_store = |reason: String| Error::NotAStore {
+        location: location.to_owned(),
+        reason,
+    };
+    if path.is_dir() {
+        return Err(not_a_store("it is a folder".to_owned()));
+    }
+    let mut header = [0u8; 16];
+    let mut file = std::fs::File::open(path)
+        .map_err(|err| not_a_store(format!("it cannot be read ({err})")))?;
+    let read = file
+        .read(&mut header)
+        .map_err(|err| not_a_store(format!("it cannot be read ({err})")))?;
+    // An empty file is what SQLite itself creates for a new database.
+    if read > 0 && (read < header.len() || &header != SQLITE_MAGIC) {
+        return Err(not_a_store("it is not an SQLite database".to_owned()));
+    }
+    Ok(())
+}
+
+/// The INSERT for `rows` rows. `?1`..`?3` (stream, category, recorded-at) are
+/// shared by every row; each row binds six more. Built once per row count and
+/// kept, since sqlx caches prepared statements by their text.
+fn insert_sql(rows: usize) -> Arc<str> {
+    static CACHE: OnceLock<Mutex<Vec<Option<Arc<str>>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(vec![None; ROWS_PER_STATEMENT + 1]));
+    let mut cache = cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    cache[rows]
+        .get_or_insert_with(|| {
+            let mut sql = String::from(
+                "INSERT INTO events (position, stream, category, revision, event_id, event_type, data, metadata, recorded_at) VALUES ",
+            );
+            for row in 0..rows {
+                let p = 4 + row * 6;
+                if row > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "(?{}, ?1, ?2, ?{}, ?{}, ?{}, ?{}, ?{}, ?3)",
+                    p,
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5
+                ));
+            }
+            Arc::from(sql)
+        })
+        .clone()
+}
+
+fn from_micros(micros: i64) -> Result<DateTime<Utc>> {
+    DateTime::from_timestamp_micros(micros).ok_or_else(|| Error::Corrupt {
+        position: 0,
+        reason: format!("recorded_at {micros} is out of range"),
+    })
+}
+
+fn decode(row: Row) -> Result<RecordedEvent> {
+    let (position, stream, revision, id, event_type, data, metadata, recorded_at) = row;
+    let recorded_at = DateTime::from_timestamp_micros(recorded_at).ok_or_else(|| {
+        Error::Corrupt {
+            position,
+            reason: format!("recorded_at {recorded_at} is out of range"),
+        }
+    })?;
+    StoredRow {
+        position,
+        stream,
+        revision,
+        id,
+        event_type,
+        data,
+        metadata,
+        recorded_at,
+    }
+    .into_event()
+}

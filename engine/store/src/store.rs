@@ -1,0 +1,447 @@
+//! [`Store`]: the façade over the two backends, and the append flow they share.
+//!
+//! The flow is written once, generically over [`Backend`], so that SQLite and
+//! PostgreSQL cannot drift apart in the rules that matter: when a conflict is
+//! declared, when a retry is recognised, what is returned. The backends only
+//! supply SQL: take the write lock and read the head, insert rows, look ids up,
+//! read pages.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use kroonika_engine::{ExpectedRevision, NewEvent, RecordedEvent, StreamName};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::append::{self, AppendResult, Appended, Batch, Retry};
+use crate::connect::{self, Target};
+use crate::error::{Error, Result};
+use crate::postgres::PgBackend;
+use crate::read::{Direction, ReadFrom};
+use crate::schema::{self, InitOutcome, SchemaInfo};
+use crate::sqlite::SqliteBackend;
+use crate::subscription::Subscription;
+
+/// Tuning knobs; the defaults suit a coordinator's laptop and a small server.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Connections for reads (PostgreSQL: for reads and appends).
+    pub max_connections: u32,
+    /// How long to wait for a pooled connection, and on SQLite for another
+    /// process's write lock, before giving up.
+    pub timeout: Duration,
+    /// How often a caught-up subscription looks for events written by another
+    /// process when no notification arrives.
+    pub poll_interval: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            max_connections: 8,
+            timeout: Duration::from_secs(30),
+            poll_interval: Duration::from_millis(250),
+        }
+    }
+}
+
+/// An open event store. Cheap to clone; clones share the connections.
+#[derive(Debug, Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    backend: AnyBackend,
+    location: String,
+    options: StoreOptions,
+    /// The last position this process committed, so that subscriptions in the
+    /// same process wake at once instead of at their next poll.
+    committed: watch::Sender<u64>,
+}
+
+#[derive(Debug)]
+enum AnyBackend {
+    Sqlite(SqliteBackend),
+    Postgres(PgBackend),
+}
+
+macro_rules! dispatch {
+    ($store:expr, $backend:ident => $body:expr) => {
+        match &$store.inner.backend {
+            AnyBackend::Sqlite($backend) => $body,
+            AnyBackend::Postgres($backend) => $body,
+        }
+    };
+}
+
+/// The head of the log and of one stream, read under the write lock.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Head {
+    pub position: u64,
+    pub stream_revision: Option<u64>,
+    /// The time to record: the store's clock, never before the last event's.
+    pub now: DateTime<Utc>,
+}
+
+/// The rows one append writes.
+#[derive(Debug)]
+pub(crate) struct Plan<'a> {
+    pub stream: &'a StreamName,
+    pub batch: &'a Batch<'a>,
+    pub first_position: u64,
+    pub first_revision: u64,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// What each backend provides to the shared append flow.
+pub(crate) trait Backend {
+    type Tx;
+    /// Begins the write transaction, takes the store's write lock and reads the head.
+    async fn begin_append(&self, stream: &StreamName) -> Result<(Self::Tx, Head)>;
+    /// Inserts the planned rows in the open transaction. The raw sqlx error is
+    /// returned so the caller can tell a unique-key violation from the rest.
+    async fn insert(&self, tx: &mut Self::Tx, plan: &Plan<'_>) -> Result<(), sqlx::Error>;
+    async fn rollback(&self, tx: Self::Tx) -> Result<()>;
+    /// The stored events carrying any of these ids.
+    async fn lookup(&self, ids: &[Uuid]) -> Result<Vec<RecordedEvent>>;
+}
+
+/// An open transaction of either backend.
+#[derive(Debug)]
+pub(crate) enum AnyTx {
+    Sqlite(<SqliteBackend as Backend>::Tx),
+    Postgres(<PgBackend as Backend>::Tx),
+}
+
+impl Store {
+    /// Opens an existing store and checks its schema. Never creates or migrates.
+    pub async fn open(url: &str) -> Result<Store> {
+        Self::open_with(url, StoreOptions::default()).await
+    }
+
+    pub async fn open_with(url: &str, options: StoreOptions) -> Result<Store> {
+        let (store, found) = Self::connect(url, options, false).await?;
+        dispatch!(store, backend => schema::check_open(&store.inner.location, &found, backend.migrator()))?;
+        Ok(store)
+    }
+
+    /// Creates the store if missing and brings its schema up to date. Idempotent,
+    /// and safe to run from several machines at once (migrations take a lock).
+    pub async fn init(url: &str) -> Result<(Store, InitOutcome)> {
+        Self::init_with(url, StoreOptions::default()).await
+    }
+
+    pub async fn init_with(url: &str, options: StoreOptions) -> Result<(Store, InitOutcome)> {
+        let (store, found) = Self::connect(url, options, true).await?;
+        let location = store.inner.location.clone();
+        let after = dispatch!(store, backend => {
+            schema::check_init(&location, &found, backend.migrator())?;
+            backend.migrate(&location).await?;
+            schema::latest(backend.migrator())
+        });
+        Ok((store, schema::outcome(schema::version_of(&found), after)))
+    }
+
+    async fn connect(url: &str, options: StoreOptions, create: bool) -> Result<(Store, schema::Found)> {
+        let (target, location) = connect::parse(url)?;
+        let backend = match target {
+            Target::Sqlite { options: connect, path } => AnyBackend::Sqlite(
+                SqliteBackend::connect(connect, &path, &location, create, &options).await?,
+            ),
+            Target::Postgres { options: connect } => AnyBackend::Postgres(
+                PgBackend::connect(connect, &location, create, &options).await?,
+            ),
+        };
+        let found = match &backend {
+            AnyBackend::Sqlite(b) => b.found().await?,
+            AnyBackend::Postgres(b) => b.found().await?,
+        };
+        let (committed, _) = watch::channel(0);
+        let store = Store {
+            inner: Arc::new(Inner {
+                backend,
+                location,
+                options,
+                committed,
+            }),
+        };
+        Ok((store, found))
+    }
+
+    /// Where the store is, for messages (never includes a password).
+    pub fn location(&self) -> &str {
+        &self.inner.location
+    }
+
+    /// "sqlite" or "postgres".
+    pub fn backend_name(&self) -> &'static str {
+        match self.inner.backend {
+            AnyBackend::Sqlite(_) => "sqlite",
+            AnyBackend::Postgres(_) => "postgres",
+        }
+    }
+
+    pub fn options(&self) -> &StoreOptions {
+        &self.inner.options
+    }
+
+    pub async fn info(&self) -> Result<SchemaInfo> {
+        let found = dispatch!(self, b => b.found().await)?;
+        let (store_id, created_at) = dispatch!(self, b => b.store_info().await)?;
+        Ok(SchemaInfo {
+            backend: self.backend_name(),
+            version: schema::version_of(&found),
+            store_id,
+            created_at,
+        })
+    }
+
+    /// Appends `events` to `stream` atomically, if the stream is at `expected`.
+    ///
+    /// On a mismatch nothing is written and [`Error::WrongExpectedRevision`] carries
+    /// the actual revision, unless the batch turns out to be stored already (a
+    /// retry), in which case the original places come back with `replayed: true`.
+    /// An empty batch only checks the expectation.
+    pub async fn append(
+        &self,
+        stream: &StreamName,
+        expected: ExpectedRevision,
+        events: &[NewEvent],
+    ) -> Result<AppendResult> {
+        self.prepare_append(stream, expected, events)
+            .await?
+            .commit()
+            .await
+    }
+
+    /// The first half of [`Store::append`]: everything up to the commit, which the
+    /// returned [`PendingAppend`] holds open. Until it commits, no reader sees the
+    /// events and every other append waits for it. Dropping it rolls back. Used
+    /// where something must happen between deciding the places and committing,
+    /// and by the tests that hold a writer open on purpose.
+    pub async fn prepare_append(
+        &self,
+        stream: &StreamName,
+        expected: ExpectedRevision,
+        events: &[NewEvent],
+    ) -> Result<PendingAppend> {
+        let batch = append::check_batch(events)?;
+        let (result, tx) = match &self.inner.backend {
+            AnyBackend::Sqlite(b) => {
+                let (result, tx) = prepare(b, stream, expected, &batch).await?;
+                (result, tx.map(AnyTx::Sqlite))
+            }
+            AnyBackend::Postgres(b) => {
+                let (result, tx) = prepare(b, stream, expected, &batch).await?;
+                (result, tx.map(AnyTx::Postgres))
+            }
+        };
+        Ok(PendingAppend {
+            store: self.clone(),
+            result,
+            tx,
+        })
+    }
+
+    /// Reads up to `max_count` events of one stream, from a revision.
+    pub async fn read_stream(
+        &self,
+        stream: &StreamName,
+        from: ReadFrom,
+        direction: Direction,
+        max_count: usize,
+    ) -> Result<Vec<RecordedEvent>> {
+        dispatch!(self, b => b.read_stream(stream, from, direction, max_count).await)
+    }
+
+    /// Reads up to `max_count` events of the global log (`$all`), from a position.
+    pub async fn read_all(
+        &self,
+        from: ReadFrom,
+        direction: Direction,
+        max_count: usize,
+    ) -> Result<Vec<RecordedEvent>> {
+        dispatch!(self, b => b.read_all(None, from, direction, max_count).await)
+    }
+
+    /// Reads up to `max_count` events of every stream in `category`, in global order.
+    pub async fn read_category(
+        &self,
+        category: &str,
+        from: ReadFrom,
+        direction: Direction,
+        max_count: usize,
+    ) -> Result<Vec<RecordedEvent>> {
+        dispatch!(self, b => b.read_all(Some(category), from, direction, max_count).await)
+    }
+
+    /// The stream's last revision, or None if it has no events.
+    pub async fn stream_revision(&self, stream: &StreamName) -> Result<Option<u64>> {
+        dispatch!(self, b => b.stream_revision(stream).await)
+    }
+
+    /// The position of the last event in the log (0 when the log is empty).
+    pub async fn head_position(&self) -> Result<u64> {
+        dispatch!(self, b => b.head_position().await)
+    }
+
+    /// A catch-up subscription to the global log: every event after position
+    /// `after` (0 for the whole log), then each new one as it commits.
+    pub fn subscribe(&self, after: u64) -> Subscription {
+        Subscription::new(self.clone(), None, after)
+    }
+
+    /// A catch-up subscription to one category.
+    pub fn subscribe_category(&self, category: &str, after: u64) -> Subscription {
+        Subscription::new(self.clone(), Some(category.to_owned()), after)
+    }
+
+    pub(crate) fn committed(&self) -> watch::Receiver<u64> {
+        self.inner.committed.subscribe()
+    }
+
+    /// A listener for other processes' commits, where the backend has one.
+    pub(crate) async fn listener(&self) -> Option<sqlx::postgres::PgListener> {
+        match &self.inner.backend {
+            AnyBackend::Sqlite(_) => None,
+            AnyBackend::Postgres(b) => b.listener().await.ok(),
+        }
+    }
+
+    /// Closes every connection, waiting for them to finish.
+    pub async fn close(&self) {
+        dispatch!(self, b => b.close().await)
+    }
+}
+
+/// The shared append flow: lock, check, insert, or judge a retry.
+async fn prepare<B: Backend>(
+    backend: &B,
+    stream: &StreamName,
+    expected: ExpectedRevision,
+    batch: &Batch<'_>,
+) -> Result<(AppendResult, Option<B::Tx>)> {
+    let (mut tx, head) = backend.begin_append(stream).await?;
+    let actual = head.stream_revision;
+    if !expected.is_satisfied_by(actual) {
+        backend.rollback(tx).await?;
+        let conflict = Error::WrongExpectedRevision {
+            stream: stream.clone(),
+            expected,
+            actual,
+        };
+        return judge(backend, stream, expected, batch, actual, conflict).await;
+    }
+    if batch.events.is_empty() {
+        backend.rollback(tx).await?;
+        let result = AppendResult {
+            events: Vec::new(),
+            stream_revision: actual,
+            replayed: false,
+        };
+        return Ok((result, None));
+    }
+    let plan = Plan {
+        stream,
+        batch,
+        first_position: head.position + 1,
+        first_revision: ExpectedRevision::next_revision(actual),
+        recorded_at: head.now.trunc_subsecs(6),
+    };
+    if let Err(err) = backend.insert(&mut tx, &plan).await {
+        backend.rollback(tx).await?;
+        let unique = err
+            .as_database_error()
+            .is_some_and(|db| db.is_unique_violation());
+        if unique {
+            return judge(backend, stream, expected, batch, actual, Error::Database(err)).await;
+        }
+        return Err(Error::Database(err));
+    }
+    let events = batch
+        .events
+        .iter()
+        .zip(0u64..)
+        .map(|(event, i)| Appended {
+            id: event.id,
+            revision: plan.first_revision + i,
+            position: plan.first_position + i,
+            recorded_at: plan.recorded_at,
+        })
+        .collect::<Vec<_>>();
+    let result = AppendResult {
+        stream_revision: events.last().map(|e| e.revision),
+        events,
+        replayed: false,
+    };
+    Ok((result, Some(tx)))
+}
+
+/// After a failed fast path: a retry of a stored batch, an id reused, or `failure`.
+async fn judge<B: Backend>(
+    backend: &B,
+    stream: &StreamName,
+    expected: ExpectedRevision,
+    batch: &Batch<'_>,
+    actual: Option<u64>,
+    failure: Error,
+) -> Result<(AppendResult, Option<B::Tx>)> {
+    if batch.events.is_empty() {
+        return Err(failure);
+    }
+    let ids = batch.events.iter().map(|e| e.id).collect::<Vec<_>>();
+    let stored = backend.lookup(&ids).await?;
+    match append::judge_retry(stream, expected, batch.events, stored, actual) {
+        Retry::NotStored => Err(failure),
+        Retry::Replayed(result) => Ok((result, None)),
+        Retry::Reused(err) => Err(err),
+    }
+}
+
+/// An append whose transaction is still open. See [`Store::prepare_append`].
+#[derive(Debug)]
+#[must_use = "a pending append is rolled back unless committed"]
+pub struct PendingAppend {
+    store: Store,
+    result: AppendResult,
+    tx: Option<AnyTx>,
+}
+
+impl PendingAppend {
+    /// Where the events will be once committed.
+    pub fn result(&self) -> &AppendResult {
+        &self.result
+    }
+
+    /// Commits; the events become visible to readers, in position order.
+    pub async fn commit(self) -> Result<AppendResult> {
+        match self.tx {
+            None => {}
+            Some(AnyTx::Sqlite(tx)) => tx.commit().await?,
+            Some(AnyTx::Postgres(tx)) => tx.commit().await?,
+        }
+        if let Some(last) = self.result.last_position() {
+            self.store.inner.committed.send_if_modified(|seen| {
+                let newer = last > *seen;
+                if newer {
+                    *seen = last;
+                }
+                newer
+            });
+        }
+        Ok(self.result)
+    }
+
+    /// Abandons the append; nothing is written.
+    pub async fn rollback(self) -> Result<()> {
+        match self.tx {
+            None => {}
+            Some(AnyTx::Sqlite(tx)) => tx.rollback().await?,
+            Some(AnyTx::Postgres(tx)) => tx.rollback().await?,
+        }
+        Ok(())
+    }
+}
