@@ -85,8 +85,11 @@ pub(crate) enum Retry {
     NotStored,
     /// The whole batch is stored, identically, where the caller meant it to go.
     Replayed(AppendResult),
-    /// Some id is stored, but not as this batch at this place.
+    /// Some id is stored, but not as this batch.
     Reused(Error),
+    /// The batch is stored, but not where the caller's expectation puts it: a
+    /// conflict if that is how the append failed, otherwise a reused id.
+    Misplaced(Error),
 }
 
 /// Decides whether `events`, appended to `stream` with `expected`, is a retry of
@@ -167,12 +170,12 @@ pub(crate) fn judge_retry(
         ExpectedRevision::Exact(revision) => first_revision == revision + 1,
     };
     if !placed_as_expected {
-        return reused(
-            events[0].id,
-            format!(
+        return Retry::Misplaced(Error::EventIdReused {
+            id: events[0].id,
+            detail: format!(
                 "it is stored at revision {first_revision} of stream '{stream}', which does not follow {expected}"
             ),
-        );
+        });
     }
     Retry::Replayed(AppendResult {
         events: appended,

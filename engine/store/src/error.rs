@@ -6,6 +6,10 @@
 //! content: retrying cannot help), and everything **technical** (the database is
 //! unreachable, the file is not a store, a row cannot be read back). `kind()` says
 //! which, so the CLI can map them to exit codes without matching on variants.
+//!
+//! Messages are lower case without a final period, and a wrapped cause is reached
+//! through `source()`, never repeated in the message (print the chain, as the CLI
+//! does with `{:#}`, to see it all).
 
 use std::fmt;
 
@@ -65,14 +69,10 @@ pub enum Error {
         needed: i64,
     },
 
-    #[error("cannot open the store at {location}: {source}")]
-    Unreachable {
-        location: String,
-        #[source]
-        source: sqlx::Error,
-    },
+    #[error("cannot open the store at {location}: {reason}")]
+    Unreachable { location: String, reason: String },
 
-    #[error("cannot migrate the store at {location}: {source}")]
+    #[error("cannot migrate the store at {location}")]
     Migrate {
         location: String,
         #[source]
@@ -84,8 +84,27 @@ pub enum Error {
     #[error("stored event at position {position} cannot be read: {reason}")]
     Corrupt { position: i64, reason: String },
 
-    #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    /// The database failed in a way the store does not handle. Kept whole for
+    /// callers that want to look inside; the message shows only its essence.
+    #[error("database error: {}", describe(.0))]
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Self {
+        Error::Database(err)
+    }
+}
+
+/// What a sqlx error says, without sqlx's wrapping ("error returned from
+/// database: … at line 768") that means nothing to a user.
+pub(crate) fn describe(err: &sqlx::Error) -> String {
+    match err {
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        sqlx::Error::Io(io) => io.to_string(),
+        sqlx::Error::PoolTimedOut => "timed out waiting for a connection".to_owned(),
+        other => other.to_string(),
+    }
 }
 
 /// Which of the three families an error belongs to.

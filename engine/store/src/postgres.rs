@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use kroonika_engine::{RecordedEvent, StreamName};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
-use sqlx::{AssertSqlSafe, Postgres, Transaction};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::append::{signed, unsigned};
@@ -61,15 +61,25 @@ impl PgBackend {
         create: bool,
         options: &StoreOptions,
     ) -> Result<Self> {
+        let connect = connect.application_name("kroonika");
+        let unreachable = |source: sqlx::Error| Error::Unreachable {
+            location: location.to_owned(),
+            reason: crate::error::describe(&source),
+        };
+        // One plain connection first: a pool would retry until its timeout and then
+        // report only that it timed out, hiding "connection refused" or "password
+        // authentication failed".
+        let first = tokio::time::timeout(options.timeout, PgConnection::connect_with(&connect))
+            .await
+            .map_err(|_| unreachable(sqlx::Error::PoolTimedOut))?
+            .map_err(unreachable)?;
+        first.close().await.map_err(unreachable)?;
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(2))
             .acquire_timeout(options.timeout)
-            .connect_with(connect.application_name("kroonika"))
+            .connect_with(connect)
             .await
-            .map_err(|source| Error::Unreachable {
-                location: location.to_owned(),
-                source,
-            })?;
+            .map_err(unreachable)?;
         let backend = PgBackend { pool };
         if create {
             backend.create_schema().await?;

@@ -79,9 +79,9 @@ impl SqliteBackend {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(options.timeout)
             .foreign_keys(true);
-        let unreachable = |source| Error::Unreachable {
+        let unreachable = |source: sqlx::Error| Error::Unreachable {
             location: location.to_owned(),
-            source,
+            reason: crate::error::describe(&source),
         };
         let write = SqlitePoolOptions::new()
             .max_connections(1)

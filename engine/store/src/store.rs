@@ -398,6 +398,8 @@ async fn judge<B: Backend>(
         Retry::NotStored => Err(failure),
         Retry::Replayed(result) => Ok((result, None)),
         Retry::Reused(err) => Err(err),
+        Retry::Misplaced(err) if !failure.is_conflict() => Err(err),
+        Retry::Misplaced(_) => Err(failure),
     }
 }
 

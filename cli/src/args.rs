@@ -1,0 +1,71 @@
+//! The command line's shape (clap derive). Parsing only: no I/O happens here.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Kroonika: an event-sourced case-workflow engine for public social services.
+#[derive(Debug, Parser)]
+#[command(name = "kroonika", version, after_help = crate::exit::SUMMARY)]
+pub struct Cli {
+    /// The store: sqlite://PATH (embedded, the default) or postgres://USER@HOST:PORT/DATABASE
+    /// (shared by several machines; add ?options[search_path]=SCHEMA for a schema of its own).
+    #[arg(
+        long,
+        global = true,
+        env = "KROONIKA_DB",
+        default_value = "sqlite://kroonika.db",
+        value_name = "URL"
+    )]
+    pub db: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the store if it is missing and bring its schema up to date (safe to repeat).
+    Init,
+    /// Show what the store is and how much it holds.
+    Status(StatusArgs),
+    /// Read the event log: all of it, one stream or one category, in order.
+    Log(LogArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Only this stream (e.g. mediation-0193a7c2-…); --from is then a revision.
+    #[arg(long, conflicts_with = "category")]
+    pub stream: Option<String>,
+    /// Only streams of this category (the part of the name before the first '-').
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Start at this position (or, with --stream, this revision), inclusive.
+    #[arg(long, value_name = "N")]
+    pub from: Option<u64>,
+    /// At most this many events.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub limit: usize,
+    /// Newest first.
+    #[arg(long, conflicts_with = "follow")]
+    pub backwards: bool,
+    /// Keep printing new events as they are committed (stop with Ctrl-C).
+    #[arg(long, conflicts_with = "stream")]
+    pub follow: bool,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Output formats for tabular output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for people, fitting 80 columns.
+    Table,
+    /// JSON: one object per line for logs, one document otherwise.
+    Json,
+}

@@ -1,0 +1,5 @@
+//! One file per command.
+
+pub(crate) mod init;
+pub(crate) mod log;
+pub(crate) mod status;

@@ -1,0 +1,29 @@
+//! Exit codes, the same across every command, so scripts can tell a refusal from
+//! a race they should retry and from evidence of tampering.
+
+/// Success.
+pub const OK: u8 = 0;
+/// Rejected or invalid: a rule refused the command, or the input or set-up is wrong.
+pub const INVALID: u8 = 1;
+/// Usage: the command line itself is wrong (clap's own code for this).
+pub const USAGE: u8 = 2;
+/// Conflict: someone else changed the same thing first; retrying may succeed.
+pub const CONFLICT: u8 = 3;
+/// Integrity failure: stored data is not what Kroonika wrote.
+pub const INTEGRITY: u8 = 4;
+
+/// The help text's summary of the codes.
+pub const SUMMARY: &str = "Exit codes: 0 ok, 1 rejected or invalid, 2 usage, 3 conflict (retryable), 4 integrity failure.";
+
+/// The exit code for an error that ended a command.
+pub fn code_for(err: &anyhow::Error) -> u8 {
+    use kroonika_store::ErrorKind;
+    let store_error = err
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<kroonika_store::Error>());
+    match store_error.map(kroonika_store::Error::kind) {
+        Some(ErrorKind::Conflict) => CONFLICT,
+        Some(ErrorKind::Integrity) => INTEGRITY,
+        Some(ErrorKind::Rejected | ErrorKind::Technical) | None => INVALID,
+    }
+}

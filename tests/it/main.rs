@@ -1,0 +1,12 @@
+//! Kroonika's integration tests, in one binary (one link, one place to look).
+//!
+//! - `store`: the event store's contract. Every case runs on SQLite and, when
+//!   `KROONIKA_TEST_POSTGRES` is set, on PostgreSQL, through the same function, so
+//!   the backends cannot drift apart. Add a store behaviour here, as a function
+//!   taking `&TestStore`, and list it in its module's `contract!`.
+//! - `cli`: the `kroonika` command end to end, in-process, asserting exit codes and
+//!   what it prints.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli;
+mod store;
