@@ -18,6 +18,10 @@ fn main() -> ExitCode {
     };
     let mut stdout = std::io::stdout().lock();
     let mut stderr = std::io::stderr();
-    let code = runtime.block_on(kroonika_cli::run(std::env::args_os(), &mut stdout, &mut stderr));
+    let code = runtime.block_on(kroonika_cli::run(
+        std::env::args_os(),
+        &mut stdout,
+        &mut stderr,
+    ));
     ExitCode::from(code)
 }

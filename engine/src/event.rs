@@ -90,7 +90,11 @@ pub struct Metadata {
 impl Metadata {
     /// Metadata for an event decided from a command that started a new request:
     /// the command is its own correlation and the direct cause.
-    pub fn for_command(actor: impl Into<String>, command_id: Uuid, occurred_at: DateTime<Utc>) -> Self {
+    pub fn for_command(
+        actor: impl Into<String>,
+        command_id: Uuid,
+        occurred_at: DateTime<Utc>,
+    ) -> Self {
         Metadata {
             actor: actor.into(),
             command_id,
@@ -218,7 +222,10 @@ mod tests {
         "#);
         let with_extra = metadata().with_extra("definition", serde_json::json!("mediation@2"));
         let text = serde_json::to_string(&with_extra).unwrap();
-        assert!(text.ends_with(r#","extra":{"definition":"mediation@2"}}"#), "{text}");
+        assert!(
+            text.ends_with(r#","extra":{"definition":"mediation@2"}}"#),
+            "{text}"
+        );
         let back: Metadata = serde_json::from_str(&text).unwrap();
         assert_eq!(back, with_extra);
     }

@@ -90,7 +90,9 @@ impl StreamName {
     /// The part before the first `-`.
     pub fn category(&self) -> &str {
         // Validated in `new`: there is always a '-' after a non-empty category.
-        self.0.split_once('-').map_or(&self.0, |(category, _)| category)
+        self.0
+            .split_once('-')
+            .map_or(&self.0, |(category, _)| category)
     }
 
     /// The part after the first `-`.

@@ -28,10 +28,16 @@ async fn init_creates_then_reports_up_to_date() {
     let path = dir.path().join("k.db").display().to_string();
     let (code, out, err) = kroonika(&["--db", &url, "init"]).await;
     assert_eq!((code, err.as_str()), (0, ""));
-    assert_eq!(out, format!("created a Kroonika store at {path} (sqlite backend, schema version 1)\n"));
+    assert_eq!(
+        out,
+        format!("created a Kroonika store at {path} (sqlite backend, schema version 1)\n")
+    );
     let (code, out, _) = kroonika(&["--db", &url, "init"]).await;
     assert_eq!(code, 0);
-    assert_eq!(out, format!("the store at {path} is up to date (schema version 1)\n"));
+    assert_eq!(
+        out,
+        format!("the store at {path} is up to date (schema version 1)\n")
+    );
     let (code, out, _) = kroonika(&["--db", &url, "status", "--format", "json"]).await;
     assert_eq!(code, 0);
     let status: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -49,13 +55,34 @@ async fn bad_stores_get_one_clear_line_and_exit_1() {
     let text_url = format!("sqlite://{}", text_file.display());
     let no_folder = sqlite_url(&dir, "no/such/folder/k.db");
     let cases = [
-        (vec!["--db", &missing, "status"], "error: opening the store: no Kroonika store at {dir}/missing.db; run `kroonika init` to create one\n"),
-        (vec!["--db", &text_url, "status"], "error: opening the store: {dir}/notes.txt is not a Kroonika store: it is not an SQLite database\n"),
-        (vec!["--db", &text_url, "init"], "error: initialising the store: {dir}/notes.txt is not a Kroonika store: it is not an SQLite database\n"),
-        (vec!["--db", &no_folder, "init"], "error: initialising the store: no Kroonika store at {dir}/no/such/folder/k.db (the folder {dir}/no/such/folder does not exist); run `kroonika init` to create one\n"),
-        (vec!["--db", "mysql://localhost/x", "status"], "error: opening the store: invalid store URL 'mysql://localhost/x': expected sqlite://PATH (the embedded default) or postgres://USER@HOST:PORT/DATABASE\n"),
-        (vec!["--db", "postgres://u:secret@127.0.0.1:1/x", "status"], "error: opening the store: cannot open the store at postgres://u:***@127.0.0.1:1/x: Connection refused (os error 111)\n"),
-        (vec!["--db", "postgres://u@127.0.0.1:notaport/x", "status"], "error: opening the store: invalid store URL 'postgres://u@127.0.0.1:notaport/x': error with configuration: invalid port number\n"),
+        (
+            vec!["--db", &missing, "status"],
+            "error: opening the store: no Kroonika store at {dir}/missing.db; run `kroonika init` to create one\n",
+        ),
+        (
+            vec!["--db", &text_url, "status"],
+            "error: opening the store: {dir}/notes.txt is not a Kroonika store: it is not an SQLite database\n",
+        ),
+        (
+            vec!["--db", &text_url, "init"],
+            "error: initialising the store: {dir}/notes.txt is not a Kroonika store: it is not an SQLite database\n",
+        ),
+        (
+            vec!["--db", &no_folder, "init"],
+            "error: initialising the store: no Kroonika store at {dir}/no/such/folder/k.db (the folder {dir}/no/such/folder does not exist); run `kroonika init` to create one\n",
+        ),
+        (
+            vec!["--db", "mysql://localhost/x", "status"],
+            "error: opening the store: invalid store URL 'mysql://localhost/x': expected sqlite://PATH (the embedded default) or postgres://USER@HOST:PORT/DATABASE\n",
+        ),
+        (
+            vec!["--db", "postgres://u:secret@127.0.0.1:1/x", "status"],
+            "error: opening the store: cannot open the store at postgres://u:***@127.0.0.1:1/x: Connection refused (os error 111)\n",
+        ),
+        (
+            vec!["--db", "postgres://u@127.0.0.1:notaport/x", "status"],
+            "error: opening the store: invalid store URL 'postgres://u@127.0.0.1:notaport/x': error with configuration: invalid port number\n",
+        ),
     ];
     let dir_text = dir.path().display().to_string();
     for (args, expected) in cases {
@@ -64,14 +91,20 @@ async fn bad_stores_get_one_clear_line_and_exit_1() {
         assert_eq!(out, "", "{args:?}");
         assert_eq!(err, expected.replace("{dir}", &dir_text), "{args:?}");
     }
-    assert!(!dir.path().join("missing.db").exists(), "status must not create a store");
+    assert!(
+        !dir.path().join("missing.db").exists(),
+        "status must not create a store"
+    );
 }
 
 #[tokio::test]
 async fn usage_errors_exit_2_and_help_lists_exit_codes() {
     let (code, _, err) = kroonika(&["frobnicate"]).await;
     assert_eq!(code, 2);
-    assert!(err.contains("unrecognized subcommand 'frobnicate'"), "{err}");
+    assert!(
+        err.contains("unrecognized subcommand 'frobnicate'"),
+        "{err}"
+    );
     let (code, out, _) = kroonika(&["--help"]).await;
     assert_eq!(code, 0);
     assert!(out.contains("Exit codes: 0 ok, 1 rejected or invalid, 2 usage, 3 conflict (retryable), 4 integrity failure."), "{out}");
@@ -85,14 +118,28 @@ async fn log_prints_events_as_table_and_json() {
     let s = StreamName::new("mediation-0193a7c2").unwrap();
     let ids = [1u128, 2].map(|n| Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_1000 + n));
     let batch = [
-        event_with_id(ids[0], "CaseOpened", serde_json::json!({"reference": "LE-2026-0001"})),
-        event_with_id(ids[1], "PartyContacted", serde_json::json!({"party": "victim"})),
+        event_with_id(
+            ids[0],
+            "CaseOpened",
+            serde_json::json!({"reference": "LE-2026-0001"}),
+        ),
+        event_with_id(
+            ids[1],
+            "PartyContacted",
+            serde_json::json!({"party": "victim"}),
+        ),
     ];
-    t.store.append(&s, ExpectedRevision::NoStream, &batch).await.unwrap();
+    t.store
+        .append(&s, ExpectedRevision::NoStream, &batch)
+        .await
+        .unwrap();
 
     let (code, out, err) = kroonika(&["--db", &t.url, "log", "--format", "json"]).await;
     assert_eq!((code, err.as_str()), (0, ""));
-    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 2);
     insta::assert_json_snapshot!("log_json_event", lines[0], { ".recorded_at" => "[recorded_at]" });
 
@@ -101,15 +148,38 @@ async fn log_prints_events_as_table_and_json() {
     let rows: Vec<&str> = out.lines().collect();
     assert_eq!(rows.len(), 3, "{out}");
     assert!(rows.iter().all(|row| row.chars().count() <= 80), "{out}");
-    assert!(rows[1].contains("mediation-0193a7c2") && rows[1].contains("CaseOpened") && rows[1].contains("mari"), "{out}");
+    assert!(
+        rows[1].contains("mediation-0193a7c2")
+            && rows[1].contains("CaseOpened")
+            && rows[1].contains("mari"),
+        "{out}"
+    );
 
-    let (code, out, _) = kroonika(&["--db", &t.url, "log", "--stream", "mediation-0193a7c2", "--backwards", "--limit", "1", "--format", "json"]).await;
+    let (code, out, _) = kroonika(&[
+        "--db",
+        &t.url,
+        "log",
+        "--stream",
+        "mediation-0193a7c2",
+        "--backwards",
+        "--limit",
+        "1",
+        "--format",
+        "json",
+    ])
+    .await;
     assert_eq!(code, 0);
-    assert!(out.contains("PartyContacted") && !out.contains("CaseOpened"), "{out}");
+    assert!(
+        out.contains("PartyContacted") && !out.contains("CaseOpened"),
+        "{out}"
+    );
 
     let (code, _, err) = kroonika(&["--db", &t.url, "log", "--stream", "$all"]).await;
     assert_eq!(code, 1);
-    assert_eq!(err, "error: stream name '$all' starts with '$', which is reserved for the system\n");
+    assert_eq!(
+        err,
+        "error: stream name '$all' starts with '$', which is reserved for the system\n"
+    );
     t.cleanup().await;
 }
 
@@ -120,8 +190,14 @@ async fn postgres_store_initialises_through_the_cli() {
     };
     let (code, out, err) = kroonika(&["--db", &url, "init"]).await;
     assert_eq!((code, err.as_str()), (0, ""));
-    assert!(out.starts_with("created a Kroonika store at postgres://"), "{out}");
-    assert!(out.ends_with("(postgres backend, schema version 1)\n"), "{out}");
+    assert!(
+        out.starts_with("created a Kroonika store at postgres://"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("(postgres backend, schema version 1)\n"),
+        "{out}"
+    );
     let store = Store::open(&url).await.unwrap();
     assert_eq!(store.backend_name(), "postgres");
     store.close().await;

@@ -39,7 +39,9 @@ pub struct TestStore {
 impl TestStore {
     /// A URL for a store that does not exist yet, on the given backend, plus what
     /// `cleanup` needs. Returns None for PostgreSQL when it is not configured.
-    pub async fn fresh_url(backend: Backend) -> Option<(String, Option<tempfile::TempDir>, Option<(String, String)>)> {
+    pub async fn fresh_url(
+        backend: Backend,
+    ) -> Option<(String, Option<tempfile::TempDir>, Option<(String, String)>)> {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("creating a temporary folder");
@@ -102,7 +104,9 @@ impl TestStore {
 pub async fn drop_schema(base: &str, schema: &str) {
     if let Ok(mut conn) = sqlx::PgConnection::connect(base).await {
         let sql = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
-        let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
+        let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await;
         let _ = conn.close().await;
     }
 }

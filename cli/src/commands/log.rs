@@ -77,7 +77,8 @@ fn print(
                 }
                 return Ok(());
             }
-            let mut table = output::table(&["pos", "recorded (UTC)", "stream", "rev", "type", "actor"]);
+            let mut table =
+                output::table(&["pos", "recorded (UTC)", "stream", "rev", "type", "actor"]);
             for event in events {
                 table.add_row([
                     event.position.to_string(),

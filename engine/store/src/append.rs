@@ -121,7 +121,10 @@ pub(crate) fn judge_retry(
         if original.stream != *stream {
             return reused(
                 event.id,
-                format!("it is stored in stream '{}', not '{stream}'", original.stream),
+                format!(
+                    "it is stored in stream '{}', not '{stream}'",
+                    original.stream
+                ),
             );
         }
         let differs = if original.event_type != event.event_type {

@@ -37,7 +37,8 @@ pub(crate) fn parse(url: &str) -> Result<(Target, String)> {
                     .to_owned(),
             ));
         }
-        let options = SqliteConnectOptions::from_str(url).map_err(|err| invalid(err.to_string()))?;
+        let options =
+            SqliteConnectOptions::from_str(url).map_err(|err| invalid(err.to_string()))?;
         let path = options.get_filename().to_path_buf();
         if path.as_os_str().is_empty() {
             return Err(invalid("no file path after 'sqlite://'".to_owned()));
@@ -105,10 +106,7 @@ mod tests {
             Target::Postgres { .. }
         ));
         for bad in ["mysql://x", "kroonika.db", "sqlite::memory:", "sqlite://"] {
-            assert!(
-                matches!(parse(bad), Err(Error::InvalidUrl { .. })),
-                "{bad}"
-            );
+            assert!(matches!(parse(bad), Err(Error::InvalidUrl { .. })), "{bad}");
         }
     }
 }

@@ -43,7 +43,16 @@ macro_rules! select {
     };
 }
 
-type Row = (i64, String, i64, Uuid, String, String, String, DateTime<Utc>);
+type Row = (
+    i64,
+    String,
+    i64,
+    Uuid,
+    String,
+    String,
+    String,
+    DateTime<Utc>,
+);
 
 #[derive(Debug)]
 pub(crate) struct PgBackend {
@@ -126,10 +135,9 @@ impl PgBackend {
             ..Found::default()
         };
         if has("store_info") {
-            found.format =
-                sqlx::query_scalar("SELECT value FROM store_info WHERE key = 'format'")
-                    .fetch_optional(&self.pool)
-                    .await?;
+            found.format = sqlx::query_scalar("SELECT value FROM store_info WHERE key = 'format'")
+                .fetch_optional(&self.pool)
+                .await?;
         }
         if has("_sqlx_migrations") {
             found.applied =
@@ -264,8 +272,12 @@ impl Backend for PgBackend {
     async fn insert(&self, tx: &mut Self::Tx, plan: &Plan<'_>) -> Result<(), sqlx::Error> {
         let events = plan.batch.events;
         let count = events.len() as u64;
-        let positions: Vec<i64> = (0..count).map(|i| signed(plan.first_position + i)).collect();
-        let revisions: Vec<i64> = (0..count).map(|i| signed(plan.first_revision + i)).collect();
+        let positions: Vec<i64> = (0..count)
+            .map(|i| signed(plan.first_position + i))
+            .collect();
+        let revisions: Vec<i64> = (0..count)
+            .map(|i| signed(plan.first_revision + i))
+            .collect();
         let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
         let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
         let data: Vec<&str> = events.iter().map(|e| e.data.as_str()).collect();

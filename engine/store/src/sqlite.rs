@@ -109,10 +109,9 @@ impl SqliteBackend {
             ..Found::default()
         };
         if has("store_info") {
-            found.format =
-                sqlx::query_scalar("SELECT value FROM store_info WHERE key = 'format'")
-                    .fetch_optional(&self.read)
-                    .await?;
+            found.format = sqlx::query_scalar("SELECT value FROM store_info WHERE key = 'format'")
+                .fetch_optional(&self.read)
+                .await?;
         }
         if has("_sqlx_migrations") {
             found.applied =
@@ -344,7 +343,9 @@ fn check_file(path: &Path, location: &str, create: bool) -> Result<()> {
 fn insert_sql(rows: usize) -> Arc<str> {
     static CACHE: OnceLock<Mutex<Vec<Option<Arc<str>>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(vec![None; ROWS_PER_STATEMENT + 1]));
-    let mut cache = cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut cache = cache
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     cache[rows]
         .get_or_insert_with(|| {
             let mut sql = String::from(
@@ -379,12 +380,11 @@ fn from_micros(micros: i64) -> Result<DateTime<Utc>> {
 
 fn decode(row: Row) -> Result<RecordedEvent> {
     let (position, stream, revision, id, event_type, data, metadata, recorded_at) = row;
-    let recorded_at = DateTime::from_timestamp_micros(recorded_at).ok_or_else(|| {
-        Error::Corrupt {
+    let recorded_at =
+        DateTime::from_timestamp_micros(recorded_at).ok_or_else(|| Error::Corrupt {
             position,
             reason: format!("recorded_at {recorded_at} is out of range"),
-        }
-    })?;
+        })?;
     StoredRow {
         position,
         stream,

@@ -19,6 +19,7 @@ use crate::connect::{self, Target};
 use crate::error::{Error, Result};
 use crate::postgres::PgBackend;
 use crate::read::{Direction, ReadFrom};
+use crate::scan::Scan;
 use crate::schema::{self, InitOutcome, SchemaInfo};
 use crate::sqlite::SqliteBackend;
 use crate::subscription::Subscription;
@@ -145,10 +146,17 @@ impl Store {
         Ok((store, schema::outcome(schema::version_of(&found), after)))
     }
 
-    async fn connect(url: &str, options: StoreOptions, create: bool) -> Result<(Store, schema::Found)> {
+    async fn connect(
+        url: &str,
+        options: StoreOptions,
+        create: bool,
+    ) -> Result<(Store, schema::Found)> {
         let (target, location) = connect::parse(url)?;
         let backend = match target {
-            Target::Sqlite { options: connect, path } => AnyBackend::Sqlite(
+            Target::Sqlite {
+                options: connect,
+                path,
+            } => AnyBackend::Sqlite(
                 SqliteBackend::connect(connect, &path, &location, create, &options).await?,
             ),
             Target::Postgres { options: connect } => AnyBackend::Postgres(
@@ -288,6 +296,12 @@ impl Store {
         dispatch!(self, b => b.head_position().await)
     }
 
+    /// Reads the whole log (or one category) forwards from `from`, page by page,
+    /// with the next page read ahead while the caller works: the way to replay.
+    pub fn scan(&self, category: Option<&str>, from: ReadFrom, page_size: usize) -> Scan {
+        Scan::new(self.clone(), category.map(str::to_owned), from, page_size)
+    }
+
     /// A catch-up subscription to the global log: every event after position
     /// `after` (0 for the whole log), then each new one as it commits.
     pub fn subscribe(&self, after: u64) -> Subscription {
@@ -357,7 +371,15 @@ async fn prepare<B: Backend>(
             .as_database_error()
             .is_some_and(|db| db.is_unique_violation());
         if unique {
-            return judge(backend, stream, expected, batch, actual, Error::Database(err)).await;
+            return judge(
+                backend,
+                stream,
+                expected,
+                batch,
+                actual,
+                Error::Database(err),
+            )
+            .await;
         }
         return Err(Error::Database(err));
     }

@@ -59,13 +59,27 @@ async fn racing_writers_on_one_stream(t: &TestStore) {
     for round in 0..ROUNDS {
         let outcomes = &by_round[&round];
         let winners: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
-        assert_eq!(winners, [&round], "round {round}: exactly one winner, at revision {round}");
+        assert_eq!(
+            winners,
+            [&round],
+            "round {round}: exactly one winner, at revision {round}"
+        );
         let losers: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
         assert_eq!(losers.len(), TASKS - 1);
-        assert!(losers.iter().all(|actual| **actual == Some(round)), "round {round}: {losers:?}");
+        assert!(
+            losers.iter().all(|actual| **actual == Some(round)),
+            "round {round}: {losers:?}"
+        );
     }
-    let events = t.store.read_stream(&s, ReadFrom::Start, Direction::Forwards, 100).await.unwrap();
-    assert_eq!(events.iter().map(|e| e.revision).collect::<Vec<_>>(), (0..ROUNDS).collect::<Vec<_>>());
+    let events = t
+        .store
+        .read_stream(&s, ReadFrom::Start, Direction::Forwards, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.revision).collect::<Vec<_>>(),
+        (0..ROUNDS).collect::<Vec<_>>()
+    );
     assert_eq!(t.store.head_position().await.unwrap(), ROUNDS);
 }
 
@@ -83,7 +97,9 @@ async fn writers_on_many_streams_under_a_subscriber(t: &TestStore) {
             let mut ids = Vec::new();
             let mut revision = None;
             for i in 0..APPENDS {
-                let batch: Vec<_> = (0..=(i % 3)).map(|k| event("Wrote", json!({ "w": w, "i": i, "k": k }))).collect();
+                let batch: Vec<_> = (0..=(i % 3))
+                    .map(|k| event("Wrote", json!({ "w": w, "i": i, "k": k })))
+                    .collect();
                 let expected = revision.map_or(ExpectedRevision::NoStream, ExpectedRevision::Exact);
                 let result = store.append(&s, expected, &batch).await.unwrap();
                 revision = result.stream_revision;
@@ -127,7 +143,14 @@ async fn writers_on_many_streams_under_a_subscriber(t: &TestStore) {
 /// neither, and after A commits they see A, then B, at consecutive positions.
 async fn held_open_transaction_holds_back_later_writers(t: &TestStore) {
     let seed = StreamName::new("case-seed").unwrap();
-    t.store.append(&seed, ExpectedRevision::NoStream, &[event("Seeded", json!({}))]).await.unwrap();
+    t.store
+        .append(
+            &seed,
+            ExpectedRevision::NoStream,
+            &[event("Seeded", json!({}))],
+        )
+        .await
+        .unwrap();
     let mut subscription = t.store.subscribe(1);
 
     let a = StreamName::new("case-a").unwrap();
@@ -141,11 +164,17 @@ async fn held_open_transaction_holds_back_later_writers(t: &TestStore) {
     let store = t.store.clone();
     let b_writer = tokio::spawn(async move {
         let b = StreamName::new("case-b").unwrap();
-        store.append(&b, ExpectedRevision::NoStream, &[event("B", json!({}))]).await
+        store
+            .append(&b, ExpectedRevision::NoStream, &[event("B", json!({}))])
+            .await
     });
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert!(!b_writer.is_finished(), "B must wait for A's transaction");
-    assert_eq!(t.store.head_position().await.unwrap(), 1, "readers see neither A nor B");
+    assert_eq!(
+        t.store.head_position().await.unwrap(),
+        1,
+        "readers see neither A nor B"
+    );
     assert!(subscription.try_next().await.unwrap().is_none());
 
     pending.commit().await.unwrap();
@@ -164,11 +193,22 @@ async fn held_open_transaction_holds_back_later_writers(t: &TestStore) {
     // A pending append that is dropped leaves nothing behind and frees the lock.
     let dropped = t
         .store
-        .prepare_append(&a, ExpectedRevision::Exact(0), &[event("Dropped", json!({}))])
+        .prepare_append(
+            &a,
+            ExpectedRevision::Exact(0),
+            &[event("Dropped", json!({}))],
+        )
         .await
         .unwrap();
     dropped.rollback().await.unwrap();
     let c = StreamName::new("case-c").unwrap();
-    let c_result = t.store.append(&c, ExpectedRevision::NoStream, &[event("C", json!({}))]).await.unwrap();
-    assert_eq!(c_result.events[0].position, 4, "no gap where the rolled-back append was");
+    let c_result = t
+        .store
+        .append(&c, ExpectedRevision::NoStream, &[event("C", json!({}))])
+        .await
+        .unwrap();
+    assert_eq!(
+        c_result.events[0].position, 4,
+        "no gap where the rolled-back append was"
+    );
 }

@@ -5,13 +5,20 @@ use kroonika_tests::{Backend, TestStore};
 
 use super::per_backend;
 
-per_backend!(init_is_idempotent_and_open_checks, foreign_and_newer_databases_are_refused);
+per_backend!(
+    init_is_idempotent_and_open_checks,
+    foreign_and_newer_databases_are_refused
+);
 
 async fn init_is_idempotent_and_open_checks(backend: Backend) {
     let (url, _dir, pg) = TestStore::fresh_url(backend).await.unwrap();
     let err = Store::open(&url).await.unwrap_err();
     assert!(matches!(err, Error::NoStore { .. }), "{err}");
-    assert!(err.to_string().ends_with("; run `kroonika init` to create one"), "{err}");
+    assert!(
+        err.to_string()
+            .ends_with("; run `kroonika init` to create one"),
+        "{err}"
+    );
 
     let (store, outcome) = Store::init(&url).await.unwrap();
     assert_eq!(outcome, InitOutcome::Created { version: 1 });
@@ -22,7 +29,11 @@ async fn init_is_idempotent_and_open_checks(backend: Backend) {
 
     let (store, outcome) = Store::init(&url).await.unwrap();
     assert_eq!(outcome, InitOutcome::UpToDate { version: 1 });
-    assert_eq!(store.info().await.unwrap().store_id, info.store_id, "init keeps the store");
+    assert_eq!(
+        store.info().await.unwrap().store_id,
+        info.store_id,
+        "init keeps the store"
+    );
     store.close().await;
     Store::open(&url).await.unwrap().close().await;
     if let Some((base, schema)) = pg {
@@ -33,10 +44,15 @@ async fn init_is_idempotent_and_open_checks(backend: Backend) {
 async fn foreign_and_newer_databases_are_refused(backend: Backend) {
     // A database holding someone else's tables is neither opened nor initialised.
     let t = TestStore::new(backend).await.unwrap();
-    t.raw_execute("CREATE TABLE patients (id integer)").await.unwrap();
+    t.raw_execute("CREATE TABLE patients (id integer)")
+        .await
+        .unwrap();
     t.raw_execute("DROP TABLE store_info").await.unwrap();
     t.raw_execute("DROP TABLE _sqlx_migrations").await.unwrap();
-    for err in [Store::open(&t.url).await.unwrap_err(), Store::init(&t.url).await.unwrap_err()] {
+    for err in [
+        Store::open(&t.url).await.unwrap_err(),
+        Store::init(&t.url).await.unwrap_err(),
+    ] {
         assert!(matches!(err, Error::NotAStore { .. }), "{err}");
     }
 
@@ -53,9 +69,27 @@ async fn foreign_and_newer_databases_are_refused(backend: Backend) {
         ))
         .await
         .unwrap();
-    for err in [Store::open(&newer.url).await.unwrap_err(), Store::init(&newer.url).await.unwrap_err()] {
-        assert!(matches!(err, Error::SchemaTooNew { found: 99, supported: 1, .. }), "{err}");
-        assert!(err.to_string().contains("created by a newer Kroonika (schema version 99; this build knows up to 1)"), "{err}");
+    for err in [
+        Store::open(&newer.url).await.unwrap_err(),
+        Store::init(&newer.url).await.unwrap_err(),
+    ] {
+        assert!(
+            matches!(
+                err,
+                Error::SchemaTooNew {
+                    found: 99,
+                    supported: 1,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains(
+                "created by a newer Kroonika (schema version 99; this build knows up to 1)"
+            ),
+            "{err}"
+        );
     }
     newer.cleanup().await;
     t.cleanup().await;

@@ -9,12 +9,19 @@ use serde_json::json;
 
 use super::contract;
 
-contract!(catch_up_then_follow, resume_from_checkpoint_and_category, wakes_for_another_process);
+contract!(
+    catch_up_then_follow,
+    resume_from_checkpoint_and_category,
+    wakes_for_another_process
+);
 
 async fn append_to(t: &TestStore, stream: &str, n: usize) {
     let s = StreamName::new(stream).unwrap();
     for _ in 0..n {
-        t.store.append(&s, ExpectedRevision::Any, &[event("Step", json!({}))]).await.unwrap();
+        t.store
+            .append(&s, ExpectedRevision::Any, &[event("Step", json!({}))])
+            .await
+            .unwrap();
     }
 }
 
@@ -31,7 +38,10 @@ async fn catch_up_then_follow(t: &TestStore) {
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(!live.is_finished(), "caught up: waits for the next commit");
     append_to(t, "case-2", 1).await;
-    let (position, stream) = tokio::time::timeout(Duration::from_secs(5), live).await.unwrap().unwrap();
+    let (position, stream) = tokio::time::timeout(Duration::from_secs(5), live)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((position, stream.as_str()), (4, "case-2"));
 }
 
@@ -59,8 +69,18 @@ async fn wakes_for_another_process(t: &TestStore) {
     let waiting = tokio::spawn(async move { subscription.next().await.unwrap().position });
     tokio::time::sleep(Duration::from_millis(50)).await;
     let s = StreamName::new("case-remote").unwrap();
-    other.append(&s, ExpectedRevision::NoStream, &[event("Remote", json!({}))]).await.unwrap();
-    let position = tokio::time::timeout(Duration::from_secs(5), waiting).await.unwrap().unwrap();
+    other
+        .append(
+            &s,
+            ExpectedRevision::NoStream,
+            &[event("Remote", json!({}))],
+        )
+        .await
+        .unwrap();
+    let position = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(position, 1);
     other.close().await;
 }

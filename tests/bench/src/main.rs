@@ -1,0 +1,119 @@
+//! `kroonika-bench`: Kroonika's store against the floor, plain sqlx doing the
+//! identical work (same schema, same rows, same payload bytes, same transaction
+//! sizes, multi-row INSERTs), measured alternately in one run.
+//!
+//! These machines are shared and noisy, so only ratios measured side by side
+//! mean anything: each workload runs floor, Kroonika, floor, Kroonika, … for
+//! `--rounds` rounds, each round on a fresh database, and the median is reported.
+//! A benchmark, not a test: it asserts nothing and prints figures.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod floor;
+mod report;
+mod workload;
+
+use anyhow::{Context, bail};
+use clap::{Parser, ValueEnum};
+use kroonika_tests::Backend;
+
+use crate::report::Row;
+use crate::workload::{Contestant, Shape};
+
+#[derive(Debug, Parser)]
+#[command(name = "kroonika-bench")]
+struct Args {
+    /// Which backend(s); PostgreSQL needs KROONIKA_TEST_POSTGRES.
+    #[arg(long, value_enum, default_value_t = Which::Sqlite)]
+    backend: Which,
+    /// Events per append workload (the read workload uses 20× as many).
+    #[arg(long, default_value_t = 5_000)]
+    events: usize,
+    /// Rounds per contestant (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// A fifth of the default sizes, for a quick look.
+    #[arg(long)]
+    quick: bool,
+    /// Also write the markdown table to this file.
+    #[arg(long)]
+    output: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Which {
+    Sqlite,
+    Postgres,
+    Both,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(args))
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let backends = match args.backend {
+        Which::Sqlite => vec![Backend::Sqlite],
+        Which::Postgres => vec![Backend::Postgres],
+        Which::Both => vec![Backend::Sqlite, Backend::Postgres],
+    };
+    if backends.contains(&Backend::Postgres) && kroonika_tests::postgres_url().is_none() {
+        bail!(
+            "PostgreSQL benchmarks need KROONIKA_TEST_POSTGRES (e.g. postgres://postgres@127.0.0.1:5432/test)"
+        );
+    }
+    let events = if args.quick {
+        args.events / 5
+    } else {
+        args.events
+    }
+    .max(100);
+    let shapes = [
+        Shape::Append {
+            per_append: 1,
+            events,
+        },
+        Shape::Append {
+            per_append: 100,
+            events: events * 10,
+        },
+        Shape::ReadAll {
+            events: events * 20,
+        },
+    ];
+    let mut rows = Vec::new();
+    for backend in backends {
+        for shape in shapes {
+            eprintln!("{backend:?}: {}", shape.name());
+            let mut floor = Vec::new();
+            let mut kroonika = Vec::new();
+            for round in 0..args.rounds {
+                for contestant in [Contestant::Floor, Contestant::Kroonika] {
+                    let measured = workload::run(backend, shape, contestant)
+                        .await
+                        .with_context(|| {
+                            format!("{backend:?} {} {contestant:?} round {round}", shape.name())
+                        })?;
+                    eprintln!(
+                        "  round {round} {contestant:?}: {:.0} events/s",
+                        measured.events_per_second()
+                    );
+                    match contestant {
+                        Contestant::Floor => floor.push(measured),
+                        Contestant::Kroonika => kroonika.push(measured),
+                    }
+                }
+            }
+            rows.push(Row::new(backend, shape, floor, kroonika));
+        }
+    }
+    let table = report::markdown(&rows, args.rounds);
+    println!("{table}");
+    if let Some(path) = args.output {
+        std::fs::write(&path, &table).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
