@@ -37,3 +37,19 @@ pub use store::{PendingAppend, Store, StoreOptions};
 pub use subscription::Subscription;
 
 pub use kroonika_engine::{ExpectedRevision, NewEvent, RecordedEvent, StreamName};
+
+/// The INSERT statements appends issue, so that the benchmark's floor issues the
+/// identical statements with nothing around them. Not for anything else: the
+/// only way to write an event is [`Store::append`].
+#[doc(hidden)]
+pub mod floor_sql {
+    /// The SQLite multi-row INSERT for `rows` rows (binds: stream, category,
+    /// recorded-at micros, then per row position, revision, id, type, data, metadata).
+    pub fn sqlite_insert(rows: usize) -> std::sync::Arc<str> {
+        crate::sqlite::insert_sql(rows)
+    }
+
+    /// The PostgreSQL UNNEST INSERT (binds: stream, category, recorded-at, then
+    /// arrays of positions, revisions, ids, types, data, metadata).
+    pub const POSTGRES_INSERT: &str = crate::postgres::INSERT_SQL;
+}

@@ -54,6 +54,13 @@ type Row = (
     DateTime<Utc>,
 );
 
+/// The one INSERT of every append, whatever its size: $1..$3 (stream, category,
+/// recorded-at) are shared, $4..$9 are arrays with one element per event.
+pub(crate) const INSERT_SQL: &str = "INSERT INTO events (position, stream, category, revision, event_id, event_type, data, metadata, recorded_at) \
+     SELECT u.position, $1, $2, u.revision, u.event_id, u.event_type, u.data::json, u.metadata::json, $3 \
+     FROM UNNEST($4::bigint[], $5::bigint[], $6::uuid[], $7::text[], $8::text[], $9::text[]) \
+          AS u(position, revision, event_id, event_type, data, metadata)";
+
 #[derive(Debug)]
 pub(crate) struct PgBackend {
     pool: PgPool,
@@ -282,23 +289,18 @@ impl Backend for PgBackend {
         let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
         let data: Vec<&str> = events.iter().map(|e| e.data.as_str()).collect();
         let metadata: Vec<&str> = plan.batch.metadata.iter().map(String::as_str).collect();
-        sqlx::query(
-            "INSERT INTO events (position, stream, category, revision, event_id, event_type, data, metadata, recorded_at) \
-             SELECT u.position, $1, $2, u.revision, u.event_id, u.event_type, u.data::json, u.metadata::json, $3 \
-             FROM UNNEST($4::bigint[], $5::bigint[], $6::uuid[], $7::text[], $8::text[], $9::text[]) \
-                  AS u(position, revision, event_id, event_type, data, metadata)",
-        )
-        .bind(plan.stream.as_str())
-        .bind(plan.stream.category())
-        .bind(plan.recorded_at)
-        .bind(positions)
-        .bind(revisions)
-        .bind(ids)
-        .bind(types)
-        .bind(data)
-        .bind(metadata)
-        .execute(&mut **tx)
-        .await?;
+        sqlx::query(INSERT_SQL)
+            .bind(plan.stream.as_str())
+            .bind(plan.stream.category())
+            .bind(plan.recorded_at)
+            .bind(positions)
+            .bind(revisions)
+            .bind(ids)
+            .bind(types)
+            .bind(data)
+            .bind(metadata)
+            .execute(&mut **tx)
+            .await?;
         Ok(())
     }
 

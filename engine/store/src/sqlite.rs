@@ -340,7 +340,7 @@ fn check_file(path: &Path, location: &str, create: bool) -> Result<()> {
 /// The INSERT for `rows` rows. `?1`..`?3` (stream, category, recorded-at) are
 /// shared by every row; each row binds six more. Built once per row count and
 /// kept, since sqlx caches prepared statements by their text.
-fn insert_sql(rows: usize) -> Arc<str> {
+pub(crate) fn insert_sql(rows: usize) -> Arc<str> {
     static CACHE: OnceLock<Mutex<Vec<Option<Arc<str>>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(vec![None; ROWS_PER_STATEMENT + 1]));
     let mut cache = cache

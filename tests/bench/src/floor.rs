@@ -6,6 +6,7 @@
 use std::time::Instant;
 
 use futures_core::Stream;
+use kroonika_store::floor_sql;
 use kroonika_tests::{Backend, TestStore};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
@@ -65,10 +66,11 @@ impl Floor {
             match self {
                 Floor::Sqlite(pool) => {
                     let mut tx = pool.begin().await?;
-                    let mut query = sqlx::query(AssertSqlSafe(sqlite_insert(batch.events.len())))
-                        .bind(batch.stream.as_str())
-                        .bind(batch.stream.category())
-                        .bind(now.timestamp_micros());
+                    let mut query =
+                        sqlx::query(AssertSqlSafe(floor_sql::sqlite_insert(batch.events.len())))
+                            .bind(batch.stream.as_str())
+                            .bind(batch.stream.category())
+                            .bind(now.timestamp_micros());
                     for (i, event) in batch.events.iter().enumerate() {
                         query = query
                             .bind(position + i as i64)
@@ -84,23 +86,36 @@ impl Floor {
                 Floor::Postgres(pool) => {
                     let n = batch.events.len() as i64;
                     let mut tx = pool.begin().await?;
-                    sqlx::query(
-                        "INSERT INTO events (position, stream, category, revision, event_id, event_type, data, metadata, recorded_at) \
-                         SELECT u.position, $1, $2, u.revision, u.event_id, u.event_type, u.data::json, u.metadata::json, $3 \
-                         FROM UNNEST($4::bigint[], $5::bigint[], $6::uuid[], $7::text[], $8::text[], $9::text[]) \
-                              AS u(position, revision, event_id, event_type, data, metadata)",
-                    )
-                    .bind(batch.stream.as_str())
-                    .bind(batch.stream.category())
-                    .bind(now)
-                    .bind((0..n).map(|i| position + i).collect::<Vec<_>>())
-                    .bind((0..n).map(|i| *revision + i).collect::<Vec<_>>())
-                    .bind(batch.events.iter().map(|e| e.id).collect::<Vec<_>>())
-                    .bind(batch.events.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>())
-                    .bind(batch.events.iter().map(|e| e.data.as_str()).collect::<Vec<_>>())
-                    .bind(batch.metadata.iter().map(String::as_str).collect::<Vec<_>>())
-                    .execute(&mut *tx)
-                    .await?;
+                    sqlx::query(floor_sql::POSTGRES_INSERT)
+                        .bind(batch.stream.as_str())
+                        .bind(batch.stream.category())
+                        .bind(now)
+                        .bind((0..n).map(|i| position + i).collect::<Vec<_>>())
+                        .bind((0..n).map(|i| *revision + i).collect::<Vec<_>>())
+                        .bind(batch.events.iter().map(|e| e.id).collect::<Vec<_>>())
+                        .bind(
+                            batch
+                                .events
+                                .iter()
+                                .map(|e| e.event_type.as_str())
+                                .collect::<Vec<_>>(),
+                        )
+                        .bind(
+                            batch
+                                .events
+                                .iter()
+                                .map(|e| e.data.as_str())
+                                .collect::<Vec<_>>(),
+                        )
+                        .bind(
+                            batch
+                                .metadata
+                                .iter()
+                                .map(String::as_str)
+                                .collect::<Vec<_>>(),
+                        )
+                        .execute(&mut *tx)
+                        .await?;
                     tx.commit().await?;
                 }
             }
@@ -199,27 +214,4 @@ impl RecordedAt for sqlx::postgres::PgRow {
     fn recorded_at(&self) -> Result<chrono::DateTime<chrono::Utc>, sqlx::Error> {
         self.try_get(7)
     }
-}
-
-/// The same multi-row INSERT text the store uses.
-fn sqlite_insert(rows: usize) -> String {
-    let mut sql = String::from(
-        "INSERT INTO events (position, stream, category, revision, event_id, event_type, data, metadata, recorded_at) VALUES ",
-    );
-    for row in 0..rows {
-        let p = 4 + row * 6;
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!(
-            "(?{}, ?1, ?2, ?{}, ?{}, ?{}, ?{}, ?{}, ?3)",
-            p,
-            p + 1,
-            p + 2,
-            p + 3,
-            p + 4,
-            p + 5
-        ));
-    }
-    sql
 }
