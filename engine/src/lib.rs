@@ -7,8 +7,12 @@
 //! the same answer the engine gave when the history was written.
 //!
 //! Today the crate holds the event envelope shared by the store and every reader of
-//! the log ([`stream`], [`event`]). Deciding and evolving cases lands here next.
+//! the log ([`stream`], [`event`]), the validated model of a process definition
+//! ([`definition`]) and the calendar deadlines are counted in ([`calendar`]).
+//! Deciding and evolving cases land here next.
 
+pub mod calendar;
+pub mod definition;
 pub mod event;
 pub mod stream;
 

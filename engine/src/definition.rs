@@ -1,0 +1,226 @@
+//! A process definition as the engine uses it: validated, resolved, immutable.
+//!
+//! Nothing here is file-shaped. `kroonika-processes` reads a service owner's YAML,
+//! reports every problem in it, and only then builds these types, so code that
+//! holds a `ProcessDefinition` may rely on what it says: every state a transition
+//! names exists, every role is declared, every guard compiled, every deadline's
+//! duration parsed. The engine never re-checks a definition.
+
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::Duration;
+
+/// A whole process: its data, its states and how cases move between them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProcessDefinition {
+    /// Lowercase letters, digits and '-': `school-conference`.
+    pub id: String,
+    pub title: String,
+    /// Case references look like `<reference>-<year>-<number>`: `SC-2026-0042`.
+    pub reference: String,
+    pub roles: Vec<String>,
+    /// People whose personal data a case holds (victim, respondent, …).
+    pub subjects: Vec<Subject>,
+    pub fields: Vec<Field>,
+    pub open: Open,
+    pub initial: String,
+    /// Transitions offered in every non-terminal state.
+    pub anywhere: Vec<Transition>,
+    /// In the order the file gives them.
+    pub states: Vec<State>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subject {
+    pub name: String,
+    pub title: String,
+}
+
+/// A typed piece of case data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Field {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: FieldType,
+    /// The data subject whose personal data this is, if any. Guards cannot read
+    /// personal fields, and they are stored encrypted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personal: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum FieldType {
+    String {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pattern: Option<String>,
+    },
+    Text,
+    Integer {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max: Option<i64>,
+    },
+    Number {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min: Option<f64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max: Option<f64>,
+    },
+    Boolean,
+    Date,
+    Datetime,
+    Enum {
+        values: Vec<String>,
+    },
+    /// A list of values of one type.
+    List {
+        of: Box<FieldType>,
+    },
+    /// A list of actors who must hold `role` (facilitators, mediators).
+    Actors {
+        role: String,
+    },
+}
+
+impl FieldType {
+    /// The name a service owner writes for this type.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FieldType::String { .. } => "string",
+            FieldType::Text => "text",
+            FieldType::Integer { .. } => "integer",
+            FieldType::Number { .. } => "number",
+            FieldType::Boolean => "boolean",
+            FieldType::Date => "date",
+            FieldType::Datetime => "datetime",
+            FieldType::Enum { .. } => "enum",
+            FieldType::List { .. } | FieldType::Actors { .. } => "list",
+        }
+    }
+}
+
+/// Who may open a case and what they must give.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Open {
+    pub roles: Vec<RoleRef>,
+    pub input: Vec<Input>,
+}
+
+/// Who may take a step: any holder of a role, or a holder of the role who is
+/// also named in an actor-list field of the case (`facilitator@facilitators`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum RoleRef {
+    Role { role: String },
+    Assigned { role: String, field: String },
+}
+
+impl std::fmt::Display for RoleRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RoleRef::Role { role } => f.write_str(role),
+            RoleRef::Assigned { role, field } => write!(f, "{role}@{field}"),
+        }
+    }
+}
+
+/// One value a command carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Input {
+    pub name: String,
+    pub required: bool,
+    pub source: InputSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum InputSource {
+    /// Stored into the case field of the same name, with that field's type.
+    CaseField,
+    /// Recorded in the event only, readable by the guard as `input.NAME`.
+    Local {
+        #[serde(rename = "type")]
+        ty: FieldType,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guidance: Option<String>,
+    pub terminal: bool,
+    /// For terminal states: the code reports group outcomes by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<Deadline>,
+    pub tasks: Vec<Task>,
+    pub transitions: Vec<Transition>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transition {
+    pub name: String,
+    /// None: the case stays in its state (logging a contact, say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    pub roles: Vec<RoleRef>,
+    pub input: Vec<Input>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<Guard>,
+}
+
+/// A CEL condition and what the user is told when it is false.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Guard {
+    pub expression: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// A checklist item; `when` (CEL) makes it required only if it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    pub id: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deadline {
+    pub within: Duration,
+    /// Counted from this date or datetime field instead of entering the state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Marks the case overdue for this role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalate: Option<String>,
+    /// The transition the system takes when the deadline passes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fire: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warn: Option<Duration>,
+}
+
+impl ProcessDefinition {
+    pub fn state(&self, name: &str) -> Option<&State> {
+        self.states.iter().find(|s| s.name == name)
+    }
+
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// The transitions offered in `state`: its own, then the `anywhere` ones
+    /// (not in terminal states, and not where the state has its own of that name).
+    pub fn transitions_in<'a>(&'a self, state: &'a State) -> impl Iterator<Item = &'a Transition> {
+        let anywhere = self.anywhere.iter().filter(move |t| {
+            !state.terminal && !state.transitions.iter().any(|own| own.name == t.name)
+        });
+        state.transitions.iter().chain(anywhere)
+    }
+}
