@@ -29,6 +29,49 @@ pub enum Command {
     Status(StatusArgs),
     /// Read the event log: all of it, one stream or one category, in order.
     Log(LogArgs),
+    /// Process definitions: check, draw.
+    #[command(subcommand)]
+    Def(DefCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DefCommand {
+    /// Check definition files; report every problem with its place (exit 1 on any error).
+    Check(DefCheckArgs),
+    /// Draw a definition as a diagram (Mermaid renders on GitHub and GitLab as is).
+    Graph(DefGraphArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DefCheckArgs {
+    /// The YAML files to check.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<std::path::PathBuf>,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct DefGraphArgs {
+    /// A definition file.
+    #[arg(value_name = "FILE")]
+    pub file: std::path::PathBuf,
+    #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+    pub format: GraphFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// Each problem with an excerpt of the file.
+    Human,
+    /// One JSON document, for editors and CI.
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Mermaid,
+    Dot,
 }
 
 #[derive(Debug, Args)]

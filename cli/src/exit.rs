@@ -15,6 +15,18 @@ pub const INTEGRITY: u8 = 4;
 /// The help text's summary of the codes.
 pub const SUMMARY: &str = "Exit codes: 0 ok, 1 rejected or invalid, 2 usage, 3 conflict (retryable), 4 integrity failure.";
 
+/// A refusal decided in the CLI itself (a definition with errors): exit 1.
+#[derive(Debug)]
+pub struct Rejected(pub String);
+
+impl std::fmt::Display for Rejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Rejected {}
+
 /// The exit code for an error that ended a command.
 pub fn code_for(err: &anyhow::Error) -> u8 {
     use kroonika_store::ErrorKind;

@@ -19,7 +19,7 @@ use std::io::Write;
 
 use clap::Parser;
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, DefCommand};
 
 /// Runs one `kroonika` invocation and returns its exit code.
 pub async fn run<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> u8
@@ -41,6 +41,8 @@ where
         Command::Init => commands::init::run(&cli, out).await,
         Command::Status(status) => commands::status::run(&cli, status, out).await,
         Command::Log(log) => commands::log::run(&cli, log, out).await,
+        Command::Def(DefCommand::Check(args)) => commands::def::check(args, out),
+        Command::Def(DefCommand::Graph(args)) => commands::def::graph(args, out),
     };
     match result {
         Ok(()) => exit::OK,

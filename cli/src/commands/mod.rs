@@ -1,5 +1,6 @@
 //! One file per command.
 
+pub(crate) mod def;
 pub(crate) mod init;
 pub(crate) mod log;
 pub(crate) mod status;

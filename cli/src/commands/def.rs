@@ -1,0 +1,118 @@
+//! `kroonika def check` and `kroonika def graph`: a service owner's definitions.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use kroonika_processes::{Checked, Severity};
+
+use crate::args::{CheckFormat, DefCheckArgs, DefGraphArgs, GraphFormat};
+use crate::exit::Rejected;
+
+/// Reads a definition file; bytes that are not UTF-8 become a diagnostic, not a crash.
+fn read(path: &Path) -> anyhow::Result<(String, Checked)> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    match String::from_utf8(bytes) {
+        Ok(source) => {
+            let checked = kroonika_processes::check(&source);
+            Ok((source, checked))
+        }
+        Err(err) => {
+            let at = err.utf8_error().valid_up_to();
+            let diagnostic = kroonika_processes::Diagnostic::error(
+                kroonika_processes::Code::YamlSyntax,
+                0..0,
+                format!("the file is not UTF-8 text (byte {at} is not valid); save it as UTF-8"),
+            );
+            let checked = Checked {
+                definition: None,
+                diagnostics: vec![diagnostic],
+            };
+            Ok((String::new(), checked))
+        }
+    }
+}
+
+pub(crate) fn check(args: &DefCheckArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let mut errors = 0usize;
+    let mut warnings = 0usize;
+    let mut json = Vec::new();
+    for path in &args.files {
+        let (source, checked) = read(path)?;
+        let file = path.display().to_string();
+        let file_errors = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        let file_warnings = checked.diagnostics.len() - file_errors;
+        errors += file_errors;
+        warnings += file_warnings;
+        match args.format {
+            CheckFormat::Json => json.extend(
+                checked
+                    .diagnostics
+                    .iter()
+                    .map(|d| d.to_json(&file, &source)),
+            ),
+            CheckFormat::Human => {
+                let handler = miette::GraphicalReportHandler::new_themed(
+                    miette::GraphicalTheme::unicode_nocolor(),
+                )
+                .with_width(100)
+                .with_context_lines(1);
+                for diagnostic in &checked.diagnostics {
+                    let mut text = String::new();
+                    handler
+                        .render_report(&mut text, &diagnostic.report(&file, &source))
+                        .context("rendering a diagnostic")?;
+                    writeln!(out, "{}", text.trim_end())?;
+                    writeln!(out)?;
+                }
+                writeln!(out, "{file}: {}", summary(file_errors, file_warnings))?;
+            }
+        }
+    }
+    if args.format == CheckFormat::Json {
+        let doc =
+            serde_json::json!({ "errors": errors, "warnings": warnings, "diagnostics": json });
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+    }
+    if errors > 0 {
+        return Err(Rejected(format!(
+            "{} in {} file(s)",
+            summary(errors, warnings),
+            args.files.len()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+fn summary(errors: usize, warnings: usize) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    match (errors, warnings) {
+        (0, 0) => "ok".to_owned(),
+        (0, w) => format!("ok, {}", plural(w, "warning")),
+        (e, 0) => plural(e, "error"),
+        (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
+    }
+}
+
+pub(crate) fn graph(args: &DefGraphArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let (_, checked) = read(&args.file)?;
+    let Some(definition) = checked.definition else {
+        return Err(Rejected(format!(
+            "{} has errors; run `kroonika def check {}` to see them",
+            args.file.display(),
+            args.file.display()
+        ))
+        .into());
+    };
+    let text = match args.format {
+        GraphFormat::Mermaid => kroonika_processes::graph::mermaid(&definition),
+        GraphFormat::Dot => kroonika_processes::graph::dot(&definition),
+    };
+    write!(out, "{text}")?;
+    Ok(())
+}

@@ -1,0 +1,442 @@
+//! Fields, their types, and inputs (what a command carries).
+
+use std::collections::HashSet;
+
+use kroonika_engine::definition::{Field, FieldType, Input, InputSource, Subject};
+
+use super::cx::{Cx, IdStyle, Map};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::suggest::did_you_mean;
+use crate::tree::{Kind, Node};
+
+const TYPES: [&str; 9] = [
+    "string", "text", "integer", "number", "boolean", "date", "datetime", "enum", "list",
+];
+const FIELD_KEYS: [&str; 9] = [
+    "type", "title", "values", "of", "role", "personal", "pattern", "min", "max",
+];
+
+/// Lowers the `fields:` map.
+pub(crate) fn fields(
+    cx: &mut Cx,
+    node: &Node,
+    roles: &HashSet<String>,
+    subjects: &[Subject],
+) -> Vec<Field> {
+    let Some(map) = cx.named(node, "fields") else {
+        return Vec::new();
+    };
+    let mut out: Vec<Field> = Vec::new();
+    for (key, spec) in map.entries {
+        let what = format!("field '{}'", key.name);
+        let name_ok = cx.id(&key.name, &key.span, "field", IdStyle::Snake);
+        if out.iter().any(|f| f.name == key.name) {
+            cx.error(
+                Code::DuplicateId,
+                key.span.clone(),
+                format!("field '{}' is declared twice", key.name),
+            );
+            continue;
+        }
+        let Some(spec) = cx.map(spec, &what, &FIELD_KEYS) else {
+            cx.broken.insert(key.name.clone());
+            continue;
+        };
+        let Some(ty) = field_type(cx, spec, &what, roles) else {
+            cx.broken.insert(key.name.clone());
+            continue;
+        };
+        let personal = spec.get("personal").and_then(|node| {
+            let subject = cx.text(node, "'personal'")?;
+            if subjects.iter().any(|s| s.name == subject) {
+                Some(subject)
+            } else {
+                let mut d = Diagnostic::error(
+                    Code::UnknownSubject,
+                    node.span.clone(),
+                    format!("{what} is personal data of '{subject}', but no such subject is declared under 'subjects'"),
+                );
+                if let Some(help) = did_you_mean(&subject, subjects.iter().map(|s| s.name.as_str())) {
+                    d = d.with_help(help);
+                }
+                cx.push(d);
+                None
+            }
+        });
+        if name_ok {
+            out.push(Field {
+                name: key.name.clone(),
+                ty,
+                personal,
+            });
+        }
+    }
+    out
+}
+
+/// Reads `type` and the keys that go with it.
+pub(crate) fn field_type(
+    cx: &mut Cx,
+    spec: Map<'_>,
+    what: &str,
+    roles: &HashSet<String>,
+) -> Option<FieldType> {
+    let type_node = cx.required(spec, "type", what)?;
+    let name = cx.text(type_node, "'type'")?;
+    let applies: &[&str] = match name.as_str() {
+        "string" => &["pattern"],
+        "integer" | "number" => &["min", "max"],
+        "enum" => &["values"],
+        "list" => &["of", "role", "values"],
+        _ => &[],
+    };
+    for key in ["values", "of", "role", "pattern", "min", "max"] {
+        if spec.has(key) && !applies.contains(&key) && TYPES.contains(&name.as_str()) {
+            let span = spec
+                .entries
+                .iter()
+                .find(|(k, _)| k.name == key)
+                .map_or(0..0, |(k, _)| k.span.clone());
+            cx.error(
+                Code::UnknownKey,
+                span,
+                format!("'{key}' does not apply to {what}, which is of type {name}"),
+            );
+        }
+    }
+    let ty = match name.as_str() {
+        "string" => {
+            let pattern = spec.get("pattern").and_then(|node| {
+                let pattern = cx.text(node, "'pattern'")?;
+                match regex::Regex::new(&pattern) {
+                    Ok(_) => Some(pattern),
+                    Err(err) => {
+                        let reason = err.to_string();
+                        let reason = reason.lines().last().unwrap_or(&reason).trim();
+                        let reason = reason.strip_prefix("error: ").unwrap_or(reason).to_owned();
+                        cx.push(
+                            Diagnostic::error(Code::InvalidRegex, node.span.clone(), format!("the pattern of {what} is not a valid regular expression: {reason}"))
+                                .with_help("patterns use Rust regex syntax; quote them in single quotes, e.g. '^\\+?[0-9 ]{6,20}$'"),
+                        );
+                        None
+                    }
+                }
+            });
+            FieldType::String { pattern }
+        }
+        "text" => FieldType::Text,
+        "boolean" => FieldType::Boolean,
+        "date" => FieldType::Date,
+        "datetime" => FieldType::Datetime,
+        "integer" => {
+            let min = spec.get("min").and_then(|n| integer(cx, n, "'min'"));
+            let max = spec.get("max").and_then(|n| integer(cx, n, "'max'"));
+            if let (Some(lo), Some(hi)) = (min, max)
+                && lo > hi
+            {
+                cx.error(
+                    Code::InvalidBounds,
+                    spec.span.clone(),
+                    format!("{what} has min {lo} above max {hi}"),
+                );
+            }
+            FieldType::Integer { min, max }
+        }
+        "number" => {
+            let min = spec.get("min").and_then(|n| number(cx, n, "'min'"));
+            let max = spec.get("max").and_then(|n| number(cx, n, "'max'"));
+            if let (Some(lo), Some(hi)) = (min, max)
+                && lo > hi
+            {
+                cx.error(
+                    Code::InvalidBounds,
+                    spec.span.clone(),
+                    format!("{what} has min {lo} above max {hi}"),
+                );
+            }
+            FieldType::Number { min, max }
+        }
+        "enum" => FieldType::Enum {
+            values: enum_values(cx, spec, what)?,
+        },
+        "list" => {
+            let of_node = cx.required(spec, "of", what)?;
+            let of = cx.text(of_node, "'of'")?;
+            if of == "actor" {
+                let role_node = cx.required(spec, "role", what)?;
+                let role = cx.text(role_node, "'role'")?;
+                if !roles.contains(&role) {
+                    unknown_role(cx, &role, &role_node.span, roles);
+                    return None;
+                }
+                FieldType::Actors { role }
+            } else {
+                let element = match of.as_str() {
+                    "string" => FieldType::String { pattern: None },
+                    "text" => FieldType::Text,
+                    "integer" => FieldType::Integer {
+                        min: None,
+                        max: None,
+                    },
+                    "number" => FieldType::Number {
+                        min: None,
+                        max: None,
+                    },
+                    "boolean" => FieldType::Boolean,
+                    "date" => FieldType::Date,
+                    "datetime" => FieldType::Datetime,
+                    "enum" => FieldType::Enum {
+                        values: enum_values(cx, spec, what)?,
+                    },
+                    _ => {
+                        invalid_type(cx, &of, &of_node.span, what, true);
+                        return None;
+                    }
+                };
+                FieldType::List {
+                    of: Box::new(element),
+                }
+            }
+        }
+        _ => {
+            invalid_type(cx, &name, &type_node.span, what, false);
+            return None;
+        }
+    };
+    Some(ty)
+}
+
+fn invalid_type(cx: &mut Cx, name: &str, span: &std::ops::Range<usize>, what: &str, list: bool) {
+    let mut known: Vec<&str> = TYPES.to_vec();
+    if list {
+        known.retain(|t| *t != "list");
+        known.push("actor");
+    }
+    let mut d = Diagnostic::error(
+        Code::InvalidFieldType,
+        span.clone(),
+        format!("'{name}' is not a field type ({what})"),
+    );
+    d = match did_you_mean(name, known.iter().copied()) {
+        Some(help) => d.with_help(help),
+        None => d.with_help(format!("the types are: {}", known.join(", "))),
+    };
+    cx.push(d);
+}
+
+pub(crate) fn unknown_role(
+    cx: &mut Cx,
+    role: &str,
+    span: &std::ops::Range<usize>,
+    roles: &HashSet<String>,
+) {
+    let mut d = Diagnostic::error(
+        Code::UnknownRole,
+        span.clone(),
+        format!("role '{role}' is not declared under 'roles'"),
+    );
+    let mut known: Vec<&str> = roles.iter().map(String::as_str).collect();
+    known.sort_unstable();
+    d = match did_you_mean(role, known.iter().copied()) {
+        Some(help) => d.with_help(help),
+        None => d.with_help(format!(
+            "add it to 'roles' (declared: {})",
+            known.join(", ")
+        )),
+    };
+    cx.push(d);
+}
+
+fn enum_values(cx: &mut Cx, spec: Map<'_>, what: &str) -> Option<Vec<String>> {
+    let node = cx.required(spec, "values", what)?;
+    let items = cx.list(node, "'values'")?;
+    let mut values: Vec<String> = Vec::new();
+    for item in items {
+        let Some(value) = cx.text(item, "an enum value") else {
+            continue;
+        };
+        if values.contains(&value) {
+            cx.error(
+                Code::InvalidEnum,
+                item.span.clone(),
+                format!("value '{value}' is listed twice in {what}"),
+            );
+        } else {
+            values.push(value);
+        }
+    }
+    if values.is_empty() {
+        cx.error(
+            Code::InvalidEnum,
+            node.span.clone(),
+            format!("{what} has no values to choose from"),
+        );
+        return None;
+    }
+    Some(values)
+}
+
+fn integer(cx: &mut Cx, node: &Node, what: &str) -> Option<i64> {
+    match node.kind {
+        Kind::Int(i) => Some(i),
+        _ => {
+            cx.error(
+                Code::WrongType,
+                node.span.clone(),
+                format!(
+                    "{what} should be a whole number, not {}",
+                    node.kind.describe()
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn number(cx: &mut Cx, node: &Node, what: &str) -> Option<f64> {
+    match node.kind {
+        Kind::Int(i) => Some(i as f64),
+        Kind::Float(f) if f.is_finite() => Some(f),
+        _ => {
+            cx.error(
+                Code::WrongType,
+                node.span.clone(),
+                format!("{what} should be a number, not {}", node.kind.describe()),
+            );
+            None
+        }
+    }
+}
+
+/// Lowers an `input:` list of case-field names, or map of name → spec.
+pub(crate) fn inputs(
+    cx: &mut Cx,
+    node: &Node,
+    what: &str,
+    fields: &[Field],
+    roles: &HashSet<String>,
+) -> Vec<Input> {
+    let mut out: Vec<Input> = Vec::new();
+    let mut push = |cx: &mut Cx, input: Input, span: &std::ops::Range<usize>| {
+        if out.iter().any(|i| i.name == input.name) {
+            cx.error(
+                Code::DuplicateId,
+                span.clone(),
+                format!("input '{}' is listed twice in {what}", input.name),
+            );
+        } else {
+            out.push(input);
+        }
+    };
+    match &node.kind {
+        Kind::Seq(items) => {
+            for item in items {
+                let Some(name) = cx.text(item, "an input name") else {
+                    continue;
+                };
+                if fields.iter().any(|f| f.name == name) {
+                    push(
+                        cx,
+                        Input {
+                            name,
+                            required: true,
+                            source: InputSource::CaseField,
+                        },
+                        &item.span,
+                    );
+                } else {
+                    unknown_field(cx, &name, &item.span, what, fields);
+                }
+            }
+        }
+        Kind::Map(entries) => {
+            for (key, spec) in entries {
+                let is_field = fields.iter().any(|f| f.name == key.name);
+                let input_what = format!("input '{}' of {what}", key.name);
+                if is_field {
+                    let Some(spec) = cx.map(spec, &input_what, &["required"]) else {
+                        continue;
+                    };
+                    let required = spec
+                        .get("required")
+                        .and_then(|n| cx.bool(n, "'required'"))
+                        .unwrap_or(true);
+                    push(
+                        cx,
+                        Input {
+                            name: key.name.clone(),
+                            required,
+                            source: InputSource::CaseField,
+                        },
+                        &key.span,
+                    );
+                } else {
+                    if !cx.id(&key.name, &key.span, "input", IdStyle::Snake) {
+                        continue;
+                    }
+                    let mut keys = FIELD_KEYS.to_vec();
+                    keys.push("required");
+                    let Some(spec_map) = cx.map(spec, &input_what, &keys) else {
+                        continue;
+                    };
+                    if !spec_map.has("type")
+                        && spec_map.entries.iter().all(|(k, _)| k.name == "required")
+                    {
+                        // `{}` or `{ required: false }` on a name that is not a field.
+                        unknown_field(cx, &key.name, &key.span, what, fields);
+                        continue;
+                    }
+                    let required = spec_map
+                        .get("required")
+                        .and_then(|n| cx.bool(n, "'required'"))
+                        .unwrap_or(true);
+                    let Some(ty) = field_type(cx, spec_map, &input_what, roles) else {
+                        continue;
+                    };
+                    push(
+                        cx,
+                        Input {
+                            name: key.name.clone(),
+                            required,
+                            source: InputSource::Local { ty },
+                        },
+                        &key.span,
+                    );
+                }
+            }
+        }
+        Kind::Null => {}
+        _ => cx.error(
+            Code::WrongType,
+            node.span.clone(),
+            format!(
+                "the input of {what} should be a list of field names or a map of inputs, not {}",
+                node.kind.describe()
+            ),
+        ),
+    }
+    out
+}
+
+pub(crate) fn unknown_field(
+    cx: &mut Cx,
+    name: &str,
+    span: &std::ops::Range<usize>,
+    what: &str,
+    fields: &[Field],
+) {
+    if cx.broken.contains(name) {
+        return;
+    }
+    let mut d = Diagnostic::error(
+        Code::UnknownField,
+        span.clone(),
+        format!("{what} names field '{name}', which is not declared under 'fields'"),
+    );
+    if let Some(help) = did_you_mean(name, fields.iter().map(|f| f.name.as_str())) {
+        d = d.with_help(help);
+    } else {
+        d = d.with_help("declare it under 'fields', or give it a type here to make it an input of this step only");
+    }
+    cx.push(d);
+}

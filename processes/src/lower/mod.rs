@@ -1,0 +1,208 @@
+//! The second stage: the spanned tree into a validated `ProcessDefinition`,
+//! reporting every problem at once.
+//!
+//! Sections are lowered in dependency order (roles and subjects, then fields,
+//! then what refers to them), each problem becomes a diagnostic at its place,
+//! and lowering carries on past it. The model is returned only if there was no
+//! error: a `ProcessDefinition` is always a valid one.
+
+mod cx;
+mod fields;
+mod states;
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use kroonika_engine::definition::{Open, ProcessDefinition, State, Subject};
+
+use self::cx::{Cx, IdStyle};
+use self::states::Known;
+use crate::analysis;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::tree::Node;
+
+const TOP_KEYS: [&str; 11] = [
+    "process",
+    "title",
+    "description",
+    "reference",
+    "roles",
+    "subjects",
+    "fields",
+    "open",
+    "initial",
+    "anywhere",
+    "states",
+];
+
+/// Lowers a parsed file. Returns the definition (if error-free) and every diagnostic.
+pub(crate) fn lower(root: &Node) -> (Option<ProcessDefinition>, Vec<Diagnostic>) {
+    let mut cx = Cx::default();
+    let definition = lower_root(&mut cx, root);
+    let definition = definition.filter(|_| !cx.has_errors());
+    (definition, cx.diagnostics)
+}
+
+fn lower_root(cx: &mut Cx, root: &Node) -> Option<ProcessDefinition> {
+    let map = cx.map(root, "the process definition", &TOP_KEYS)?;
+    let what = "the process definition";
+
+    let id = cx.required(map, "process", what).and_then(|n| {
+        let id = cx.text(n, "'process'")?;
+        cx.id(&id, &n.span, "process", IdStyle::Kebab).then_some(id)
+    });
+    let title = cx
+        .required(map, "title", what)
+        .and_then(|n| cx.text(n, "'title'"));
+    let reference = cx.required(map, "reference", what).and_then(|n| {
+        let reference = cx.text(n, "'reference'")?;
+        let ok = (1..=8).contains(&reference.len())
+            && reference.starts_with(|c: char| c.is_ascii_uppercase())
+            && reference.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        if !ok {
+            cx.push(
+                Diagnostic::error(Code::InvalidId, n.span.clone(), format!("'{reference}' is not a valid case reference prefix"))
+                    .with_help("use 1 to 8 capital letters or digits, starting with a letter (e.g. 'SC' gives SC-2026-0042)"),
+            );
+            return None;
+        }
+        Some(reference)
+    });
+
+    let role_list = cx
+        .required(map, "roles", what)
+        .map(|n| cx.id_list(n, "role", IdStyle::Kebab))
+        .unwrap_or_default();
+    let roles: HashSet<String> = role_list.iter().map(|(r, _)| r.clone()).collect();
+
+    let subjects = map
+        .get("subjects")
+        .map(|n| subjects(cx, n))
+        .unwrap_or_default();
+    let fields = map
+        .get("fields")
+        .map(|n| fields::fields(cx, n, &roles, &subjects))
+        .unwrap_or_default();
+
+    // State names first, so transitions anywhere can be checked against them.
+    let states_node = cx.required(map, "states", what);
+    let state_entries = states_node.and_then(|n| cx.named(n, "states"));
+    let mut state_names: Vec<String> = Vec::new();
+    let mut state_spans: Vec<(String, Range<usize>)> = Vec::new();
+    for (key, _) in state_entries.map(|m| m.entries).unwrap_or_default() {
+        if !cx.id(&key.name, &key.span, "state", IdStyle::Kebab) {
+            continue;
+        }
+        if state_names.contains(&key.name) {
+            cx.error(
+                Code::DuplicateId,
+                key.span.clone(),
+                format!("state '{}' is declared twice", key.name),
+            );
+            continue;
+        }
+        state_names.push(key.name.clone());
+        state_spans.push((key.name.clone(), key.span.clone()));
+    }
+    let known = Known {
+        roles: &roles,
+        fields: &fields,
+        states: &state_names,
+    };
+
+    let open = cx.required(map, "open", what).and_then(|n| {
+        let open = cx.map(n, "'open'", &["roles", "input"])?;
+        let roles = cx
+            .required(open, "roles", "'open'")
+            .map(|r| states::role_refs(cx, r, "opening a case", &known))
+            .unwrap_or_default();
+        let input = open
+            .get("input")
+            .map(|i| fields::inputs(cx, i, "opening a case", &fields, &roles_set(&known)))
+            .unwrap_or_default();
+        Some(Open { roles, input })
+    });
+
+    let anywhere = map
+        .get("anywhere")
+        .map(|n| states::transition_map(cx, n, "'anywhere'", &known))
+        .unwrap_or_default();
+
+    let mut states: Vec<State> = Vec::new();
+    for (key, node) in state_entries.map(|m| m.entries).unwrap_or_default() {
+        if !state_names.contains(&key.name) || states.iter().any(|s| s.name == key.name) {
+            continue;
+        }
+        if let Some(state) = states::state(cx, key, node, &known, &anywhere) {
+            states.push(state);
+        }
+    }
+
+    let initial = cx.required(map, "initial", what).and_then(|n| {
+        let initial = cx.text(n, "'initial'")?;
+        if !states::state_ref(cx, &initial, &n.span, "'initial'", &known) {
+            return None;
+        }
+        if states.iter().any(|s| s.name == initial && s.terminal) {
+            cx.error(Code::UnknownState, n.span.clone(), format!("the initial state '{initial}' is terminal, so a case would end as soon as it opens"));
+            return None;
+        }
+        Some(initial)
+    });
+
+    let definition = ProcessDefinition {
+        id: id?,
+        title: title?,
+        reference: reference?,
+        roles: role_list.into_iter().map(|(r, _)| r).collect(),
+        subjects,
+        fields,
+        open: open?,
+        initial: initial?,
+        anywhere,
+        states,
+    };
+    if !cx.has_errors() {
+        for diagnostic in analysis::check(&definition, &state_spans) {
+            cx.push(diagnostic);
+        }
+    }
+    Some(definition)
+}
+
+fn roles_set(known: &Known<'_>) -> HashSet<String> {
+    known.roles.clone()
+}
+
+fn subjects(cx: &mut Cx, node: &Node) -> Vec<Subject> {
+    let Some(map) = cx.named(node, "subjects") else {
+        return Vec::new();
+    };
+    let mut out: Vec<Subject> = Vec::new();
+    for (key, spec) in map.entries {
+        if !cx.id(&key.name, &key.span, "subject", IdStyle::Kebab) {
+            continue;
+        }
+        if out.iter().any(|s| s.name == key.name) {
+            cx.error(
+                Code::DuplicateId,
+                key.span.clone(),
+                format!("subject '{}' is declared twice", key.name),
+            );
+            continue;
+        }
+        let what = format!("subject '{}'", key.name);
+        let Some(spec) = cx.map(spec, &what, &["title"]) else {
+            continue;
+        };
+        let title = spec
+            .get("title")
+            .and_then(|n| cx.text(n, "'title'"))
+            .unwrap_or_else(|| key.name.clone());
+        out.push(Subject {
+            name: key.name.clone(),
+            title,
+        });
+    }
+    out
+}
