@@ -202,8 +202,13 @@ pub struct Deadline {
     /// The transition the system takes when the deadline passes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fire: Option<String>,
+    /// An earlier warning, counted from the same start as `within`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warn: Option<Duration>,
+    /// A CEL condition over the case: the deadline applies only when it holds
+    /// (the law's conciliation deadlines do not bind the other strand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
 }
 
 impl ProcessDefinition {

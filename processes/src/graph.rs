@@ -150,6 +150,9 @@ fn state_note(state: &State) -> Option<String> {
         if let Some(fire) = &deadline.fire {
             let _ = write!(line, ", then {fire}");
         }
+        if deadline.when.is_some() {
+            line.push_str(" (when it applies)");
+        }
         lines.push(line);
     }
     for task in &state.tasks {

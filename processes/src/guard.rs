@@ -165,7 +165,14 @@ impl Walker<'_> {
                 known.join(", ")
             ),
         );
-        if let Some(suggestion) = did_you_mean(name, known.iter().copied()) {
+        let is_input = self
+            .scope
+            .inputs
+            .is_some_and(|inputs| inputs.iter().any(|i| i.name == name));
+        if is_input {
+            diagnostic =
+                diagnostic.with_help(format!("this step's inputs are read as `input.{name}`"));
+        } else if let Some(suggestion) = did_you_mean(name, known.iter().copied()) {
             diagnostic = diagnostic.with_help(suggestion);
         } else if self.scope.fields.iter().any(|f| f.name == name) {
             diagnostic = diagnostic.with_help(format!("case fields are read as `case.{name}`"));

@@ -6,7 +6,11 @@
 //!   taking `&TestStore`, and list it in its module's `contract!`.
 //! - `cli`: the `kroonika` command end to end, in-process, asserting exit codes and
 //!   what it prints.
+//! - `definitions`: the definition checker over the bundled processes and the
+//!   broken corpus in `data/definitions/broken` (one file per problem, each
+//!   output snapshotted), plus mutations that must never make it panic.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+mod definitions;
 mod store;

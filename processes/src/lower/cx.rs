@@ -8,6 +8,9 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::suggest::did_you_mean;
 use crate::tree::{Key, Kind, Node};
 
+/// In `Cx::broken`: the `roles` list itself could not be read.
+pub(crate) const ROLES_BROKEN: &str = "$roles";
+
 #[derive(Debug, Default)]
 pub(crate) struct Cx {
     pub diagnostics: Vec<Diagnostic>,
@@ -99,6 +102,11 @@ impl Cx {
                 );
                 diagnostic = match did_you_mean(&key.name, allowed.iter().copied()) {
                     Some(help) => diagnostic.with_help(help),
+                    // In `{ title: a, b c }` YAML reads `b c` as a key: the text had a comma.
+                    None if key.name.contains(' ') => diagnostic.with_help(format!(
+                        "if this is the rest of a text that contains a comma, put the whole text in quotes; {what} may have: {}",
+                        allowed.join(", ")
+                    )),
                     None => {
                         diagnostic.with_help(format!("{what} may have: {}", allowed.join(", ")))
                     }

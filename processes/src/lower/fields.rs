@@ -230,6 +230,9 @@ pub(crate) fn unknown_role(
     span: &std::ops::Range<usize>,
     roles: &HashSet<String>,
 ) {
+    if cx.broken.contains(super::cx::ROLES_BROKEN) {
+        return;
+    }
     let mut d = Diagnostic::error(
         Code::UnknownRole,
         span.clone(),

@@ -69,8 +69,14 @@ fn lower_root(cx: &mut Cx, root: &Node) -> Option<ProcessDefinition> {
         Some(reference)
     });
 
-    let role_list = cx
-        .required(map, "roles", what)
+    let roles_node = cx.required(map, "roles", what);
+    if roles_node
+        .is_some_and(|n| !matches!(n.kind, crate::tree::Kind::Seq(_) | crate::tree::Kind::Null))
+    {
+        // Reported once as the wrong type; do not report every use of a role too.
+        cx.broken.insert(cx::ROLES_BROKEN.to_owned());
+    }
+    let role_list = roles_node
         .map(|n| cx.id_list(n, "role", IdStyle::Kebab))
         .unwrap_or_default();
     let roles: HashSet<String> = role_list.iter().map(|(r, _)| r.clone()).collect();
@@ -91,6 +97,7 @@ fn lower_root(cx: &mut Cx, root: &Node) -> Option<ProcessDefinition> {
     let mut state_spans: Vec<(String, Range<usize>)> = Vec::new();
     for (key, _) in state_entries.map(|m| m.entries).unwrap_or_default() {
         if !cx.id(&key.name, &key.span, "state", IdStyle::Kebab) {
+            cx.broken.insert(key.name.clone());
             continue;
         }
         if state_names.contains(&key.name) {
@@ -104,10 +111,12 @@ fn lower_root(cx: &mut Cx, root: &Node) -> Option<ProcessDefinition> {
         state_names.push(key.name.clone());
         state_spans.push((key.name.clone(), key.span.clone()));
     }
+    let transition_names = transition_names(map.get("anywhere"), state_entries);
     let known = Known {
         roles: &roles,
         fields: &fields,
         states: &state_names,
+        transitions: &transition_names,
     };
 
     let open = cx.required(map, "open", what).and_then(|n| {
@@ -118,7 +127,7 @@ fn lower_root(cx: &mut Cx, root: &Node) -> Option<ProcessDefinition> {
             .unwrap_or_default();
         let input = open
             .get("input")
-            .map(|i| fields::inputs(cx, i, "opening a case", &fields, &roles_set(&known)))
+            .map(|i| fields::inputs(cx, i, "opening a case", &fields, known.roles))
             .unwrap_or_default();
         Some(Open { roles, input })
     });
@@ -170,8 +179,26 @@ fn lower_root(cx: &mut Cx, root: &Node) -> Option<ProcessDefinition> {
     Some(definition)
 }
 
-fn roles_set(known: &Known<'_>) -> HashSet<String> {
-    known.roles.clone()
+/// Every transition name in the file (of `anywhere` and of each state), read
+/// before lowering so that a `fire` can tell "declared elsewhere" from "nowhere".
+fn transition_names(anywhere: Option<&Node>, states: Option<cx::Map<'_>>) -> Vec<String> {
+    let names_in = |node: &Node| -> Vec<String> {
+        match &node.kind {
+            crate::tree::Kind::Map(entries) => {
+                entries.iter().map(|(k, _)| k.name.clone()).collect()
+            }
+            _ => Vec::new(),
+        }
+    };
+    let mut names: Vec<String> = anywhere.map(names_in).unwrap_or_default();
+    for (_, state) in states.map(|m| m.entries).unwrap_or_default() {
+        if let crate::tree::Kind::Map(entries) = &state.kind
+            && let Some((_, transitions)) = entries.iter().find(|(k, _)| k.name == "transitions")
+        {
+            names.extend(names_in(transitions));
+        }
+    }
+    names
 }
 
 fn subjects(cx: &mut Cx, node: &Node) -> Vec<Subject> {

@@ -21,6 +21,8 @@ pub(crate) struct Known<'a> {
     pub fields: &'a [Field],
     /// Every state name in the file, read before any state is lowered.
     pub states: &'a [String],
+    /// Every transition name declared anywhere in the file.
+    pub transitions: &'a [String],
 }
 
 const STATE_KEYS: [&str; 7] = [
@@ -33,7 +35,7 @@ const STATE_KEYS: [&str; 7] = [
     "transitions",
 ];
 const TRANSITION_KEYS: [&str; 6] = ["title", "to", "roles", "input", "guard", "message"];
-const DEADLINE_KEYS: [&str; 5] = ["within", "from", "escalate", "fire", "warn"];
+const DEADLINE_KEYS: [&str; 6] = ["within", "from", "escalate", "fire", "warn", "when"];
 const TASK_KEYS: [&str; 3] = ["id", "title", "when"];
 
 /// Lowers one state. `anywhere` is needed to check a deadline's `fire`.
@@ -46,14 +48,15 @@ pub(crate) fn state(
 ) -> Option<State> {
     let what = format!("state '{}'", key.name);
     let map = cx.map(node, &what, &STATE_KEYS)?;
-    let terminal = map
-        .get("terminal")
-        .and_then(|n| cx.bool(n, "'terminal'"))
-        .unwrap_or(false);
+    let terminal_node = map.get("terminal");
+    let terminal_value = terminal_node.map(|n| cx.bool(n, "'terminal'"));
+    let terminal = matches!(terminal_value, Some(Some(true)));
+    // A 'terminal' that could not be read was reported; judge nothing by it.
+    let terminal_unknown = matches!(terminal_value, Some(None));
     let guidance = map.get("guidance").and_then(|n| cx.text(n, "'guidance'"));
     let outcome = map.get("outcome").and_then(|n| {
         let outcome = cx.text(n, "'outcome'")?;
-        if !terminal {
+        if !terminal && !terminal_unknown {
             cx.error(
                 Code::UnknownKey,
                 n.span.clone(),
@@ -190,6 +193,9 @@ pub(crate) fn state_ref(
     if known.states.iter().any(|s| s == name) {
         return true;
     }
+    if cx.broken.contains(name) {
+        return false;
+    }
     let mut d = Diagnostic::error(
         Code::UnknownState,
         span.clone(),
@@ -319,7 +325,36 @@ fn deadline(
     let within = cx
         .required(map, "within", &what)
         .and_then(|n| duration(cx, n, "'within'"));
-    let warn = map.get("warn").and_then(|n| duration(cx, n, "'warn'"));
+    let warn = map.get("warn").and_then(|n| {
+        let warn = duration(cx, n, "'warn'")?;
+        let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 5)?;
+        if let Some(within) = within
+            && warn.after(start) >= within.after(start)
+        {
+            cx.error(
+                Code::InvalidDuration,
+                n.span.clone(),
+                format!(
+                    "the warning of {what} ({warn}) does not come before the deadline ({within})"
+                ),
+            );
+            return None;
+        }
+        Some(warn)
+    });
+    let when = map.get("when").and_then(|n| {
+        let expression = cx.text(n, "'when'")?;
+        let scope = Scope {
+            fields: known.fields,
+            inputs: None,
+            tasks: false,
+            what: "condition",
+        };
+        for d in guard::check(&expression, n.span.clone(), &scope) {
+            cx.push(d);
+        }
+        Some(expression)
+    });
     let from = map.get("from").and_then(|n| {
         let name = cx.text(n, "'from'")?;
         match known.fields.iter().find(|f| f.name == name) {
@@ -352,6 +387,18 @@ fn deadline(
         let available = own.iter().chain(anywhere.iter().filter(|_| !terminal));
         let candidates: Vec<&Transition> = available.collect();
         let Some(transition) = candidates.iter().find(|t| t.name == name) else {
+            if !known.transitions.contains(&name) {
+                let mut d = Diagnostic::error(
+                    Code::UnknownTransition,
+                    n.span.clone(),
+                    format!("{what} fires transition '{name}', which is not declared anywhere in the process"),
+                );
+                if let Some(help) = did_you_mean(&name, candidates.iter().map(|t| t.name.as_str())) {
+                    d = d.with_help(help);
+                }
+                cx.push(d);
+                return None;
+            }
             let mut d = Diagnostic::error(
                 Code::FireUnavailable,
                 n.span.clone(),
@@ -389,5 +436,6 @@ fn deadline(
         escalate,
         fire,
         warn,
+        when,
     })
 }
