@@ -40,6 +40,8 @@ pub enum DefCommand {
     Check(DefCheckArgs),
     /// Draw a definition as a diagram (Mermaid renders on GitHub and GitLab as is).
     Graph(DefGraphArgs),
+    /// Print a JSON Schema of the definition format, for editors.
+    Schema,
 }
 
 #[derive(Debug, Args)]

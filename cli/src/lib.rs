@@ -43,6 +43,7 @@ where
         Command::Log(log) => commands::log::run(&cli, log, out).await,
         Command::Def(DefCommand::Check(args)) => commands::def::check(args, out),
         Command::Def(DefCommand::Graph(args)) => commands::def::graph(args, out),
+        Command::Def(DefCommand::Schema) => commands::def::schema(out),
     };
     match result {
         Ok(()) => exit::OK,

@@ -13,6 +13,7 @@ pub mod diagnostic;
 pub mod graph;
 mod guard;
 mod lower;
+pub mod schema;
 mod suggest;
 pub mod tree;
 

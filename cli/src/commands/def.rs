@@ -116,3 +116,9 @@ pub(crate) fn graph(args: &DefGraphArgs, out: &mut dyn Write) -> anyhow::Result<
     write!(out, "{text}")?;
     Ok(())
 }
+
+pub(crate) fn schema(out: &mut dyn Write) -> anyhow::Result<()> {
+    let schema = kroonika_processes::schema::json_schema();
+    writeln!(out, "{}", serde_json::to_string_pretty(&schema)?)?;
+    Ok(())
+}

@@ -9,10 +9,10 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::suggest::did_you_mean;
 use crate::tree::{Kind, Node};
 
-const TYPES: [&str; 9] = [
+pub(crate) const TYPES: [&str; 9] = [
     "string", "text", "integer", "number", "boolean", "date", "datetime", "enum", "list",
 ];
-const FIELD_KEYS: [&str; 9] = [
+pub(crate) const FIELD_KEYS: [&str; 9] = [
     "type", "title", "values", "of", "role", "personal", "pattern", "min", "max",
 ];
 

@@ -6,9 +6,9 @@
 //! and lowering carries on past it. The model is returned only if there was no
 //! error: a `ProcessDefinition` is always a valid one.
 
-mod cx;
-mod fields;
-mod states;
+pub(crate) mod cx;
+pub(crate) mod fields;
+pub(crate) mod states;
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -21,7 +21,7 @@ use crate::analysis;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::tree::Node;
 
-const TOP_KEYS: [&str; 11] = [
+pub(crate) const TOP_KEYS: [&str; 11] = [
     "process",
     "title",
     "description",

@@ -25,7 +25,7 @@ pub(crate) struct Known<'a> {
     pub transitions: &'a [String],
 }
 
-const STATE_KEYS: [&str; 7] = [
+pub(crate) const STATE_KEYS: [&str; 7] = [
     "title",
     "guidance",
     "terminal",
@@ -34,9 +34,9 @@ const STATE_KEYS: [&str; 7] = [
     "tasks",
     "transitions",
 ];
-const TRANSITION_KEYS: [&str; 6] = ["title", "to", "roles", "input", "guard", "message"];
-const DEADLINE_KEYS: [&str; 6] = ["within", "from", "escalate", "fire", "warn", "when"];
-const TASK_KEYS: [&str; 3] = ["id", "title", "when"];
+pub(crate) const TRANSITION_KEYS: [&str; 6] = ["title", "to", "roles", "input", "guard", "message"];
+pub(crate) const DEADLINE_KEYS: [&str; 6] = ["within", "from", "escalate", "fire", "warn", "when"];
+pub(crate) const TASK_KEYS: [&str; 3] = ["id", "title", "when"];
 
 /// Lowers one state. `anywhere` is needed to check a deadline's `fire`.
 pub(crate) fn state(

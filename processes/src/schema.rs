@@ -1,0 +1,195 @@
+//! A JSON Schema of the definition format, for editors (completion, hover, red
+//! squiggles before `def check` runs). It is built from the same key lists the
+//! checker uses, and a test holds the two together, so the schema cannot offer a
+//! key the checker refuses or miss one it accepts.
+
+use serde_json::{Value, json};
+
+use crate::lower::fields::TYPES;
+
+const KEBAB: &str = "^[a-z][a-z0-9]*(-[a-z0-9]+)*$";
+const SNAKE: &str = "^[a-z][a-z0-9_]*$";
+const DURATION: &str = "^\\s*[0-9]+\\s+(days?|working\\s+days?|weeks?|months?)\\s*$";
+
+/// The schema, as a JSON value (draft 2020-12).
+pub fn json_schema() -> Value {
+    let field = json!({
+        "type": "object",
+        "description": "A typed piece of case data.",
+        "required": ["type"],
+        "additionalProperties": false,
+        "properties": {
+            "type": { "enum": TYPES, "description": "string, text, integer, number, boolean, date, datetime, enum or list" },
+            "title": { "type": "string" },
+            "values": { "type": "array", "items": { "type": "string" }, "minItems": 1, "description": "For enum (and list of enum): the allowed values." },
+            "of": { "type": "string", "description": "For list: the element type, or 'actor' (with 'role')." },
+            "role": { "type": "string", "description": "For a list of actors: the role each must hold." },
+            "personal": { "type": "string", "description": "The data subject whose personal data this is." },
+            "pattern": { "type": "string", "description": "For string: a regular expression the value must match." },
+            "min": { "type": "number" },
+            "max": { "type": "number" }
+        }
+    });
+    let mut input_spec = field.clone();
+    input_spec["required"] = json!([]);
+    input_spec["properties"]["required"] = json!({ "type": "boolean", "default": true });
+    input_spec["description"] = json!(
+        "A case field ({} or { required: false }) or an input of this step only (with a type)."
+    );
+    let input = json!({
+        "description": "A list of case-field names, or a map of name to input.",
+        "oneOf": [
+            { "type": "array", "items": { "type": "string", "pattern": SNAKE } },
+            { "type": "object", "propertyNames": { "pattern": SNAKE }, "additionalProperties": { "$ref": "#/$defs/input" } }
+        ]
+    });
+    let roles = json!({
+        "type": "array",
+        "items": { "type": "string", "pattern": "^[a-z][a-z0-9-]*(@[a-z][a-z0-9_]*)?$" },
+        "description": "ROLE, or ROLE@FIELD for an actor named in that actor-list field."
+    });
+    let transition = json!({
+        "type": "object",
+        "required": ["roles"],
+        "additionalProperties": false,
+        "properties": {
+            "title": { "type": "string" },
+            "to": { "type": "string", "pattern": KEBAB, "description": "The next state; leave out to stay." },
+            "roles": { "$ref": "#/$defs/roles" },
+            "input": { "$ref": "#/$defs/inputs" },
+            "guard": { "type": "string", "description": "A CEL condition over case, input, tasks, actor, now, state." },
+            "message": { "type": "string", "description": "What the user is told when the guard is false." }
+        }
+    });
+    let deadline = json!({
+        "type": "object",
+        "required": ["within"],
+        "additionalProperties": false,
+        "properties": {
+            "within": { "type": "string", "pattern": DURATION, "description": "N days, N working days, N weeks or N months." },
+            "from": { "type": "string", "pattern": SNAKE, "description": "A date or datetime field to count from." },
+            "escalate": { "type": "string", "description": "The role the overdue case is shown to." },
+            "fire": { "type": "string", "description": "The transition the system takes when the deadline passes." },
+            "warn": { "type": "string", "pattern": DURATION, "description": "An earlier warning." },
+            "when": { "type": "string", "description": "A CEL condition: the deadline applies only if it holds." }
+        }
+    });
+    let task = json!({
+        "type": "object",
+        "required": ["id", "title"],
+        "additionalProperties": false,
+        "properties": {
+            "id": { "type": "string", "pattern": KEBAB },
+            "title": { "type": "string" },
+            "when": { "type": "string", "description": "A CEL condition: the task is required only if it holds." }
+        }
+    });
+    let state = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+            "title": { "type": "string" },
+            "guidance": { "type": "string" },
+            "terminal": { "type": "boolean" },
+            "outcome": { "type": "string", "pattern": KEBAB },
+            "deadline": { "$ref": "#/$defs/deadline" },
+            "tasks": { "type": "array", "items": { "$ref": "#/$defs/task" } },
+            "transitions": { "$ref": "#/$defs/transitions" }
+        }
+    });
+    let transitions = json!({
+        "type": "object",
+        "propertyNames": { "pattern": KEBAB },
+        "additionalProperties": { "$ref": "#/$defs/transition" }
+    });
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Kroonika process definition",
+        "type": "object",
+        "required": ["process", "title", "reference", "roles", "open", "initial", "states"],
+        "additionalProperties": false,
+        "properties": {
+            "process": { "type": "string", "pattern": KEBAB },
+            "title": { "type": "string" },
+            "description": { "type": "string" },
+            "reference": { "type": "string", "pattern": "^[A-Z][A-Z0-9]{0,7}$" },
+            "roles": { "type": "array", "items": { "type": "string", "pattern": KEBAB }, "uniqueItems": true },
+            "subjects": {
+                "type": "object",
+                "propertyNames": { "pattern": KEBAB },
+                "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "title": { "type": "string" } } }
+            },
+            "fields": { "type": "object", "propertyNames": { "pattern": SNAKE }, "additionalProperties": { "$ref": "#/$defs/field" } },
+            "open": {
+                "type": "object",
+                "required": ["roles"],
+                "additionalProperties": false,
+                "properties": { "roles": { "$ref": "#/$defs/roles" }, "input": { "$ref": "#/$defs/inputs" } }
+            },
+            "initial": { "type": "string", "pattern": KEBAB },
+            "anywhere": { "$ref": "#/$defs/transitions" },
+            "states": { "type": "object", "propertyNames": { "pattern": KEBAB }, "additionalProperties": { "$ref": "#/$defs/state" } }
+        },
+        "$defs": {
+            "field": field,
+            "input": input_spec,
+            "inputs": input,
+            "roles": roles,
+            "transition": transition,
+            "transitions": transitions,
+            "deadline": deadline,
+            "task": task,
+            "state": state
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lower::TOP_KEYS;
+    use crate::lower::fields::FIELD_KEYS;
+    use crate::lower::states::{DEADLINE_KEYS, STATE_KEYS, TASK_KEYS, TRANSITION_KEYS};
+
+    fn keys(value: &Value) -> Vec<String> {
+        let mut keys: Vec<String> = value["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    fn sorted(list: &[&str]) -> Vec<String> {
+        let mut list: Vec<String> = list.iter().map(|s| (*s).to_owned()).collect();
+        list.sort();
+        list
+    }
+
+    #[test]
+    fn schema_offers_exactly_the_keys_the_checker_accepts() {
+        let schema = json_schema();
+        let defs = &schema["$defs"];
+        assert_eq!(keys(&schema), sorted(&TOP_KEYS));
+        assert_eq!(keys(&defs["state"]), sorted(&STATE_KEYS));
+        assert_eq!(keys(&defs["transition"]), sorted(&TRANSITION_KEYS));
+        assert_eq!(keys(&defs["deadline"]), sorted(&DEADLINE_KEYS));
+        assert_eq!(keys(&defs["task"]), sorted(&TASK_KEYS));
+        assert_eq!(keys(&defs["field"]), sorted(&FIELD_KEYS));
+        let mut input_keys = FIELD_KEYS.to_vec();
+        input_keys.push("required");
+        assert_eq!(keys(&defs["input"]), sorted(&input_keys));
+    }
+
+    #[test]
+    fn durations_in_the_schema_match_the_parser() {
+        let pattern = regex::Regex::new(DURATION).unwrap();
+        for text in ["5 working days", "1 month", "10 days", "2 weeks", "1 day"] {
+            assert!(pattern.is_match(text), "{text}");
+            kroonika_engine::calendar::Duration::parse(text).unwrap();
+        }
+        assert!(!pattern.is_match("5 workdays"));
+    }
+}
