@@ -17,6 +17,10 @@ pub struct Cli {
     )]
     pub db: String,
 
+    /// Who is acting (a registered actor's name).
+    #[arg(long, global = true, env = "KROONIKA_ACTOR", value_name = "NAME")]
+    pub actor: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -24,14 +28,44 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the store if it is missing and bring its schema up to date (safe to repeat).
-    Init,
+    Init(InitArgs),
     /// Show what the store is and how much it holds.
     Status(StatusArgs),
     /// Read the event log: all of it, one stream or one category, in order.
     Log(LogArgs),
-    /// Process definitions: check, draw.
+    /// Process definitions: check, draw, publish, list, show.
     #[command(subcommand)]
     Def(DefCommand),
+    /// Actors and their roles (administrators only).
+    #[command(subcommand)]
+    Actor(ActorCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Register the first administrator (only while the store has no actors).
+    #[arg(long, value_name = "NAME")]
+    pub admin: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActorCommand {
+    /// Register an actor with roles.
+    Add {
+        name: String,
+        /// A role to give (repeat for several).
+        #[arg(long = "role", value_name = "ROLE")]
+        roles: Vec<String>,
+    },
+    /// Give an actor a role.
+    Grant { name: String, role: String },
+    /// Take a role from an actor.
+    Revoke { name: String, role: String },
+    /// List actors and their roles.
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -42,6 +76,24 @@ pub enum DefCommand {
     Graph(DefGraphArgs),
     /// Print a JSON Schema of the definition format, for editors.
     Schema,
+    /// Publish a checked definition as its process's next version (service-owner or admin).
+    Publish {
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
+    /// List published processes and their latest versions.
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Show a published version's details and source.
+    Show {
+        /// The process id.
+        name: String,
+        /// The version (default: the latest).
+        #[arg(long, value_name = "N")]
+        version: Option<u32>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -55,9 +107,12 @@ pub struct DefCheckArgs {
 
 #[derive(Debug, Args)]
 pub struct DefGraphArgs {
-    /// A definition file.
-    #[arg(value_name = "FILE")]
-    pub file: std::path::PathBuf,
+    /// A definition file, or the id of a published process.
+    #[arg(value_name = "NAME-OR-FILE")]
+    pub target: String,
+    /// For a published process: the version (default: the latest).
+    #[arg(long, value_name = "N")]
+    pub version: Option<u32>,
     #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
     pub format: GraphFormat,
 }

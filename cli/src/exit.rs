@@ -27,6 +27,48 @@ impl std::fmt::Display for Rejected {
 
 impl std::error::Error for Rejected {}
 
+/// The line printed for an error that ended a command: `rejected: …` for a
+/// rule's refusal, `conflict: …` for a race, `error: …` for the rest, with the
+/// causes on the same line.
+pub fn describe(err: &anyhow::Error) -> String {
+    let rejected = err
+        .chain()
+        .any(|c| c.downcast_ref::<kroonika_engine::Rejection>().is_some());
+    let line = one_line(err);
+    if rejected {
+        format!("rejected: {line}")
+    } else if line.starts_with("conflict: ") {
+        line
+    } else {
+        format!("error: {line}")
+    }
+}
+
+/// The error and its causes on one line, `a: b: c`, skipping a cause whose text the
+/// line already ends with (many libraries repeat their source in their message).
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.ends_with(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+/// Turns a failed `Store::execute` into an error whose kind the exit code sees.
+pub fn lift(err: kroonika_store::ExecuteError<kroonika_engine::Rejection>) -> anyhow::Error {
+    match err {
+        kroonika_store::ExecuteError::Rejected(rejection) => rejection.into(),
+        kroonika_store::ExecuteError::Store(store) => store.into(),
+    }
+}
+
 /// The exit code for an error that ended a command.
 pub fn code_for(err: &anyhow::Error) -> u8 {
     use kroonika_store::ErrorKind;

@@ -11,6 +11,7 @@
 
 pub mod args;
 mod commands;
+mod context;
 pub mod exit;
 mod output;
 
@@ -22,7 +23,7 @@ use clap::Parser;
 use crate::args::{Cli, Command, DefCommand};
 
 /// Runs one `kroonika` invocation and returns its exit code.
-pub async fn run<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> u8
+pub async fn run<I, T>(args: I, out: &mut (dyn Write + Send), err: &mut (dyn Write + Send)) -> u8
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
@@ -32,41 +33,34 @@ where
         Err(clap_error) => {
             let rendered = clap_error.render().to_string();
             let code = clap_error.exit_code();
-            let stream: &mut dyn Write = if code == 0 { out } else { err };
+            let stream: &mut (dyn Write + Send) = if code == 0 { out } else { err };
             let _ = write!(stream, "{rendered}");
             return u8::try_from(code).unwrap_or(exit::USAGE);
         }
     };
     let result = match &cli.command {
-        Command::Init => commands::init::run(&cli, out).await,
+        Command::Init(args) => commands::init::run(&cli, args, out).await,
+        Command::Actor(command) => commands::actor::run(&cli, command, out).await,
         Command::Status(status) => commands::status::run(&cli, status, out).await,
         Command::Log(log) => commands::log::run(&cli, log, out).await,
         Command::Def(DefCommand::Check(args)) => commands::def::check(args, out),
-        Command::Def(DefCommand::Graph(args)) => commands::def::graph(args, out),
+        Command::Def(DefCommand::Graph(args)) => commands::def::graph(&cli, args, out).await,
         Command::Def(DefCommand::Schema) => commands::def::schema(out),
+        Command::Def(DefCommand::Publish { file }) => {
+            commands::publish::publish(&cli, file, out).await
+        }
+        Command::Def(DefCommand::List { format }) => {
+            commands::publish::list(&cli, *format, out).await
+        }
+        Command::Def(DefCommand::Show { name, version }) => {
+            commands::publish::show(&cli, name, *version, out).await
+        }
     };
     match result {
         Ok(()) => exit::OK,
         Err(error) => {
-            let _ = writeln!(err, "error: {}", one_line(&error));
+            let _ = writeln!(err, "{}", exit::describe(&error));
             exit::code_for(&error)
         }
     }
-}
-
-/// The error and its causes on one line, `a: b: c`, skipping a cause whose text the
-/// line already ends with (many libraries repeat their source in their message).
-fn one_line(error: &anyhow::Error) -> String {
-    let mut line = String::new();
-    for cause in error.chain() {
-        let text = cause.to_string();
-        if line.ends_with(&text) {
-            continue;
-        }
-        if !line.is_empty() {
-            line.push_str(": ");
-        }
-        line.push_str(&text);
-    }
-    line
 }

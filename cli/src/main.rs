@@ -16,12 +16,14 @@ fn main() -> ExitCode {
             return ExitCode::from(kroonika_cli::exit::INVALID);
         }
     };
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = std::io::BufWriter::new(std::io::stdout());
     let mut stderr = std::io::stderr();
     let code = runtime.block_on(kroonika_cli::run(
         std::env::args_os(),
         &mut stdout,
         &mut stderr,
     ));
+    // A closed pipe (`kroonika log | head`) is not an error worth reporting.
+    let _ = std::io::Write::flush(&mut stdout);
     ExitCode::from(code)
 }

@@ -11,10 +11,14 @@
 //! ([`definition`]) and the calendar deadlines are counted in ([`calendar`]).
 //! Deciding and evolving cases land here next.
 
+pub mod actors;
 pub mod calendar;
 pub mod definition;
 pub mod event;
+pub mod publishing;
+pub mod rejection;
 pub mod stream;
 
 pub use event::{EventData, Metadata, NewEvent, RecordedEvent};
+pub use rejection::Rejection;
 pub use stream::{ExpectedRevision, StreamName, StreamNameError};

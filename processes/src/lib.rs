@@ -81,3 +81,12 @@ pub fn check(source: &str) -> Checked {
         diagnostics,
     }
 }
+
+/// The content hash a published version records: `sha256:` and the hex digest
+/// of the exact source text.
+pub fn content_hash(source: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(source.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}

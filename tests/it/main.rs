@@ -9,8 +9,11 @@
 //! - `definitions`: the definition checker over the bundled processes and the
 //!   broken corpus in `data/definitions/broken` (one file per problem, each
 //!   output snapshotted), plus mutations that must never make it panic.
+//! - `publishing`: actors, roles and published definition versions through the
+//!   CLI, on both backends.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
 mod definitions;
+mod publishing;
 mod store;

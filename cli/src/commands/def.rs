@@ -10,7 +10,7 @@ use crate::args::{CheckFormat, DefCheckArgs, DefGraphArgs, GraphFormat};
 use crate::exit::Rejected;
 
 /// Reads a definition file; bytes that are not UTF-8 become a diagnostic, not a crash.
-fn read(path: &Path) -> anyhow::Result<(String, Checked)> {
+pub(crate) fn read(path: &Path) -> anyhow::Result<(String, Checked)> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     match String::from_utf8(bytes) {
         Ok(source) => {
@@ -33,7 +33,7 @@ fn read(path: &Path) -> anyhow::Result<(String, Checked)> {
     }
 }
 
-pub(crate) fn check(args: &DefCheckArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(crate) fn check(args: &DefCheckArgs, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
     let mut errors = 0usize;
     let mut warnings = 0usize;
     let mut json = Vec::new();
@@ -56,19 +56,7 @@ pub(crate) fn check(args: &DefCheckArgs, out: &mut dyn Write) -> anyhow::Result<
                     .map(|d| d.to_json(&file, &source)),
             ),
             CheckFormat::Human => {
-                let handler = miette::GraphicalReportHandler::new_themed(
-                    miette::GraphicalTheme::unicode_nocolor(),
-                )
-                .with_width(100)
-                .with_context_lines(1);
-                for diagnostic in &checked.diagnostics {
-                    let mut text = String::new();
-                    handler
-                        .render_report(&mut text, &diagnostic.report(&file, &source))
-                        .context("rendering a diagnostic")?;
-                    writeln!(out, "{}", text.trim_end())?;
-                    writeln!(out)?;
-                }
+                print_diagnostics(&file, &source, &checked, out)?;
                 writeln!(out, "{file}: {}", summary(file_errors, file_warnings))?;
             }
         }
@@ -89,6 +77,28 @@ pub(crate) fn check(args: &DefCheckArgs, out: &mut dyn Write) -> anyhow::Result<
     Ok(())
 }
 
+/// Draws each diagnostic with an excerpt of the file.
+pub(crate) fn print_diagnostics(
+    file: &str,
+    source: &str,
+    checked: &Checked,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_width(100)
+            .with_context_lines(1);
+    for diagnostic in &checked.diagnostics {
+        let mut text = String::new();
+        handler
+            .render_report(&mut text, &diagnostic.report(file, source))
+            .context("rendering a diagnostic")?;
+        writeln!(out, "{}", text.trim_end())?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
 fn summary(errors: usize, warnings: usize) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     match (errors, warnings) {
@@ -99,13 +109,30 @@ fn summary(errors: usize, warnings: usize) -> String {
     }
 }
 
-pub(crate) fn graph(args: &DefGraphArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let (_, checked) = read(&args.file)?;
+pub(crate) async fn graph(
+    cli: &crate::args::Cli,
+    args: &DefGraphArgs,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let path = Path::new(&args.target);
+    let (label, checked) = if path.is_file() {
+        if args.version.is_some() {
+            return Err(
+                Rejected("--version is for a published process, not a file".to_owned()).into(),
+            );
+        }
+        (args.target.clone(), read(path)?.1)
+    } else {
+        let store = crate::context::open(cli).await?;
+        let (published, _) =
+            crate::commands::publish::version(&store, &args.target, args.version).await?;
+        store.close().await;
+        let label = format!("{} version {}", published.process, published.version);
+        (label, kroonika_processes::check(&published.source))
+    };
     let Some(definition) = checked.definition else {
         return Err(Rejected(format!(
-            "{} has errors; run `kroonika def check {}` to see them",
-            args.file.display(),
-            args.file.display()
+            "{label} has errors; run `kroonika def check` on it to see them"
         ))
         .into());
     };
@@ -117,7 +144,7 @@ pub(crate) fn graph(args: &DefGraphArgs, out: &mut dyn Write) -> anyhow::Result<
     Ok(())
 }
 
-pub(crate) fn schema(out: &mut dyn Write) -> anyhow::Result<()> {
+pub(crate) fn schema(out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
     let schema = kroonika_processes::schema::json_schema();
     writeln!(out, "{}", serde_json::to_string_pretty(&schema)?)?;
     Ok(())

@@ -1,13 +1,21 @@
-//! `kroonika init`: create the store or bring its schema up to date.
+//! `kroonika init`: create the store or bring its schema up to date, and
+//! optionally register the first administrator.
 
 use std::io::Write;
 
 use anyhow::Context;
-use kroonika_store::{InitOutcome, Store};
+use kroonika_engine::Rejection;
+use kroonika_engine::actors::{self, ActorCommand};
+use kroonika_store::{Direction, InitOutcome, ReadFrom, Store};
 
-use crate::args::Cli;
+use crate::args::{Cli, InitArgs};
+use crate::commands::actor::apply;
 
-pub(crate) async fn run(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(crate) async fn run(
+    cli: &Cli,
+    args: &InitArgs,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
     let (store, outcome) = Store::init(&cli.db)
         .await
         .context("initialising the store")?;
@@ -26,6 +34,23 @@ pub(crate) async fn run(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             out,
             "the store at {location} is up to date (schema version {version})"
         )?,
+    }
+    if let Some(admin) = &args.admin {
+        let existing = store
+            .read_category(actors::CATEGORY, ReadFrom::Start, Direction::Forwards, 1)
+            .await?;
+        if !existing.is_empty() {
+            return Err(Rejection::new(
+                "the store has actors already; an administrator adds more with `kroonika actor add`",
+            )
+            .into());
+        }
+        let command = ActorCommand::Register {
+            name: admin.clone(),
+            roles: vec![actors::ADMIN.to_owned()],
+        };
+        apply(&store, admin, &command, None).await?;
+        writeln!(out, "registered the first administrator: {admin}")?;
     }
     store.close().await;
     Ok(())

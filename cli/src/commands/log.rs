@@ -9,7 +9,11 @@ use kroonika_store::{Direction, ReadFrom, Store};
 use crate::args::{Cli, Format, LogArgs};
 use crate::output;
 
-pub(crate) async fn run(cli: &Cli, args: &LogArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(crate) async fn run(
+    cli: &Cli,
+    args: &LogArgs,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
     let store = Store::open(&cli.db).await.context("opening the store")?;
     let direction = if args.backwards {
         Direction::Backwards
@@ -62,7 +66,7 @@ fn print(
     events: &[RecordedEvent],
     format: Format,
     header: bool,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
     match format {
         Format::Json => {

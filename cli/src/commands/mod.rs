@@ -1,6 +1,8 @@
 //! One file per command.
 
+pub(crate) mod actor;
 pub(crate) mod def;
 pub(crate) mod init;
 pub(crate) mod log;
+pub(crate) mod publish;
 pub(crate) mod status;

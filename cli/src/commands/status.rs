@@ -8,7 +8,11 @@ use kroonika_store::Store;
 use crate::args::{Cli, Format, StatusArgs};
 use crate::output;
 
-pub(crate) async fn run(cli: &Cli, args: &StatusArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(crate) async fn run(
+    cli: &Cli,
+    args: &StatusArgs,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
     let store = Store::open(&cli.db).await.context("opening the store")?;
     let info = store.info().await.context("reading the store's details")?;
     let head = store

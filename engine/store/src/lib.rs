@@ -20,6 +20,7 @@
 pub mod append;
 mod connect;
 pub mod error;
+mod execute;
 mod postgres;
 pub mod read;
 pub mod scan;
@@ -30,6 +31,7 @@ pub mod subscription;
 
 pub use append::{AppendResult, Appended};
 pub use error::{Error, ErrorKind, Result};
+pub use execute::{ATTEMPTS, ExecuteError};
 pub use read::{Direction, ReadFrom};
 pub use scan::Scan;
 pub use schema::{InitOutcome, SchemaInfo};

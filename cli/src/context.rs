@@ -1,0 +1,73 @@
+//! What most commands need: the open store, the acting actor, and a way to
+//! build events with their metadata. Glue only; the rules are the engine's.
+
+use anyhow::Context;
+use chrono::Utc;
+use kroonika_engine::actors::{self, Actor, ActorEvent};
+use kroonika_engine::{Metadata, NewEvent, Rejection, StreamName};
+use kroonika_store::Store;
+use uuid::Uuid;
+
+use crate::args::Cli;
+
+pub(crate) async fn open(cli: &Cli) -> anyhow::Result<Store> {
+    Store::open(&cli.db).await.context("opening the store")
+}
+
+pub(crate) fn actor_stream(name: &str) -> anyhow::Result<StreamName> {
+    actors::check_name(name)?;
+    Ok(StreamName::from_parts(actors::CATEGORY, name)?)
+}
+
+/// An actor's current state, or None if it was never registered.
+pub(crate) async fn load_actor(store: &Store, name: &str) -> anyhow::Result<Option<Actor>> {
+    let events = store.load_stream(&actor_stream(name)?).await?;
+    fold_actor(&events)
+}
+
+pub(crate) fn fold_actor(
+    events: &[kroonika_engine::RecordedEvent],
+) -> anyhow::Result<Option<Actor>> {
+    if events.is_empty() {
+        return Ok(None);
+    }
+    let mut actor = Actor::default();
+    for event in events {
+        let decoded =
+            ActorEvent::from_parts(&event.event_type, event.data.as_str()).with_context(|| {
+                format!(
+                    "reading event {} of stream '{}'",
+                    event.position, event.stream
+                )
+            })?;
+        actor.evolve(&decoded);
+    }
+    Ok(Some(actor))
+}
+
+/// The actor named by `--actor`, which must be registered.
+pub(crate) async fn acting(cli: &Cli, store: &Store) -> anyhow::Result<Actor> {
+    let Some(name) = cli.actor.as_deref() else {
+        return Err(
+            Rejection::new("say who is acting: --actor NAME (or set KROONIKA_ACTOR)").into(),
+        );
+    };
+    match load_actor(store, name).await? {
+        Some(actor) => Ok(actor),
+        None => Err(Rejection::new(format!(
+            "unknown actor '{name}'; an administrator registers actors with `kroonika actor add`"
+        ))
+        .into()),
+    }
+}
+
+/// An event as `actor` decided it now, from a command with a fresh id.
+pub(crate) fn new_event(
+    actor: &str,
+    command_id: Uuid,
+    event_type: &str,
+    data: &serde_json::Value,
+) -> anyhow::Result<NewEvent> {
+    let metadata = Metadata::for_command(actor, command_id, Utc::now());
+    Ok(NewEvent::new(Uuid::now_v7(), event_type, data, metadata)?)
+}

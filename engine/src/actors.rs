@@ -1,0 +1,412 @@
+//! Actors and their roles: who may do what.
+//!
+//! Each actor has a stream, `actor-<name>`, holding `ActorRegistered`,
+//! `RoleGranted` and `RoleRevoked` events; [`Actor::evolve`] folds them into the
+//! actor's current roles, and [`decide`] turns an administrator's command into
+//! events or a [`Rejection`]. Role names are global (a definition's
+//! `coordinator` is the actor's `coordinator`); `admin` administers actors and
+//! `service-owner` publishes definitions.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::rejection::Rejection;
+
+/// The role that administers actors.
+pub const ADMIN: &str = "admin";
+/// The role that publishes process definitions.
+pub const SERVICE_OWNER: &str = "service-owner";
+/// The name the system acts under (timers); never a registered actor.
+pub const SYSTEM: &str = "system";
+/// The stream category of actors.
+pub const CATEGORY: &str = "actor";
+
+/// Events of an actor's stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum ActorEvent {
+    ActorRegistered { name: String, roles: Vec<String> },
+    RoleGranted { role: String },
+    RoleRevoked { role: String },
+}
+
+impl ActorEvent {
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            ActorEvent::ActorRegistered { .. } => "ActorRegistered",
+            ActorEvent::RoleGranted { .. } => "RoleGranted",
+            ActorEvent::RoleRevoked { .. } => "RoleRevoked",
+        }
+    }
+
+    /// The payload alone, as stored (the type goes in the envelope).
+    pub fn data(&self) -> serde_json::Value {
+        let tagged = serde_json::to_value(self).unwrap_or_default();
+        tagged.get("data").cloned().unwrap_or_default()
+    }
+
+    /// Reads an event back from its envelope's type and payload.
+    pub fn from_parts(event_type: &str, data: &str) -> Result<ActorEvent, serde_json::Error> {
+        let data: serde_json::Value = serde_json::from_str(data)?;
+        serde_json::from_value(serde_json::json!({ "type": event_type, "data": data }))
+    }
+}
+
+/// An actor as its events leave it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Actor {
+    pub name: String,
+    pub roles: BTreeSet<String>,
+}
+
+impl Actor {
+    /// Folds one event in. No rules here: events are facts.
+    pub fn evolve(&mut self, event: &ActorEvent) {
+        match event {
+            ActorEvent::ActorRegistered { name, roles } => {
+                self.name.clone_from(name);
+                self.roles = roles.iter().cloned().collect();
+            }
+            ActorEvent::RoleGranted { role } => {
+                self.roles.insert(role.clone());
+            }
+            ActorEvent::RoleRevoked { role } => {
+                self.roles.remove(role);
+            }
+        }
+    }
+
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.contains(role)
+    }
+
+    /// Refuses unless the actor holds one of `roles`, naming what it has.
+    pub fn require_any(&self, roles: &[&str], to: &str) -> Result<(), Rejection> {
+        if roles.iter().any(|r| self.has_role(r)) {
+            return Ok(());
+        }
+        let has = if self.roles.is_empty() {
+            "no roles".to_owned()
+        } else {
+            self.roles.iter().cloned().collect::<Vec<_>>().join(", ")
+        };
+        let needed = roles
+            .iter()
+            .map(|r| format!("'{r}'"))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        Err(Rejection::new(format!(
+            "actor '{}' lacks role {needed} needed to {to} (has: {has})",
+            self.name
+        )))
+    }
+}
+
+/// What an administrator asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActorCommand {
+    Register { name: String, roles: Vec<String> },
+    Grant { name: String, role: String },
+    Revoke { name: String, role: String },
+}
+
+/// Checks an actor name: lowercase letters, digits, '.', '_' and '-', starting
+/// with a letter, at most 64 characters; `system` is reserved.
+pub fn check_name(name: &str) -> Result<(), Rejection> {
+    let mut chars = name.chars();
+    let ok = chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        && name.len() <= 64;
+    if !ok {
+        return Err(Rejection::new(format!(
+            "'{name}' is not a valid actor name: use lowercase letters, digits, '.', '_' and '-', starting with a letter"
+        )));
+    }
+    if name == SYSTEM {
+        return Err(Rejection::new(
+            "'system' is reserved for the system's own actions",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a role name: lowercase letters, digits and single '-'.
+pub fn check_role(role: &str) -> Result<(), Rejection> {
+    let mut chars = role.chars();
+    let ok = chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !role.ends_with('-')
+        && !role.contains("--")
+        && role.len() <= 64;
+    if ok {
+        Ok(())
+    } else {
+        Err(Rejection::new(format!(
+            "'{role}' is not a valid role name: use lowercase letters, digits and single '-'"
+        )))
+    }
+}
+
+/// Decides an actor command. `target` is the named actor's current state (None
+/// if it has no stream); `by` is who asks. The first administrator is
+/// registered by `kroonika init --admin`, which passes `by = None`.
+pub fn decide(
+    command: &ActorCommand,
+    target: Option<&Actor>,
+    by: Option<&Actor>,
+) -> Result<Vec<ActorEvent>, Rejection> {
+    if let Some(by) = by {
+        by.require_any(&[ADMIN], "administer actors")?;
+    }
+    match command {
+        ActorCommand::Register { name, roles } => {
+            check_name(name)?;
+            if target.is_some() {
+                return Err(Rejection::new(format!(
+                    "actor '{name}' is registered already; grant roles with `actor grant`"
+                )));
+            }
+            let mut unique: Vec<String> = Vec::new();
+            for role in roles {
+                check_role(role)?;
+                if !unique.contains(role) {
+                    unique.push(role.clone());
+                }
+            }
+            Ok(vec![ActorEvent::ActorRegistered {
+                name: name.clone(),
+                roles: unique,
+            }])
+        }
+        ActorCommand::Grant { name, role } => {
+            check_role(role)?;
+            let target = target.ok_or_else(|| unknown(name))?;
+            if target.has_role(role) {
+                return Ok(Vec::new());
+            }
+            Ok(vec![ActorEvent::RoleGranted { role: role.clone() }])
+        }
+        ActorCommand::Revoke { name, role } => {
+            let target = target.ok_or_else(|| unknown(name))?;
+            if !target.has_role(role) {
+                return Err(Rejection::new(format!(
+                    "actor '{name}' does not hold role '{role}'"
+                )));
+            }
+            if role == ADMIN && by.is_some_and(|by| by.name == *name) {
+                return Err(Rejection::new(
+                    "an administrator cannot revoke their own 'admin' role; ask another administrator",
+                ));
+            }
+            Ok(vec![ActorEvent::RoleRevoked { role: role.clone() }])
+        }
+    }
+}
+
+fn unknown(name: &str) -> Rejection {
+    Rejection::new(format!(
+        "there is no actor '{name}'; register it with `actor add`"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(name: &str, roles: &[&str]) -> Actor {
+        Actor {
+            name: name.to_owned(),
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn given_when_then() {
+        let admin = actor("anu", &[ADMIN]);
+        let mari = actor("mari", &["coordinator"]);
+        let register = ActorCommand::Register {
+            name: "mari".into(),
+            roles: vec!["coordinator".into(), "coordinator".into()],
+        };
+        // The first administrator needs nobody's permission.
+        assert_eq!(
+            decide(
+                &ActorCommand::Register {
+                    name: "anu".into(),
+                    roles: vec![ADMIN.into()]
+                },
+                None,
+                None
+            ),
+            Ok(vec![ActorEvent::ActorRegistered {
+                name: "anu".into(),
+                roles: vec![ADMIN.into()]
+            }])
+        );
+        assert_eq!(
+            decide(&register, None, Some(&admin)),
+            Ok(vec![ActorEvent::ActorRegistered {
+                name: "mari".into(),
+                roles: vec!["coordinator".into()]
+            }])
+        );
+        let cases: Vec<(ActorCommand, Option<&Actor>, &Actor, &str)> = vec![
+            (
+                register.clone(),
+                None,
+                &mari,
+                "actor 'mari' lacks role 'admin' needed to administer actors (has: coordinator)",
+            ),
+            (
+                register.clone(),
+                Some(&mari),
+                &admin,
+                "actor 'mari' is registered already; grant roles with `actor grant`",
+            ),
+            (
+                ActorCommand::Register {
+                    name: "Mari K".into(),
+                    roles: vec![],
+                },
+                None,
+                &admin,
+                "'Mari K' is not a valid actor name: use lowercase letters, digits, '.', '_' and '-', starting with a letter",
+            ),
+            (
+                ActorCommand::Register {
+                    name: "system".into(),
+                    roles: vec![],
+                },
+                None,
+                &admin,
+                "'system' is reserved for the system's own actions",
+            ),
+            (
+                ActorCommand::Grant {
+                    name: "jaan".into(),
+                    role: "mediator".into(),
+                },
+                None,
+                &admin,
+                "there is no actor 'jaan'; register it with `actor add`",
+            ),
+            (
+                ActorCommand::Grant {
+                    name: "mari".into(),
+                    role: "Mediator".into(),
+                },
+                Some(&mari),
+                &admin,
+                "'Mediator' is not a valid role name: use lowercase letters, digits and single '-'",
+            ),
+            (
+                ActorCommand::Revoke {
+                    name: "mari".into(),
+                    role: "mediator".into(),
+                },
+                Some(&mari),
+                &admin,
+                "actor 'mari' does not hold role 'mediator'",
+            ),
+            (
+                ActorCommand::Revoke {
+                    name: "anu".into(),
+                    role: ADMIN.into(),
+                },
+                Some(&admin),
+                &admin,
+                "an administrator cannot revoke their own 'admin' role; ask another administrator",
+            ),
+        ];
+        for (command, target, by, message) in cases {
+            assert_eq!(
+                decide(&command, target, Some(by)),
+                Err(Rejection::new(message)),
+                "{command:?}"
+            );
+        }
+        // Granting a role already held changes nothing.
+        assert_eq!(
+            decide(
+                &ActorCommand::Grant {
+                    name: "mari".into(),
+                    role: "coordinator".into()
+                },
+                Some(&mari),
+                Some(&admin)
+            ),
+            Ok(vec![])
+        );
+    }
+
+    #[test]
+    fn evolve_folds_roles() {
+        let mut mari = Actor::default();
+        for event in [
+            ActorEvent::ActorRegistered {
+                name: "mari".into(),
+                roles: vec!["coordinator".into()],
+            },
+            ActorEvent::RoleGranted {
+                role: "mediator".into(),
+            },
+            ActorEvent::RoleRevoked {
+                role: "coordinator".into(),
+            },
+        ] {
+            let back =
+                ActorEvent::from_parts(event.event_type(), &event.data().to_string()).unwrap();
+            assert_eq!(back, event);
+            mari.evolve(&event);
+        }
+        assert_eq!(mari, actor("mari", &["mediator"]));
+    }
+
+    #[test]
+    fn event_json_is_stable() {
+        let events = [
+            ActorEvent::ActorRegistered {
+                name: "mari".into(),
+                roles: vec!["coordinator".into(), "mediator".into()],
+            },
+            ActorEvent::RoleGranted {
+                role: "regional-lead".into(),
+            },
+            ActorEvent::RoleRevoked {
+                role: "mediator".into(),
+            },
+        ];
+        let json: Vec<_> = events
+            .iter()
+            .map(|e| serde_json::json!({ "type": e.event_type(), "data": e.data() }))
+            .collect();
+        insta::assert_json_snapshot!(json, @r#"
+        [
+          {
+            "data": {
+              "name": "mari",
+              "roles": [
+                "coordinator",
+                "mediator"
+              ]
+            },
+            "type": "ActorRegistered"
+          },
+          {
+            "data": {
+              "role": "regional-lead"
+            },
+            "type": "RoleGranted"
+          },
+          {
+            "data": {
+              "role": "mediator"
+            },
+            "type": "RoleRevoked"
+          }
+        ]
+        "#);
+    }
+}
