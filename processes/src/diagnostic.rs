@@ -45,6 +45,7 @@ pub enum Code {
     UnknownField,
     UnknownSubject,
     UnknownTransition,
+    UnknownTask,
     InvalidFieldType,
     InvalidRegex,
     InvalidDuration,
@@ -80,6 +81,7 @@ impl Code {
             Code::UnknownField => "unknown-field",
             Code::UnknownSubject => "unknown-subject",
             Code::UnknownTransition => "unknown-transition",
+            Code::UnknownTask => "unknown-task",
             Code::InvalidFieldType => "invalid-field-type",
             Code::InvalidRegex => "invalid-regex",
             Code::InvalidDuration => "invalid-duration",
@@ -103,7 +105,7 @@ impl Code {
     }
 
     /// Every code, for documentation and for the test that each has an example.
-    pub const ALL: [Code; 30] = [
+    pub const ALL: [Code; 31] = [
         Code::YamlSyntax,
         Code::WrongType,
         Code::UnknownKey,
@@ -115,6 +117,7 @@ impl Code {
         Code::UnknownField,
         Code::UnknownSubject,
         Code::UnknownTransition,
+        Code::UnknownTask,
         Code::InvalidFieldType,
         Code::InvalidRegex,
         Code::InvalidDuration,

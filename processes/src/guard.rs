@@ -26,6 +26,9 @@ pub(crate) struct Scope<'a> {
     pub tasks: bool,
     /// "guard" or "condition", for messages.
     pub what: &'a str,
+    /// The task ids of the state a guard is in, to check `'id' in tasks.done`;
+    /// None where that is not known (`anywhere` transitions).
+    pub task_ids: Option<&'a [String]>,
 }
 
 const MEMBERS_OF_TASKS: [&str; 2] = ["complete", "done"];
@@ -112,6 +115,7 @@ impl Walker<'_> {
                 }
             }
             Expr::Call(call) => {
+                self.task_reference(call);
                 if let Some(target) = &call.target {
                     self.walk(target);
                 }
@@ -148,6 +152,38 @@ impl Walker<'_> {
                 }
             }
             Expr::Struct(_) | Expr::Literal(_) | Expr::Unspecified => {}
+        }
+    }
+
+    /// `'victim-consent' in tasks.done`: the id must be one of the state's tasks.
+    fn task_reference(&mut self, call: &cel::common::ast::CallExpr) {
+        let (Some(task_ids), [needle, haystack]) = (self.scope.task_ids, call.args.as_slice())
+        else {
+            return;
+        };
+        let reads_done = matches!(&haystack.expr, Expr::Select(s)
+            if s.field == "done" && matches!(&s.operand.expr, Expr::Ident(root) if root == "tasks"));
+        if call.func_name != operators::IN || !reads_done {
+            return;
+        }
+        if let Expr::Literal(LiteralValue::String(id)) = &needle.expr
+            && !task_ids.iter().any(|t| t == id.inner())
+        {
+            let id = id.inner();
+            let mut diagnostic = Diagnostic::error(
+                Code::UnknownTask,
+                self.span.clone(),
+                format!(
+                    "this {} asks whether task '{id}' is done, but the state has no such task",
+                    self.scope.what
+                ),
+            );
+            diagnostic = match did_you_mean(id, task_ids.iter().map(String::as_str)) {
+                Some(help) => diagnostic.with_help(help),
+                None if task_ids.is_empty() => diagnostic.with_help("this state has no tasks"),
+                None => diagnostic.with_help(format!("its tasks are: {}", task_ids.join(", "))),
+            };
+            self.diagnostics.push(diagnostic);
         }
     }
 

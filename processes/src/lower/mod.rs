@@ -134,7 +134,7 @@ fn lower_root(cx: &mut Cx, root: &Node) -> Option<ProcessDefinition> {
 
     let anywhere = map
         .get("anywhere")
-        .map(|n| states::transition_map(cx, n, "'anywhere'", &known))
+        .map(|n| states::transition_map(cx, n, "'anywhere'", &known, None))
         .unwrap_or_default();
 
     let mut states: Vec<State> = Vec::new();

@@ -73,9 +73,14 @@ pub(crate) fn state(
                 .with_help("give it an outcome code (e.g. 'outcome: fulfilled') so reports can count how cases ended"),
         );
     }
+    let tasks = map
+        .get("tasks")
+        .map(|n| tasks(cx, n, &what, known))
+        .unwrap_or_default();
+    let task_ids: Vec<String> = tasks.iter().map(|t| t.id.clone()).collect();
     let mut transitions: Vec<Transition> = Vec::new();
     if let Some(node) = map.get("transitions") {
-        transitions = transition_map(cx, node, &what, known);
+        transitions = transition_map(cx, node, &what, known, Some(&task_ids));
         if terminal && !transitions.is_empty() {
             cx.push(
                 Diagnostic::error(
@@ -87,10 +92,6 @@ pub(crate) fn state(
             );
         }
     }
-    let tasks = map
-        .get("tasks")
-        .map(|n| tasks(cx, n, &what, known))
-        .unwrap_or_default();
     let deadline = map
         .get("deadline")
         .and_then(|n| deadline(cx, n, &what, known, &transitions, anywhere, terminal));
@@ -106,11 +107,13 @@ pub(crate) fn state(
 }
 
 /// Lowers a map of transition name → spec (a state's `transitions`, or `anywhere`).
+/// `task_ids` are the owning state's tasks (None for `anywhere`).
 pub(crate) fn transition_map(
     cx: &mut Cx,
     node: &Node,
     owner: &str,
     known: &Known<'_>,
+    task_ids: Option<&[String]>,
 ) -> Vec<Transition> {
     let Some(map) = cx.named(node, &format!("the transitions of {owner}")) else {
         return Vec::new();
@@ -128,7 +131,7 @@ pub(crate) fn transition_map(
             );
             continue;
         }
-        if let Some(transition) = transition(cx, key, spec, owner, known) {
+        if let Some(transition) = transition(cx, key, spec, owner, known, task_ids) {
             out.push(transition);
         }
     }
@@ -141,6 +144,7 @@ fn transition(
     node: &Node,
     owner: &str,
     known: &Known<'_>,
+    task_ids: Option<&[String]>,
 ) -> Option<Transition> {
     let what = format!("transition '{}' of {owner}", key.name);
     let map = cx.map(node, &what, &TRANSITION_KEYS)?;
@@ -163,6 +167,7 @@ fn transition(
             inputs: Some(&input),
             tasks: true,
             what: "guard",
+            task_ids,
         };
         for d in guard::check(&expression, n.span.clone(), &scope) {
             cx.push(d);
@@ -289,6 +294,7 @@ fn tasks(cx: &mut Cx, node: &Node, owner: &str, known: &Known<'_>) -> Vec<Task> 
                 inputs: None,
                 tasks: false,
                 what: "condition",
+                task_ids: None,
             };
             for d in guard::check(&expression, n.span.clone(), &scope) {
                 cx.push(d);
@@ -349,6 +355,7 @@ fn deadline(
             inputs: None,
             tasks: false,
             what: "condition",
+            task_ids: None,
         };
         for d in guard::check(&expression, n.span.clone(), &scope) {
             cx.push(d);
