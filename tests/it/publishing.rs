@@ -23,28 +23,7 @@ const MEDIATION: &str = "../processes/mediation.yaml";
 /// One CLI call and what it must answer: actor, arguments, exit code, stdout, stderr.
 type Case<'a> = (Option<&'a str>, &'a [&'a str], u8, &'a str, &'a str);
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn sqlite() {
-                    super::$name(kroonika_tests::Backend::Sqlite).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn postgres() {
-                    if kroonika_tests::postgres_url().is_none() {
-                        return;
-                    }
-                    super::$name(kroonika_tests::Backend::Postgres).await;
-                }
-            }
-        )*
-    };
-}
-
-on_both_backends!(
+crate::store::per_backend!(
     actors_and_roles,
     publishing_versions,
     concurrent_publishes_get_distinct_versions

@@ -129,31 +129,11 @@ pub(crate) fn field_type(
         "date" => FieldType::Date,
         "datetime" => FieldType::Datetime,
         "integer" => {
-            let min = spec.get("min").and_then(|n| integer(cx, n, "'min'"));
-            let max = spec.get("max").and_then(|n| integer(cx, n, "'max'"));
-            if let (Some(lo), Some(hi)) = (min, max)
-                && lo > hi
-            {
-                cx.error(
-                    Code::InvalidBounds,
-                    spec.span.clone(),
-                    format!("{what} has min {lo} above max {hi}"),
-                );
-            }
+            let (min, max) = bounds(cx, spec, what, integer);
             FieldType::Integer { min, max }
         }
         "number" => {
-            let min = spec.get("min").and_then(|n| number(cx, n, "'min'"));
-            let max = spec.get("max").and_then(|n| number(cx, n, "'max'"));
-            if let (Some(lo), Some(hi)) = (min, max)
-                && lo > hi
-            {
-                cx.error(
-                    Code::InvalidBounds,
-                    spec.span.clone(),
-                    format!("{what} has min {lo} above max {hi}"),
-                );
-            }
+            let (min, max) = bounds(cx, spec, what, number);
             FieldType::Number { min, max }
         }
         "enum" => FieldType::Enum {
@@ -277,6 +257,27 @@ fn enum_values(cx: &mut Cx, spec: Map<'_>, what: &str) -> Option<Vec<String>> {
         return None;
     }
     Some(values)
+}
+
+/// Reads `min` and `max` with `read`, reporting a min above the max.
+fn bounds<T: PartialOrd + std::fmt::Display + Copy>(
+    cx: &mut Cx,
+    spec: Map<'_>,
+    what: &str,
+    read: fn(&mut Cx, &Node, &str) -> Option<T>,
+) -> (Option<T>, Option<T>) {
+    let min = spec.get("min").and_then(|n| read(cx, n, "'min'"));
+    let max = spec.get("max").and_then(|n| read(cx, n, "'max'"));
+    if let (Some(lo), Some(hi)) = (min, max)
+        && lo > hi
+    {
+        cx.error(
+            Code::InvalidBounds,
+            spec.span.clone(),
+            format!("{what} has min {lo} above max {hi}"),
+        );
+    }
+    (min, max)
 }
 
 fn integer(cx: &mut Cx, node: &Node, what: &str) -> Option<i64> {

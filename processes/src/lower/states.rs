@@ -287,23 +287,27 @@ fn tasks(cx: &mut Cx, node: &Node, owner: &str, known: &Known<'_>) -> Vec<Task> 
             Some(n) => cx.text(n, "'title'").unwrap_or_default(),
             None => String::new(),
         };
-        let when = map.get("when").and_then(|n| {
-            let expression = cx.text(n, "'when'")?;
-            let scope = Scope {
-                fields: known.fields,
-                inputs: None,
-                tasks: false,
-                what: "condition",
-                task_ids: None,
-            };
-            for d in guard::check(&expression, n.span.clone(), &scope) {
-                cx.push(d);
-            }
-            Some(expression)
-        });
+        let when = map.get("when").and_then(|n| condition(cx, n, known));
         out.push(Task { id, title, when });
     }
     out
+}
+
+/// A `when` condition (of a task or a deadline): CEL over the case, the actor,
+/// the time and the state, checked like a guard.
+fn condition(cx: &mut Cx, node: &Node, known: &Known<'_>) -> Option<String> {
+    let expression = cx.text(node, "'when'")?;
+    let scope = Scope {
+        fields: known.fields,
+        inputs: None,
+        tasks: false,
+        what: "condition",
+        task_ids: None,
+    };
+    for d in guard::check(&expression, node.span.clone(), &scope) {
+        cx.push(d);
+    }
+    Some(expression)
 }
 
 fn duration(cx: &mut Cx, node: &Node, what: &str) -> Option<Duration> {
@@ -348,20 +352,7 @@ fn deadline(
         }
         Some(warn)
     });
-    let when = map.get("when").and_then(|n| {
-        let expression = cx.text(n, "'when'")?;
-        let scope = Scope {
-            fields: known.fields,
-            inputs: None,
-            tasks: false,
-            what: "condition",
-            task_ids: None,
-        };
-        for d in guard::check(&expression, n.span.clone(), &scope) {
-            cx.push(d);
-        }
-        Some(expression)
-    });
+    let when = map.get("when").and_then(|n| condition(cx, n, known));
     let from = map.get("from").and_then(|n| {
         let name = cx.text(n, "'from'")?;
         match known.fields.iter().find(|f| f.name == name) {
