@@ -10,8 +10,14 @@ use uuid::Uuid;
 
 use crate::args::Cli;
 
+/// Opens the store; an `--actor` that is given must be a registered actor,
+/// whatever the command (reading is an act too).
 pub(crate) async fn open(cli: &Cli) -> anyhow::Result<Store> {
-    Store::open(&cli.db).await.context("opening the store")
+    let store = Store::open(&cli.db).await.context("opening the store")?;
+    if cli.actor.is_some() {
+        acting(cli, &store).await?;
+    }
+    Ok(store)
 }
 
 pub(crate) fn actor_stream(name: &str) -> anyhow::Result<StreamName> {

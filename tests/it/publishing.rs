@@ -132,6 +132,14 @@ async fn actors_and_roles(backend: Backend) {
         out,
         "{\"name\":\"anu\",\"roles\":[\"admin\"]}\n{\"name\":\"mari\",\"roles\":[\"coordinator\"]}\n{\"name\":\"tiina\",\"roles\":[\"service-owner\"]}\n"
     );
+    let (code, _, err) = kroonika(&url, Some("nobody"), &["log"]).await;
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            1,
+            "rejected: unknown actor 'nobody'; an administrator registers actors with `kroonika actor add`\n"
+        )
+    );
     let (code, _, err) = kroonika(&url, None, &["init", "--admin", "bob"]).await;
     assert_eq!(code, 1);
     assert_eq!(

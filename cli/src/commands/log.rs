@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::Context;
 use kroonika_engine::{RecordedEvent, StreamName};
-use kroonika_store::{Direction, ReadFrom, Store};
+use kroonika_store::{Direction, ReadFrom};
 
 use crate::args::{Cli, Format, LogArgs};
 use crate::output;
@@ -14,7 +14,7 @@ pub(crate) async fn run(
     args: &LogArgs,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let store = Store::open(&cli.db).await.context("opening the store")?;
+    let store = crate::context::open(cli).await?;
     let direction = if args.backwards {
         Direction::Backwards
     } else {

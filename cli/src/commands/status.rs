@@ -3,7 +3,6 @@
 use std::io::Write;
 
 use anyhow::Context;
-use kroonika_store::Store;
 
 use crate::args::{Cli, Format, StatusArgs};
 use crate::output;
@@ -13,7 +12,7 @@ pub(crate) async fn run(
     args: &StatusArgs,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let store = Store::open(&cli.db).await.context("opening the store")?;
+    let store = crate::context::open(cli).await?;
     let info = store.info().await.context("reading the store's details")?;
     let head = store
         .head_position()
