@@ -13,6 +13,7 @@
 
 pub mod actors;
 pub mod calendar;
+pub mod case;
 pub mod definition;
 pub mod event;
 pub mod publishing;

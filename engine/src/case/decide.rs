@@ -1,0 +1,440 @@
+//! Deciding case commands: (definition, case, command, actor, time) → events or
+//! a rejection. Pure: no clock, no ids, no I/O; the caller passes the time and
+//! the actor directory, and appends what comes back.
+//!
+//! The rules are checked in the order a user would want to hear about them:
+//! is the case open, does the step exist here, may this actor take it, is the
+//! input complete and well-typed, does the guard (or the checklist) allow it.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
+
+use super::event::{CaseEvent, ScheduledDeadline};
+use super::guard::{self, Scope};
+use super::state::Case;
+use super::value::{self, RawValue};
+use crate::actors::Actor;
+use crate::definition::{
+    FieldType, Input, InputSource, ProcessDefinition, RoleRef, State, Transition,
+};
+use crate::rejection::Rejection;
+
+/// What a command is decided against.
+#[derive(Debug)]
+pub struct Context<'a> {
+    pub definition: &'a ProcessDefinition,
+    /// The version of the definition (a case keeps the version it opened with).
+    pub version: u32,
+    pub actor: &'a Actor,
+    /// Every registered actor, to check the people named in actor lists.
+    pub actors: &'a BTreeMap<String, Actor>,
+    /// When the decision is made (guards' `now`).
+    pub now: DateTime<Utc>,
+    /// When the thing happened in the world; deadlines count from it.
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// A command's inputs by name, as they arrived.
+pub type RawInput = BTreeMap<String, RawValue>;
+
+/// Values by field or input name, parsed and checked.
+pub type Values = BTreeMap<String, Value>;
+
+/// Opens a case with the reference the caller allocated.
+pub fn open(
+    cx: &Context<'_>,
+    reference: &str,
+    input: &RawInput,
+) -> Result<Vec<CaseEvent>, Rejection> {
+    let def = cx.definition;
+    allowed(cx, &def.open.roles, &BTreeMap::new(), "open a case")?;
+    let (data, _) = read_inputs(cx, &def.open.input, input, "opening a case")?;
+    let state = def
+        .state(&def.initial)
+        .ok_or_else(|| Rejection::new("the definition has no initial state"))?;
+    let deadline = schedule(cx, state, &data)?;
+    Ok(vec![CaseEvent::CaseOpened {
+        process: def.id.clone(),
+        version: cx.version,
+        reference: reference.to_owned(),
+        state: state.name.clone(),
+        data,
+        deadline,
+    }])
+}
+
+/// Takes a transition.
+pub fn take(
+    cx: &Context<'_>,
+    case: &Case,
+    transition: &str,
+    input: &RawInput,
+) -> Result<Vec<CaseEvent>, Rejection> {
+    let def = cx.definition;
+    let state = current_state(def, case)?;
+    let available: Vec<&Transition> = def.transitions_in(state).collect();
+    let Some(step) = available.iter().find(|t| t.name == transition) else {
+        let names: Vec<&str> = available.iter().map(|t| t.name.as_str()).collect();
+        return Err(Rejection::new(format!(
+            "unknown transition '{transition}' in state '{}'; available: {}",
+            state.name,
+            if names.is_empty() {
+                "none".to_owned()
+            } else {
+                names.join(", ")
+            }
+        )));
+    };
+    allowed(cx, &step.roles, &case.data, &format!("take '{transition}'"))?;
+    let (data, local) = read_inputs(cx, &step.input, input, &format!("'{transition}'"))?;
+    if let Some(guard) = &step.guard {
+        let mut inputs = local.clone();
+        inputs.extend(data.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let (complete, done, missing) = checklist(cx, case, state)?;
+        let scope = Scope {
+            definition: def,
+            data: &case.data,
+            input: Some(&inputs),
+            tasks: Some((complete, done)),
+            actor: cx.actor,
+            now: cx.now,
+            state: &state.name,
+            entered_at: case.entered_at,
+        };
+        let holds = guard::evaluate(&guard.expression, &scope).map_err(|why| {
+            Rejection::new(format!(
+                "the guard of '{transition}' could not be evaluated: {why} (guard: {})",
+                guard.expression
+            ))
+        })?;
+        if !holds {
+            if !complete && guard.expression.contains("tasks.complete") {
+                return Err(Rejection::new(format!(
+                    "'{transition}' needs the checklist complete; missing: {}",
+                    missing.join(", ")
+                )));
+            }
+            let message = guard
+                .message
+                .clone()
+                .unwrap_or_else(|| format!("'{transition}' is not allowed now."));
+            return Err(Rejection::new(format!(
+                "{message} (guard: {})",
+                guard.expression
+            )));
+        }
+    }
+    let to_name = step.to.clone().unwrap_or_else(|| state.name.clone());
+    let to = def
+        .state(&to_name)
+        .ok_or_else(|| Rejection::new(format!("the definition has no state '{to_name}'")))?;
+    let moving = to.name != state.name;
+    let mut merged = case.data.clone();
+    merged.extend(data.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let deadline = if moving {
+        schedule(cx, to, &merged)?
+    } else {
+        None
+    };
+    Ok(vec![CaseEvent::TransitionTaken {
+        transition: transition.to_owned(),
+        from: state.name.clone(),
+        to: to.name.clone(),
+        data,
+        input: local,
+        deadline,
+        closes: to.terminal,
+        outcome: to.outcome.clone(),
+    }])
+}
+
+/// Completes a checklist task of the current state. Completing a done task
+/// changes nothing.
+pub fn complete_task(
+    cx: &Context<'_>,
+    case: &Case,
+    task: &str,
+) -> Result<Vec<CaseEvent>, Rejection> {
+    let def = cx.definition;
+    let state = current_state(def, case)?;
+    if !state.tasks.iter().any(|t| t.id == task) {
+        let ids: Vec<&str> = state.tasks.iter().map(|t| t.id.as_str()).collect();
+        return Err(Rejection::new(format!(
+            "state '{}' has no task '{task}'; {}",
+            state.name,
+            if ids.is_empty() {
+                "it has no tasks".to_owned()
+            } else {
+                format!("its tasks: {}", ids.join(", "))
+            }
+        )));
+    }
+    // Whoever may take one of the state's own steps may tick its checklist.
+    let roles: Vec<RoleRef> = state
+        .transitions
+        .iter()
+        .flat_map(|t| t.roles.iter().cloned())
+        .collect();
+    allowed(
+        cx,
+        &roles,
+        &case.data,
+        &format!("complete tasks in state '{}'", state.name),
+    )?;
+    if case.tasks_done.contains(task) {
+        return Ok(Vec::new());
+    }
+    Ok(vec![CaseEvent::TaskCompleted {
+        state: state.name.clone(),
+        task: task.to_owned(),
+    }])
+}
+
+fn current_state<'a>(def: &'a ProcessDefinition, case: &Case) -> Result<&'a State, Rejection> {
+    if case.closed {
+        return Err(Rejection::new(format!(
+            "case {} is closed ({})",
+            case.reference, case.state
+        )));
+    }
+    def.state(&case.state).ok_or_else(|| {
+        Rejection::new(format!(
+            "case {} is in state '{}', which its definition does not have",
+            case.reference, case.state
+        ))
+    })
+}
+
+/// The checklist of `state`: complete?, done ids, missing required ids.
+fn checklist(
+    cx: &Context<'_>,
+    case: &Case,
+    state: &State,
+) -> Result<(bool, Vec<String>, Vec<String>), Rejection> {
+    let mut missing = Vec::new();
+    for task in &state.tasks {
+        let required = match &task.when {
+            None => true,
+            Some(when) => {
+                condition(cx, when, &case.data, &state.name, case.entered_at).map_err(|why| {
+                    Rejection::new(format!(
+                        "the condition of task '{}' could not be evaluated: {why}",
+                        task.id
+                    ))
+                })?
+            }
+        };
+        if required && !case.tasks_done.contains(&task.id) {
+            missing.push(task.id.clone());
+        }
+    }
+    let done = case.tasks_done.iter().cloned().collect();
+    Ok((missing.is_empty(), done, missing))
+}
+
+fn condition(
+    cx: &Context<'_>,
+    expression: &str,
+    data: &BTreeMap<String, Value>,
+    state: &str,
+    entered_at: Option<DateTime<Utc>>,
+) -> Result<bool, String> {
+    let scope = Scope {
+        definition: cx.definition,
+        data,
+        input: None,
+        tasks: None,
+        actor: cx.actor,
+        now: cx.now,
+        state,
+        entered_at,
+    };
+    guard::evaluate(expression, &scope)
+}
+
+/// The deadline of `state` as entered now (None if it has none or its `when`
+/// does not hold).
+fn schedule(
+    cx: &Context<'_>,
+    state: &State,
+    data: &BTreeMap<String, Value>,
+) -> Result<Option<ScheduledDeadline>, Rejection> {
+    let Some(deadline) = &state.deadline else {
+        return Ok(None);
+    };
+    if let Some(when) = &deadline.when {
+        let applies =
+            condition(cx, when, data, &state.name, Some(cx.occurred_at)).map_err(|why| {
+                Rejection::new(format!(
+                    "the deadline condition of state '{}' could not be evaluated: {why}",
+                    state.name
+                ))
+            })?;
+        if !applies {
+            return Ok(None);
+        }
+    }
+    let start: NaiveDate = match &deadline.from {
+        Some(field) => match data.get(field).and_then(Value::as_str) {
+            Some(text) => NaiveDate::parse_from_str(text.get(..10).unwrap_or(text), "%Y-%m-%d")
+                .map_err(|_| {
+                    Rejection::new(format!(
+                        "field '{field}' holds '{text}', not a date to count the deadline from"
+                    ))
+                })?,
+            None => {
+                return Err(Rejection::new(format!(
+                    "the deadline of state '{}' counts from '{field}', which has no value",
+                    state.name
+                )));
+            }
+        },
+        None => cx.occurred_at.date_naive(),
+    };
+    Ok(Some(ScheduledDeadline {
+        due_on: deadline.within.after(start),
+        warn_on: deadline.warn.map(|warn| warn.after(start)),
+        escalate: deadline.escalate.clone(),
+        fire: deadline.fire.clone(),
+    }))
+}
+
+/// Refuses unless the actor satisfies one of `roles`.
+fn allowed(
+    cx: &Context<'_>,
+    roles: &[RoleRef],
+    data: &BTreeMap<String, Value>,
+    to: &str,
+) -> Result<(), Rejection> {
+    let actor = cx.actor;
+    let named_in = |field: &str| -> Vec<String> {
+        data.get(field)
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let ok = roles.iter().any(|r| match r {
+        RoleRef::Role { role } => actor.has_role(role),
+        RoleRef::Assigned { role, field } => {
+            actor.has_role(role) && named_in(field).contains(&actor.name)
+        }
+    });
+    if ok {
+        return Ok(());
+    }
+    let has = if actor.roles.is_empty() {
+        "no roles".to_owned()
+    } else {
+        actor.roles.iter().cloned().collect::<Vec<_>>().join(", ")
+    };
+    if let [RoleRef::Assigned { role, field }] = roles
+        && actor.has_role(role)
+    {
+        let named = named_in(field);
+        return Err(Rejection::new(format!(
+            "actor '{}' is not named in '{field}' (named: {})",
+            actor.name,
+            if named.is_empty() {
+                "nobody".to_owned()
+            } else {
+                named.join(", ")
+            }
+        )));
+    }
+    let needed: Vec<String> = roles.iter().map(ToString::to_string).collect();
+    Err(Rejection::new(format!(
+        "actor '{}' may not {to}: it needs {} (has: {has})",
+        actor.name,
+        if needed.is_empty() {
+            "a role nobody has".to_owned()
+        } else {
+            needed.join(" or ")
+        }
+    )))
+}
+
+/// Parses the inputs a step declares; returns (case-field data, step-only inputs).
+fn read_inputs(
+    cx: &Context<'_>,
+    specs: &[Input],
+    raw: &RawInput,
+    step: &str,
+) -> Result<(Values, Values), Rejection> {
+    if let Some(unknown) = raw.keys().find(|k| !specs.iter().any(|s| &s.name == *k)) {
+        let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+        return Err(Rejection::new(format!(
+            "{step} takes no input '{unknown}'; {}",
+            if names.is_empty() {
+                "it takes no input".to_owned()
+            } else {
+                format!("it takes: {}", names.join(", "))
+            }
+        )));
+    }
+    let mut data = BTreeMap::new();
+    let mut local = BTreeMap::new();
+    for spec in specs {
+        let ty = match &spec.source {
+            InputSource::CaseField => {
+                &cx.definition
+                    .field(&spec.name)
+                    .ok_or_else(|| {
+                        Rejection::new(format!("the definition has no field '{}'", spec.name))
+                    })?
+                    .ty
+            }
+            InputSource::Local { ty } => ty,
+        };
+        let Some(raw) = raw.get(&spec.name) else {
+            if spec.required {
+                return Err(Rejection::new(format!(
+                    "{step} needs input '{}'",
+                    spec.name
+                )));
+            }
+            continue;
+        };
+        let parsed = value::parse(&spec.name, ty, raw)?;
+        if let FieldType::Actors { role } = ty {
+            for name in parsed
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                match cx.actors.get(name) {
+                    None => {
+                        return Err(Rejection::new(format!(
+                            "there is no actor '{name}' (named in '{}')",
+                            spec.name
+                        )));
+                    }
+                    Some(named) if !named.has_role(role) => {
+                        let has = if named.roles.is_empty() {
+                            "no roles".to_owned()
+                        } else {
+                            named.roles.iter().cloned().collect::<Vec<_>>().join(", ")
+                        };
+                        return Err(Rejection::new(format!(
+                            "actor '{name}' lacks role '{role}' named in '{}' (has: {has})",
+                            spec.name
+                        )));
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        match spec.source {
+            InputSource::CaseField => data.insert(spec.name.clone(), parsed),
+            InputSource::Local { .. } => local.insert(spec.name.clone(), parsed),
+        };
+    }
+    Ok((data, local))
+}

@@ -1,0 +1,80 @@
+//! The events of a case's stream. Past tense, domain-named, permanent: their
+//! JSON is snapshotted in the tests.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A deadline as scheduled when its state was entered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduledDeadline {
+    pub due_on: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warn_on: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalate: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fire: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum CaseEvent {
+    CaseOpened {
+        process: String,
+        version: u32,
+        reference: String,
+        state: String,
+        data: BTreeMap<String, Value>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deadline: Option<ScheduledDeadline>,
+    },
+    TransitionTaken {
+        transition: String,
+        from: String,
+        to: String,
+        /// Inputs stored into the case.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        data: BTreeMap<String, Value>,
+        /// Inputs of this step only.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        input: BTreeMap<String, Value>,
+        /// The deadline of the state entered (None when staying, or none set).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deadline: Option<ScheduledDeadline>,
+        /// True when `to` is terminal: the case is closed.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        closes: bool,
+        /// The terminal state's outcome code, if it has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        outcome: Option<String>,
+    },
+    TaskCompleted {
+        state: String,
+        task: String,
+    },
+}
+
+impl CaseEvent {
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            CaseEvent::CaseOpened { .. } => "CaseOpened",
+            CaseEvent::TransitionTaken { .. } => "TransitionTaken",
+            CaseEvent::TaskCompleted { .. } => "TaskCompleted",
+        }
+    }
+
+    /// The payload alone, as stored (the type goes in the envelope).
+    pub fn data(&self) -> Value {
+        let tagged = serde_json::to_value(self).unwrap_or_default();
+        tagged.get("data").cloned().unwrap_or_default()
+    }
+
+    /// Reads an event back from its envelope's type and payload.
+    pub fn from_parts(event_type: &str, data: &str) -> Result<CaseEvent, serde_json::Error> {
+        let data: Value = serde_json::from_str(data)?;
+        serde_json::from_value(serde_json::json!({ "type": event_type, "data": data }))
+    }
+}

@@ -1,0 +1,20 @@
+//! Cases: the events of a case's stream ([`event`]), the state they fold into
+//! ([`state`]), and the pure decisions that produce them ([`decide`]), with
+//! values parsed by field type ([`value`]) and guards evaluated with CEL
+//! ([`guard`]).
+//!
+//! This is the engine's first slice of case handling: opening a case, taking a
+//! transition, completing a task. Deadlines are scheduled when a state is
+//! entered; running them, idempotent command ids, corrections, versions and
+//! migration come next (see the engine issue).
+
+pub mod decide;
+pub mod event;
+pub mod guard;
+pub mod state;
+pub mod value;
+
+pub use decide::{Context, RawInput, complete_task, open, take};
+pub use event::{CaseEvent, ScheduledDeadline};
+pub use state::Case;
+pub use value::RawValue;

@@ -1,0 +1,79 @@
+//! A case as its events leave it. `evolve` only assigns: every rule was checked
+//! when the event was decided, so replaying history cannot be refused.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::event::{CaseEvent, ScheduledDeadline};
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Case {
+    pub process: String,
+    pub version: u32,
+    pub reference: String,
+    pub state: String,
+    /// When the current state was entered (the event's occurred-at).
+    pub entered_at: Option<DateTime<Utc>>,
+    pub data: BTreeMap<String, Value>,
+    /// Tasks done in the current state.
+    pub tasks_done: BTreeSet<String>,
+    pub deadline: Option<ScheduledDeadline>,
+    /// Set once a terminal state is entered.
+    pub outcome: Option<String>,
+    pub closed: bool,
+    /// The stream revision of the last event folded in.
+    pub revision: Option<u64>,
+}
+
+impl Case {
+    /// Folds one event in, with when it occurred and its stream revision.
+    pub fn evolve(&mut self, event: &CaseEvent, occurred_at: DateTime<Utc>, revision: u64) {
+        match event {
+            CaseEvent::CaseOpened {
+                process,
+                version,
+                reference,
+                state,
+                data,
+                deadline,
+            } => {
+                self.process.clone_from(process);
+                self.version = *version;
+                self.reference.clone_from(reference);
+                self.state.clone_from(state);
+                self.entered_at = Some(occurred_at);
+                self.data.clone_from(data);
+                self.deadline.clone_from(deadline);
+            }
+            CaseEvent::TransitionTaken {
+                from,
+                to,
+                data,
+                deadline,
+                closes,
+                outcome,
+                ..
+            } => {
+                self.data
+                    .extend(data.iter().map(|(k, v)| (k.clone(), v.clone())));
+                if from != to {
+                    self.state.clone_from(to);
+                    self.entered_at = Some(occurred_at);
+                    self.tasks_done.clear();
+                    self.deadline.clone_from(deadline);
+                }
+                if *closes {
+                    self.outcome.clone_from(outcome);
+                    self.closed = true;
+                    self.deadline = None;
+                }
+            }
+            CaseEvent::TaskCompleted { task, .. } => {
+                self.tasks_done.insert(task.clone());
+            }
+        }
+        self.revision = Some(revision);
+    }
+}

@@ -1,0 +1,284 @@
+//! Cases decided given/when/then, with no database: the school-conference
+//! example definition, a fixed clock, and an actor directory.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, TimeZone, Utc};
+use kroonika_engine::Rejection;
+use kroonika_engine::actors::Actor;
+use kroonika_engine::case::{self, Case, CaseEvent, Context, RawInput, RawValue};
+use kroonika_engine::definition::ProcessDefinition;
+
+fn school() -> ProcessDefinition {
+    let source = std::fs::read_to_string("data/definitions/school-conference.yaml").unwrap();
+    kroonika_processes::check(&source).definition.unwrap()
+}
+
+fn actors() -> BTreeMap<String, Actor> {
+    [
+        ("mari", &["coordinator"][..]),
+        ("jaan", &["facilitator"][..]),
+        ("piret", &["facilitator"][..]),
+        ("kati", &["facilitator"][..]),
+        ("lead", &["regional-lead"][..]),
+    ]
+    .into_iter()
+    .map(|(name, roles)| {
+        let actor = Actor {
+            name: name.to_owned(),
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        };
+        (name.to_owned(), actor)
+    })
+    .collect()
+}
+
+/// Friday 20 November 2026, 10:00 UTC.
+fn friday() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap()
+}
+
+fn input(pairs: &[(&str, &str)]) -> RawInput {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), RawValue::Text(vec![(*v).to_owned()])))
+        .collect()
+}
+
+/// The given/when/then harness: a definition, actors, and the case's history.
+struct Given {
+    definition: ProcessDefinition,
+    actors: BTreeMap<String, Actor>,
+    history: Vec<CaseEvent>,
+}
+
+impl Given {
+    fn new() -> Self {
+        Given {
+            definition: school(),
+            actors: actors(),
+            history: Vec::new(),
+        }
+    }
+
+    fn case(&self) -> Case {
+        let mut case = Case::default();
+        for (revision, event) in self.history.iter().enumerate() {
+            case.evolve(event, friday(), revision as u64);
+        }
+        case
+    }
+
+    fn cx<'a>(&'a self, actor: &'a str) -> Context<'a> {
+        Context {
+            definition: &self.definition,
+            version: 1,
+            actor: &self.actors[actor],
+            actors: &self.actors,
+            now: friday(),
+            occurred_at: friday(),
+        }
+    }
+
+    /// Applies a decision's events (the `then` that becomes the next `given`).
+    fn accept(&mut self, events: Result<Vec<CaseEvent>, Rejection>) -> Vec<CaseEvent> {
+        let events = events.unwrap_or_else(|rejection| panic!("rejected: {rejection}"));
+        self.history.extend(events.clone());
+        events
+    }
+
+    fn open(&mut self) -> Vec<CaseEvent> {
+        let opening = input(&[
+            ("referral_source", "school"),
+            ("referred_on", "2026-11-19"),
+            ("minor_involved", "true"),
+            ("victim_name", "Mari Maasikas"),
+            ("victim_phone", "+372 5555 1234"),
+        ]);
+        let events = case::open(&self.cx("mari"), "SC-2026-0042", &opening);
+        self.accept(events)
+    }
+
+    fn take(
+        &self,
+        actor: &str,
+        transition: &str,
+        pairs: &[(&str, &str)],
+    ) -> Result<Vec<CaseEvent>, Rejection> {
+        case::take(&self.cx(actor), &self.case(), transition, &input(pairs))
+    }
+
+    fn rejects(&self, actor: &str, transition: &str, pairs: &[(&str, &str)], message: &str) {
+        assert_eq!(
+            self.take(actor, transition, pairs),
+            Err(Rejection::new(message)),
+            "{actor} {transition} {pairs:?}"
+        );
+    }
+}
+
+#[test]
+fn opening_a_case_records_typed_data_and_schedules_the_deadline() {
+    let mut given = Given::new();
+    let events = given.open();
+    insta::assert_json_snapshot!("case_opened", events[0]);
+    let case = given.case();
+    assert_eq!(
+        (case.state.as_str(), case.reference.as_str()),
+        ("referred", "SC-2026-0042")
+    );
+    // Five working days after Friday 20 November: Friday 27 November.
+    assert_eq!(case.deadline.unwrap().due_on.to_string(), "2026-11-27");
+
+    let cx = given.cx("jaan");
+    assert_eq!(
+        case::open(&cx, "SC-2026-0043", &input(&[])),
+        Err(Rejection::new(
+            "actor 'jaan' may not open a case: it needs coordinator (has: facilitator)"
+        ))
+    );
+    assert_eq!(
+        case::open(
+            &given.cx("mari"),
+            "SC-2026-0043",
+            &input(&[("referral_source", "school")])
+        ),
+        Err(Rejection::new("opening a case needs input 'referred_on'"))
+    );
+}
+
+#[test]
+fn every_rule_names_itself_when_it_refuses() {
+    let mut given = Given::new();
+    given.open();
+    given.rejects(
+        "mari",
+        "assign",
+        &[("facilitators", "mari,jaan")],
+        "actor 'mari' lacks role 'facilitator' named in 'facilitators' (has: coordinator)",
+    );
+    given.rejects(
+        "mari",
+        "assign",
+        &[("facilitators", "jaan")],
+        "A conference needs two facilitators. (guard: size(input.facilitators) >= 2)",
+    );
+    given.rejects(
+        "mari",
+        "assign",
+        &[("facilitators", "jaan,ghost")],
+        "there is no actor 'ghost' (named in 'facilitators')",
+    );
+    given.rejects("mari", "assign", &[], "'assign' needs input 'facilitators'");
+    given.rejects(
+        "mari",
+        "assign",
+        &[("facilitators", "jaan,piret"), ("room", "5")],
+        "'assign' takes no input 'room'; it takes: facilitators",
+    );
+    given.rejects(
+        "jaan",
+        "assign",
+        &[("facilitators", "jaan,piret")],
+        "actor 'jaan' may not take 'assign': it needs coordinator (has: facilitator)",
+    );
+    given.rejects(
+        "mari",
+        "decline",
+        &[("reason", "bored")],
+        "field 'reason' must be one of unsuitable, safety-risk, got 'bored'",
+    );
+    given.rejects(
+        "mari",
+        "shedule",
+        &[],
+        "unknown transition 'shedule' in state 'referred'; available: assign, decline, withdraw",
+    );
+
+    given.accept(given.take("mari", "assign", &[("facilitators", "jaan,piret")]));
+    given.rejects(
+        "mari",
+        "shedule",
+        &[],
+        "unknown transition 'shedule' in state 'preparation'; available: schedule, withdraw",
+    );
+    // The minor is involved, so the risk assessment is required too.
+    given.rejects("jaan", "schedule", &[], "'schedule' needs the checklist complete; missing: victim-consent, respondent-consent, risk-assessed");
+    let case = given.case();
+    for task in ["victim-consent", "respondent-consent", "risk-assessed"] {
+        let events = case::complete_task(&given.cx("jaan"), &given.case(), task);
+        given.accept(events);
+    }
+    assert_eq!(
+        case::complete_task(&given.cx("jaan"), &given.case(), "risk-assessed"),
+        Ok(vec![]),
+        "done twice is a no-op"
+    );
+    assert_eq!(
+        case::complete_task(&given.cx("jaan"), &case, "consent"),
+        Err(Rejection::new(
+            "state 'preparation' has no task 'consent'; its tasks: victim-consent, respondent-consent, risk-assessed"
+        ))
+    );
+    given.rejects(
+        "kati",
+        "schedule",
+        &[],
+        "actor 'kati' is not named in 'facilitators' (named: jaan, piret)",
+    );
+    given.accept(given.take("jaan", "schedule", &[]));
+    given.rejects(
+        "piret",
+        "agreed",
+        &[("agreement", "Apology and repair"), ("participants", "1")],
+        "field 'participants' must be an integer from 2 to 40, got '1'",
+    );
+    given.accept(given.take(
+        "piret",
+        "agreed",
+        &[("agreement", "Apology and repair"), ("participants", "6")],
+    ));
+    // A step without `to` records and stays.
+    let stay = given.accept(given.take("mari", "log-contact", &[("channel", "phone")]));
+    insta::assert_json_snapshot!("transition_taken_stay", stay[0]);
+    let closing = given.accept(given.take("mari", "fulfilled", &[]));
+    insta::assert_json_snapshot!("transition_taken_closing", closing[0]);
+    let case = given.case();
+    assert!(case.closed);
+    assert_eq!(case.outcome.as_deref(), Some("fulfilled"));
+    given.rejects(
+        "mari",
+        "withdraw",
+        &[],
+        "case SC-2026-0042 is closed (closed-fulfilled)",
+    );
+}
+
+#[test]
+fn anywhere_transitions_and_task_events() {
+    let mut given = Given::new();
+    given.open();
+    given.accept(given.take("mari", "assign", &[("facilitators", "jaan,piret")]));
+    let task = given.accept(case::complete_task(
+        &given.cx("piret"),
+        &given.case(),
+        "victim-consent",
+    ));
+    insta::assert_json_snapshot!("task_completed", task[0]);
+    // Entering a state clears its checklist and replaces the deadline.
+    given.accept(given.take("mari", "withdraw", &[]));
+    let case = given.case();
+    assert_eq!(
+        (case.state.as_str(), case.outcome.as_deref()),
+        ("closed-withdrawn", Some("withdrawn"))
+    );
+    assert!(case.tasks_done.is_empty() && case.deadline.is_none());
+    // Events read back from their stored form fold to the same case.
+    let mut replayed = Case::default();
+    for (revision, event) in given.history.iter().enumerate() {
+        let back = CaseEvent::from_parts(event.event_type(), &event.data().to_string()).unwrap();
+        assert_eq!(&back, event);
+        replayed.evolve(&back, friday(), revision as u64);
+    }
+    assert_eq!(replayed, case);
+}
