@@ -39,6 +39,66 @@ pub enum Command {
     /// Actors and their roles (administrators only).
     #[command(subcommand)]
     Actor(ActorCommand),
+    /// Cases: open, take steps, complete tasks, show, history.
+    #[command(subcommand)]
+    Case(CaseCommand),
+}
+
+/// What every case-changing command takes besides its own arguments.
+#[derive(Debug, Args)]
+pub struct CommandArgs {
+    /// A value: FIELD=VALUE (repeat; lists comma-separated or repeated).
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub set: Vec<String>,
+    /// Values from a JSON or YAML file (a map of field to value).
+    #[arg(long, value_name = "FILE")]
+    pub input_file: Option<std::path::PathBuf>,
+    /// When it happened in the world (RFC 3339 or a date); not in the future.
+    #[arg(long, value_name = "TIME")]
+    pub occurred_at: Option<String>,
+    /// The command's id; repeating a command with the same id does nothing more.
+    #[arg(long, value_name = "UUID")]
+    pub command_id: Option<uuid::Uuid>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaseCommand {
+    /// Open a case of a published process; prints its reference and id.
+    Open {
+        process: String,
+        #[command(flatten)]
+        command: CommandArgs,
+    },
+    /// Take a transition.
+    Do {
+        /// A reference (SC-2026-0042) or case id.
+        case: String,
+        transition: String,
+        /// Refuse (exit 3) unless the case is still at this version.
+        #[arg(long, value_name = "N")]
+        expect_version: Option<u64>,
+        #[command(flatten)]
+        command: CommandArgs,
+    },
+    /// Complete a checklist task of the case's current state.
+    Task {
+        case: String,
+        task: String,
+        #[command(flatten)]
+        command: CommandArgs,
+    },
+    /// Show a case: state, data, checklist, deadline, and what you can do now.
+    Show {
+        case: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Every event of a case.
+    History {
+        case: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -27,6 +27,19 @@ impl std::fmt::Display for Rejected {
 
 impl std::error::Error for Rejected {}
 
+/// A race decided in the CLI itself (`--expect-version`): exit 3. Its message
+/// starts with `conflict: `.
+#[derive(Debug)]
+pub struct Conflict(pub String);
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Conflict {}
+
 /// The line printed for an error that ended a command: `rejected: …` for a
 /// rule's refusal, `conflict: …` for a race, `error: …` for the rest, with the
 /// causes on the same line.
@@ -72,6 +85,9 @@ pub fn lift(err: kroonika_store::ExecuteError<kroonika_engine::Rejection>) -> an
 /// The exit code for an error that ended a command.
 pub fn code_for(err: &anyhow::Error) -> u8 {
     use kroonika_store::ErrorKind;
+    if err.chain().any(|c| c.downcast_ref::<Conflict>().is_some()) {
+        return CONFLICT;
+    }
     let store_error = err
         .chain()
         .find_map(|cause| cause.downcast_ref::<kroonika_store::Error>());

@@ -41,6 +41,7 @@ where
     let result = match &cli.command {
         Command::Init(args) => commands::init::run(&cli, args, out).await,
         Command::Actor(command) => commands::actor::run(&cli, command, out).await,
+        Command::Case(command) => commands::case::run(&cli, command, out).await,
         Command::Status(status) => commands::status::run(&cli, status, out).await,
         Command::Log(log) => commands::log::run(&cli, log, out).await,
         Command::Def(DefCommand::Check(args)) => commands::def::check(args, out),

@@ -4,7 +4,8 @@
 //!   `KROONIKA_TEST_POSTGRES` is set, on PostgreSQL, through the same function, so
 //!   the backends cannot drift apart. Add a store behaviour here, as a function
 //!   taking `&TestStore`, and list it in its module's `contract!`.
-//! - `cases`: case decisions given/when/then, pure (no database).
+//! - `cases`: case decisions given/when/then, pure (no database);
+//!   `case_cli`: the same through the CLI on both backends, with racing writers.
 //! - `cli`: the `kroonika` command end to end, in-process, asserting exit codes and
 //!   what it prints.
 //! - `definitions`: the definition checker over the bundled processes and the
@@ -14,6 +15,7 @@
 //!   CLI, on both backends.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod case_cli;
 mod cases;
 mod cli;
 mod definitions;

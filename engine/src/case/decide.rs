@@ -438,3 +438,89 @@ fn read_inputs(
     }
     Ok((data, local))
 }
+
+/// For `case show`: each transition offered in the case's state, and why this
+/// actor cannot take it now (None: it can, given the right input). Guards that
+/// read the step's input are judged only when the step is taken.
+pub fn availability(
+    cx: &Context<'_>,
+    case: &Case,
+) -> Result<Vec<(String, Option<String>)>, Rejection> {
+    let def = cx.definition;
+    let state = current_state(def, case)?;
+    let (complete, done, missing) = checklist(cx, case, state)?;
+    let mut out = Vec::new();
+    for step in def.transitions_in(state) {
+        // "actor 'x' may not take 't': it needs …" reads as just "needs …" here.
+        let mut reason = allowed(
+            cx,
+            &step.roles,
+            &case.data,
+            &format!("take '{}'", step.name),
+        )
+        .err()
+        .map(|r| {
+            r.0.split_once(": it ")
+                .map_or_else(|| r.0.clone(), |(_, rest)| rest.to_owned())
+        });
+        if reason.is_none()
+            && let Some(guard) = &step.guard
+            && !guard.expression.contains("input.")
+        {
+            let scope = Scope {
+                definition: def,
+                data: &case.data,
+                input: Some(&BTreeMap::new()),
+                tasks: Some((complete, done.clone())),
+                actor: cx.actor,
+                now: cx.now,
+                state: &state.name,
+                entered_at: case.entered_at,
+            };
+            reason = match guard::evaluate(&guard.expression, &scope) {
+                Ok(true) => None,
+                Ok(false) if !complete && guard.expression.contains("tasks.complete") => {
+                    Some(format!(
+                        "needs the checklist complete; missing: {}",
+                        missing.join(", ")
+                    ))
+                }
+                Ok(false) => Some(
+                    guard
+                        .message
+                        .clone()
+                        .unwrap_or_else(|| format!("guard: {}", guard.expression)),
+                ),
+                Err(why) => Some(format!("the guard cannot be evaluated: {why}")),
+            };
+        }
+        out.push((step.name.clone(), reason));
+    }
+    Ok(out)
+}
+
+/// For `case show`: each task of the current state and whether it is done and
+/// required.
+pub fn tasks(
+    cx: &Context<'_>,
+    case: &Case,
+) -> Result<Vec<(String, String, bool, bool)>, Rejection> {
+    let def = cx.definition;
+    let state = current_state(def, case)?;
+    let mut out = Vec::new();
+    for task in &state.tasks {
+        let required = match &task.when {
+            None => true,
+            Some(when) => {
+                condition(cx, when, &case.data, &state.name, case.entered_at).unwrap_or(true)
+            }
+        };
+        out.push((
+            task.id.clone(),
+            task.title.clone(),
+            case.tasks_done.contains(&task.id),
+            required,
+        ));
+    }
+    Ok(out)
+}

@@ -14,7 +14,7 @@ pub mod guard;
 pub mod state;
 pub mod value;
 
-pub use decide::{Context, RawInput, complete_task, open, take};
+pub use decide::{Context, RawInput, Values, availability, complete_task, open, take, tasks};
 pub use event::{CaseEvent, ScheduledDeadline};
 pub use state::Case;
 pub use value::RawValue;

@@ -1,0 +1,681 @@
+//! `kroonika case open|do|task|show|history`.
+//!
+//! Glue only: load the case's events, fold them, decide with the engine, append
+//! with the exact revision (re-deciding on a conflict, or refusing with exit 3
+//! under `--expect-version`). A case lives in the stream `case-<uuid>`; its
+//! reference (SC-2026-0042) is allocated in `caseref-<PREFIX>.<YEAR>`, whose
+//! revision is the number, and which also serves to find a case by reference.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use anyhow::Context as _;
+use chrono::{DateTime, NaiveDate, Utc};
+use kroonika_engine::actors::{self, Actor};
+use kroonika_engine::case::{self, Case, CaseEvent, RawInput, RawValue};
+use kroonika_engine::definition::ProcessDefinition;
+use kroonika_engine::{ExpectedRevision, Metadata, NewEvent, RecordedEvent, Rejection, StreamName};
+use kroonika_store::{ReadFrom, Store};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::args::{CaseCommand, Cli, CommandArgs, Format};
+use crate::commands::publish;
+use crate::context::{self, acting, fold_actor};
+use crate::exit::{Conflict, lift};
+use crate::output;
+
+const CASE_CATEGORY: &str = "case";
+const REFERENCE_CATEGORY: &str = "caseref";
+const REFERENCE_ALLOCATED: &str = "ReferenceAllocated";
+
+pub(crate) async fn run(
+    cli: &Cli,
+    command: &CaseCommand,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let store = context::open(cli).await?;
+    let result = match command {
+        CaseCommand::Open { process, command } => open(cli, &store, process, command, out).await,
+        CaseCommand::Do {
+            case,
+            transition,
+            expect_version,
+            command,
+        } => {
+            change(
+                cli,
+                &store,
+                case,
+                Change::Take(transition),
+                *expect_version,
+                command,
+                out,
+            )
+            .await
+        }
+        CaseCommand::Task {
+            case,
+            task,
+            command,
+        } => change(cli, &store, case, Change::Task(task), None, command, out).await,
+        CaseCommand::Show { case, format } => show(cli, &store, case, *format, out).await,
+        CaseCommand::History { case, format } => history(&store, case, *format, out).await,
+    };
+    store.close().await;
+    result
+}
+
+enum Change<'a> {
+    Take(&'a str),
+    Task(&'a str),
+}
+
+/// Everything decided against: the actor, the directory, the definition.
+struct Loaded {
+    actor: Actor,
+    actors: BTreeMap<String, Actor>,
+}
+
+async fn load_actors(cli: &Cli, store: &Store) -> anyhow::Result<Loaded> {
+    let actor = acting(cli, store).await?;
+    let mut by_stream: BTreeMap<String, Vec<RecordedEvent>> = BTreeMap::new();
+    let mut scan = store.scan(Some(actors::CATEGORY), ReadFrom::Start, 1_000);
+    while let Some(page) = scan.next_page().await? {
+        for event in page {
+            by_stream
+                .entry(event.stream.to_string())
+                .or_default()
+                .push(event);
+        }
+    }
+    let mut actors = BTreeMap::new();
+    for events in by_stream.values() {
+        if let Some(a) = fold_actor(events)? {
+            actors.insert(a.name.clone(), a);
+        }
+    }
+    Ok(Loaded { actor, actors })
+}
+
+/// `--set` and `--input-file` into raw inputs.
+fn read_input(args: &CommandArgs) -> anyhow::Result<RawInput> {
+    let mut input: RawInput = BTreeMap::new();
+    if let Some(path) = &args.input_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let value: Value = if path.extension().is_some_and(|e| e == "json") {
+            serde_json::from_str(&text)
+                .with_context(|| format!("{} is not valid JSON", path.display()))?
+        } else {
+            serde_saphyr::from_str(&text)
+                .map_err(|err| anyhow::anyhow!("{} is not valid YAML: {err}", path.display()))?
+        };
+        let Value::Object(map) = value else {
+            return Err(Rejection::new(format!(
+                "{} must hold a map of field names to values",
+                path.display()
+            ))
+            .into());
+        };
+        for (name, value) in map {
+            input.insert(name, RawValue::Json(value));
+        }
+    }
+    for set in &args.set {
+        let Some((name, value)) = set.split_once('=') else {
+            return Err(Rejection::new(format!("--set takes FIELD=VALUE, got '{set}'")).into());
+        };
+        match input
+            .entry(name.trim().to_owned())
+            .or_insert_with(|| RawValue::Text(Vec::new()))
+        {
+            RawValue::Text(values) => values.push(value.to_owned()),
+            RawValue::Json(_) => {
+                return Err(Rejection::new(format!(
+                    "'{name}' is given both in the input file and with --set"
+                ))
+                .into());
+            }
+        }
+    }
+    Ok(input)
+}
+
+/// The command's input as JSON, to recognise a repeated command by its id.
+fn input_json(input: &RawInput) -> Value {
+    input
+        .iter()
+        .map(|(name, raw)| {
+            let value = match raw {
+                RawValue::Text(parts) => json!(parts),
+                RawValue::Json(value) => value.clone(),
+            };
+            (name.clone(), value)
+        })
+        .collect::<serde_json::Map<String, Value>>()
+        .into()
+}
+
+/// When it happened: `--occurred-at` (RFC 3339 or a date), never in the future.
+fn occurred_at(args: &CommandArgs, now: DateTime<Utc>) -> anyhow::Result<DateTime<Utc>> {
+    let Some(text) = &args.occurred_at else {
+        return Ok(now);
+    };
+    let at = DateTime::parse_from_rfc3339(text)
+        .map(|at| at.with_timezone(&Utc))
+        .or_else(|_| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(|d| d.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc())
+        })
+        .map_err(|_| {
+            Rejection::new(format!(
+                "--occurred-at takes a time like 2026-11-24T09:30:00+02:00 or a date, got '{text}'"
+            ))
+        })?;
+    if at > now {
+        return Err(Rejection::new(format!(
+            "--occurred-at {text} is in the future; record what has happened"
+        ))
+        .into());
+    }
+    Ok(at)
+}
+
+async fn definition(
+    store: &Store,
+    process: &str,
+    version: Option<u32>,
+) -> anyhow::Result<(ProcessDefinition, u32)> {
+    let (published, _) = publish::version(store, process, version).await?;
+    let checked = kroonika_processes::check(&published.source);
+    let definition = checked.definition.ok_or_else(|| {
+        anyhow::anyhow!(
+            "published version {} of '{process}' no longer checks",
+            published.version
+        )
+    })?;
+    Ok((definition, published.version))
+}
+
+fn case_stream(id: Uuid) -> anyhow::Result<StreamName> {
+    Ok(StreamName::from_parts(CASE_CATEGORY, id)?)
+}
+
+fn reference_stream(prefix: &str, year: i32) -> anyhow::Result<StreamName> {
+    Ok(StreamName::from_parts(
+        REFERENCE_CATEGORY,
+        format!("{prefix}.{year}"),
+    )?)
+}
+
+/// A reference (SC-2026-0042) or a case id, to the case's id.
+async fn resolve(store: &Store, text: &str) -> anyhow::Result<(Uuid, String)> {
+    if let Ok(id) = Uuid::parse_str(text) {
+        return Ok((id, text.to_owned()));
+    }
+    let not_found = || {
+        Rejection::new(format!(
+            "there is no case '{text}'; give a reference like SC-2026-0042 or a case id"
+        ))
+    };
+    let parts: Vec<&str> = text.split('-').collect();
+    let [prefix, year, number] = parts.as_slice() else {
+        return Err(not_found().into());
+    };
+    let (Ok(year), Ok(number)) = (year.parse::<i32>(), number.parse::<u64>()) else {
+        return Err(not_found().into());
+    };
+    if number == 0 {
+        return Err(not_found().into());
+    }
+    let stream = reference_stream(prefix, year).map_err(|_| not_found())?;
+    let events = store
+        .read_stream(
+            &stream,
+            ReadFrom::At(number - 1),
+            kroonika_store::Direction::Forwards,
+            1,
+        )
+        .await?;
+    let event = events
+        .first()
+        .filter(|e| e.revision == number - 1)
+        .ok_or_else(not_found)?;
+    let data = event.data.to_value()?;
+    let id = data["case_id"]
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(not_found)?;
+    Ok((id, text.to_owned()))
+}
+
+/// Folds a case's events; each event's occurred-at comes from its metadata.
+fn fold(events: &[RecordedEvent]) -> anyhow::Result<Case> {
+    let mut case = Case::default();
+    for event in events {
+        let decoded =
+            CaseEvent::from_parts(&event.event_type, event.data.as_str()).with_context(|| {
+                format!(
+                    "reading event {} of stream '{}'",
+                    event.position, event.stream
+                )
+            })?;
+        case.evolve(&decoded, event.metadata.occurred_at, event.revision);
+    }
+    Ok(case)
+}
+
+fn metadata(
+    actor: &str,
+    command_id: Uuid,
+    occurred_at: DateTime<Utc>,
+    definition: &str,
+    command: &Value,
+) -> Metadata {
+    Metadata::for_command(actor, command_id, occurred_at)
+        .with_extra("definition", json!(definition))
+        .with_extra("command", command.clone())
+}
+
+fn events_to_new(events: &[CaseEvent], metadata: &Metadata) -> Result<Vec<NewEvent>, Rejection> {
+    events
+        .iter()
+        .map(|e| {
+            NewEvent::new(Uuid::now_v7(), e.event_type(), &e.data(), metadata.clone())
+                .map_err(|err| Rejection::new(err.to_string()))
+        })
+        .collect()
+}
+
+async fn open(
+    cli: &Cli,
+    store: &Store,
+    process: &str,
+    args: &CommandArgs,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let loaded = load_actors(cli, store).await?;
+    let (def, version) = definition(store, process, None).await?;
+    let now = Utc::now();
+    let at = occurred_at(args, now)?;
+    let input = read_input(args)?;
+    let command_id = args.command_id.unwrap_or_else(Uuid::now_v7);
+    let command = json!({ "open": process, "input": input_json(&input) });
+    let refs = reference_stream(&def.reference, chrono::Datelike::year(&at))?;
+    for _ in 0..kroonika_store::ATTEMPTS {
+        let allocated = store.load_stream(&refs).await?;
+        if let Some(done) = allocated
+            .iter()
+            .find(|e| e.metadata.command_id == command_id)
+        {
+            let data = done.data.to_value()?;
+            if done.metadata.extra.get("command") != Some(&command) {
+                return Err(Rejection::new(format!(
+                    "command id {command_id} was already used for a different command"
+                ))
+                .into());
+            }
+            writeln!(
+                out,
+                "already opened: {} (case {})",
+                data["reference"].as_str().unwrap_or(""),
+                data["case_id"].as_str().unwrap_or("")
+            )?;
+            return Ok(());
+        }
+        let number = allocated.len() + 1;
+        let reference = format!(
+            "{}-{}-{number:04}",
+            def.reference,
+            chrono::Datelike::year(&at)
+        );
+        let cx = case::Context {
+            definition: &def,
+            version,
+            actor: &loaded.actor,
+            actors: &loaded.actors,
+            now,
+            occurred_at: at,
+        };
+        let events = case::open(&cx, &reference, &input)?;
+        let case_id = Uuid::now_v7();
+        let meta = metadata(
+            &loaded.actor.name,
+            command_id,
+            at,
+            &format!("{}@{version}", def.id),
+            &command,
+        );
+        let allocation = NewEvent::new(
+            Uuid::now_v7(),
+            REFERENCE_ALLOCATED,
+            &json!({ "reference": reference, "case_id": case_id }),
+            meta.clone(),
+        )?;
+        let expected = allocated.last().map_or(ExpectedRevision::NoStream, |e| {
+            ExpectedRevision::Exact(e.revision)
+        });
+        match store.append(&refs, expected, &[allocation]).await {
+            Ok(_) => {}
+            Err(err) if err.is_conflict() => continue,
+            Err(err) => return Err(err.into()),
+        }
+        store
+            .append(
+                &case_stream(case_id)?,
+                ExpectedRevision::NoStream,
+                &events_to_new(&events, &meta)?,
+            )
+            .await?;
+        writeln!(out, "opened {reference} (case {case_id})")?;
+        return Ok(());
+    }
+    Err(Conflict(format!(
+        "conflict: references of {} kept changing; try again",
+        def.reference
+    ))
+    .into())
+}
+
+async fn change(
+    cli: &Cli,
+    store: &Store,
+    target: &str,
+    change: Change<'_>,
+    expect_version: Option<u64>,
+    args: &CommandArgs,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let loaded = load_actors(cli, store).await?;
+    let (id, _) = resolve(store, target).await?;
+    let stream = case_stream(id)?;
+    let now = Utc::now();
+    let at = occurred_at(args, now)?;
+    let input = read_input(args)?;
+    let command = match change {
+        Change::Take(t) => json!({ "do": t, "input": input_json(&input) }),
+        Change::Task(t) => json!({ "task": t }),
+    };
+    if matches!(change, Change::Task(_)) && !input.is_empty() {
+        return Err(Rejection::new("completing a task takes no --set or --input-file").into());
+    }
+    let command_id = args.command_id.unwrap_or_else(Uuid::now_v7);
+    let history = store.load_stream(&stream).await?;
+    if history.is_empty() {
+        return Err(Rejection::new(format!("there is no case '{target}'")).into());
+    }
+    let first = fold(&history)?;
+    let (def, version) = definition(store, &first.process, Some(first.version)).await?;
+    let reference = first.reference.clone();
+    if let Some(done) = history.iter().find(|e| e.metadata.command_id == command_id) {
+        if done.metadata.extra.get("command") != Some(&command) {
+            return Err(Rejection::new(format!(
+                "command id {command_id} was already used on {reference} for a different command"
+            ))
+            .into());
+        }
+        writeln!(
+            out,
+            "already done: {reference} (version {})",
+            done.revision + 1
+        )?;
+        return Ok(());
+    }
+    let decide = |events: &[RecordedEvent]| -> Result<Vec<NewEvent>, Rejection> {
+        let case = fold(events).map_err(|err| Rejection::new(format!("{err:#}")))?;
+        let cx = case::Context {
+            definition: &def,
+            version,
+            actor: &loaded.actor,
+            actors: &loaded.actors,
+            now,
+            occurred_at: at,
+        };
+        let decided = match change {
+            Change::Take(t) => case::take(&cx, &case, t, &input)?,
+            Change::Task(t) => case::complete_task(&cx, &case, t)?,
+        };
+        let meta = metadata(
+            &loaded.actor.name,
+            command_id,
+            at,
+            &format!("{}@{version}", def.id),
+            &command,
+        );
+        events_to_new(&decided, &meta)
+    };
+    let appended = match expect_version {
+        Some(expected) => {
+            let current = history.len() as u64;
+            if current != expected {
+                return Err(Conflict(format!(
+                    "conflict: {reference} changed since version {expected} (now {current})"
+                ))
+                .into());
+            }
+            let new = decide(&history)?;
+            if new.is_empty() {
+                None
+            } else {
+                let revision = ExpectedRevision::Exact(expected.saturating_sub(1));
+                match store.append(&stream, revision, &new).await {
+                    Ok(result) => Some(result),
+                    Err(err) if err.is_conflict() => {
+                        let now_at = store.stream_revision(&stream).await?.map_or(0, |r| r + 1);
+                        return Err(Conflict(format!(
+                            "conflict: {reference} changed since version {expected} (now {now_at})"
+                        ))
+                        .into());
+                    }
+                    Err(err) => return Err(err.into()),
+                }
+            }
+        }
+        None => store.execute(&stream, decide).await.map_err(lift)?,
+    };
+    let after = fold(&store.load_stream(&stream).await?)?;
+    let version_now = after.revision.map_or(0, |r| r + 1);
+    match (change, appended) {
+        (_, None) => writeln!(out, "{reference}: nothing to do (version {version_now})")?,
+        (Change::Take(t), Some(_)) => writeln!(
+            out,
+            "{reference}: {t} → {} (version {version_now})",
+            after.state
+        )?,
+        (Change::Task(t), Some(_)) => {
+            writeln!(out, "{reference}: task {t} done (version {version_now})")?
+        }
+    }
+    Ok(())
+}
+
+async fn show(
+    cli: &Cli,
+    store: &Store,
+    target: &str,
+    format: Format,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let loaded = load_actors(cli, store).await?;
+    let (id, _) = resolve(store, target).await?;
+    let history = store.load_stream(&case_stream(id)?).await?;
+    if history.is_empty() {
+        return Err(Rejection::new(format!("there is no case '{target}'")).into());
+    }
+    let case = fold(&history)?;
+    let (def, version) = definition(store, &case.process, Some(case.version)).await?;
+    let now = Utc::now();
+    let cx = case::Context {
+        definition: &def,
+        version,
+        actor: &loaded.actor,
+        actors: &loaded.actors,
+        now,
+        occurred_at: now,
+    };
+    let (tasks, steps) = if case.closed {
+        (Vec::new(), Vec::new())
+    } else {
+        (case::tasks(&cx, &case)?, case::availability(&cx, &case)?)
+    };
+    let today = now.date_naive();
+    let deadline = case.deadline.as_ref().map(|d| {
+        let status = if d.due_on < today {
+            "overdue"
+        } else if d.warn_on.is_some_and(|w| w <= today) {
+            "warned"
+        } else {
+            "due"
+        };
+        (d.due_on, status, d.escalate.clone())
+    });
+    match format {
+        Format::Json => {
+            let doc = json!({
+                "reference": case.reference,
+                "case_id": id,
+                "process": case.process,
+                "version": case.version,
+                "case_version": history.len(),
+                "state": case.state,
+                "since": case.entered_at,
+                "closed": case.closed,
+                "outcome": case.outcome,
+                "data": case.data,
+                "tasks": tasks.iter().map(|(id, title, done, required)| json!({"id": id, "title": title, "done": done, "required": required})).collect::<Vec<_>>(),
+                "deadline": deadline.as_ref().map(|(due, status, escalate)| json!({"due_on": due, "status": status, "escalate": escalate})),
+                "transitions": steps.iter().map(|(name, reason)| json!({"name": name, "available": reason.is_none(), "reason": reason})).collect::<Vec<_>>(),
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        }
+        Format::Table => {
+            let since = case
+                .entered_at
+                .map(|at| at.format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_default();
+            let mut rows = vec![
+                ("case", format!("{} ({id})", case.reference)),
+                (
+                    "process",
+                    format!("{} version {}", case.process, case.version),
+                ),
+                ("state", format!("{} since {since}", case.state)),
+            ];
+            if let Some(outcome) = &case.outcome {
+                rows.push(("outcome", outcome.clone()));
+            }
+            if let Some((due, status, escalate)) = &deadline {
+                let to = escalate
+                    .as_ref()
+                    .map(|r| format!(", escalates to {r}"))
+                    .unwrap_or_default();
+                rows.push(("deadline", format!("{due} ({status}{to})")));
+            }
+            writeln!(out, "{}", output::key_values(&rows))?;
+            let data: Vec<(&str, String)> = case
+                .data
+                .iter()
+                .map(|(k, v)| (k.as_str(), shown(v)))
+                .collect();
+            if !data.is_empty() {
+                writeln!(out, "\ndata")?;
+                writeln!(out, "{}", output::key_values(&data))?;
+            }
+            if !tasks.is_empty() {
+                writeln!(out, "\ntasks")?;
+                let rows: Vec<(&str, String)> = tasks
+                    .iter()
+                    .map(|(id, title, done, required)| {
+                        let mark = match (done, required) {
+                            (true, _) => "done",
+                            (false, true) => "required",
+                            (false, false) => "not required",
+                        };
+                        (id.as_str(), format!("{mark}: {title}"))
+                    })
+                    .collect();
+                writeln!(out, "{}", output::key_values(&rows))?;
+            }
+            if !steps.is_empty() {
+                writeln!(out, "\nyou can")?;
+                let rows: Vec<(&str, String)> = steps
+                    .iter()
+                    .map(|(name, reason)| {
+                        (
+                            name.as_str(),
+                            reason
+                                .as_ref()
+                                .map_or("available".to_owned(), |r| format!("not now: {r}")),
+                        )
+                    })
+                    .collect();
+                writeln!(out, "{}", output::key_values(&rows))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn shown(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(shown).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+async fn history(
+    store: &Store,
+    target: &str,
+    format: Format,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let (id, _) = resolve(store, target).await?;
+    let events = store.load_stream(&case_stream(id)?).await?;
+    if events.is_empty() {
+        return Err(Rejection::new(format!("there is no case '{target}'")).into());
+    }
+    match format {
+        Format::Json => {
+            for event in &events {
+                writeln!(out, "{}", output::event_json(event))?;
+            }
+        }
+        Format::Table => {
+            let mut table = output::table(&["ver", "occurred (UTC)", "actor", "what"]);
+            for event in &events {
+                let what = CaseEvent::from_parts(&event.event_type, event.data.as_str())
+                    .map_or_else(|_| event.event_type.clone(), |e| describe(&e));
+                table.add_row([
+                    (event.revision + 1).to_string(),
+                    event
+                        .metadata
+                        .occurred_at
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string(),
+                    event.metadata.actor.clone(),
+                    what,
+                ]);
+            }
+            writeln!(out, "{}", output::trimmed(&table))?;
+        }
+    }
+    Ok(())
+}
+
+fn describe(event: &CaseEvent) -> String {
+    match event {
+        CaseEvent::CaseOpened {
+            reference, state, ..
+        } => format!("opened {reference} in {state}"),
+        CaseEvent::TransitionTaken {
+            transition,
+            from,
+            to,
+            ..
+        } if from == to => format!("{transition} (stays in {to})"),
+        CaseEvent::TransitionTaken { transition, to, .. } => format!("{transition} → {to}"),
+        CaseEvent::TaskCompleted { task, .. } => format!("task {task} done"),
+    }
+}

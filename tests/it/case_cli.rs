@@ -1,0 +1,304 @@
+//! Cases through the CLI, on both backends: references, idempotent command ids,
+//! `--expect-version`, rejections that append nothing, and racing coordinators.
+
+use kroonika_tests::{Backend, TestStore};
+
+async fn kroonika(url: &str, actor: Option<&str>, args: &[&str]) -> (u8, String, String) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut argv = vec!["kroonika", "--db", url];
+    if let Some(actor) = actor {
+        argv.extend(["--actor", actor]);
+    }
+    argv.extend(args.iter().copied());
+    let code = kroonika_cli::run(argv, &mut out, &mut err).await;
+    (
+        code,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+crate::store::per_backend!(case_lifecycle, racing_coordinators_one_winner);
+
+/// A store with actors and the school-conference process published.
+async fn setup(backend: Backend) -> (String, Option<tempfile::TempDir>, Option<(String, String)>) {
+    let (url, dir, pg) = TestStore::fresh_url(backend).await.unwrap();
+    assert_eq!(kroonika(&url, None, &["init", "--admin", "anu"]).await.0, 0);
+    let actors: [(&str, &str); 7] = [
+        ("tiina", "service-owner"),
+        ("mari", "coordinator"),
+        ("toomas", "coordinator"),
+        ("jaan", "facilitator"),
+        ("piret", "facilitator"),
+        ("kati", "facilitator"),
+        ("lead", "regional-lead"),
+    ];
+    for (name, role) in actors {
+        assert_eq!(
+            kroonika(&url, Some("anu"), &["actor", "add", name, "--role", role])
+                .await
+                .0,
+            0
+        );
+    }
+    let published = kroonika(
+        &url,
+        Some("tiina"),
+        &["def", "publish", "data/definitions/school-conference.yaml"],
+    )
+    .await;
+    assert_eq!(published.0, 0, "{published:?}");
+    (url, dir, pg)
+}
+
+async fn open_case(url: &str) -> String {
+    let (code, out, err) = kroonika(
+        url,
+        Some("mari"),
+        &[
+            "case",
+            "open",
+            "school-conference",
+            "--set",
+            "referral_source=school",
+            "--set",
+            "referred_on=2026-11-19",
+            "--set",
+            "minor_involved=false",
+            "--set",
+            "victim_name=Mari Maasikas",
+            "--set",
+            "victim_phone=+372 5555 1234",
+            "--occurred-at",
+            "2026-11-20",
+        ],
+    )
+    .await;
+    assert_eq!((code, err.as_str()), (0, ""));
+    out.split_whitespace().nth(1).unwrap().to_owned()
+}
+
+async fn versions(url: &str, case: &str) -> usize {
+    let (_, out, _) = kroonika(url, None, &["case", "history", case, "--format", "json"]).await;
+    out.lines().count()
+}
+
+async fn case_lifecycle(backend: Backend) {
+    let (url, _dir, pg) = setup(backend).await;
+    let case = open_case(&url).await;
+    assert_eq!(
+        case, "SC-2026-0001",
+        "numbered per process and year of occurrence"
+    );
+    assert_eq!(open_case(&url).await, "SC-2026-0002");
+
+    // Rejections name the rule, exit 1 and append nothing.
+    let refusals: [(&str, &[&str], &str); 4] = [
+        (
+            "mari",
+            &["case", "do", &case, "assign", "--set", "facilitators=jaan"],
+            "rejected: A conference needs two facilitators. (guard: size(input.facilitators) >= 2)\n",
+        ),
+        (
+            "jaan",
+            &[
+                "case",
+                "do",
+                &case,
+                "assign",
+                "--set",
+                "facilitators=jaan,piret",
+            ],
+            "rejected: actor 'jaan' may not take 'assign': it needs coordinator (has: facilitator)\n",
+        ),
+        (
+            "mari",
+            &[
+                "case",
+                "do",
+                &case,
+                "assign",
+                "--set",
+                "facilitators=jaan,piret",
+                "--occurred-at",
+                "2999-01-01",
+            ],
+            "rejected: --occurred-at 2999-01-01 is in the future; record what has happened\n",
+        ),
+        (
+            "mari",
+            &["case", "do", "SC-2026-0099", "assign"],
+            "rejected: there is no case 'SC-2026-0099'; give a reference like SC-2026-0042 or a case id\n",
+        ),
+    ];
+    for (actor, args, message) in refusals {
+        let (code, _, err) = kroonika(&url, Some(actor), args).await;
+        assert_eq!((code, err.as_str()), (1, message), "{args:?}");
+    }
+    assert_eq!(
+        versions(&url, &case).await,
+        1,
+        "nothing appended by refusals"
+    );
+
+    // A command id makes a retry harmless; reusing it for another command is refused.
+    let id = "0193aaaa-0000-7000-8000-00000000abcd";
+    let assign: &[&str] = &[
+        "case",
+        "do",
+        &case,
+        "assign",
+        "--set",
+        "facilitators=jaan,piret",
+        "--command-id",
+        id,
+    ];
+    let (code, out, _) = kroonika(&url, Some("mari"), assign).await;
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "SC-2026-0001: assign → preparation (version 2)\n")
+    );
+    let (code, out, _) = kroonika(&url, Some("mari"), assign).await;
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "already done: SC-2026-0001 (version 2)\n")
+    );
+    let (code, _, err) = kroonika(
+        &url,
+        Some("mari"),
+        &["case", "do", &case, "withdraw", "--command-id", id],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        format!(
+            "rejected: command id {id} was already used on SC-2026-0001 for a different command\n"
+        )
+    );
+    assert_eq!(versions(&url, &case).await, 2);
+
+    // --expect-version: a stale view is a conflict (exit 3), never retried.
+    let (code, _, err) = kroonika(
+        &url,
+        Some("mari"),
+        &["case", "do", &case, "withdraw", "--expect-version", "1"],
+    )
+    .await;
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            3,
+            "conflict: SC-2026-0001 changed since version 1 (now 2)\n"
+        )
+    );
+
+    for task in ["victim-consent", "respondent-consent"] {
+        let (code, out, err) = kroonika(&url, Some("jaan"), &["case", "task", &case, task]).await;
+        assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    }
+    let (code, out, _) = kroonika(
+        &url,
+        Some("kati"),
+        &["case", "show", &case, "--format", "json"],
+    )
+    .await;
+    assert_eq!(code, 0);
+    let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["state"], "preparation");
+    assert_eq!(
+        shown["tasks"][2]["required"], false,
+        "risk assessment is not required without a minor"
+    );
+    assert_eq!(
+        shown["transitions"][0]["reason"],
+        "actor 'kati' is not named in 'facilitators' (named: jaan, piret)"
+    );
+    let (code, out, _) = kroonika(
+        &url,
+        Some("jaan"),
+        &["case", "do", &case, "schedule", "--expect-version", "4"],
+    )
+    .await;
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "SC-2026-0001: schedule → conference (version 5)\n")
+    );
+    let (code, _, _) = kroonika(
+        &url,
+        Some("piret"),
+        &[
+            "case",
+            "do",
+            &case,
+            "agreed",
+            "--set",
+            "agreement=Apology",
+            "--set",
+            "participants=4",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0);
+    let (code, _, _) = kroonika(&url, Some("mari"), &["case", "do", &case, "fulfilled"]).await;
+    assert_eq!(code, 0);
+    let (code, _, err) = kroonika(&url, Some("mari"), &["case", "do", &case, "withdraw"]).await;
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            1,
+            "rejected: case SC-2026-0001 is closed (closed-fulfilled)\n"
+        )
+    );
+    let (code, out, _) = kroonika(&url, None, &["case", "history", &case]).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("fulfilled → closed-fulfilled"), "{out}");
+    if let Some((base, schema)) = pg {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
+}
+
+/// Eight coordinators take different transitions from the same state at once:
+/// exactly one succeeds, the others are re-decided on the new state and refused.
+async fn racing_coordinators_one_winner(backend: Backend) {
+    let (url, _dir, pg) = setup(backend).await;
+    let case = open_case(&url).await;
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let (url, case) = (url.clone(), case.clone());
+        tasks.push(tokio::spawn(async move {
+            let actor = if i % 2 == 0 { "mari" } else { "toomas" };
+            let args: Vec<String> = if i % 2 == 0 {
+                vec!["case".into(), "do".into(), case, "withdraw".into()]
+            } else {
+                vec![
+                    "case".into(),
+                    "do".into(),
+                    case,
+                    "decline".into(),
+                    "--set".into(),
+                    "reason=unsuitable".into(),
+                ]
+            };
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            kroonika(&url, Some(actor), &args).await
+        }));
+    }
+    let mut winners = 0;
+    for task in tasks {
+        let (code, out, err) = task.await.unwrap();
+        match code {
+            0 => winners += 1,
+            1 => assert!(
+                err.starts_with("rejected: case SC-2026-0001 is closed"),
+                "{err}"
+            ),
+            other => panic!("exit {other}: {out} {err}"),
+        }
+    }
+    assert_eq!(winners, 1);
+    assert_eq!(versions(&url, &case).await, 2, "one transition recorded");
+    if let Some((base, schema)) = pg {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
+}
