@@ -87,9 +87,21 @@ pub enum CaseCommand {
         #[command(flatten)]
         command: CommandArgs,
     },
+    /// Correct case data outside any step, with the reason recorded.
+    Update {
+        case: String,
+        /// Why the data is corrected (recorded with the correction).
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        #[command(flatten)]
+        command: CommandArgs,
+    },
     /// Show a case: state, data, checklist, deadline, and what you can do now.
     Show {
         case: String,
+        /// The case as it was recorded at this time (RFC 3339, or a date: its end).
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },

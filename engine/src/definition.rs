@@ -23,6 +23,8 @@ pub struct ProcessDefinition {
     pub subjects: Vec<Subject>,
     pub fields: Vec<Field>,
     pub open: Open,
+    /// Who may correct case data (`case update`); coordinators by default.
+    pub corrections: Vec<RoleRef>,
     pub initial: String,
     /// Transitions offered in every non-terminal state.
     pub anywhere: Vec<Transition>,

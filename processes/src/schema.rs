@@ -127,6 +127,13 @@ pub fn json_schema() -> Value {
                 "properties": { "roles": { "$ref": "#/$defs/roles" }, "input": { "$ref": "#/$defs/inputs" } }
             },
             "initial": { "type": "string", "pattern": KEBAB },
+            "corrections": {
+                "type": "object",
+                "description": "Who may correct case data with a reason (default: coordinator).",
+                "required": ["roles"],
+                "additionalProperties": false,
+                "properties": { "roles": { "$ref": "#/$defs/roles" } }
+            },
             "anywhere": { "$ref": "#/$defs/transitions" },
             "states": { "type": "object", "propertyNames": { "pattern": KEBAB }, "additionalProperties": { "$ref": "#/$defs/state" } }
         },

@@ -193,6 +193,78 @@ async fn case_lifecycle(backend: Backend) {
         )
     );
 
+    // Corrections: who may, and with a reason; `--as-of` shows the case as it was.
+    let (code, _, err) = kroonika(
+        &url,
+        Some("jaan"),
+        &[
+            "case",
+            "update",
+            &case,
+            "--set",
+            "referred_on=2026-11-18",
+            "--reason",
+            "typo",
+        ],
+    )
+    .await;
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            1,
+            "rejected: actor 'jaan' may not correct case data: it needs coordinator (has: facilitator)\n"
+        )
+    );
+    let (code, out, _) = kroonika(
+        &url,
+        Some("mari"),
+        &[
+            "case",
+            "update",
+            &case,
+            "--set",
+            "referred_on=2026-11-18",
+            "--reason",
+            "the letter is dated the 18th",
+        ],
+    )
+    .await;
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "SC-2026-0001: data corrected (version 3)\n")
+    );
+    let (_, history, _) =
+        kroonika(&url, None, &["case", "history", &case, "--format", "json"]).await;
+    let first: serde_json::Value = serde_json::from_str(history.lines().next().unwrap()).unwrap();
+    let opened_at = first["recorded_at"].as_str().unwrap().to_owned();
+    let (code, out, _) = kroonika(
+        &url,
+        Some("mari"),
+        &[
+            "case", "show", &case, "--as-of", &opened_at, "--format", "json",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0);
+    let then: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (then["state"].as_str(), then["data"]["referred_on"].as_str()),
+        (Some("referred"), Some("2026-11-19"))
+    );
+    let (code, _, err) = kroonika(
+        &url,
+        Some("mari"),
+        &["case", "show", &case, "--as-of", "2020-01-01"],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with(
+            "rejected: case 'SC-2026-0001' was not yet opened at 2020-01-01 23:59:59 UTC"
+        ),
+        "{err}"
+    );
+
     for task in ["victim-consent", "respondent-consent"] {
         let (code, out, err) = kroonika(&url, Some("jaan"), &["case", "task", &case, task]).await;
         assert_eq!((code, err.as_str()), (0, ""), "{out}");
@@ -217,12 +289,12 @@ async fn case_lifecycle(backend: Backend) {
     let (code, out, _) = kroonika(
         &url,
         Some("jaan"),
-        &["case", "do", &case, "schedule", "--expect-version", "4"],
+        &["case", "do", &case, "schedule", "--expect-version", "5"],
     )
     .await;
     assert_eq!(
         (code, out.as_str()),
-        (0, "SC-2026-0001: schedule → conference (version 5)\n")
+        (0, "SC-2026-0001: schedule → conference (version 6)\n")
     );
     let (code, _, _) = kroonika(
         &url,

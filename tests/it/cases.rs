@@ -282,3 +282,44 @@ fn anywhere_transitions_and_task_events() {
     }
     assert_eq!(replayed, case);
 }
+
+#[test]
+fn corrections_need_a_role_and_a_reason() {
+    let mut given = Given::new();
+    given.open();
+    let fix = input(&[("referred_on", "2026-11-18")]);
+    assert_eq!(
+        case::correct(&given.cx("jaan"), &given.case(), &fix, "typo"),
+        Err(Rejection::new(
+            "actor 'jaan' may not correct case data: it needs coordinator (has: facilitator)"
+        ))
+    );
+    assert_eq!(
+        case::correct(&given.cx("mari"), &given.case(), &fix, "  "),
+        Err(Rejection::new("a correction needs a reason: --reason TEXT"))
+    );
+    assert_eq!(
+        case::correct(
+            &given.cx("mari"),
+            &given.case(),
+            &input(&[("refered_on", "2026-11-18")]),
+            "typo"
+        ),
+        Err(Rejection::new(
+            "there is no field 'refered_on' to correct; the fields are: referral_source, referred_on, minor_involved, victim_name, victim_phone, facilitators, participants, agreement"
+        ))
+    );
+    let events = given.accept(case::correct(
+        &given.cx("mari"),
+        &given.case(),
+        &fix,
+        "the referral letter is dated the 18th",
+    ));
+    insta::assert_json_snapshot!("case_data_corrected", events[0]);
+    assert_eq!(given.case().data["referred_on"], "2026-11-18");
+    assert_eq!(
+        case::correct(&given.cx("mari"), &given.case(), &fix, "again"),
+        Ok(vec![]),
+        "no change, no event"
+    );
+}

@@ -59,7 +59,27 @@ pub(crate) async fn run(
             task,
             command,
         } => change(cli, &store, case, Change::Task(task), None, command, out).await,
-        CaseCommand::Show { case, format } => show(cli, &store, case, *format, out).await,
+        CaseCommand::Update {
+            case,
+            reason,
+            command,
+        } => {
+            change(
+                cli,
+                &store,
+                case,
+                Change::Correct(reason),
+                None,
+                command,
+                out,
+            )
+            .await
+        }
+        CaseCommand::Show {
+            case,
+            as_of,
+            format,
+        } => show(cli, &store, case, as_of.as_deref(), *format, out).await,
         CaseCommand::History { case, format } => history(&store, case, *format, out).await,
     };
     store.close().await;
@@ -69,6 +89,7 @@ pub(crate) async fn run(
 enum Change<'a> {
     Take(&'a str),
     Task(&'a str),
+    Correct(&'a str),
 }
 
 /// Everything decided against: the actor, the directory, the definition.
@@ -396,6 +417,7 @@ async fn change(
     let command = match change {
         Change::Take(t) => json!({ "do": t, "input": input_json(&input) }),
         Change::Task(t) => json!({ "task": t }),
+        Change::Correct(reason) => json!({ "update": input_json(&input), "reason": reason }),
     };
     if matches!(change, Change::Task(_)) && !input.is_empty() {
         return Err(Rejection::new("completing a task takes no --set or --input-file").into());
@@ -435,6 +457,7 @@ async fn change(
         let decided = match change {
             Change::Take(t) => case::take(&cx, &case, t, &input)?,
             Change::Task(t) => case::complete_task(&cx, &case, t)?,
+            Change::Correct(reason) => case::correct(&cx, &case, &input, reason)?,
         };
         let meta = metadata(
             &loaded.actor.name,
@@ -486,26 +509,54 @@ async fn change(
         (Change::Task(t), Some(_)) => {
             writeln!(out, "{reference}: task {t} done (version {version_now})")?
         }
+        (Change::Correct(_), Some(_)) => {
+            writeln!(out, "{reference}: data corrected (version {version_now})")?
+        }
     }
     Ok(())
+}
+
+/// `--as-of`: an RFC 3339 time, or a date meaning the end of that day (UTC).
+fn as_of(text: &str) -> anyhow::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|at| at.with_timezone(&Utc))
+        .or_else(|_| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(|d| d.and_hms_opt(23, 59, 59).unwrap_or_default().and_utc())
+        })
+        .map_err(|_| {
+            Rejection::new(format!(
+                "--as-of takes a time like 2026-11-24T09:30:00+02:00 or a date, got '{text}'"
+            ))
+            .into()
+        })
 }
 
 async fn show(
     cli: &Cli,
     store: &Store,
     target: &str,
+    at: Option<&str>,
     format: Format,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
     let loaded = load_actors(cli, store).await?;
     let (id, _) = resolve(store, target).await?;
-    let history = store.load_stream(&case_stream(id)?).await?;
+    let mut history = store.load_stream(&case_stream(id)?).await?;
     if history.is_empty() {
         return Err(Rejection::new(format!("there is no case '{target}'")).into());
     }
+    // As of a time: what had been recorded by then, judged at that time.
+    let now = match at {
+        Some(text) => as_of(text)?,
+        None => Utc::now(),
+    };
+    history.retain(|e| e.recorded_at <= now);
+    if history.is_empty() {
+        return Err(Rejection::new(format!("case '{target}' was not yet opened at {now}")).into());
+    }
     let case = fold(&history)?;
     let (def, version) = definition(store, &case.process, Some(case.version)).await?;
-    let now = Utc::now();
     let cx = case::Context {
         definition: &def,
         version,
@@ -677,5 +728,9 @@ fn describe(event: &CaseEvent) -> String {
         } if from == to => format!("{transition} (stays in {to})"),
         CaseEvent::TransitionTaken { transition, to, .. } => format!("{transition} → {to}"),
         CaseEvent::TaskCompleted { task, .. } => format!("task {task} done"),
+        CaseEvent::CaseDataCorrected { data, reason } => {
+            let fields: Vec<&str> = data.keys().map(String::as_str).collect();
+            format!("corrected {} ({reason})", fields.join(", "))
+        }
     }
 }

@@ -192,6 +192,45 @@ pub fn complete_task(
     }])
 }
 
+/// Corrects case data, outside any step, with a reason. Allowed on closed cases
+/// too: a wrong date stays wrong after closure.
+pub fn correct(
+    cx: &Context<'_>,
+    case: &Case,
+    input: &RawInput,
+    reason: &str,
+) -> Result<Vec<CaseEvent>, Rejection> {
+    let def = cx.definition;
+    allowed(cx, &def.corrections, &case.data, "correct case data")?;
+    if reason.trim().is_empty() {
+        return Err(Rejection::new("a correction needs a reason: --reason TEXT"));
+    }
+    if input.is_empty() {
+        return Err(Rejection::new("say what to correct: --set FIELD=VALUE"));
+    }
+    let mut data = BTreeMap::new();
+    for (name, raw) in input {
+        let Some(field) = def.field(name) else {
+            let names: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
+            return Err(Rejection::new(format!(
+                "there is no field '{name}' to correct; the fields are: {}",
+                names.join(", ")
+            )));
+        };
+        let parsed = value::parse(name, &field.ty, raw)?;
+        if case.data.get(name) != Some(&parsed) {
+            data.insert(name.clone(), parsed);
+        }
+    }
+    if data.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(vec![CaseEvent::CaseDataCorrected {
+        data,
+        reason: reason.trim().to_owned(),
+    }])
+}
+
 fn current_state<'a>(def: &'a ProcessDefinition, case: &Case) -> Result<&'a State, Rejection> {
     if case.closed {
         return Err(Rejection::new(format!(

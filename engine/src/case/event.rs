@@ -55,6 +55,11 @@ pub enum CaseEvent {
         state: String,
         task: String,
     },
+    /// Case data corrected outside any step, with the reason recorded.
+    CaseDataCorrected {
+        data: BTreeMap<String, Value>,
+        reason: String,
+    },
 }
 
 impl CaseEvent {
@@ -63,6 +68,7 @@ impl CaseEvent {
             CaseEvent::CaseOpened { .. } => "CaseOpened",
             CaseEvent::TransitionTaken { .. } => "TransitionTaken",
             CaseEvent::TaskCompleted { .. } => "TaskCompleted",
+            CaseEvent::CaseDataCorrected { .. } => "CaseDataCorrected",
         }
     }
 

@@ -14,7 +14,9 @@ pub mod guard;
 pub mod state;
 pub mod value;
 
-pub use decide::{Context, RawInput, Values, availability, complete_task, open, take, tasks};
+pub use decide::{
+    Context, RawInput, Values, availability, complete_task, correct, open, take, tasks,
+};
 pub use event::{CaseEvent, ScheduledDeadline};
 pub use state::Case;
 pub use value::RawValue;

@@ -73,6 +73,10 @@ impl Case {
             CaseEvent::TaskCompleted { task, .. } => {
                 self.tasks_done.insert(task.clone());
             }
+            CaseEvent::CaseDataCorrected { data, .. } => {
+                self.data
+                    .extend(data.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
         }
         self.revision = Some(revision);
     }

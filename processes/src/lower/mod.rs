@@ -21,7 +21,7 @@ use crate::analysis;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::tree::Node;
 
-pub(crate) const TOP_KEYS: [&str; 11] = [
+pub(crate) const TOP_KEYS: [&str; 12] = [
     "process",
     "title",
     "description",
@@ -33,6 +33,7 @@ pub(crate) const TOP_KEYS: [&str; 11] = [
     "initial",
     "anywhere",
     "states",
+    "corrections",
 ];
 
 /// Lowers a parsed file. Returns the definition (if error-free) and every diagnostic.
@@ -132,6 +133,20 @@ fn lower_root(cx: &mut Cx, root: &Node) -> Option<ProcessDefinition> {
         Some(Open { roles, input })
     });
 
+    // Who may correct case data; coordinators unless the definition says otherwise.
+    let corrections = match map.get("corrections") {
+        Some(n) => cx
+            .map(n, "'corrections'", &["roles"])
+            .map_or_else(Vec::new, |c| {
+                cx.required(c, "roles", "'corrections'")
+                    .map(|r| states::role_refs(cx, r, "correcting case data", &known))
+                    .unwrap_or_default()
+            }),
+        None => vec![kroonika_engine::definition::RoleRef::Role {
+            role: "coordinator".to_owned(),
+        }],
+    };
+
     let anywhere = map
         .get("anywhere")
         .map(|n| states::transition_map(cx, n, "'anywhere'", &known, None))
@@ -167,6 +182,7 @@ fn lower_root(cx: &mut Cx, root: &Node) -> Option<ProcessDefinition> {
         subjects,
         fields,
         open: open?,
+        corrections,
         initial: initial?,
         anywhere,
         states,
