@@ -87,6 +87,17 @@ pub enum CaseCommand {
         #[command(flatten)]
         command: CommandArgs,
     },
+    /// Move a case to a newer version of its process definition.
+    Migrate {
+        case: String,
+        #[arg(long, value_name = "N")]
+        to_version: u32,
+        /// OLD_STATE=NEW_STATE for a state the new version does not have (repeat).
+        #[arg(long = "map", value_name = "OLD=NEW")]
+        map: Vec<String>,
+        #[command(flatten)]
+        command: CommandArgs,
+    },
     /// Correct case data outside any step, with the reason recorded.
     Update {
         case: String,
@@ -155,6 +166,15 @@ pub enum DefCommand {
     },
     /// List published processes and their latest versions.
     List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Which open cases can move to a version: automatically, with a state
+    /// mapping, or not at all (and why).
+    Migrations {
+        name: String,
+        #[arg(long, value_name = "N")]
+        to_version: u32,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },

@@ -53,6 +53,11 @@ where
         Command::Def(DefCommand::List { format }) => {
             commands::publish::list(&cli, *format, out).await
         }
+        Command::Def(DefCommand::Migrations {
+            name,
+            to_version,
+            format,
+        }) => commands::case::migrations(&cli, name, *to_version, *format, out).await,
         Command::Def(DefCommand::Show { name, version }) => {
             commands::publish::show(&cli, name, *version, out).await
         }

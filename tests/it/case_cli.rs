@@ -18,7 +18,11 @@ async fn kroonika(url: &str, actor: Option<&str>, args: &[&str]) -> (u8, String,
     )
 }
 
-crate::store::per_backend!(case_lifecycle, racing_coordinators_one_winner);
+crate::store::per_backend!(
+    case_lifecycle,
+    racing_coordinators_one_winner,
+    versions_pin_cases_until_migrated
+);
 
 /// A store with actors and the school-conference process published.
 async fn setup(backend: Backend) -> (String, Option<tempfile::TempDir>, Option<(String, String)>) {
@@ -90,6 +94,23 @@ async fn case_lifecycle(backend: Backend) {
         case, "SC-2026-0001",
         "numbered per process and year of occurrence"
     );
+    let (_, allocated, _) = kroonika(
+        &url,
+        None,
+        &["log", "--category", "caseref", "--format", "json"],
+    )
+    .await;
+    let allocated: serde_json::Value = serde_json::from_str(allocated.trim()).unwrap();
+    insta::assert_json_snapshot!("reference_allocated", allocated, {
+        ".id" => "[id]",
+        ".recorded_at" => "[recorded_at]",
+        ".data.case_id" => "[case_id]",
+        ".metadata.command_id" => "[command_id]",
+        ".metadata.correlation_id" => "[command_id]",
+        ".metadata.causation_id" => "[command_id]",
+        ".metadata.occurred_at" => "[occurred_at]",
+        ".position" => "[position]",
+    });
     assert_eq!(open_case(&url).await, "SC-2026-0002");
 
     // Rejections name the rule, exit 1 and append nothing.
@@ -370,6 +391,219 @@ async fn racing_coordinators_one_winner(backend: Backend) {
     }
     assert_eq!(winners, 1);
     assert_eq!(versions(&url, &case).await, 2, "one transition recorded");
+    if let Some((base, schema)) = pg {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
+}
+
+async fn open_with_phone(url: &str, phone: &str) -> String {
+    let (code, out, err) = kroonika(
+        url,
+        Some("mari"),
+        &[
+            "case",
+            "open",
+            "school-conference",
+            "--set",
+            "referral_source=school",
+            "--set",
+            "referred_on=2026-11-19",
+            "--set",
+            "minor_involved=false",
+            "--set",
+            "victim_name=Mari Maasikas",
+            "--set",
+            &format!("victim_phone={phone}"),
+            "--occurred-at",
+            "2026-11-20",
+        ],
+    )
+    .await;
+    assert_eq!((code, err.as_str()), (0, ""));
+    out.split_whitespace().nth(1).unwrap().to_owned()
+}
+
+/// Version 2 renames 'preparation' and only accepts Estonian phone numbers:
+/// a case in 'referred' moves automatically, one in 'preparation' needs a
+/// mapping, and one whose phone no longer fits cannot move. Until migrated, a
+/// case keeps being decided by the version it was opened with.
+async fn versions_pin_cases_until_migrated(backend: Backend) {
+    let (url, _dir, pg) = setup(backend).await;
+    let automatic = open_with_phone(&url, "+372 5555 1234").await;
+    let mapped = open_with_phone(&url, "+372 5555 4321").await;
+    let stuck = open_with_phone(&url, "5555 9999").await;
+    let (code, _, err) = kroonika(
+        &url,
+        Some("mari"),
+        &[
+            "case",
+            "do",
+            &mapped,
+            "assign",
+            "--set",
+            "facilitators=jaan,piret",
+        ],
+    )
+    .await;
+    assert_eq!((code, err.as_str()), (0, ""));
+
+    let v1 = std::fs::read_to_string("data/definitions/school-conference.yaml").unwrap();
+    let v2 = v1.replace("preparation", "getting-ready").replace(
+        "pattern: '^\\+?[0-9 ]{6,20}$'",
+        "pattern: '^\\+372[0-9 ]{6,20}$'",
+    );
+    assert_ne!(v1, v2);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("school-conference.yaml");
+    std::fs::write(&path, &v2).unwrap();
+    let (code, out, err) = kroonika(
+        &url,
+        Some("tiina"),
+        &["def", "publish", path.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+
+    // Still on version 1: 'assign' leads to 'preparation'.
+    let (code, out, _) = kroonika(
+        &url,
+        Some("mari"),
+        &["case", "show", &automatic, "--format", "json"],
+    )
+    .await;
+    assert_eq!(code, 0);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()["version"],
+        1
+    );
+
+    let (code, out, _) = kroonika(
+        &url,
+        Some("mari"),
+        &[
+            "def",
+            "migrations",
+            "school-conference",
+            "--to-version",
+            "2",
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0);
+    let verdicts: Vec<(String, String)> = out
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|v| {
+            (
+                v["case"].as_str().unwrap().to_owned(),
+                v["verdict"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            (automatic.clone(), "automatic".to_owned()),
+            (mapped.clone(), "needs mapping".to_owned()),
+            (stuck.clone(), "cannot".to_owned())
+        ]
+    );
+
+    let (code, out, _) = kroonika(
+        &url,
+        Some("mari"),
+        &["case", "migrate", &automatic, "--to-version", "2"],
+    )
+    .await;
+    assert_eq!(
+        (code, out),
+        (
+            0,
+            format!("{automatic}: now on version 2 in state referred\n")
+        )
+    );
+    let (code, out, _) = kroonika(
+        &url,
+        Some("mari"),
+        &[
+            "case",
+            "do",
+            &automatic,
+            "assign",
+            "--set",
+            "facilitators=jaan,piret",
+        ],
+    )
+    .await;
+    assert_eq!(
+        (code, out),
+        (
+            0,
+            format!("{automatic}: assign → getting-ready (version 3)\n")
+        )
+    );
+
+    let (code, _, err) = kroonika(
+        &url,
+        Some("mari"),
+        &["case", "migrate", &mapped, "--to-version", "2"],
+    )
+    .await;
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            1,
+            "rejected: version 2 has no open state 'preparation'; map it with --map preparation=STATE\n"
+        )
+    );
+    let (code, out, _) = kroonika(
+        &url,
+        Some("mari"),
+        &[
+            "case",
+            "migrate",
+            &mapped,
+            "--to-version",
+            "2",
+            "--map",
+            "preparation=getting-ready",
+        ],
+    )
+    .await;
+    assert_eq!(
+        (code, out),
+        (
+            0,
+            format!("{mapped}: now on version 2 in state getting-ready\n")
+        )
+    );
+
+    let (code, _, err) = kroonika(
+        &url,
+        Some("mari"),
+        &["case", "migrate", &stuck, "--to-version", "2"],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        "rejected: the data no longer fits version 2: field 'victim_phone' must match the pattern ^\\+372[0-9 ]{6,20}$, got '5555 9999'\n"
+    );
+    let (code, _, err) = kroonika(
+        &url,
+        Some("jaan"),
+        &["case", "migrate", &stuck, "--to-version", "2"],
+    )
+    .await;
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            1,
+            "rejected: actor 'jaan' may not migrate cases: it needs coordinator (has: facilitator)\n"
+        )
+    );
     if let Some((base, schema)) = pg {
         kroonika_tests::drop_schema(&base, &schema).await;
     }

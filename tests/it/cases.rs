@@ -323,3 +323,24 @@ fn corrections_need_a_role_and_a_reason() {
         "no change, no event"
     );
 }
+
+#[test]
+fn migration_event_json_is_stable() {
+    let event = CaseEvent::CaseMigrated {
+        from_version: 1,
+        to_version: 2,
+        from_state: "preparation".into(),
+        to_state: "getting-ready".into(),
+        deadline: Some(kroonika_engine::case::ScheduledDeadline {
+            due_on: chrono::NaiveDate::from_ymd_opt(2026, 12, 19).unwrap(),
+            warn_on: None,
+            escalate: Some("regional-lead".into()),
+            fire: None,
+        }),
+    };
+    insta::assert_json_snapshot!("case_migrated", event);
+    assert_eq!(
+        CaseEvent::from_parts(event.event_type(), &event.data().to_string()).unwrap(),
+        event
+    );
+}

@@ -37,6 +37,12 @@ pub(crate) async fn run(
     let store = context::open(cli).await?;
     let result = match command {
         CaseCommand::Open { process, command } => open(cli, &store, process, command, out).await,
+        CaseCommand::Migrate {
+            case,
+            to_version,
+            map,
+            command,
+        } => migrate(cli, &store, case, *to_version, map, command, out).await,
         CaseCommand::Do {
             case,
             transition,
@@ -296,7 +302,24 @@ fn metadata(
 ) -> Metadata {
     Metadata::for_command(actor, command_id, occurred_at)
         .with_extra("definition", json!(definition))
-        .with_extra("command", command.clone())
+        .with_extra("command_hash", json!(command_hash(command)))
+}
+
+/// A fingerprint of a command, to tell a retry (same id, same command) from an
+/// id reused for another command. A hash, not the command: the command's input
+/// may hold personal data, and metadata is never encrypted.
+fn command_hash(command: &Value) -> String {
+    kroonika_processes::content_hash(&command.to_string())
+}
+
+/// Whether an event was recorded for this very command.
+fn same_command(event: &RecordedEvent, command: &Value) -> bool {
+    event
+        .metadata
+        .extra
+        .get("command_hash")
+        .and_then(Value::as_str)
+        == Some(command_hash(command).as_str())
 }
 
 fn events_to_new(events: &[CaseEvent], metadata: &Metadata) -> Result<Vec<NewEvent>, Rejection> {
@@ -331,7 +354,7 @@ async fn open(
             .find(|e| e.metadata.command_id == command_id)
         {
             let data = done.data.to_value()?;
-            if done.metadata.extra.get("command") != Some(&command) {
+            if !same_command(done, &command) {
                 return Err(Rejection::new(format!(
                     "command id {command_id} was already used for a different command"
                 ))
@@ -431,7 +454,7 @@ async fn change(
     let (def, version) = definition(store, &first.process, Some(first.version)).await?;
     let reference = first.reference.clone();
     if let Some(done) = history.iter().find(|e| e.metadata.command_id == command_id) {
-        if done.metadata.extra.get("command") != Some(&command) {
+        if !same_command(done, &command) {
             return Err(Rejection::new(format!(
                 "command id {command_id} was already used on {reference} for a different command"
             ))
@@ -728,9 +751,163 @@ fn describe(event: &CaseEvent) -> String {
         } if from == to => format!("{transition} (stays in {to})"),
         CaseEvent::TransitionTaken { transition, to, .. } => format!("{transition} → {to}"),
         CaseEvent::TaskCompleted { task, .. } => format!("task {task} done"),
+        CaseEvent::CaseMigrated {
+            from_version,
+            to_version,
+            from_state,
+            to_state,
+            ..
+        } if from_state == to_state => {
+            format!("migrated from version {from_version} to {to_version}")
+        }
+        CaseEvent::CaseMigrated {
+            from_version,
+            to_version,
+            to_state,
+            ..
+        } => {
+            format!("migrated from version {from_version} to {to_version}, now in {to_state}")
+        }
         CaseEvent::CaseDataCorrected { data, reason } => {
             let fields: Vec<&str> = data.keys().map(String::as_str).collect();
             format!("corrected {} ({reason})", fields.join(", "))
         }
     }
+}
+
+/// `--map OLD=NEW` pairs.
+fn state_map(pairs: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+    pairs
+        .iter()
+        .map(|pair| {
+            pair.split_once('=')
+                .map(|(old, new)| (old.trim().to_owned(), new.trim().to_owned()))
+                .ok_or_else(|| {
+                    Rejection::new(format!("--map takes OLD_STATE=NEW_STATE, got '{pair}'")).into()
+                })
+        })
+        .collect()
+}
+
+async fn migrate(
+    cli: &Cli,
+    store: &Store,
+    target: &str,
+    to_version: u32,
+    map: &[String],
+    args: &CommandArgs,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let loaded = load_actors(cli, store).await?;
+    let (id, _) = resolve(store, target).await?;
+    let stream = case_stream(id)?;
+    let map = state_map(map)?;
+    let history = store.load_stream(&stream).await?;
+    if history.is_empty() {
+        return Err(Rejection::new(format!("there is no case '{target}'")).into());
+    }
+    let process = fold(&history)?.process;
+    let (def, version) = definition(store, &process, Some(to_version)).await?;
+    let now = Utc::now();
+    let at = occurred_at(args, now)?;
+    let command_id = args.command_id.unwrap_or_else(Uuid::now_v7);
+    let command = json!({ "migrate": to_version, "map": map });
+    store
+        .execute(&stream, |events| {
+            let case = fold(events).map_err(|err| Rejection::new(format!("{err:#}")))?;
+            let cx = case::Context {
+                definition: &def,
+                version,
+                actor: &loaded.actor,
+                actors: &loaded.actors,
+                now,
+                occurred_at: at,
+            };
+            let decided = case::migrate(&cx, &case, &map)?;
+            let meta = metadata(
+                &loaded.actor.name,
+                command_id,
+                at,
+                &format!("{}@{version}", def.id),
+                &command,
+            );
+            events_to_new(&decided, &meta)
+        })
+        .await
+        .map_err(lift)?;
+    let after = fold(&store.load_stream(&stream).await?)?;
+    writeln!(
+        out,
+        "{}: now on version {} in state {}",
+        after.reference, after.version, after.state
+    )?;
+    Ok(())
+}
+
+pub(crate) async fn migrations(
+    cli: &Cli,
+    process: &str,
+    to_version: u32,
+    format: Format,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let store = context::open(cli).await?;
+    let (def, version) = definition(&store, process, Some(to_version)).await?;
+    let mut by_stream: BTreeMap<String, Vec<RecordedEvent>> = BTreeMap::new();
+    let mut scan = store.scan(Some(CASE_CATEGORY), ReadFrom::Start, 1_000);
+    while let Some(page) = scan.next_page().await? {
+        for event in page {
+            by_stream
+                .entry(event.stream.to_string())
+                .or_default()
+                .push(event);
+        }
+    }
+    let mut rows = Vec::new();
+    for events in by_stream.values() {
+        let case = fold(events)?;
+        if case.process != process || case.closed || case.version >= version {
+            continue;
+        }
+        let (verdict, detail) = match case::migration_target(&case, &def, version, &BTreeMap::new())
+        {
+            Ok(state) => ("automatic", format!("stays in {state}")),
+            Err(case::Migration::NeedsMapping(why)) => ("needs mapping", why),
+            Err(case::Migration::Impossible(why)) => ("cannot", why),
+        };
+        rows.push((case.reference, case.version, case.state, verdict, detail));
+    }
+    match format {
+        Format::Json => {
+            for (reference, from, state, verdict, detail) in &rows {
+                writeln!(
+                    out,
+                    "{}",
+                    json!({ "case": reference, "version": from, "state": state, "verdict": verdict, "detail": detail })
+                )?;
+            }
+        }
+        Format::Table => {
+            if rows.is_empty() {
+                writeln!(
+                    out,
+                    "no open case of '{process}' is on a version before {version}"
+                )?;
+            } else {
+                let mut table = output::table(&["case", "version", "state", "verdict", "why"]);
+                for (reference, from, state, verdict, detail) in rows {
+                    table.add_row([
+                        reference,
+                        from.to_string(),
+                        state,
+                        verdict.to_owned(),
+                        detail,
+                    ]);
+                }
+                writeln!(out, "{}", output::trimmed(&table))?;
+            }
+        }
+    }
+    store.close().await;
+    Ok(())
 }

@@ -231,6 +231,114 @@ pub fn correct(
     }])
 }
 
+/// Whether a case can move to version `to_version` (definition `to`): the state
+/// it would be in, or why not. `map` renames states that the new version lacks.
+pub fn migration_target(
+    case: &Case,
+    to: &ProcessDefinition,
+    to_version: u32,
+    map: &BTreeMap<String, String>,
+) -> Result<String, Migration> {
+    if case.closed {
+        return Err(Migration::Impossible(format!(
+            "case {} is closed ({}); closed cases keep their version",
+            case.reference, case.state
+        )));
+    }
+    if to_version <= case.version {
+        return Err(Migration::Impossible(format!(
+            "case {} is on version {} already",
+            case.reference, case.version
+        )));
+    }
+    let target = match map.get(&case.state) {
+        Some(mapped) => match to.state(mapped) {
+            None => {
+                return Err(Migration::Impossible(format!(
+                    "--map {}={mapped}: version {to_version} has no state '{mapped}'",
+                    case.state
+                )));
+            }
+            Some(state) if state.terminal => {
+                return Err(Migration::Impossible(format!(
+                    "--map {}={mapped}: '{mapped}' is terminal; close cases with a step, not a migration",
+                    case.state
+                )));
+            }
+            Some(state) => state.name.clone(),
+        },
+        None => match to.state(&case.state) {
+            Some(state) if !state.terminal => state.name.clone(),
+            _ => {
+                return Err(Migration::NeedsMapping(format!(
+                    "version {to_version} has no open state '{}'; map it with --map {}=STATE",
+                    case.state, case.state
+                )));
+            }
+        },
+    };
+    for (name, value) in &case.data {
+        let Some(field) = to.field(name) else {
+            return Err(Migration::Impossible(format!(
+                "field '{name}' holds data but does not exist in version {to_version}"
+            )));
+        };
+        if let Err(why) = value::parse(name, &field.ty, &RawValue::Json(value.clone())) {
+            return Err(Migration::Impossible(format!(
+                "the data no longer fits version {to_version}: {why}"
+            )));
+        }
+    }
+    Ok(target)
+}
+
+/// Why a case cannot move to a newer version automatically.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Migration {
+    /// Its state is not in the new version: give `--map OLD=NEW`.
+    NeedsMapping(String),
+    /// It cannot move at all (closed, data that no longer fits, …).
+    Impossible(String),
+}
+
+impl Migration {
+    pub fn reason(&self) -> &str {
+        match self {
+            Migration::NeedsMapping(reason) | Migration::Impossible(reason) => reason,
+        }
+    }
+}
+
+/// Moves a case to a newer version of its definition. `cx.definition` is the
+/// new version. Who may: those who may correct case data, and administrators.
+pub fn migrate(
+    cx: &Context<'_>,
+    case: &Case,
+    map: &BTreeMap<String, String>,
+) -> Result<Vec<CaseEvent>, Rejection> {
+    if !cx.actor.has_role(crate::actors::ADMIN) {
+        allowed(cx, &cx.definition.corrections, &case.data, "migrate cases")?;
+    }
+    let target = migration_target(case, cx.definition, cx.version, map)
+        .map_err(|m| Rejection::new(m.reason().to_owned()))?;
+    let deadline = if target == case.state {
+        None
+    } else {
+        let state = cx
+            .definition
+            .state(&target)
+            .ok_or_else(|| Rejection::new(format!("no state '{target}'")))?;
+        schedule(cx, state, &case.data)?
+    };
+    Ok(vec![CaseEvent::CaseMigrated {
+        from_version: case.version,
+        to_version: cx.version,
+        from_state: case.state.clone(),
+        to_state: target,
+        deadline,
+    }])
+}
+
 fn current_state<'a>(def: &'a ProcessDefinition, case: &Case) -> Result<&'a State, Rejection> {
     if case.closed {
         return Err(Rejection::new(format!(

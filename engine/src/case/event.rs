@@ -55,6 +55,16 @@ pub enum CaseEvent {
         state: String,
         task: String,
     },
+    /// The case moved to a newer version of its definition.
+    CaseMigrated {
+        from_version: u32,
+        to_version: u32,
+        from_state: String,
+        to_state: String,
+        /// The deadline of `to_state` when the state changed; None keeps the current one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deadline: Option<ScheduledDeadline>,
+    },
     /// Case data corrected outside any step, with the reason recorded.
     CaseDataCorrected {
         data: BTreeMap<String, Value>,
@@ -69,6 +79,7 @@ impl CaseEvent {
             CaseEvent::TransitionTaken { .. } => "TransitionTaken",
             CaseEvent::TaskCompleted { .. } => "TaskCompleted",
             CaseEvent::CaseDataCorrected { .. } => "CaseDataCorrected",
+            CaseEvent::CaseMigrated { .. } => "CaseMigrated",
         }
     }
 

@@ -4,9 +4,9 @@
 //! ([`guard`]).
 //!
 //! This is the engine's first slice of case handling: opening a case, taking a
-//! transition, completing a task. Deadlines are scheduled when a state is
-//! entered; running them, idempotent command ids, corrections, versions and
-//! migration come next (see the engine issue).
+//! transition, completing a task, correcting data, moving to a newer version.
+//! Deadlines are scheduled when a state is entered; running them (timers) comes
+//! next (see the engine issue).
 
 pub mod decide;
 pub mod event;
@@ -15,7 +15,8 @@ pub mod state;
 pub mod value;
 
 pub use decide::{
-    Context, RawInput, Values, availability, complete_task, correct, open, take, tasks,
+    Context, Migration, RawInput, Values, availability, complete_task, correct, migrate,
+    migration_target, open, take, tasks,
 };
 pub use event::{CaseEvent, ScheduledDeadline};
 pub use state::Case;

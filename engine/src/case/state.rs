@@ -73,6 +73,21 @@ impl Case {
             CaseEvent::TaskCompleted { task, .. } => {
                 self.tasks_done.insert(task.clone());
             }
+            CaseEvent::CaseMigrated {
+                to_version,
+                from_state,
+                to_state,
+                deadline,
+                ..
+            } => {
+                self.version = *to_version;
+                if from_state != to_state {
+                    self.state.clone_from(to_state);
+                    self.entered_at = Some(occurred_at);
+                    self.tasks_done.clear();
+                    self.deadline.clone_from(deadline);
+                }
+            }
             CaseEvent::CaseDataCorrected { data, .. } => {
                 self.data
                     .extend(data.iter().map(|(k, v)| (k.clone(), v.clone())));
