@@ -12,7 +12,7 @@ use kroonika_engine::{ExpectedRevision, NewEvent, RecordedEvent, StreamName};
 use crate::append::AppendResult;
 use crate::error::Error;
 use crate::read::{Direction, ReadFrom};
-use crate::store::Store;
+use crate::store::{Store, Timer};
 
 /// How many times a conflicting command is decided again before giving up.
 pub const ATTEMPTS: usize = 5;
@@ -57,18 +57,39 @@ impl Store {
     where
         F: FnMut(&[RecordedEvent]) -> Result<Vec<NewEvent>, E>,
     {
+        self.execute_scheduled(stream, |history| {
+            decide(history).map(|events| (events, Timer::Keep))
+        })
+        .await
+    }
+
+    /// [`Store::execute`] where `decide` also says what becomes of the stream's
+    /// wake-up; events and wake-up are written in one transaction. The wake-up
+    /// is written even when there are no events (a stale one is cleared).
+    pub async fn execute_scheduled<E, F>(
+        &self,
+        stream: &StreamName,
+        mut decide: F,
+    ) -> Result<Option<AppendResult>, ExecuteError<E>>
+    where
+        F: FnMut(&[RecordedEvent]) -> Result<(Vec<NewEvent>, Timer), E>,
+    {
         let mut attempt = 0;
         loop {
             attempt += 1;
             let events = self.load_stream(stream).await?;
-            let new = decide(&events).map_err(ExecuteError::Rejected)?;
-            if new.is_empty() {
+            let (new, timer) = decide(&events).map_err(ExecuteError::Rejected)?;
+            if new.is_empty() && timer == Timer::Keep {
                 return Ok(None);
             }
             let expected = events.last().map_or(ExpectedRevision::NoStream, |e| {
                 ExpectedRevision::Exact(e.revision)
             });
-            match self.append(stream, expected, &new).await {
+            match self.append_scheduled(stream, expected, &new, timer).await {
+                Ok(result) if new.is_empty() => {
+                    let _ = result;
+                    return Ok(None);
+                }
                 Ok(result) => return Ok(Some(result)),
                 Err(err) if err.is_conflict() && attempt < ATTEMPTS => continue,
                 Err(err) => return Err(ExecuteError::Store(err)),

@@ -35,7 +35,7 @@ pub use execute::{ATTEMPTS, ExecuteError};
 pub use read::{Direction, ReadFrom};
 pub use scan::Scan;
 pub use schema::{InitOutcome, SchemaInfo};
-pub use store::{PendingAppend, Store, StoreOptions};
+pub use store::{PendingAppend, Store, StoreOptions, Timer};
 pub use subscription::Subscription;
 
 pub use kroonika_engine::{ExpectedRevision, NewEvent, RecordedEvent, StreamName};

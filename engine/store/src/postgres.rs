@@ -245,6 +245,23 @@ impl PgBackend {
         unsigned(head.unwrap_or(0), "position", 0)
     }
 
+    pub(crate) async fn due_timers(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(StreamName, DateTime<Utc>)>> {
+        let rows: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT stream, due_at FROM timers WHERE due_at <= $1 ORDER BY due_at, stream LIMIT $2",
+        )
+        .bind(now)
+        .bind(crate::read::limit(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(stream, due)| Ok((StreamName::new(stream)?, due)))
+            .collect()
+    }
+
     pub(crate) async fn listener(&self) -> Result<PgListener> {
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(CHANNEL).await?;
@@ -306,6 +323,30 @@ impl Backend for PgBackend {
 
     async fn rollback(&self, tx: Self::Tx) -> Result<()> {
         Ok(tx.rollback().await?)
+    }
+
+    async fn set_timer(
+        &self,
+        tx: &mut Self::Tx,
+        stream: &StreamName,
+        due: Option<DateTime<Utc>>,
+    ) -> Result<(), sqlx::Error> {
+        match due {
+            Some(due) => {
+                sqlx::query("INSERT INTO timers (stream, due_at) VALUES ($1, $2) ON CONFLICT (stream) DO UPDATE SET due_at = excluded.due_at")
+                    .bind(stream.as_str())
+                    .bind(due)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM timers WHERE stream = $1")
+                    .bind(stream.as_str())
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     async fn lookup(&self, ids: &[Uuid]) -> Result<Vec<RecordedEvent>> {

@@ -29,6 +29,7 @@ use uuid::Uuid;
 use crate::append::{signed, unsigned};
 use crate::error::{Error, Result};
 use crate::read::{Direction, ReadFrom, StoredRow, limit};
+
 use crate::schema::Found;
 use crate::store::{Backend, Head, Plan, StoreOptions};
 
@@ -214,6 +215,23 @@ impl SqliteBackend {
         unsigned(head.unwrap_or(0), "position", 0)
     }
 
+    pub(crate) async fn due_timers(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(StreamName, DateTime<Utc>)>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT stream, due_at FROM timers WHERE due_at <= ?1 ORDER BY due_at, stream LIMIT ?2",
+        )
+        .bind(now.timestamp_micros())
+        .bind(crate::read::limit(limit))
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter()
+            .map(|(stream, due)| Ok((StreamName::new(stream)?, from_micros(due)?)))
+            .collect()
+    }
+
     pub(crate) async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
@@ -273,6 +291,30 @@ impl Backend for SqliteBackend {
 
     async fn rollback(&self, tx: Self::Tx) -> Result<()> {
         Ok(tx.rollback().await?)
+    }
+
+    async fn set_timer(
+        &self,
+        tx: &mut Self::Tx,
+        stream: &StreamName,
+        due: Option<DateTime<Utc>>,
+    ) -> Result<(), sqlx::Error> {
+        match due {
+            Some(due) => {
+                sqlx::query("INSERT INTO timers (stream, due_at) VALUES (?1, ?2) ON CONFLICT (stream) DO UPDATE SET due_at = excluded.due_at")
+                    .bind(stream.as_str())
+                    .bind(due.timestamp_micros())
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM timers WHERE stream = ?1")
+                    .bind(stream.as_str())
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     async fn lookup(&self, ids: &[Uuid]) -> Result<Vec<RecordedEvent>> {

@@ -78,6 +78,20 @@ macro_rules! dispatch {
     };
 }
 
+/// What an append does to its stream's pending wake-up (see `timers` in the
+/// migrations): the engine decides it as data, the store writes it in the same
+/// transaction as the events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Timer {
+    /// Leave the wake-up as it is.
+    #[default]
+    Keep,
+    /// Wake the stream up at this time.
+    Set(DateTime<Utc>),
+    /// Nothing left to wake up for.
+    Clear,
+}
+
 /// The head of the log and of one stream, read under the write lock.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Head {
@@ -106,6 +120,13 @@ pub(crate) trait Backend {
     /// returned so the caller can tell a unique-key violation from the rest.
     async fn insert(&self, tx: &mut Self::Tx, plan: &Plan<'_>) -> Result<(), sqlx::Error>;
     async fn rollback(&self, tx: Self::Tx) -> Result<()>;
+    /// Sets (Some) or clears (None) the stream's wake-up in the open transaction.
+    async fn set_timer(
+        &self,
+        tx: &mut Self::Tx,
+        stream: &StreamName,
+        due: Option<DateTime<Utc>>,
+    ) -> Result<(), sqlx::Error>;
     /// The stored events carrying any of these ids.
     async fn lookup(&self, ids: &[Uuid]) -> Result<Vec<RecordedEvent>>;
 }
@@ -219,7 +240,21 @@ impl Store {
         expected: ExpectedRevision,
         events: &[NewEvent],
     ) -> Result<AppendResult> {
-        self.prepare_append(stream, expected, events)
+        self.append_scheduled(stream, expected, events, Timer::Keep)
+            .await
+    }
+
+    /// [`Store::append`], also setting or clearing the stream's wake-up in the
+    /// same transaction. With no events, only the wake-up changes (after the
+    /// expectation is checked). A replayed batch changes nothing.
+    pub async fn append_scheduled(
+        &self,
+        stream: &StreamName,
+        expected: ExpectedRevision,
+        events: &[NewEvent],
+        timer: Timer,
+    ) -> Result<AppendResult> {
+        self.prepare_append_scheduled(stream, expected, events, timer)
             .await?
             .commit()
             .await
@@ -236,14 +271,26 @@ impl Store {
         expected: ExpectedRevision,
         events: &[NewEvent],
     ) -> Result<PendingAppend> {
+        self.prepare_append_scheduled(stream, expected, events, Timer::Keep)
+            .await
+    }
+
+    /// [`Store::prepare_append`] with a wake-up change; see [`Store::append_scheduled`].
+    pub async fn prepare_append_scheduled(
+        &self,
+        stream: &StreamName,
+        expected: ExpectedRevision,
+        events: &[NewEvent],
+        timer: Timer,
+    ) -> Result<PendingAppend> {
         let batch = append::check_batch(events)?;
         let (result, tx) = match &self.inner.backend {
             AnyBackend::Sqlite(b) => {
-                let (result, tx) = prepare(b, stream, expected, &batch).await?;
+                let (result, tx) = prepare(b, stream, expected, &batch, timer).await?;
                 (result, tx.map(AnyTx::Sqlite))
             }
             AnyBackend::Postgres(b) => {
-                let (result, tx) = prepare(b, stream, expected, &batch).await?;
+                let (result, tx) = prepare(b, stream, expected, &batch, timer).await?;
                 (result, tx.map(AnyTx::Postgres))
             }
         };
@@ -289,6 +336,15 @@ impl Store {
     /// The stream's last revision, or None if it has no events.
     pub async fn stream_revision(&self, stream: &StreamName) -> Result<Option<u64>> {
         dispatch!(self, b => b.stream_revision(stream).await)
+    }
+
+    /// Streams whose wake-up is at or before `now`, earliest first, at most `limit`.
+    pub async fn due_timers(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(StreamName, DateTime<Utc>)>> {
+        dispatch!(self, b => b.due_timers(now, limit).await)
     }
 
     /// The position of the last event in the log (0 when the log is empty).
@@ -337,6 +393,7 @@ async fn prepare<B: Backend>(
     stream: &StreamName,
     expected: ExpectedRevision,
     batch: &Batch<'_>,
+    timer: Timer,
 ) -> Result<(AppendResult, Option<B::Tx>)> {
     let (mut tx, head) = backend.begin_append(stream).await?;
     let actual = head.stream_revision;
@@ -350,13 +407,21 @@ async fn prepare<B: Backend>(
         return judge(backend, stream, expected, batch, actual, conflict).await;
     }
     if batch.events.is_empty() {
-        backend.rollback(tx).await?;
         let result = AppendResult {
             events: Vec::new(),
             stream_revision: actual,
             replayed: false,
         };
-        return Ok((result, None));
+        return match timer {
+            Timer::Keep => {
+                backend.rollback(tx).await?;
+                Ok((result, None))
+            }
+            Timer::Set(_) | Timer::Clear => {
+                apply_timer(backend, &mut tx, stream, timer).await?;
+                Ok((result, Some(tx)))
+            }
+        };
     }
     let plan = Plan {
         stream,
@@ -383,6 +448,7 @@ async fn prepare<B: Backend>(
         }
         return Err(Error::Database(err));
     }
+    apply_timer(backend, &mut tx, stream, timer).await?;
     let events = batch
         .events
         .iter()
@@ -400,6 +466,20 @@ async fn prepare<B: Backend>(
         replayed: false,
     };
     Ok((result, Some(tx)))
+}
+
+/// Writes a wake-up change in the open transaction.
+async fn apply_timer<B: Backend>(
+    backend: &B,
+    tx: &mut B::Tx,
+    stream: &StreamName,
+    timer: Timer,
+) -> Result<()> {
+    match timer {
+        Timer::Keep => Ok(()),
+        Timer::Set(due) => Ok(backend.set_timer(tx, stream, Some(due)).await?),
+        Timer::Clear => Ok(backend.set_timer(tx, stream, None).await?),
+    }
 }
 
 /// After a failed fast path: a retry of a stored batch, an id reused, or `failure`.

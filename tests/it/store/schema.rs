@@ -21,14 +21,14 @@ async fn init_is_idempotent_and_open_checks(backend: Backend) {
     );
 
     let (store, outcome) = Store::init(&url).await.unwrap();
-    assert_eq!(outcome, InitOutcome::Created { version: 1 });
+    assert_eq!(outcome, InitOutcome::Created { version: 2 });
     let info = store.info().await.unwrap();
-    assert_eq!(info.version, 1);
+    assert_eq!(info.version, 2);
     assert_eq!(info.store_id.len(), 32);
     store.close().await;
 
     let (store, outcome) = Store::init(&url).await.unwrap();
-    assert_eq!(outcome, InitOutcome::UpToDate { version: 1 });
+    assert_eq!(outcome, InitOutcome::UpToDate { version: 2 });
     assert_eq!(
         store.info().await.unwrap().store_id,
         info.store_id,
@@ -78,7 +78,7 @@ async fn foreign_and_newer_databases_are_refused(backend: Backend) {
                 err,
                 Error::SchemaTooNew {
                     found: 99,
-                    supported: 1,
+                    supported: 2,
                     ..
                 }
             ),
@@ -86,11 +86,53 @@ async fn foreign_and_newer_databases_are_refused(backend: Backend) {
         );
         assert!(
             err.to_string().contains(
-                "created by a newer Kroonika (schema version 99; this build knows up to 1)"
+                "created by a newer Kroonika (schema version 99; this build knows up to 2)"
             ),
             "{err}"
         );
     }
     newer.cleanup().await;
+    t.cleanup().await;
+}
+
+/// A store made by the build before the timers migration: opening it says to run
+/// `kroonika init`, which upgrades it in place, keeping its events.
+async fn older_stores_are_upgraded_by_init_only(backend: Backend) {
+    let t = TestStore::new(backend).await.unwrap();
+    let s = kroonika_store::StreamName::new("case-old").unwrap();
+    t.store
+        .append(
+            &s,
+            kroonika_store::ExpectedRevision::NoStream,
+            &[kroonika_tests::event("Kept", serde_json::json!({}))],
+        )
+        .await
+        .unwrap();
+    t.raw_execute("DROP TABLE timers").await.unwrap();
+    t.raw_execute("DELETE FROM _sqlx_migrations WHERE version = 2")
+        .await
+        .unwrap();
+    let err = Store::open(&t.url).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::SchemaOutdated {
+                found: 1,
+                needed: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string().ends_with(
+            "has schema version 1 and this build needs 2; run `kroonika init` to upgrade it"
+        ),
+        "{err}"
+    );
+    let (store, outcome) = Store::init(&t.url).await.unwrap();
+    assert_eq!(outcome, InitOutcome::Upgraded { from: 1, to: 2 });
+    assert_eq!(store.head_position().await.unwrap(), 1, "events kept");
+    store.close().await;
     t.cleanup().await;
 }
