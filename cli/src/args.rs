@@ -42,6 +42,19 @@ pub enum Command {
     /// Cases: open, take steps, complete tasks, show, history.
     #[command(subcommand)]
     Case(CaseCommand),
+    /// Deadlines: warn, mark overdue, or take a deadline's transition.
+    #[command(subcommand)]
+    Timers(TimersCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TimersCommand {
+    /// Handle every deadline that is due (safe to run from several machines at once).
+    Run {
+        /// Act as if it were this time (RFC 3339, or a date: its noon UTC).
+        #[arg(long, value_name = "TIME")]
+        now: Option<String>,
+    },
 }
 
 /// What every case-changing command takes besides its own arguments.

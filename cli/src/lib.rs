@@ -20,7 +20,7 @@ use std::io::Write;
 
 use clap::Parser;
 
-use crate::args::{Cli, Command, DefCommand};
+use crate::args::{Cli, Command, DefCommand, TimersCommand};
 
 /// Runs one `kroonika` invocation and returns its exit code.
 pub async fn run<I, T>(args: I, out: &mut (dyn Write + Send), err: &mut (dyn Write + Send)) -> u8
@@ -42,6 +42,9 @@ where
         Command::Init(args) => commands::init::run(&cli, args, out).await,
         Command::Actor(command) => commands::actor::run(&cli, command, out).await,
         Command::Case(command) => commands::case::run(&cli, command, out).await,
+        Command::Timers(TimersCommand::Run { now }) => {
+            commands::case::run_timers(&cli, now.as_deref(), out).await
+        }
         Command::Status(status) => commands::status::run(&cli, status, out).await,
         Command::Log(log) => commands::log::run(&cli, log, out).await,
         Command::Def(DefCommand::Check(args)) => commands::def::check(args, out),

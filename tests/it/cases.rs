@@ -344,3 +344,25 @@ fn migration_event_json_is_stable() {
         event
     );
 }
+
+#[test]
+fn deadline_event_json_is_stable() {
+    let due_on = chrono::NaiveDate::from_ymd_opt(2026, 1, 2).unwrap();
+    let warned = CaseEvent::DeadlineWarned {
+        state: "received".into(),
+        due_on,
+    };
+    let missed = CaseEvent::DeadlineMissed {
+        state: "received".into(),
+        due_on,
+        escalate: Some("regional-lead".into()),
+    };
+    insta::assert_json_snapshot!("deadline_warned", warned);
+    insta::assert_json_snapshot!("deadline_missed", missed);
+    for event in [warned, missed] {
+        assert_eq!(
+            CaseEvent::from_parts(event.event_type(), &event.data().to_string()).unwrap(),
+            event
+        );
+    }
+}

@@ -13,6 +13,7 @@
 //!   output snapshotted), plus mutations that must never make it panic.
 //! - `publishing`: actors, roles and published definition versions through the
 //!   CLI, on both backends.
+//! - `timers`: deadlines warned, missed and fired, exactly once under racing runners.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod case_cli;
@@ -21,3 +22,4 @@ mod cli;
 mod definitions;
 mod publishing;
 mod store;
+mod timers;

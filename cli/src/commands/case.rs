@@ -15,7 +15,7 @@ use kroonika_engine::actors::{self, Actor};
 use kroonika_engine::case::{self, Case, CaseEvent, RawInput, RawValue};
 use kroonika_engine::definition::ProcessDefinition;
 use kroonika_engine::{ExpectedRevision, Metadata, NewEvent, RecordedEvent, Rejection, StreamName};
-use kroonika_store::{ReadFrom, Store};
+use kroonika_store::{ReadFrom, Store, Timer};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -406,10 +406,11 @@ async fn open(
             Err(err) => return Err(err.into()),
         }
         store
-            .append(
+            .append_scheduled(
                 &case_stream(case_id)?,
                 ExpectedRevision::NoStream,
                 &events_to_new(&events, &meta)?,
+                wake_after(&Case::default(), &events),
             )
             .await?;
         writeln!(out, "opened {reference} (case {case_id})")?;
@@ -467,7 +468,7 @@ async fn change(
         )?;
         return Ok(());
     }
-    let decide = |events: &[RecordedEvent]| -> Result<Vec<NewEvent>, Rejection> {
+    let decide = |events: &[RecordedEvent]| -> Result<(Vec<NewEvent>, Timer), Rejection> {
         let case = fold(events).map_err(|err| Rejection::new(format!("{err:#}")))?;
         let cx = case::Context {
             definition: &def,
@@ -489,7 +490,12 @@ async fn change(
             &format!("{}@{version}", def.id),
             &command,
         );
-        events_to_new(&decided, &meta)
+        let timer = if decided.is_empty() {
+            Timer::Keep
+        } else {
+            wake_after(&case, &decided)
+        };
+        Ok((events_to_new(&decided, &meta)?, timer))
     };
     let appended = match expect_version {
         Some(expected) => {
@@ -500,12 +506,12 @@ async fn change(
                 ))
                 .into());
             }
-            let new = decide(&history)?;
+            let (new, timer) = decide(&history)?;
             if new.is_empty() {
                 None
             } else {
                 let revision = ExpectedRevision::Exact(expected.saturating_sub(1));
-                match store.append(&stream, revision, &new).await {
+                match store.append_scheduled(&stream, revision, &new, timer).await {
                     Ok(result) => Some(result),
                     Err(err) if err.is_conflict() => {
                         let now_at = store.stream_revision(&stream).await?.map_or(0, |r| r + 1);
@@ -518,7 +524,10 @@ async fn change(
                 }
             }
         }
-        None => store.execute(&stream, decide).await.map_err(lift)?,
+        None => store
+            .execute_scheduled(&stream, decide)
+            .await
+            .map_err(lift)?,
     };
     let after = fold(&store.load_stream(&stream).await?)?;
     let version_now = after.revision.map_or(0, |r| r + 1);
@@ -595,9 +604,9 @@ async fn show(
     };
     let today = now.date_naive();
     let deadline = case.deadline.as_ref().map(|d| {
-        let status = if d.due_on < today {
+        let status = if case.deadline_missed || d.due_on < today {
             "overdue"
-        } else if d.warn_on.is_some_and(|w| w <= today) {
+        } else if case.deadline_warned || d.warn_on.is_some_and(|w| w <= today) {
             "warned"
         } else {
             "due"
@@ -768,10 +777,35 @@ fn describe(event: &CaseEvent) -> String {
         } => {
             format!("migrated from version {from_version} to {to_version}, now in {to_state}")
         }
+        CaseEvent::DeadlineWarned { state, due_on } => {
+            format!("warned: the deadline of {state} is {due_on}")
+        }
+        CaseEvent::DeadlineMissed {
+            state,
+            due_on,
+            escalate,
+        } => match escalate {
+            Some(role) => format!("deadline of {state} missed ({due_on}); overdue for {role}"),
+            None => format!("deadline of {state} missed ({due_on})"),
+        },
         CaseEvent::CaseDataCorrected { data, reason } => {
             let fields: Vec<&str> = data.keys().map(String::as_str).collect();
             format!("corrected {} ({reason})", fields.join(", "))
         }
+    }
+}
+
+/// The case's wake-up after `new` events: set to its next deadline moment, or
+/// cleared when there is none (closed, no deadline, already overdue).
+fn wake_after(case: &Case, new: &[CaseEvent]) -> Timer {
+    let mut after = case.clone();
+    let base = case.revision.map_or(0, |r| r + 1);
+    for (i, event) in new.iter().enumerate() {
+        after.evolve(event, Utc::now(), base + i as u64);
+    }
+    match after.next_wake() {
+        Some(at) => Timer::Set(at),
+        None => Timer::Clear,
     }
 }
 
@@ -813,7 +847,7 @@ async fn migrate(
     let command_id = args.command_id.unwrap_or_else(Uuid::now_v7);
     let command = json!({ "migrate": to_version, "map": map });
     store
-        .execute(&stream, |events| {
+        .execute_scheduled(&stream, |events| {
             let case = fold(events).map_err(|err| Rejection::new(format!("{err:#}")))?;
             let cx = case::Context {
                 definition: &def,
@@ -831,7 +865,7 @@ async fn migrate(
                 &format!("{}@{version}", def.id),
                 &command,
             );
-            events_to_new(&decided, &meta)
+            Ok((events_to_new(&decided, &meta)?, wake_after(&case, &decided)))
         })
         .await
         .map_err(lift)?;
@@ -908,6 +942,113 @@ pub(crate) async fn migrations(
             }
         }
     }
+    store.close().await;
+    Ok(())
+}
+
+/// `timers run`: every due wake-up, each handled once even when several runners
+/// race (the exact expected revision makes the second a no-op on re-decision).
+pub(crate) async fn run_timers(
+    cli: &Cli,
+    now: Option<&str>,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    const PAGE: usize = 500;
+    let store = context::open(cli).await?;
+    let now = match now {
+        None => Utc::now(),
+        Some(text) => DateTime::parse_from_rfc3339(text)
+            .map(|at| at.with_timezone(&Utc))
+            .or_else(|_| {
+                NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                    .map(|d| d.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc())
+            })
+            .map_err(|_| {
+                Rejection::new(format!(
+                    "--now takes a time like 2026-11-24T09:30:00+02:00 or a date, got '{text}'"
+                ))
+            })?,
+    };
+    let system = Actor {
+        name: actors::SYSTEM.to_owned(),
+        roles: Default::default(),
+    };
+    let directory = BTreeMap::new();
+    let mut definitions: BTreeMap<(String, u32), ProcessDefinition> = BTreeMap::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut handled = 0usize;
+    loop {
+        let due = store.due_timers(now, PAGE + seen.len()).await?;
+        let fresh: Vec<StreamName> = due
+            .into_iter()
+            .map(|(s, _)| s)
+            .filter(|s| !seen.contains(s))
+            .collect();
+        if fresh.is_empty() {
+            break;
+        }
+        for stream in fresh {
+            seen.insert(stream.clone());
+            let first = fold(&store.load_stream(&stream).await?)?;
+            let key = (first.process.clone(), first.version);
+            if !definitions.contains_key(&key) {
+                let (def, _) = definition(&store, &first.process, Some(first.version)).await?;
+                definitions.insert(key.clone(), def);
+            }
+            let def = &definitions[&key];
+            let command_id = Uuid::now_v7();
+            let mut decided_events = Vec::new();
+            let result = store
+                .execute_scheduled(&stream, |events| {
+                    let case = fold(events).map_err(|err| Rejection::new(format!("{err:#}")))?;
+                    if case.version != first.version {
+                        return Err(Rejection::new(
+                            "the case moved to another version meanwhile; run again",
+                        ));
+                    }
+                    let cx = case::Context {
+                        definition: def,
+                        version: case.version,
+                        actor: &system,
+                        actors: &directory,
+                        now,
+                        occurred_at: now,
+                    };
+                    let decided = case::on_timer(&cx, &case)?;
+                    let meta = metadata(
+                        actors::SYSTEM,
+                        command_id,
+                        now,
+                        &format!("{}@{}", def.id, case.version),
+                        &json!({ "timer": now }),
+                    );
+                    let timer = wake_after(&case, &decided);
+                    decided_events.clone_from(&decided);
+                    Ok((events_to_new(&decided, &meta)?, timer))
+                })
+                .await;
+            match result {
+                Ok(Some(_)) => {
+                    handled += 1;
+                    for event in &decided_events {
+                        writeln!(out, "{}: {}", first.reference, describe(event))?;
+                    }
+                }
+                Ok(None) => {}
+                Err(err) => writeln!(
+                    out,
+                    "{}: not handled: {}",
+                    first.reference,
+                    crate::exit::describe(&lift(err))
+                )?,
+            }
+        }
+    }
+    writeln!(
+        out,
+        "handled {handled} due deadline(s) as of {}",
+        now.format("%Y-%m-%d %H:%M UTC")
+    )?;
     store.close().await;
     Ok(())
 }

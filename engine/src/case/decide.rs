@@ -339,6 +339,44 @@ pub fn migrate(
     }])
 }
 
+/// What the system does when a case's wake-up comes (`cx.now`, actor `system`):
+/// warn, or at the deadline take its `fire` transition (if its guard allows;
+/// otherwise, or without `fire`, mark the case overdue). Nothing if nothing is
+/// due yet (a racing runner got there first).
+pub fn on_timer(cx: &Context<'_>, case: &Case) -> Result<Vec<CaseEvent>, Rejection> {
+    let Some(deadline) = case
+        .deadline
+        .as_ref()
+        .filter(|_| !case.closed && !case.deadline_missed)
+    else {
+        return Ok(Vec::new());
+    };
+    let today = cx.now.date_naive();
+    if today > deadline.due_on {
+        if let Some(fire) = &deadline.fire {
+            // If the guard says no (or the step is gone), escalate instead.
+            if let Ok(events) = take(cx, case, fire, &RawInput::new()) {
+                return Ok(events);
+            }
+        }
+        return Ok(vec![CaseEvent::DeadlineMissed {
+            state: case.state.clone(),
+            due_on: deadline.due_on,
+            escalate: deadline.escalate.clone(),
+        }]);
+    }
+    if let Some(warn_on) = deadline.warn_on
+        && today >= warn_on
+        && !case.deadline_warned
+    {
+        return Ok(vec![CaseEvent::DeadlineWarned {
+            state: case.state.clone(),
+            due_on: deadline.due_on,
+        }]);
+    }
+    Ok(Vec::new())
+}
+
 fn current_state<'a>(def: &'a ProcessDefinition, case: &Case) -> Result<&'a State, Rejection> {
     if case.closed {
         return Err(Rejection::new(format!(
@@ -448,7 +486,8 @@ fn schedule(
     }))
 }
 
-/// Refuses unless the actor satisfies one of `roles`.
+/// Refuses unless the actor satisfies one of `roles`. Roles do not apply to the
+/// system (a deadline's `fire`); no registered actor can be called `system`.
 fn allowed(
     cx: &Context<'_>,
     roles: &[RoleRef],
@@ -456,6 +495,9 @@ fn allowed(
     to: &str,
 ) -> Result<(), Rejection> {
     let actor = cx.actor;
+    if actor.name == crate::actors::SYSTEM {
+        return Ok(());
+    }
     let named_in = |field: &str| -> Vec<String> {
         data.get(field)
             .and_then(Value::as_array)

@@ -65,6 +65,18 @@ pub enum CaseEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         deadline: Option<ScheduledDeadline>,
     },
+    /// A deadline's warning date came.
+    DeadlineWarned {
+        state: String,
+        due_on: NaiveDate,
+    },
+    /// A deadline passed in its state: the case is overdue for `escalate`.
+    DeadlineMissed {
+        state: String,
+        due_on: NaiveDate,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        escalate: Option<String>,
+    },
     /// Case data corrected outside any step, with the reason recorded.
     CaseDataCorrected {
         data: BTreeMap<String, Value>,
@@ -80,6 +92,8 @@ impl CaseEvent {
             CaseEvent::TaskCompleted { .. } => "TaskCompleted",
             CaseEvent::CaseDataCorrected { .. } => "CaseDataCorrected",
             CaseEvent::CaseMigrated { .. } => "CaseMigrated",
+            CaseEvent::DeadlineWarned { .. } => "DeadlineWarned",
+            CaseEvent::DeadlineMissed { .. } => "DeadlineMissed",
         }
     }
 

@@ -5,8 +5,8 @@
 //!
 //! This is the engine's first slice of case handling: opening a case, taking a
 //! transition, completing a task, correcting data, moving to a newer version.
-//! Deadlines are scheduled when a state is entered; running them (timers) comes
-//! next (see the engine issue).
+//! Deadlines are scheduled when a state is entered; [`Case::next_wake`] says
+//! when the system next acts on a case, and [`on_timer`] what it does then.
 
 pub mod decide;
 pub mod event;
@@ -16,7 +16,7 @@ pub mod value;
 
 pub use decide::{
     Context, Migration, RawInput, Values, availability, complete_task, correct, migrate,
-    migration_target, open, take, tasks,
+    migration_target, on_timer, open, take, tasks,
 };
 pub use event::{CaseEvent, ScheduledDeadline};
 pub use state::Case;

@@ -20,6 +20,10 @@ pub struct Case {
     /// Tasks done in the current state.
     pub tasks_done: BTreeSet<String>,
     pub deadline: Option<ScheduledDeadline>,
+    /// The current deadline's warning was given.
+    pub deadline_warned: bool,
+    /// The current deadline passed: the case is overdue (for `deadline.escalate`).
+    pub deadline_missed: bool,
     /// Set once a terminal state is entered.
     pub outcome: Option<String>,
     pub closed: bool,
@@ -45,7 +49,7 @@ impl Case {
                 self.state.clone_from(state);
                 self.entered_at = Some(occurred_at);
                 self.data.clone_from(data);
-                self.deadline.clone_from(deadline);
+                self.set_deadline(deadline);
             }
             CaseEvent::TransitionTaken {
                 from,
@@ -62,7 +66,7 @@ impl Case {
                     self.state.clone_from(to);
                     self.entered_at = Some(occurred_at);
                     self.tasks_done.clear();
-                    self.deadline.clone_from(deadline);
+                    self.set_deadline(deadline);
                 }
                 if *closes {
                     self.outcome.clone_from(outcome);
@@ -85,14 +89,37 @@ impl Case {
                     self.state.clone_from(to_state);
                     self.entered_at = Some(occurred_at);
                     self.tasks_done.clear();
-                    self.deadline.clone_from(deadline);
+                    self.set_deadline(deadline);
                 }
             }
+            CaseEvent::DeadlineWarned { .. } => self.deadline_warned = true,
+            CaseEvent::DeadlineMissed { .. } => self.deadline_missed = true,
             CaseEvent::CaseDataCorrected { data, .. } => {
                 self.data
                     .extend(data.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
         }
         self.revision = Some(revision);
+    }
+
+    fn set_deadline(&mut self, deadline: &Option<ScheduledDeadline>) {
+        self.deadline.clone_from(deadline);
+        self.deadline_warned = false;
+        self.deadline_missed = false;
+    }
+
+    /// When the engine next has something to do for this case unasked: the
+    /// warning date, then the day after the due date (a deadline "within 5
+    /// days" is met all through its fifth day). Midnight UTC.
+    pub fn next_wake(&self) -> Option<DateTime<Utc>> {
+        if self.closed || self.deadline_missed {
+            return None;
+        }
+        let deadline = self.deadline.as_ref()?;
+        let day = match deadline.warn_on {
+            Some(warn_on) if !self.deadline_warned => warn_on,
+            _ => deadline.due_on.succ_opt()?,
+        };
+        Some(day.and_hms_opt(0, 0, 0)?.and_utc())
     }
 }

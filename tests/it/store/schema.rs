@@ -7,7 +7,8 @@ use super::per_backend;
 
 per_backend!(
     init_is_idempotent_and_open_checks,
-    foreign_and_newer_databases_are_refused
+    foreign_and_newer_databases_are_refused,
+    older_stores_are_upgraded_by_init_only,
 );
 
 async fn init_is_idempotent_and_open_checks(backend: Backend) {
