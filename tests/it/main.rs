@@ -5,7 +5,8 @@
 //!   the backends cannot drift apart. Add a store behaviour here, as a function
 //!   taking `&TestStore`, and list it in its module's `contract!`.
 //! - `cases`: case decisions given/when/then, pure (no database);
-//!   `case_cli`: the same through the CLI on both backends, with racing writers.
+//!   `case_cli`: the same through the CLI on both backends, with racing writers;
+//!   `mediation`: the bundled mediation process to each terminal outcome.
 //! - `cli`: the `kroonika` command end to end, in-process, asserting exit codes and
 //!   what it prints.
 //! - `definitions`: the definition checker over the bundled processes and the
@@ -20,6 +21,7 @@ mod case_cli;
 mod cases;
 mod cli;
 mod definitions;
+mod mediation;
 mod publishing;
 mod store;
 mod timers;
