@@ -8,6 +8,7 @@
 //! A benchmark, not a test: it asserts nothing and prints figures.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod commands;
 mod floor;
 mod report;
 mod workload;
@@ -85,7 +86,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         },
     ];
     let mut rows = Vec::new();
-    for backend in backends {
+    for &backend in &backends {
         for shape in shapes {
             eprintln!("{backend:?}: {}", shape.name());
             let mut floor = Vec::new();
@@ -110,10 +111,52 @@ async fn run(args: Args) -> anyhow::Result<()> {
             rows.push(Row::new(backend, shape, floor, kroonika));
         }
     }
-    let table = report::markdown(&rows, args.rounds);
+    let mut table = report::markdown(&rows, args.rounds);
+    table.push_str(&command_figures(&backends, events / 50, args.rounds).await?);
     println!("{table}");
     if let Some(path) = args.output {
         std::fs::write(&path, &table).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
+}
+
+/// Case commands (issue 4): latency on 50-event cases, and 4 (and, on
+/// PostgreSQL, 16) concurrent clients on distinct cases. Kroonika only; the
+/// side-by-side comparison with the floor and cqrs-es is the benchmark issue's.
+async fn command_figures(
+    backends: &[Backend],
+    cases: usize,
+    rounds: usize,
+) -> anyhow::Result<String> {
+    let cases = cases.max(20);
+    let mut out = String::from(
+        "\n| backend | case commands (load 50 events, decide, append 1) | commands | commands/s | p50 ms | p99 ms | max ms |\n|---|---|---:|---:|---:|---:|---:|\n",
+    );
+    for &backend in backends {
+        let mut shapes: Vec<(String, usize)> = vec![
+            ("one client".to_owned(), 1),
+            ("4 concurrent clients, distinct cases".to_owned(), 4),
+        ];
+        if backend == Backend::Postgres {
+            shapes.push(("16 concurrent clients, distinct cases".to_owned(), 16));
+        }
+        for (name, clients) in shapes {
+            let mut runs = Vec::new();
+            for _ in 0..rounds {
+                let measured = if clients == 1 {
+                    commands::latency(backend, cases).await?
+                } else {
+                    commands::concurrent(backend, clients, cases).await?
+                };
+                eprintln!(
+                    "{backend:?} {name}: {:.0} commands/s",
+                    measured.events_per_second()
+                );
+                runs.push(measured);
+            }
+            out.push_str(&report::command_row(backend, &name, runs));
+        }
+    }
+    out.push_str("\nCase commands: median round of the rounds above, each on a fresh store.\n");
+    Ok(out)
 }

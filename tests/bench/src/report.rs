@@ -90,3 +90,21 @@ pub fn markdown(rows: &[Row], rounds: usize) -> String {
     ));
     out
 }
+
+/// A row of the case-command table from the median round.
+pub fn command_row(backend: Backend, name: &str, runs: Vec<Measured>) -> String {
+    let measured = median(runs);
+    let backend = match backend {
+        Backend::Sqlite => "SQLite",
+        Backend::Postgres => "PostgreSQL",
+    };
+    let max = measured.latencies.iter().max().copied();
+    format!(
+        "| {backend} | {name} | {} | {:.0} | {} | {} | {} |\n",
+        measured.events,
+        measured.events_per_second(),
+        ms(percentile(&measured.latencies, 0.5)),
+        ms(percentile(&measured.latencies, 0.99)),
+        ms(max),
+    )
+}

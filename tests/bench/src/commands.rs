@@ -1,0 +1,262 @@
+//! Case commands through the public library API, as an application would run
+//! them: load the case's stream, fold it, decide with the engine, append the
+//! event and the case's wake-up in one transaction (`Store::execute_scheduled`).
+//!
+//! Setup (not measured) writes cases of 50 events each: the school-conference
+//! example driven to monitoring, then `log-contact` steps. The measured command
+//! is one more `log-contact`: it loads 50 events and appends one.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use kroonika_engine::actors::Actor;
+use kroonika_engine::case::{self, Case, CaseEvent, RawInput, RawValue};
+use kroonika_engine::definition::ProcessDefinition;
+use kroonika_engine::{ExpectedRevision, Metadata, NewEvent, RecordedEvent, Rejection, StreamName};
+use kroonika_store::{Store, Timer};
+use kroonika_tests::{Backend, TestStore};
+use uuid::Uuid;
+
+use crate::workload::Measured;
+
+/// Events per case before the measured command.
+pub const CASE_EVENTS: usize = 50;
+
+struct World {
+    definition: ProcessDefinition,
+    actors: BTreeMap<String, Actor>,
+}
+
+fn world() -> anyhow::Result<World> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../data/definitions/school-conference.yaml"
+    );
+    let source = std::fs::read_to_string(path)?;
+    let definition = kroonika_processes::check(&source)
+        .definition
+        .ok_or_else(|| anyhow::anyhow!("the school-conference example does not check"))?;
+    let actors = [
+        ("mari", "coordinator"),
+        ("jaan", "facilitator"),
+        ("piret", "facilitator"),
+    ]
+    .into_iter()
+    .map(|(name, role)| {
+        (
+            name.to_owned(),
+            Actor {
+                name: name.to_owned(),
+                roles: [role.to_owned()].into(),
+            },
+        )
+    })
+    .collect();
+    Ok(World { definition, actors })
+}
+
+fn input(pairs: &[(&str, &str)]) -> RawInput {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), RawValue::Text(vec![(*v).to_owned()])))
+        .collect()
+}
+
+fn fold(events: &[RecordedEvent]) -> Result<Case, Rejection> {
+    let mut case = Case::default();
+    for event in events {
+        let decoded = CaseEvent::from_parts(&event.event_type, event.data.as_str())
+            .map_err(|e| Rejection::new(e.to_string()))?;
+        case.evolve(&decoded, event.metadata.occurred_at, event.revision);
+    }
+    Ok(case)
+}
+
+fn to_new(events: &[CaseEvent], actor: &str) -> Result<Vec<NewEvent>, Rejection> {
+    let metadata = Metadata::for_command(actor, Uuid::now_v7(), Utc::now());
+    events
+        .iter()
+        .map(|e| {
+            NewEvent::new(Uuid::now_v7(), e.event_type(), &e.data(), metadata.clone())
+                .map_err(|err| Rejection::new(err.to_string()))
+        })
+        .collect()
+}
+
+/// The history of one 50-event case, decided by the engine in memory.
+fn history(world: &World, reference: &str) -> anyhow::Result<Vec<NewEvent>> {
+    let now = Utc::now();
+    let cx = |actor: &'static str| case::Context {
+        definition: &world.definition,
+        version: 1,
+        actor: &world.actors[actor],
+        actors: &world.actors,
+        now,
+        occurred_at: now,
+    };
+    let mut events: Vec<CaseEvent> = Vec::new();
+    let mut case = Case::default();
+    let apply = |new: Vec<CaseEvent>, case: &mut Case, events: &mut Vec<CaseEvent>| {
+        for e in new {
+            case.evolve(&e, now, events.len() as u64);
+            events.push(e);
+        }
+    };
+    let opening = input(&[
+        ("referral_source", "school"),
+        ("referred_on", "2026-11-19"),
+        ("minor_involved", "true"),
+        ("victim_name", "Mari Maasikas"),
+        ("victim_phone", "+372 5555 1234"),
+    ]);
+    apply(
+        case::open(&cx("mari"), reference, &opening)?,
+        &mut case,
+        &mut events,
+    );
+    apply(
+        case::take(
+            &cx("mari"),
+            &case,
+            "assign",
+            &input(&[("facilitators", "jaan,piret")]),
+        )?,
+        &mut case,
+        &mut events,
+    );
+    for task in ["victim-consent", "respondent-consent", "risk-assessed"] {
+        apply(
+            case::complete_task(&cx("jaan"), &case, task)?,
+            &mut case,
+            &mut events,
+        );
+    }
+    apply(
+        case::take(&cx("jaan"), &case, "schedule", &RawInput::new())?,
+        &mut case,
+        &mut events,
+    );
+    apply(
+        case::take(
+            &cx("piret"),
+            &case,
+            "agreed",
+            &input(&[("agreement", "Apology"), ("participants", "4")]),
+        )?,
+        &mut case,
+        &mut events,
+    );
+    while events.len() < CASE_EVENTS {
+        apply(
+            case::take(
+                &cx("mari"),
+                &case,
+                "log-contact",
+                &input(&[("channel", "phone")]),
+            )?,
+            &mut case,
+            &mut events,
+        );
+    }
+    Ok(to_new(&events, "mari")?)
+}
+
+/// One measured command: `log-contact` on the case in `stream`.
+async fn command(store: &Store, world: &World, stream: &StreamName) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let contact = input(&[("channel", "phone")]);
+    store
+        .execute_scheduled(stream, |events| {
+            let case = fold(events)?;
+            let now = Utc::now();
+            let cx = case::Context {
+                definition: &world.definition,
+                version: 1,
+                actor: &world.actors["mari"],
+                actors: &world.actors,
+                now,
+                occurred_at: now,
+            };
+            let decided = case::take(&cx, &case, "log-contact", &contact)?;
+            Ok((to_new(&decided, "mari")?, Timer::Keep))
+        })
+        .await
+        .map_err(|err: kroonika_store::ExecuteError<Rejection>| anyhow::anyhow!("{err}"))?;
+    Ok(started.elapsed())
+}
+
+/// Writes `cases` cases of 50 events (not measured); returns their streams.
+async fn prepare(store: &Store, world: &World, cases: usize) -> anyhow::Result<Vec<StreamName>> {
+    let mut streams = Vec::with_capacity(cases);
+    for i in 0..cases {
+        let stream = StreamName::from_parts("case", Uuid::now_v7())?;
+        let events = history(world, &format!("SC-2026-{:04}", i + 1))?;
+        store
+            .append(&stream, ExpectedRevision::NoStream, &events)
+            .await?;
+        streams.push(stream);
+    }
+    Ok(streams)
+}
+
+/// Latency of single commands, one per 50-event case.
+pub async fn latency(backend: Backend, cases: usize) -> anyhow::Result<Measured> {
+    let t = TestStore::new(backend)
+        .await
+        .ok_or_else(|| anyhow::anyhow!("backend not available"))?;
+    let world = world()?;
+    let streams = prepare(&t.store, &world, cases).await?;
+    let mut latencies = Vec::with_capacity(cases);
+    let started = Instant::now();
+    for stream in &streams {
+        latencies.push(command(&t.store, &world, stream).await?);
+    }
+    let elapsed = started.elapsed();
+    t.cleanup().await;
+    Ok(Measured {
+        events: cases,
+        elapsed,
+        latencies,
+    })
+}
+
+/// Commands per second from `clients` concurrent clients, each on cases of its own.
+pub async fn concurrent(
+    backend: Backend,
+    clients: usize,
+    commands_per_client: usize,
+) -> anyhow::Result<Measured> {
+    let t = TestStore::new(backend)
+        .await
+        .ok_or_else(|| anyhow::anyhow!("backend not available"))?;
+    let world = Arc::new(world()?);
+    let cases_per_client = 10;
+    let streams = prepare(&t.store, &world, clients * cases_per_client).await?;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for client in 0..clients {
+        let (store, world) = (t.store.clone(), world.clone());
+        let own: Vec<StreamName> =
+            streams[client * cases_per_client..(client + 1) * cases_per_client].to_vec();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(commands_per_client);
+            for i in 0..commands_per_client {
+                latencies.push(command(&store, &world, &own[i % own.len()]).await?);
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await??);
+    }
+    let elapsed = started.elapsed();
+    t.cleanup().await;
+    Ok(Measured {
+        events: clients * commands_per_client,
+        elapsed,
+        latencies,
+    })
+}
