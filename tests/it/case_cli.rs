@@ -21,7 +21,8 @@ async fn kroonika(url: &str, actor: Option<&str>, args: &[&str]) -> (u8, String,
 crate::store::per_backend!(
     case_lifecycle,
     racing_coordinators_one_winner,
-    versions_pin_cases_until_migrated
+    versions_pin_cases_until_migrated,
+    input_files_are_typed,
 );
 
 /// A store with actors and the school-conference process published.
@@ -602,6 +603,77 @@ async fn versions_pin_cases_until_migrated(backend: Backend) {
         (
             1,
             "rejected: actor 'jaan' may not migrate cases: it needs coordinator (has: facilitator)\n"
+        )
+    );
+    if let Some((base, schema)) = pg {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
+}
+
+/// `--input-file` takes JSON or YAML with typed values: a boolean must be a
+/// boolean there, where `--set` text is parsed by the field's type.
+async fn input_files_are_typed(backend: Backend) {
+    let (url, _dir, pg) = setup(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("referral.json");
+    std::fs::write(
+        &json,
+        r#"{"referral_source": "police", "referred_on": "2026-11-19", "minor_involved": true, "victim_name": "Kadri Kask", "victim_phone": "+372 5555 0000"}"#,
+    )
+    .unwrap();
+    let (code, out, err) = kroonika(
+        &url,
+        Some("mari"),
+        &[
+            "case",
+            "open",
+            "school-conference",
+            "--input-file",
+            json.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    let yaml = dir.path().join("referral.yaml");
+    std::fs::write(&yaml, "referral_source: police\nreferred_on: 2026-11-19\nminor_involved: 'yes'\nvictim_name: Kadri Kask\n").unwrap();
+    let (code, _, err) = kroonika(
+        &url,
+        Some("mari"),
+        &[
+            "case",
+            "open",
+            "school-conference",
+            "--input-file",
+            yaml.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            1,
+            "rejected: field 'minor_involved' must be true or false, got 'yes'\n"
+        )
+    );
+    let (code, _, err) = kroonika(
+        &url,
+        Some("mari"),
+        &[
+            "case",
+            "open",
+            "school-conference",
+            "--input-file",
+            json.to_str().unwrap(),
+            "--set",
+            "referral_source=school",
+        ],
+    )
+    .await;
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            1,
+            "rejected: 'referral_source' is given both in the input file and with --set\n"
         )
     );
     if let Some((base, schema)) = pg {
