@@ -77,3 +77,24 @@ pub(crate) fn new_event(
     let metadata = Metadata::for_command(actor, command_id, Utc::now());
     Ok(NewEvent::new(Uuid::now_v7(), event_type, data, metadata)?)
 }
+
+/// Every event of a category, grouped by stream (streams in name order, events
+/// in order). Reads the whole category: for listings and reports, not for
+/// anything on a command's path.
+pub(crate) async fn streams_of(
+    store: &Store,
+    category: &str,
+) -> anyhow::Result<std::collections::BTreeMap<String, Vec<kroonika_engine::RecordedEvent>>> {
+    let mut by_stream: std::collections::BTreeMap<String, Vec<kroonika_engine::RecordedEvent>> =
+        Default::default();
+    let mut scan = store.scan(Some(category), kroonika_store::ReadFrom::Start, 1_000);
+    while let Some(page) = scan.next_page().await? {
+        for event in page {
+            by_stream
+                .entry(event.stream.to_string())
+                .or_default()
+                .push(event);
+        }
+    }
+    Ok(by_stream)
+}

@@ -4,18 +4,7 @@ use kroonika_store::{ExpectedRevision, Store, StreamName};
 use kroonika_tests::{Backend, TestStore, event_with_id};
 use uuid::Uuid;
 
-/// Runs `kroonika ARGS…` in-process; returns (exit code, stdout, stderr).
-async fn kroonika(args: &[&str]) -> (u8, String, String) {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let argv = std::iter::once("kroonika").chain(args.iter().copied());
-    let code = kroonika_cli::run(argv, &mut out, &mut err).await;
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
-}
+use crate::support::kroonika;
 
 fn sqlite_url(dir: &tempfile::TempDir, file: &str) -> String {
     format!("sqlite://{}", dir.path().join(file).display())

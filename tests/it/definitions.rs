@@ -7,17 +7,7 @@ use std::time::{Duration, Instant};
 
 use kroonika_processes::{Code, Severity};
 
-/// Runs `kroonika ARGS…` in-process; returns (exit code, stdout, stderr).
-async fn kroonika(args: &[&str]) -> (u8, String, String) {
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let argv = std::iter::once("kroonika").chain(args.iter().copied());
-    let code = kroonika_cli::run(argv, &mut out, &mut err).await;
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
-}
+use crate::support::kroonika;
 
 fn yaml_files(dir: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)

@@ -24,4 +24,5 @@ mod definitions;
 mod mediation;
 mod publishing;
 mod store;
+mod support;
 mod timers;

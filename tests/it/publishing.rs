@@ -2,21 +2,7 @@
 
 use kroonika_tests::{Backend, TestStore};
 
-/// Runs `kroonika --db URL [--actor A] ARGS…`; returns (exit code, stdout, stderr).
-async fn kroonika(url: &str, actor: Option<&str>, args: &[&str]) -> (u8, String, String) {
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let mut argv = vec!["kroonika", "--db", url];
-    if let Some(actor) = actor {
-        argv.extend(["--actor", actor]);
-    }
-    argv.extend(args.iter().copied());
-    let code = kroonika_cli::run(argv, &mut out, &mut err).await;
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
-}
+use crate::support::kroonika_on as kroonika;
 
 const MEDIATION: &str = "../processes/mediation.yaml";
 

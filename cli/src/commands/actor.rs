@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use kroonika_engine::actors::{self, ActorCommand as Decide, ActorEvent};
-use kroonika_store::{ReadFrom, Store};
+use kroonika_store::Store;
 use uuid::Uuid;
 
 use crate::args::{ActorCommand, Cli, Format};
@@ -96,17 +96,7 @@ pub(crate) async fn apply(
 }
 
 async fn list(store: &Store, format: Format, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
-    let mut by_stream: std::collections::BTreeMap<String, Vec<kroonika_engine::RecordedEvent>> =
-        Default::default();
-    let mut scan = store.scan(Some(actors::CATEGORY), ReadFrom::Start, 1_000);
-    while let Some(page) = scan.next_page().await? {
-        for event in page {
-            by_stream
-                .entry(event.stream.to_string())
-                .or_default()
-                .push(event);
-        }
-    }
+    let by_stream = crate::context::streams_of(store, actors::CATEGORY).await?;
     let actors: Vec<actors::Actor> = by_stream
         .values()
         .filter_map(|events| fold_actor(events).ok().flatten())

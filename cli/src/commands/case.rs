@@ -106,16 +106,7 @@ struct Loaded {
 
 async fn load_actors(cli: &Cli, store: &Store) -> anyhow::Result<Loaded> {
     let actor = acting(cli, store).await?;
-    let mut by_stream: BTreeMap<String, Vec<RecordedEvent>> = BTreeMap::new();
-    let mut scan = store.scan(Some(actors::CATEGORY), ReadFrom::Start, 1_000);
-    while let Some(page) = scan.next_page().await? {
-        for event in page {
-            by_stream
-                .entry(event.stream.to_string())
-                .or_default()
-                .push(event);
-        }
-    }
+    let by_stream = crate::context::streams_of(store, actors::CATEGORY).await?;
     let mut actors = BTreeMap::new();
     for events in by_stream.values() {
         if let Some(a) = fold_actor(events)? {
@@ -887,16 +878,7 @@ pub(crate) async fn migrations(
 ) -> anyhow::Result<()> {
     let store = context::open(cli).await?;
     let (def, version) = definition(&store, process, Some(to_version)).await?;
-    let mut by_stream: BTreeMap<String, Vec<RecordedEvent>> = BTreeMap::new();
-    let mut scan = store.scan(Some(CASE_CATEGORY), ReadFrom::Start, 1_000);
-    while let Some(page) = scan.next_page().await? {
-        for event in page {
-            by_stream
-                .entry(event.stream.to_string())
-                .or_default()
-                .push(event);
-        }
-    }
+    let by_stream = crate::context::streams_of(&store, CASE_CATEGORY).await?;
     let mut rows = Vec::new();
     for events in by_stream.values() {
         let case = fold(events)?;

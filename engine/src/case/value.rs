@@ -65,6 +65,16 @@ pub fn parse(name: &str, ty: &FieldType, raw: &RawValue) -> Result<Value, Reject
     }
 }
 
+/// " from 2 to 40", " of at least 2", …: the range part of a refusal.
+fn range_text<T: std::fmt::Display>(min: Option<T>, max: Option<T>) -> String {
+    match (min, max) {
+        (Some(lo), Some(hi)) => format!(" from {lo} to {hi}"),
+        (Some(lo), None) => format!(" of at least {lo}"),
+        (None, Some(hi)) => format!(" of at most {hi}"),
+        (None, None) => String::new(),
+    }
+}
+
 fn element_type(ty: &FieldType) -> FieldType {
     match ty {
         FieldType::List { of } => (**of).clone(),
@@ -118,12 +128,7 @@ fn scalar(name: &str, ty: &FieldType, value: &Value, from_text: bool) -> Result<
                 (_, Some(t)) if from_text => t.trim().parse::<i64>().ok(),
                 _ => None,
             };
-            let range = match (min, max) {
-                (Some(lo), Some(hi)) => format!(" from {lo} to {hi}"),
-                (Some(lo), None) => format!(" of at least {lo}"),
-                (None, Some(hi)) => format!(" of at most {hi}"),
-                (None, None) => String::new(),
-            };
+            let range = range_text(*min, *max);
             let expected = format!("an integer{range}");
             let n = n.ok_or_else(|| wrong(name, &expected, value))?;
             if min.is_some_and(|lo| n < lo) || max.is_some_and(|hi| n > hi) {
@@ -137,12 +142,7 @@ fn scalar(name: &str, ty: &FieldType, value: &Value, from_text: bool) -> Result<
                 (_, Some(t)) if from_text => t.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
                 _ => None,
             };
-            let range = match (min, max) {
-                (Some(lo), Some(hi)) => format!(" from {lo} to {hi}"),
-                (Some(lo), None) => format!(" of at least {lo}"),
-                (None, Some(hi)) => format!(" of at most {hi}"),
-                (None, None) => String::new(),
-            };
+            let range = range_text(*min, *max);
             let expected = format!("a number{range}");
             let n = n.ok_or_else(|| wrong(name, &expected, value))?;
             if min.is_some_and(|lo| n < lo) || max.is_some_and(|hi| n > hi) {
