@@ -45,6 +45,25 @@ pub enum Command {
     /// Deadlines: warn, mark overdue, or take a deadline's transition.
     #[command(subcommand)]
     Timers(TimersCommand),
+    /// Projections (the case list, reports): status, rebuild, keep current.
+    #[command(subcommand)]
+    Projections(ProjectionsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectionsCommand {
+    /// How far each projection has read, how far behind it is, and its last error.
+    Status {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Rebuild from the first event (all, or one), then swap in atomically.
+    Rebuild { name: Option<String> },
+    /// Bring every projection up to date; with --follow, keep them so.
+    Run {
+        #[arg(long)]
+        follow: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -119,6 +138,27 @@ pub enum CaseCommand {
         reason: String,
         #[command(flatten)]
         command: CommandArgs,
+    },
+    /// List cases, nearest deadline first (the case-list projection, caught up first).
+    List {
+        #[arg(long, value_name = "PROCESS")]
+        process: Option<String>,
+        #[arg(long, value_name = "STATE")]
+        state: Option<String>,
+        /// Cases that name this actor in an actor-list field (facilitators, mediators).
+        #[arg(long, value_name = "ACTOR")]
+        assigned_to: Option<String>,
+        /// Only cases whose deadline has passed.
+        #[arg(long)]
+        overdue: bool,
+        #[arg(long, value_name = "OUTCOME")]
+        outcome: Option<String>,
+        #[arg(long, conflicts_with = "closed")]
+        open: bool,
+        #[arg(long)]
+        closed: bool,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Show a case: state, data, checklist, deadline, and what you can do now.
     Show {

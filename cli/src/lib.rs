@@ -14,6 +14,7 @@ mod commands;
 mod context;
 pub mod exit;
 mod output;
+mod projector;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -42,6 +43,7 @@ where
         Command::Init(args) => commands::init::run(&cli, args, out).await,
         Command::Actor(command) => commands::actor::run(&cli, command, out).await,
         Command::Case(command) => commands::case::run(&cli, command, out).await,
+        Command::Projections(command) => commands::projections::run(&cli, command, out).await,
         Command::Timers(TimersCommand::Run { now }) => {
             commands::case::run_timers(&cli, now.as_deref(), out).await
         }

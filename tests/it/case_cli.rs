@@ -10,6 +10,7 @@ crate::store::per_backend!(
     racing_coordinators_one_winner,
     versions_pin_cases_until_migrated,
     input_files_are_typed,
+    case_list_is_current_and_rebuilds_the_same,
 );
 
 /// A store with actors and the school-conference process published.
@@ -661,6 +662,124 @@ async fn input_files_are_typed(backend: Backend) {
         (
             1,
             "rejected: 'referral_source' is given both in the input file and with --set\n"
+        )
+    );
+    if let Some((base, schema)) = pg {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
+}
+
+/// `case list` catches the projection up first, filters and sorts by the nearest
+/// deadline; a rebuild from the first event gives the same documents.
+async fn case_list_is_current_and_rebuilds_the_same(backend: Backend) {
+    let (url, _dir, pg) = setup(backend).await;
+    let first = open_case(&url).await;
+    let (code, _, err) = kroonika(
+        &url,
+        Some("mari"),
+        &[
+            "case",
+            "do",
+            &first,
+            "assign",
+            "--set",
+            "facilitators=jaan,piret",
+        ],
+    )
+    .await;
+    assert_eq!((code, err.as_str()), (0, ""));
+    // Opened three weeks ago: its 5-working-day deadline has passed.
+    let (code, out, err) = kroonika(
+        &url,
+        Some("mari"),
+        &[
+            "case",
+            "open",
+            "school-conference",
+            "--set",
+            "referral_source=police",
+            "--set",
+            "referred_on=2026-11-02",
+            "--set",
+            "minor_involved=false",
+            "--set",
+            "victim_name=Kadri Kask",
+            "--set",
+            "victim_phone=+372 5555 0101",
+            "--occurred-at",
+            "2026-11-02",
+        ],
+    )
+    .await;
+    assert_eq!((code, err.as_str()), (0, ""));
+    let late = out.split_whitespace().nth(1).unwrap().to_owned();
+    let gone = open_case(&url).await;
+    assert_eq!(
+        kroonika(&url, Some("mari"), &["case", "do", &gone, "withdraw"])
+            .await
+            .0,
+        0
+    );
+
+    let list = |args: &'static [&'static str]| {
+        let url = url.clone();
+        async move {
+            let mut argv = vec!["case", "list", "--format", "json"];
+            argv.extend(args);
+            let (code, out, err) = kroonika(&url, Some("mari"), &argv).await;
+            assert_eq!((code, err.as_str()), (0, ""), "{args:?}");
+            out.lines()
+                .map(|l| {
+                    serde_json::from_str::<serde_json::Value>(l).unwrap()["reference"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned()
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        list(&[]).await,
+        [late.clone(), first.clone(), gone.clone()],
+        "nearest deadline first"
+    );
+    assert_eq!(list(&["--assigned-to", "jaan"]).await, vec![first.clone()]);
+    assert_eq!(list(&["--overdue"]).await, vec![late.clone()]);
+    assert_eq!(
+        list(&["--closed", "--outcome", "withdrawn"]).await,
+        vec![gone.clone()]
+    );
+    assert_eq!(
+        list(&["--open", "--state", "referred"]).await,
+        vec![late.clone()]
+    );
+    let (code, table, _) = kroonika(&url, Some("mari"), &["case", "list", "--overdue"]).await;
+    assert_eq!(code, 0);
+    assert!(
+        table.contains("2026-11-09 overdue →") && table.contains("regional-lead"),
+        "{table}"
+    );
+
+    let (_, status, _) = kroonika(&url, None, &["projections", "status", "--format", "json"]).await;
+    let status: serde_json::Value = serde_json::from_str(status.trim()).unwrap();
+    assert_eq!(
+        (status["name"].as_str(), status["lag"].as_u64()),
+        (Some("case-list"), Some(0)),
+        "{status}"
+    );
+
+    let (_, before, _) = kroonika(&url, Some("mari"), &["case", "list", "--format", "json"]).await;
+    let (code, out, err) = kroonika(&url, None, &["projections", "rebuild"]).await;
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    assert!(out.starts_with("rebuilt case-list from "), "{out}");
+    let (_, after, _) = kroonika(&url, Some("mari"), &["case", "list", "--format", "json"]).await;
+    assert_eq!(before, after, "rebuild equals incremental");
+    let (code, _, err) = kroonika(&url, None, &["projections", "rebuild", "reports"]).await;
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            1,
+            "rejected: there is no projection 'reports'; the projections are: case-list\n"
         )
     );
     if let Some((base, schema)) = pg {

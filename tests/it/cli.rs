@@ -19,19 +19,19 @@ async fn init_creates_then_reports_up_to_date() {
     assert_eq!((code, err.as_str()), (0, ""));
     assert_eq!(
         out,
-        format!("created a Kroonika store at {path} (sqlite backend, schema version 2)\n")
+        format!("created a Kroonika store at {path} (sqlite backend, schema version 3)\n")
     );
     let (code, out, _) = kroonika(&["--db", &url, "init"]).await;
     assert_eq!(code, 0);
     assert_eq!(
         out,
-        format!("the store at {path} is up to date (schema version 2)\n")
+        format!("the store at {path} is up to date (schema version 3)\n")
     );
     let (code, out, _) = kroonika(&["--db", &url, "status", "--format", "json"]).await;
     assert_eq!(code, 0);
     let status: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(status["backend"], "sqlite");
-    assert_eq!(status["schema_version"], 2);
+    assert_eq!(status["schema_version"], 3);
     assert_eq!(status["events"], 0);
 }
 
@@ -184,7 +184,7 @@ async fn postgres_store_initialises_through_the_cli() {
         "{out}"
     );
     assert!(
-        out.ends_with("(postgres backend, schema version 2)\n"),
+        out.ends_with("(postgres backend, schema version 3)\n"),
         "{out}"
     );
     let store = Store::open(&url).await.unwrap();

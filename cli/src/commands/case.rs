@@ -87,6 +87,7 @@ pub(crate) async fn run(
             format,
         } => show(cli, &store, case, as_of.as_deref(), *format, out).await,
         CaseCommand::History { case, format } => history(&store, case, *format, out).await,
+        CaseCommand::List { .. } => crate::commands::list::run(&store, command, out).await,
     };
     store.close().await;
     result

@@ -4,6 +4,8 @@ pub(crate) mod actor;
 pub(crate) mod case;
 pub(crate) mod def;
 pub(crate) mod init;
+pub(crate) mod list;
 pub(crate) mod log;
+pub(crate) mod projections;
 pub(crate) mod publish;
 pub(crate) mod status;

@@ -4,6 +4,7 @@ mod appends;
 mod concurrency;
 mod idempotency;
 mod immutability;
+mod projections;
 mod reads;
 mod schema;
 mod subscriptions;

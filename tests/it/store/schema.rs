@@ -22,14 +22,14 @@ async fn init_is_idempotent_and_open_checks(backend: Backend) {
     );
 
     let (store, outcome) = Store::init(&url).await.unwrap();
-    assert_eq!(outcome, InitOutcome::Created { version: 2 });
+    assert_eq!(outcome, InitOutcome::Created { version: 3 });
     let info = store.info().await.unwrap();
-    assert_eq!(info.version, 2);
+    assert_eq!(info.version, 3);
     assert_eq!(info.store_id.len(), 32);
     store.close().await;
 
     let (store, outcome) = Store::init(&url).await.unwrap();
-    assert_eq!(outcome, InitOutcome::UpToDate { version: 2 });
+    assert_eq!(outcome, InitOutcome::UpToDate { version: 3 });
     assert_eq!(
         store.info().await.unwrap().store_id,
         info.store_id,
@@ -79,7 +79,7 @@ async fn foreign_and_newer_databases_are_refused(backend: Backend) {
                 err,
                 Error::SchemaTooNew {
                     found: 99,
-                    supported: 2,
+                    supported: 3,
                     ..
                 }
             ),
@@ -87,7 +87,7 @@ async fn foreign_and_newer_databases_are_refused(backend: Backend) {
         );
         assert!(
             err.to_string().contains(
-                "created by a newer Kroonika (schema version 99; this build knows up to 2)"
+                "created by a newer Kroonika (schema version 99; this build knows up to 3)"
             ),
             "{err}"
         );
@@ -96,7 +96,7 @@ async fn foreign_and_newer_databases_are_refused(backend: Backend) {
     t.cleanup().await;
 }
 
-/// A store made by the build before the timers migration: opening it says to run
+/// A store made by the first build (before timers and projections): opening it says to run
 /// `kroonika init`, which upgrades it in place, keeping its events.
 async fn older_stores_are_upgraded_by_init_only(backend: Backend) {
     let t = TestStore::new(backend).await.unwrap();
@@ -109,8 +109,10 @@ async fn older_stores_are_upgraded_by_init_only(backend: Backend) {
         )
         .await
         .unwrap();
-    t.raw_execute("DROP TABLE timers").await.unwrap();
-    t.raw_execute("DELETE FROM _sqlx_migrations WHERE version = 2")
+    for table in ["timers", "projection_docs", "projection_checkpoints"] {
+        t.raw_execute(&format!("DROP TABLE {table}")).await.unwrap();
+    }
+    t.raw_execute("DELETE FROM _sqlx_migrations WHERE version >= 2")
         .await
         .unwrap();
     let err = Store::open(&t.url).await.unwrap_err();
@@ -119,7 +121,7 @@ async fn older_stores_are_upgraded_by_init_only(backend: Backend) {
             err,
             Error::SchemaOutdated {
                 found: 1,
-                needed: 2,
+                needed: 3,
                 ..
             }
         ),
@@ -127,12 +129,12 @@ async fn older_stores_are_upgraded_by_init_only(backend: Backend) {
     );
     assert!(
         err.to_string().ends_with(
-            "has schema version 1 and this build needs 2; run `kroonika init` to upgrade it"
+            "has schema version 1 and this build needs 3; run `kroonika init` to upgrade it"
         ),
         "{err}"
     );
     let (store, outcome) = Store::init(&t.url).await.unwrap();
-    assert_eq!(outcome, InitOutcome::Upgraded { from: 1, to: 2 });
+    assert_eq!(outcome, InitOutcome::Upgraded { from: 1, to: 3 });
     assert_eq!(store.head_position().await.unwrap(), 1, "events kept");
     store.close().await;
     t.cleanup().await;
