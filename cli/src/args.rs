@@ -48,6 +48,31 @@ pub enum Command {
     /// Projections (the case list, reports): status, rebuild, keep current.
     #[command(subcommand)]
     Projections(ProjectionsCommand),
+    /// For auditors: who did what, when, under which definition version.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Every recorded act, oldest first: when it was recorded and when it
+    /// happened, who, which case, what, under which definition version, which command.
+    Trail {
+        /// Only this case (reference or id).
+        #[arg(long, value_name = "CASE")]
+        case: Option<String>,
+        /// Only what this actor did.
+        #[arg(long = "by", value_name = "NAME")]
+        by: Option<String>,
+        /// Recorded at or after (RFC 3339, or a date: its start, UTC).
+        #[arg(long, value_name = "TIME")]
+        from: Option<String>,
+        /// Recorded at or before (RFC 3339, or a date: its end, UTC).
+        #[arg(long, value_name = "TIME")]
+        to: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -157,6 +182,10 @@ pub enum CaseCommand {
         open: bool,
         #[arg(long)]
         closed: bool,
+        /// The list as it was known at this time: events recorded up to then
+        /// (RFC 3339, or a date: its end, UTC).
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },

@@ -44,6 +44,7 @@ where
         Command::Actor(command) => commands::actor::run(&cli, command, out).await,
         Command::Case(command) => commands::case::run(&cli, command, out).await,
         Command::Projections(command) => commands::projections::run(&cli, command, out).await,
+        Command::Audit(command) => commands::audit::run(&cli, command, out).await,
         Command::Timers(TimersCommand::Run { now }) => {
             commands::case::run_timers(&cli, now.as_deref(), out).await
         }

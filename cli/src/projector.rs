@@ -103,3 +103,33 @@ pub(crate) async fn rebuild(
     catch_up(store, fold, fold.name(), progress).await?;
     Ok(folded)
 }
+
+/// The documents of `fold` as they were at `at`: folded in memory from the
+/// events recorded up to then ("what did we know then"). Reads the category.
+pub(crate) async fn fold_until(
+    store: &Store,
+    fold: &dyn Fold,
+    at: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Vec<Value>> {
+    let mut docs: BTreeMap<String, Value> = BTreeMap::new();
+    let mut scan = store.scan(Some(fold.category()), ReadFrom::Start, BATCH);
+    'pages: while let Some(page) = scan.next_page().await? {
+        for event in page {
+            // recorded_at never decreases along the log: nothing later can be earlier.
+            if event.recorded_at > at {
+                break 'pages;
+            }
+            let Some(key) = fold.key(&event) else {
+                continue;
+            };
+            let current = docs.remove(&key);
+            if let Some(next) = fold
+                .apply(current, &event)
+                .map_err(|reason| anyhow::anyhow!(reason))?
+            {
+                docs.insert(key, next);
+            }
+        }
+    }
+    Ok(docs.into_values().collect())
+}

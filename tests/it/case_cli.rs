@@ -774,6 +774,91 @@ async fn case_list_is_current_and_rebuilds_the_same(backend: Backend) {
     assert!(out.starts_with("rebuilt case-list from "), "{out}");
     let (_, after, _) = kroonika(&url, Some("mari"), &["case", "list", "--format", "json"]).await;
     assert_eq!(before, after, "rebuild equals incremental");
+    // Time travel: the list as it was known before a later step.
+    let (_, history, _) =
+        kroonika(&url, None, &["case", "history", &late, "--format", "json"]).await;
+    let last: serde_json::Value = serde_json::from_str(history.lines().last().unwrap()).unwrap();
+    let known_then = last["recorded_at"].as_str().unwrap().to_owned();
+    assert_eq!(
+        kroonika(
+            &url,
+            Some("mari"),
+            &[
+                "case",
+                "do",
+                &late,
+                "assign",
+                "--set",
+                "facilitators=jaan,kati"
+            ]
+        )
+        .await
+        .0,
+        0
+    );
+    let state_of = |out: &str, reference: &str| {
+        out.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|d| d["reference"] == reference)
+            .map(|d| d["state"].as_str().unwrap().to_owned())
+    };
+    let (_, now, _) = kroonika(&url, Some("mari"), &["case", "list", "--format", "json"]).await;
+    let (code, then, err) = kroonika(
+        &url,
+        Some("mari"),
+        &["case", "list", "--format", "json", "--as-of", &known_then],
+    )
+    .await;
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(state_of(&now, &late).as_deref(), Some("preparation"));
+    assert_eq!(
+        state_of(&then, &late).as_deref(),
+        Some("referred"),
+        "the earlier answer"
+    );
+
+    // The audit trail: who did what to which case, in words, with the version.
+    let (code, trail, _) = kroonika(
+        &url,
+        None,
+        &["audit", "trail", "--case", &first, "--format", "json"],
+    )
+    .await;
+    assert_eq!(code, 0);
+    let trail: Vec<serde_json::Value> = trail
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let said: Vec<(&str, &str)> = trail
+        .iter()
+        .map(|t| (t["actor"].as_str().unwrap(), t["what"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            ("mari", "opened SC-2026-0001 in referred"),
+            ("mari", "assign → preparation")
+        ]
+    );
+    assert!(
+        trail
+            .iter()
+            .all(|t| t["definition"] == "school-conference@1" && t["case"] == "SC-2026-0001")
+    );
+    let (_, by_anu, _) = kroonika(
+        &url,
+        None,
+        &["audit", "trail", "--by", "anu", "--format", "json"],
+    )
+    .await;
+    assert!(
+        by_anu.lines().all(|l| l.contains("\"actor\":\"anu\""))
+            && by_anu.contains("registered actor tiina (service-owner)"),
+        "{by_anu}"
+    );
+    let (code, out, _) = kroonika(&url, None, &["audit", "trail", "--from", "2999-01-01"]).await;
+    assert_eq!((code, out.as_str()), (0, "nothing recorded matches\n"));
+
     let (code, _, err) = kroonika(&url, None, &["projections", "rebuild", "reports"]).await;
     assert_eq!(
         (code, err.as_str()),

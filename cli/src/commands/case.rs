@@ -269,6 +269,11 @@ async fn resolve(store: &Store, text: &str) -> anyhow::Result<(Uuid, String)> {
     Ok((id, text.to_owned()))
 }
 
+/// A case's id from a reference or an id (for other commands).
+pub(crate) async fn resolve_id(store: &Store, text: &str) -> anyhow::Result<Uuid> {
+    Ok(resolve(store, text).await?.0)
+}
+
 /// Folds a case's events; each event's occurred-at comes from its metadata.
 fn fold(events: &[RecordedEvent]) -> anyhow::Result<Case> {
     let mut case = Case::default();
@@ -541,7 +546,7 @@ async fn change(
 }
 
 /// `--as-of`: an RFC 3339 time, or a date meaning the end of that day (UTC).
-fn as_of(text: &str) -> anyhow::Result<DateTime<Utc>> {
+pub(crate) fn as_of(text: &str) -> anyhow::Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .map(|at| at.with_timezone(&Utc))
         .or_else(|_| {
@@ -739,7 +744,7 @@ async fn history(
     Ok(())
 }
 
-fn describe(event: &CaseEvent) -> String {
+pub(crate) fn describe(event: &CaseEvent) -> String {
     match event {
         CaseEvent::CaseOpened {
             reference, state, ..

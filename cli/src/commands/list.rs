@@ -23,20 +23,28 @@ pub(crate) async fn run(
         outcome,
         open,
         closed,
+        as_of,
         format,
     } = command
     else {
         return Ok(());
     };
     let fold = &kroonika_projections::cases::CaseList;
-    projector::catch_up(store, fold, fold.name(), &mut |_| {}).await?;
-    let today = chrono::Utc::now().date_naive().to_string();
-    let mut cases: Vec<Value> = store
-        .projection_docs(fold.name(), None)
-        .await?
-        .into_iter()
-        .map(|(_, doc)| doc)
-        .collect();
+    let (mut cases, today) = match as_of {
+        None => {
+            projector::catch_up(store, fold, fold.name(), &mut |_| {}).await?;
+            let docs = store.projection_docs(fold.name(), None).await?;
+            let docs: Vec<Value> = docs.into_iter().map(|(_, doc)| doc).collect();
+            (docs, chrono::Utc::now().date_naive().to_string())
+        }
+        Some(text) => {
+            let at = crate::commands::case::as_of(text)?;
+            (
+                projector::fold_until(store, fold, at).await?,
+                at.date_naive().to_string(),
+            )
+        }
+    };
     let text = |doc: &Value, field: &str| doc[field].as_str().unwrap_or_default().to_owned();
     let is_overdue = |doc: &Value| {
         doc["overdue"].as_bool() == Some(true)

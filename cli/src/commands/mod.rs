@@ -1,6 +1,7 @@
 //! One file per command.
 
 pub(crate) mod actor;
+pub(crate) mod audit;
 pub(crate) mod case;
 pub(crate) mod def;
 pub(crate) mod init;

@@ -1,0 +1,161 @@
+//! `kroonika audit trail`: every recorded act in log order, in words.
+//!
+//! Read straight from the log (not from a projection): an auditor must see what
+//! was recorded, not what a fold made of it.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use kroonika_engine::actors::ActorEvent;
+use kroonika_engine::case::CaseEvent;
+use kroonika_engine::publishing::DefinitionPublished;
+use kroonika_engine::{RecordedEvent, Rejection};
+use kroonika_store::ReadFrom;
+use serde_json::json;
+
+use crate::args::{AuditCommand, Cli, Format};
+use crate::commands::case::describe;
+use crate::{context, output};
+
+/// A time bound: RFC 3339, or a date meaning its start (`from`) or end (`to`).
+fn bound(text: &str, end_of_day: bool, flag: &str) -> anyhow::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|at| at.with_timezone(&Utc))
+        .or_else(|_| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d").map(|d| {
+                let (h, m, s) = if end_of_day { (23, 59, 59) } else { (0, 0, 0) };
+                d.and_hms_opt(h, m, s).unwrap_or_default().and_utc()
+            })
+        })
+        .map_err(|_| {
+            Rejection::new(format!(
+                "{flag} takes a time like 2026-11-24T09:30:00+02:00 or a date, got '{text}'"
+            ))
+            .into()
+        })
+}
+
+/// What an event says, in words, and the case reference it concerns.
+fn what(event: &RecordedEvent, references: &HashMap<String, String>) -> (String, String) {
+    let stream = event.stream.to_string();
+    let reference = references.get(&stream).cloned().unwrap_or_default();
+    let text = match event.stream.category() {
+        "case" => CaseEvent::from_parts(&event.event_type, event.data.as_str())
+            .map_or_else(|_| event.event_type.clone(), |e| describe(&e)),
+        "actor" => match ActorEvent::from_parts(&event.event_type, event.data.as_str()) {
+            Ok(ActorEvent::ActorRegistered { name, roles }) => {
+                format!("registered actor {name} ({})", roles.join(", "))
+            }
+            Ok(ActorEvent::RoleGranted { role }) => {
+                format!("granted {role} to {}", event.stream.id())
+            }
+            Ok(ActorEvent::RoleRevoked { role }) => {
+                format!("revoked {role} from {}", event.stream.id())
+            }
+            Err(_) => event.event_type.clone(),
+        },
+        "definition" => match event.data.decode::<DefinitionPublished>() {
+            Ok(p) => format!(
+                "published {} version {} ({})",
+                p.process, p.version, p.content_hash
+            ),
+            Err(_) => event.event_type.clone(),
+        },
+        "caseref" => {
+            let data = event.data.to_value().unwrap_or_default();
+            format!(
+                "allocated reference {}",
+                data["reference"].as_str().unwrap_or_default()
+            )
+        }
+        _ => event.event_type.clone(),
+    };
+    (reference, text)
+}
+
+pub(crate) async fn run(
+    cli: &Cli,
+    command: &AuditCommand,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let AuditCommand::Trail {
+        case,
+        by,
+        from,
+        to,
+        format,
+    } = command;
+    let store = context::open(cli).await?;
+    let from = from
+        .as_deref()
+        .map(|t| bound(t, false, "--from"))
+        .transpose()?;
+    let to = to.as_deref().map(|t| bound(t, true, "--to")).transpose()?;
+    let only_stream = match case {
+        Some(case) => Some(format!(
+            "case-{}",
+            crate::commands::case::resolve_id(&store, case).await?
+        )),
+        None => None,
+    };
+    let mut references: HashMap<String, String> = HashMap::new();
+    let mut rows = Vec::new();
+    let mut scan = store.scan(None, ReadFrom::Start, 1_000);
+    while let Some(page) = scan.next_page().await? {
+        for event in page {
+            if event.event_type == "CaseOpened"
+                && let Ok(CaseEvent::CaseOpened { reference, .. }) =
+                    CaseEvent::from_parts(&event.event_type, event.data.as_str())
+            {
+                references.insert(event.stream.to_string(), reference);
+            }
+            let wanted = only_stream
+                .as_ref()
+                .is_none_or(|s| *s == event.stream.as_str())
+                && by.as_ref().is_none_or(|b| *b == event.metadata.actor)
+                && from.is_none_or(|f| event.recorded_at >= f)
+                && to.is_none_or(|t| event.recorded_at <= t);
+            if wanted {
+                let (reference, text) = what(&event, &references);
+                rows.push((event, reference, text));
+            }
+        }
+    }
+    match format {
+        Format::Json => {
+            for (event, reference, text) in &rows {
+                let doc = json!({
+                    "position": event.position,
+                    "recorded_at": event.recorded_at,
+                    "occurred_at": event.metadata.occurred_at,
+                    "actor": event.metadata.actor,
+                    "case": if reference.is_empty() { None } else { Some(reference) },
+                    "stream": event.stream,
+                    "what": text,
+                    "definition": event.metadata.extra.get("definition"),
+                    "command_id": event.metadata.command_id,
+                });
+                writeln!(out, "{doc}")?;
+            }
+        }
+        Format::Table => {
+            if rows.is_empty() {
+                writeln!(out, "nothing recorded matches")?;
+            } else {
+                let mut table = output::table(&["recorded (UTC)", "actor", "case", "what"]);
+                for (event, reference, text) in &rows {
+                    table.add_row([
+                        event.recorded_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                        event.metadata.actor.clone(),
+                        reference.clone(),
+                        text.clone(),
+                    ]);
+                }
+                writeln!(out, "{}", output::trimmed(&table))?;
+            }
+        }
+    }
+    store.close().await;
+    Ok(())
+}
