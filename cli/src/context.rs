@@ -98,3 +98,35 @@ pub(crate) async fn streams_of(
     }
     Ok(by_stream)
 }
+
+/// A time argument: RFC 3339 (`2026-11-24T09:30:00+02:00`), or a date meaning
+/// that day at `hour:minute:second` UTC (each flag says which moment of the day
+/// it means). `flag` names the option in the refusal.
+pub(crate) fn parse_time(
+    text: &str,
+    flag: &str,
+    (hour, minute, second): (u32, u32, u32),
+) -> anyhow::Result<chrono::DateTime<Utc>> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|at| at.with_timezone(&Utc))
+        .or_else(|_| {
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map(|d| {
+                d.and_hms_opt(hour, minute, second)
+                    .unwrap_or_default()
+                    .and_utc()
+            })
+        })
+        .map_err(|_| {
+            Rejection::new(format!(
+                "{flag} takes a time like 2026-11-24T09:30:00+02:00 or a date, got '{text}'"
+            ))
+            .into()
+        })
+}
+
+/// Noon: what a bare date means for when something happened or "now".
+pub(crate) const NOON: (u32, u32, u32) = (12, 0, 0);
+/// The end of the day: what a bare date means for "as known by" and "up to".
+pub(crate) const END_OF_DAY: (u32, u32, u32) = (23, 59, 59);
+/// The start of the day: what a bare date means for "from".
+pub(crate) const START_OF_DAY: (u32, u32, u32) = (0, 0, 0);

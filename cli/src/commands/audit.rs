@@ -6,35 +6,16 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use kroonika_engine::RecordedEvent;
 use kroonika_engine::actors::ActorEvent;
 use kroonika_engine::case::CaseEvent;
 use kroonika_engine::publishing::DefinitionPublished;
-use kroonika_engine::{RecordedEvent, Rejection};
 use kroonika_store::ReadFrom;
 use serde_json::json;
 
 use crate::args::{AuditCommand, Cli, Format};
 use crate::commands::case::describe;
 use crate::{context, output};
-
-/// A time bound: RFC 3339, or a date meaning its start (`from`) or end (`to`).
-fn bound(text: &str, end_of_day: bool, flag: &str) -> anyhow::Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|at| at.with_timezone(&Utc))
-        .or_else(|_| {
-            NaiveDate::parse_from_str(text, "%Y-%m-%d").map(|d| {
-                let (h, m, s) = if end_of_day { (23, 59, 59) } else { (0, 0, 0) };
-                d.and_hms_opt(h, m, s).unwrap_or_default().and_utc()
-            })
-        })
-        .map_err(|_| {
-            Rejection::new(format!(
-                "{flag} takes a time like 2026-11-24T09:30:00+02:00 or a date, got '{text}'"
-            ))
-            .into()
-        })
-}
 
 /// What an event says, in words, and the case reference it concerns.
 fn what(event: &RecordedEvent, references: &HashMap<String, String>) -> (String, String) {
@@ -89,9 +70,12 @@ pub(crate) async fn run(
     let store = context::open(cli).await?;
     let from = from
         .as_deref()
-        .map(|t| bound(t, false, "--from"))
+        .map(|t| context::parse_time(t, "--from", context::START_OF_DAY))
         .transpose()?;
-    let to = to.as_deref().map(|t| bound(t, true, "--to")).transpose()?;
+    let to = to
+        .as_deref()
+        .map(|t| context::parse_time(t, "--to", context::END_OF_DAY))
+        .transpose()?;
     let only_stream = match case {
         Some(case) => Some(format!(
             "case-{}",

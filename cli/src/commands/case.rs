@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use anyhow::Context as _;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use kroonika_engine::actors::{self, Actor};
 use kroonika_engine::case::{self, Case, CaseEvent, RawInput, RawValue};
 use kroonika_engine::definition::ProcessDefinition;
@@ -181,17 +181,7 @@ fn occurred_at(args: &CommandArgs, now: DateTime<Utc>) -> anyhow::Result<DateTim
     let Some(text) = &args.occurred_at else {
         return Ok(now);
     };
-    let at = DateTime::parse_from_rfc3339(text)
-        .map(|at| at.with_timezone(&Utc))
-        .or_else(|_| {
-            NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map(|d| d.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc())
-        })
-        .map_err(|_| {
-            Rejection::new(format!(
-                "--occurred-at takes a time like 2026-11-24T09:30:00+02:00 or a date, got '{text}'"
-            ))
-        })?;
+    let at = context::parse_time(text, "--occurred-at", context::NOON)?;
     if at > now {
         return Err(Rejection::new(format!(
             "--occurred-at {text} is in the future; record what has happened"
@@ -547,18 +537,7 @@ async fn change(
 
 /// `--as-of`: an RFC 3339 time, or a date meaning the end of that day (UTC).
 pub(crate) fn as_of(text: &str) -> anyhow::Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|at| at.with_timezone(&Utc))
-        .or_else(|_| {
-            NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map(|d| d.and_hms_opt(23, 59, 59).unwrap_or_default().and_utc())
-        })
-        .map_err(|_| {
-            Rejection::new(format!(
-                "--as-of takes a time like 2026-11-24T09:30:00+02:00 or a date, got '{text}'"
-            ))
-            .into()
-        })
+    context::parse_time(text, "--as-of", context::END_OF_DAY)
 }
 
 async fn show(
@@ -945,17 +924,7 @@ pub(crate) async fn run_timers(
     let store = context::open(cli).await?;
     let now = match now {
         None => Utc::now(),
-        Some(text) => DateTime::parse_from_rfc3339(text)
-            .map(|at| at.with_timezone(&Utc))
-            .or_else(|_| {
-                NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                    .map(|d| d.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc())
-            })
-            .map_err(|_| {
-                Rejection::new(format!(
-                    "--now takes a time like 2026-11-24T09:30:00+02:00 or a date, got '{text}'"
-                ))
-            })?,
+        Some(text) => context::parse_time(text, "--now", context::NOON)?,
     };
     let system = Actor {
         name: actors::SYSTEM.to_owned(),
