@@ -1,10 +1,11 @@
-//! The case list: one document per case with what lists and filters need
-//! (reference, process and version, state and since when, deadline, overdue,
-//! outcome, who is named in actor-list fields). Never personal field values:
-//! only lists of names (actor lists) are taken from case data.
+//! The case list: one document per case with what lists and filters need:
+//! the case as [`Case::evolve`] leaves it (reference, process and version,
+//! state and since when, deadline, warned/missed, outcome) without its data,
+//! plus who is named in actor-list fields. Folding through `evolve` keeps the
+//! list and the engine's own view of a case from ever disagreeing.
 
 use kroonika_engine::RecordedEvent;
-use kroonika_engine::case::{CaseEvent, ScheduledDeadline};
+use kroonika_engine::case::{Case, CaseEvent};
 use serde_json::{Map, Value, json};
 
 use crate::Fold;
@@ -34,33 +35,22 @@ impl Fold for CaseList {
                     event.position, event.event_type
                 )
             })?;
-        let occurred = json!(event.metadata.occurred_at);
-        let mut doc = match (doc, &decoded) {
-            (
-                _,
-                CaseEvent::CaseOpened {
-                    process,
-                    version,
-                    reference,
-                    state,
-                    ..
-                },
-            ) => json!({
-                "case_id": event.stream.id(),
-                "reference": reference,
-                "process": process,
-                "version": version,
-                "state": state,
-                "since": occurred,
-                "opened_at": occurred,
-                "closed": false,
-                "outcome": null,
-                "deadline": null,
-                "warned": false,
-                "overdue": false,
-                "assigned": {},
-            }),
-            (Some(doc), _) => doc,
+        let (mut case, mut assigned, opened_at) = match (doc, &decoded) {
+            (_, CaseEvent::CaseOpened { .. }) => (
+                Case::default(),
+                Map::new(),
+                json!(event.metadata.occurred_at),
+            ),
+            (Some(doc), _) => {
+                let case: Case = serde_json::from_value(doc.clone()).map_err(|err| {
+                    format!(
+                        "the case-list document of {} cannot be read: {err}",
+                        event.stream
+                    )
+                })?;
+                let assigned = doc["assigned"].as_object().cloned().unwrap_or_default();
+                (case, assigned, doc["opened_at"].clone())
+            }
             // An event before its case's opening: the log is not what Kroonika wrote.
             (None, _) => {
                 return Err(format!(
@@ -69,86 +59,23 @@ impl Fold for CaseList {
                 ));
             }
         };
-        let Some(fields) = doc.as_object_mut() else {
-            return Err(format!(
-                "the case-list document of {} is not an object",
-                event.stream
-            ));
-        };
-        match decoded {
-            CaseEvent::CaseOpened { data, deadline, .. } => {
-                assign(fields, &data);
-                set_deadline(fields, deadline.as_ref());
+        case.evolve(&decoded, event.metadata.occurred_at, event.revision);
+        // `case.data` holds only what this event set (data is never stored):
+        // keep the lists of names, which are who is assigned.
+        for (field, value) in &case.data {
+            if let Some(items) = value.as_array()
+                && items.iter().all(Value::is_string)
+            {
+                assigned.insert(field.clone(), value.clone());
             }
-            CaseEvent::TransitionTaken {
-                from,
-                to,
-                data,
-                deadline,
-                closes,
-                outcome,
-                ..
-            } => {
-                assign(fields, &data);
-                if from != to {
-                    fields.insert("state".into(), json!(to));
-                    fields.insert("since".into(), occurred);
-                    set_deadline(fields, deadline.as_ref());
-                }
-                if closes {
-                    fields.insert("closed".into(), json!(true));
-                    fields.insert("outcome".into(), json!(outcome));
-                    set_deadline(fields, None);
-                }
-            }
-            CaseEvent::CaseDataCorrected { data, .. } => assign(fields, &data),
-            CaseEvent::CaseMigrated {
-                to_version,
-                from_state,
-                to_state,
-                deadline,
-                ..
-            } => {
-                fields.insert("version".into(), json!(to_version));
-                if from_state != to_state {
-                    fields.insert("state".into(), json!(to_state));
-                    fields.insert("since".into(), occurred);
-                    set_deadline(fields, deadline.as_ref());
-                }
-            }
-            CaseEvent::DeadlineWarned { .. } => {
-                fields.insert("warned".into(), json!(true));
-            }
-            CaseEvent::DeadlineMissed { .. } => {
-                fields.insert("overdue".into(), json!(true));
-            }
-            CaseEvent::TaskCompleted { .. } => {}
         }
-        fields.insert("updated_at".into(), json!(event.recorded_at));
+        let mut doc = serde_json::to_value(&case).map_err(|err| err.to_string())?;
+        if let Some(fields) = doc.as_object_mut() {
+            fields.insert("case_id".into(), json!(event.stream.id()));
+            fields.insert("opened_at".into(), opened_at);
+            fields.insert("assigned".into(), Value::Object(assigned));
+            fields.insert("updated_at".into(), json!(event.recorded_at));
+        }
         Ok(Some(doc))
-    }
-}
-
-fn set_deadline(fields: &mut Map<String, Value>, deadline: Option<&ScheduledDeadline>) {
-    fields.insert(
-        "deadline".into(),
-        deadline.map_or(Value::Null, |d| json!(d)),
-    );
-    fields.insert("warned".into(), json!(false));
-    fields.insert("overdue".into(), json!(false));
-}
-
-/// Keeps the lists of names from case data (actor lists), by field.
-fn assign(fields: &mut Map<String, Value>, data: &std::collections::BTreeMap<String, Value>) {
-    let assigned = fields.entry("assigned").or_insert_with(|| json!({}));
-    let Some(assigned) = assigned.as_object_mut() else {
-        return;
-    };
-    for (field, value) in data {
-        if let Some(items) = value.as_array()
-            && items.iter().all(Value::is_string)
-        {
-            assigned.insert(field.clone(), value.clone());
-        }
     }
 }

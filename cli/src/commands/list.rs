@@ -47,7 +47,7 @@ pub(crate) async fn run(
     };
     let text = |doc: &Value, field: &str| doc[field].as_str().unwrap_or_default().to_owned();
     let is_overdue = |doc: &Value| {
-        doc["overdue"].as_bool() == Some(true)
+        doc["deadline_missed"].as_bool() == Some(true)
             || doc["deadline"]["due_on"]
                 .as_str()
                 .is_some_and(|due| due < today.as_str())

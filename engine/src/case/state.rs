@@ -8,7 +8,10 @@ use serde_json::Value;
 
 use super::event::{CaseEvent, ScheduledDeadline};
 
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Serialisable for projections, but never with its data: case data may be
+/// personal, and whoever stores a `Case` must decide what of it to keep.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Case {
     pub process: String,
     pub version: u32,
@@ -16,6 +19,7 @@ pub struct Case {
     pub state: String,
     /// When the current state was entered (the event's occurred-at).
     pub entered_at: Option<DateTime<Utc>>,
+    #[serde(skip)]
     pub data: BTreeMap<String, Value>,
     /// Tasks done in the current state.
     pub tasks_done: BTreeSet<String>,
