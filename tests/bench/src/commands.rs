@@ -260,3 +260,53 @@ pub async fn concurrent(
         latencies,
     })
 }
+
+/// Peak resident memory of this process so far, in KiB (Linux).
+pub fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_owned))
+        })
+        .and_then(|kib| kib.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Rebuild of every projection over `cases` × 50 events, through the CLI's own
+/// `projections rebuild` (in-process). Returns the measurement and the peak
+/// memory (KiB) reached by the process during the rebuild.
+pub async fn rebuild(backend: Backend, cases: usize) -> anyhow::Result<(Measured, u64)> {
+    let t = TestStore::new(backend)
+        .await
+        .ok_or_else(|| anyhow::anyhow!("backend not available"))?;
+    let world = world()?;
+    prepare(&t.store, &world, cases).await?;
+    let events = t.store.head_position().await? as usize;
+    let started = Instant::now();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = kroonika_cli::run(
+        ["kroonika", "--db", &t.url, "projections", "rebuild"],
+        &mut out,
+        &mut err,
+    )
+    .await;
+    let elapsed = started.elapsed();
+    anyhow::ensure!(
+        code == 0,
+        "rebuild failed: {}",
+        String::from_utf8_lossy(&err)
+    );
+    let peak = peak_rss_kib();
+    t.cleanup().await;
+    Ok((
+        Measured {
+            events,
+            elapsed,
+            latencies: Vec::new(),
+        },
+        peak,
+    ))
+}

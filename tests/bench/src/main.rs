@@ -35,6 +35,9 @@ struct Args {
     /// A fifth of the default sizes, for a quick look.
     #[arg(long)]
     quick: bool,
+    /// Also measure projection rebuilds over 100,000 and 1,000,000 events (slow to set up).
+    #[arg(long)]
+    rebuild: bool,
     /// Also write the markdown table to this file.
     #[arg(long)]
     output: Option<std::path::PathBuf>,
@@ -113,6 +116,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
     let mut table = report::markdown(&rows, args.rounds);
     table.push_str(&command_figures(&backends, events / 50, args.rounds).await?);
+    if args.rebuild {
+        table.push_str(&rebuild_figures(&backends, args.quick).await?);
+    }
     println!("{table}");
     if let Some(path) = args.output {
         std::fs::write(&path, &table).with_context(|| format!("writing {}", path.display()))?;
@@ -158,5 +164,38 @@ async fn command_figures(
         }
     }
     out.push_str("\nCase commands: median round of the rounds above, each on a fresh store.\n");
+    Ok(out)
+}
+
+/// Projection rebuilds (issue 5), smaller log first so the peak memory of the
+/// larger one shows whether memory grows with the log.
+async fn rebuild_figures(backends: &[Backend], quick: bool) -> anyhow::Result<String> {
+    let sizes: &[usize] = if quick { &[2_000] } else { &[2_000, 20_000] };
+    let mut out = String::from(
+        "\n| backend | projection rebuild (case list) | events | events/s | peak RSS of the process |\n|---|---|---:|---:|---:|\n",
+    );
+    for &backend in backends {
+        for &cases in sizes {
+            let (measured, peak_kib) = commands::rebuild(backend, cases).await?;
+            eprintln!(
+                "{backend:?} rebuild {} events: {:.0} events/s, peak {} MiB",
+                measured.events,
+                measured.events_per_second(),
+                peak_kib / 1024
+            );
+            let name = match backend {
+                Backend::Sqlite => "SQLite",
+                Backend::Postgres => "PostgreSQL",
+            };
+            out.push_str(&format!(
+                "| {name} | {} cases × 50 events | {} | {:.0} | {} MiB |\n",
+                cases,
+                measured.events,
+                measured.events_per_second(),
+                peak_kib / 1024
+            ));
+        }
+    }
+    out.push_str("\nRebuild: one run each, smaller first in one process, so a flat peak means memory does not grow with the log.\n");
     Ok(out)
 }
