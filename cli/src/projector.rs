@@ -39,24 +39,15 @@ pub(crate) async fn catch_up(
                 .into_iter()
                 .map(|(k, d)| (k, Some(d)))
                 .collect();
-            let mut touched: BTreeSet<String> = BTreeSet::new();
-            for event in &page {
-                let Some(key) = fold.key(event) else { continue };
-                let current = docs.remove(&key).flatten();
-                match fold.apply(current, event) {
-                    Ok(next) => {
-                        docs.insert(key.clone(), next);
-                        touched.insert(key);
-                    }
-                    Err(reason) => {
-                        store.record_projection_error(name, &reason).await?;
-                        anyhow::bail!(
-                            "projection {name} stopped at event {}: {reason}",
-                            event.position
-                        );
-                    }
-                }
+            // Every touched key present: None where there is no document yet.
+            for key in &keys {
+                docs.entry(key.clone()).or_insert(None);
             }
+            if let Err((position, reason)) = fold.apply_batch(&mut docs, &page) {
+                store.record_projection_error(name, &reason).await?;
+                anyhow::bail!("projection {name} stopped at event {position}: {reason}");
+            }
+            let touched: BTreeSet<String> = keys.iter().cloned().collect();
             let mut changes = DocChanges::default();
             for key in touched {
                 match docs.remove(&key).flatten() {

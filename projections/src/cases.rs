@@ -4,6 +4,8 @@
 //! plus who is named in actor-list fields. Folding through `evolve` keeps the
 //! list and the engine's own view of a case from ever disagreeing.
 
+use std::collections::BTreeMap;
+
 use kroonika_engine::RecordedEvent;
 use kroonika_engine::case::{Case, CaseEvent};
 use serde_json::{Map, Value, json};
@@ -28,54 +30,118 @@ impl Fold for CaseList {
     }
 
     fn apply(&self, doc: Option<Value>, event: &RecordedEvent) -> Result<Option<Value>, String> {
-        let decoded =
-            CaseEvent::from_parts(&event.event_type, event.data.as_str()).map_err(|err| {
-                format!(
-                    "event {} ({}) cannot be read: {err}",
-                    event.position, event.event_type
-                )
-            })?;
-        let (mut case, mut assigned, opened_at) = match (doc, &decoded) {
-            (_, CaseEvent::CaseOpened { .. }) => (
-                Case::default(),
-                Map::new(),
-                json!(event.metadata.occurred_at),
-            ),
-            (Some(doc), _) => {
-                let case: Case = serde_json::from_value(doc.clone()).map_err(|err| {
-                    format!(
-                        "the case-list document of {} cannot be read: {err}",
-                        event.stream
-                    )
-                })?;
-                let assigned = doc["assigned"].as_object().cloned().unwrap_or_default();
-                (case, assigned, doc["opened_at"].clone())
-            }
-            // An event before its case's opening: the log is not what Kroonika wrote.
-            (None, _) => {
-                return Err(format!(
-                    "event {} comes before its case was opened",
-                    event.position
-                ));
-            }
+        let mut state = match doc {
+            Some(doc) => Some(Row::from_doc(doc, event)?),
+            None => None,
         };
-        case.evolve(&decoded, event.metadata.occurred_at, event.revision);
-        // `case.data` holds only what this event set (data is never stored):
-        // keep the lists of names, which are who is assigned.
-        for (field, value) in &case.data {
-            if let Some(items) = value.as_array()
-                && items.iter().all(Value::is_string)
-            {
-                assigned.insert(field.clone(), value.clone());
-            }
-        }
-        let mut doc = serde_json::to_value(&case).map_err(|err| err.to_string())?;
-        if let Some(fields) = doc.as_object_mut() {
-            fields.insert("case_id".into(), json!(event.stream.id()));
-            fields.insert("opened_at".into(), opened_at);
-            fields.insert("assigned".into(), Value::Object(assigned));
-            fields.insert("updated_at".into(), json!(event.recorded_at));
-        }
-        Ok(Some(doc))
+        fold(&mut state, event)?;
+        Ok(state.map(Row::into_doc))
     }
+
+    fn apply_batch(
+        &self,
+        docs: &mut BTreeMap<String, Option<Value>>,
+        events: &[RecordedEvent],
+    ) -> Result<(), (u64, String)> {
+        // Decode each touched document once, fold every event, encode once.
+        let mut rows: BTreeMap<String, Option<Row>> = BTreeMap::new();
+        for event in events {
+            let Some(key) = self.key(event) else { continue };
+            let state = match rows.entry(key.clone()) {
+                std::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
+                std::collections::btree_map::Entry::Vacant(entry) => {
+                    let doc = docs.remove(&key).flatten();
+                    let row = doc
+                        .map(|d| Row::from_doc(d, event))
+                        .transpose()
+                        .map_err(|reason| (event.position, reason))?;
+                    entry.insert(row)
+                }
+            };
+            fold(state, event).map_err(|reason| (event.position, reason))?;
+        }
+        for (key, row) in rows {
+            docs.insert(key, row.map(Row::into_doc));
+        }
+        Ok(())
+    }
+}
+
+/// A case-list document, decoded.
+struct Row {
+    case: Case,
+    case_id: String,
+    opened_at: Value,
+    assigned: Map<String, Value>,
+    updated_at: Value,
+}
+
+impl Row {
+    fn from_doc(doc: Value, event: &RecordedEvent) -> Result<Row, String> {
+        let assigned = doc["assigned"].as_object().cloned().unwrap_or_default();
+        let opened_at = doc["opened_at"].clone();
+        let updated_at = doc["updated_at"].clone();
+        let case_id = doc["case_id"].as_str().unwrap_or_default().to_owned();
+        let case: Case = serde_json::from_value(doc).map_err(|err| {
+            format!(
+                "the case-list document of {} cannot be read: {err}",
+                event.stream
+            )
+        })?;
+        Ok(Row {
+            case,
+            case_id,
+            opened_at,
+            assigned,
+            updated_at,
+        })
+    }
+
+    fn into_doc(self) -> Value {
+        let mut doc = serde_json::to_value(&self.case).unwrap_or_default();
+        if let Some(fields) = doc.as_object_mut() {
+            fields.insert("case_id".into(), json!(self.case_id));
+            fields.insert("opened_at".into(), self.opened_at);
+            fields.insert("assigned".into(), Value::Object(self.assigned));
+            fields.insert("updated_at".into(), self.updated_at);
+        }
+        doc
+    }
+}
+
+/// Folds one event into a row (None: no row yet, only CaseOpened may start one).
+fn fold(state: &mut Option<Row>, event: &RecordedEvent) -> Result<(), String> {
+    let decoded = CaseEvent::from_parts(&event.event_type, event.data.as_str()).map_err(|err| {
+        format!(
+            "event {} ({}) cannot be read: {err}",
+            event.position, event.event_type
+        )
+    })?;
+    if let CaseEvent::CaseOpened { .. } = decoded {
+        *state = Some(Row {
+            case: Case::default(),
+            case_id: event.stream.id().to_owned(),
+            opened_at: json!(event.metadata.occurred_at),
+            assigned: Map::new(),
+            updated_at: Value::Null,
+        });
+    }
+    // An event before its case's opening: the log is not what Kroonika wrote.
+    let row = state
+        .as_mut()
+        .ok_or_else(|| format!("event {} comes before its case was opened", event.position))?;
+    row.case.data.clear();
+    row.case
+        .evolve(&decoded, event.metadata.occurred_at, event.revision);
+    // `case.data` now holds only what this event set (data is never stored):
+    // keep the lists of names, which are who is assigned.
+    for (field, value) in &row.case.data {
+        if let Some(items) = value.as_array()
+            && items.iter().all(Value::is_string)
+        {
+            row.assigned.insert(field.clone(), value.clone());
+        }
+    }
+    row.updated_at = json!(event.recorded_at);
+    Ok(())
 }

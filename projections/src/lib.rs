@@ -24,6 +24,26 @@ pub trait Fold: Sync {
     /// The document after the event (None: remove it). An error stops the
     /// projection at this event, with the reason shown by `projections status`.
     fn apply(&self, doc: Option<Value>, event: &RecordedEvent) -> Result<Option<Value>, String>;
+
+    /// Folds a batch of events (in log order) into `docs`, which holds the
+    /// current document (or None) of every key the batch touches. The default
+    /// applies event by event; a fold may override it to decode each document
+    /// once per batch. An error names the event it stopped at.
+    fn apply_batch(
+        &self,
+        docs: &mut std::collections::BTreeMap<String, Option<Value>>,
+        events: &[RecordedEvent],
+    ) -> Result<(), (u64, String)> {
+        for event in events {
+            let Some(key) = self.key(event) else { continue };
+            let current = docs.remove(&key).flatten();
+            let next = self
+                .apply(current, event)
+                .map_err(|reason| (event.position, reason))?;
+            docs.insert(key, next);
+        }
+        Ok(())
+    }
 }
 
 /// Every projection Kroonika keeps.
