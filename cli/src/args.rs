@@ -51,6 +51,36 @@ pub enum Command {
     /// For auditors: who did what, when, under which definition version.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// A process's report: cases opened, open and closed, per state and outcome.
+    /// Cells under 5 cases are suppressed; no personal data ever appears.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The process id.
+    pub process: String,
+    /// Only cases opened (occurred-at) on or after this date: when it happened.
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Only cases opened (occurred-at) on or before this date.
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// The report as it could have been made then: events recorded up to that time.
+    #[arg(long, value_name = "TIME")]
+    pub as_of: Option<String>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// Write to this file instead of the terminal.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Csv,
 }
 
 #[derive(Debug, Subcommand)]

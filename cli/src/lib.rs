@@ -45,6 +45,7 @@ where
         Command::Case(command) => commands::case::run(&cli, command, out).await,
         Command::Projections(command) => commands::projections::run(&cli, command, out).await,
         Command::Audit(command) => commands::audit::run(&cli, command, out).await,
+        Command::Report(args) => commands::report::run(&cli, args, out).await,
         Command::Timers(TimersCommand::Run { now }) => {
             commands::case::run_timers(&cli, now.as_deref(), out).await
         }

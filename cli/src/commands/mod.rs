@@ -9,4 +9,5 @@ pub(crate) mod list;
 pub(crate) mod log;
 pub(crate) mod projections;
 pub(crate) mod publish;
+pub(crate) mod report;
 pub(crate) mod status;
