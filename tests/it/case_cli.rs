@@ -47,30 +47,7 @@ async fn setup(backend: Backend) -> (String, Option<tempfile::TempDir>, Option<(
 }
 
 async fn open_case(url: &str) -> String {
-    let (code, out, err) = kroonika(
-        url,
-        Some("mari"),
-        &[
-            "case",
-            "open",
-            "school-conference",
-            "--set",
-            "referral_source=school",
-            "--set",
-            "referred_on=2026-11-19",
-            "--set",
-            "minor_involved=false",
-            "--set",
-            "victim_name=Mari Maasikas",
-            "--set",
-            "victim_phone=+372 5555 1234",
-            "--occurred-at",
-            "2026-11-20",
-        ],
-    )
-    .await;
-    assert_eq!((code, err.as_str()), (0, ""));
-    out.split_whitespace().nth(1).unwrap().to_owned()
+    open_with_phone(url, "+372 5555 1234").await
 }
 
 async fn versions(url: &str, case: &str) -> usize {

@@ -139,15 +139,7 @@ async fn actors_and_roles(backend: Backend) {
         &["log", "--category", "actor", "--format", "json"],
     )
     .await;
-    let types: Vec<String> = log
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["type"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let types = crate::support::field_of_lines(&log, "type");
     assert_eq!(
         types,
         [

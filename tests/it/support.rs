@@ -25,3 +25,18 @@ pub(crate) async fn kroonika_on(
     argv.extend(args.iter().copied());
     kroonika(&argv).await
 }
+
+/// Output of a `--format json` command that prints one JSON object per line.
+pub(crate) fn json_lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// One field (as text) of each line of JSON-lines output: `type` of each event, say.
+pub(crate) fn field_of_lines(text: &str, field: &str) -> Vec<String> {
+    json_lines(text)
+        .iter()
+        .map(|v| v[field].as_str().unwrap_or_default().to_owned())
+        .collect()
+}

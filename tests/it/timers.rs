@@ -145,15 +145,7 @@ async fn deadlines_warn_miss_and_fire_once(backend: Backend) {
     assert_eq!((a.0, b.0), (0, 0), "{a:?} {b:?}");
     let (_, history, _) =
         kroonika(&url, None, &["case", "history", &case, "--format", "json"]).await;
-    let types: Vec<String> = history
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["type"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let types = crate::support::field_of_lines(&history, "type");
     assert_eq!(types, ["CaseOpened", "DeadlineWarned", "DeadlineMissed"]);
     let last: serde_json::Value = serde_json::from_str(history.lines().last().unwrap()).unwrap();
     assert_eq!(last["metadata"]["actor"], "system");

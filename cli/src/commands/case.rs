@@ -299,6 +299,23 @@ fn command_hash(command: &Value) -> String {
     kroonika_processes::content_hash(&command.to_string())
 }
 
+/// The event an earlier run of this command recorded, if any: a retry with the
+/// same id and the same command (answered with the original result), or a
+/// refusal when the id was used for another command. `on` names the case.
+fn previous_run<'a>(
+    events: &'a [RecordedEvent],
+    command_id: Uuid,
+    command: &Value,
+    on: &str,
+) -> Result<Option<&'a RecordedEvent>, Rejection> {
+    match events.iter().find(|e| e.metadata.command_id == command_id) {
+        Some(done) if !same_command(done, command) => Err(Rejection::new(format!(
+            "command id {command_id} was already used{on} for a different command"
+        ))),
+        found => Ok(found),
+    }
+}
+
 /// Whether an event was recorded for this very command.
 fn same_command(event: &RecordedEvent, command: &Value) -> bool {
     event
@@ -336,17 +353,8 @@ async fn open(
     let refs = reference_stream(&def.reference, chrono::Datelike::year(&at))?;
     for _ in 0..kroonika_store::ATTEMPTS {
         let allocated = store.load_stream(&refs).await?;
-        if let Some(done) = allocated
-            .iter()
-            .find(|e| e.metadata.command_id == command_id)
-        {
+        if let Some(done) = previous_run(&allocated, command_id, &command, "")? {
             let data = done.data.to_value()?;
-            if !same_command(done, &command) {
-                return Err(Rejection::new(format!(
-                    "command id {command_id} was already used for a different command"
-                ))
-                .into());
-            }
             writeln!(
                 out,
                 "already opened: {} (case {})",
@@ -441,13 +449,7 @@ async fn change(
     let first = fold(&history)?;
     let (def, version) = definition(store, &first.process, Some(first.version)).await?;
     let reference = first.reference.clone();
-    if let Some(done) = history.iter().find(|e| e.metadata.command_id == command_id) {
-        if !same_command(done, &command) {
-            return Err(Rejection::new(format!(
-                "command id {command_id} was already used on {reference} for a different command"
-            ))
-            .into());
-        }
+    if let Some(done) = previous_run(&history, command_id, &command, &format!(" on {reference}"))? {
         writeln!(
             out,
             "already done: {reference} (version {})",
