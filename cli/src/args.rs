@@ -51,8 +51,17 @@ pub enum Command {
     /// For auditors: who did what, when, under which definition version.
     #[command(subcommand)]
     Audit(AuditCommand),
-    /// A process's report: cases opened, open and closed, per state and outcome.
-    /// Cells under 5 cases are suppressed; no personal data ever appears.
+    /// A process's report: its funnel (cases per state and outcome), deadline
+    /// compliance, and the metrics its definition declares.
+    ///
+    /// Aggregate only: cells under 5 cases are suppressed and no personal data
+    /// ever appears. Two times: --from/--to/--period place cases by when things
+    /// happened (occurred-at: the opening date, or the metric's cohort date);
+    /// --as-of answers from what had been recorded by then ("what did we know
+    /// then").
+    ///
+    /// Example: kroonika report mediation --from 2026-01-01 --period quarter --by track --format html --output report.html
+    #[command(verbatim_doc_comment)]
     Report(ReportArgs),
 }
 
@@ -60,15 +69,25 @@ pub enum Command {
 pub struct ReportArgs {
     /// The process id.
     pub process: String,
-    /// Only cases opened (occurred-at) on or after this date: when it happened.
+    /// Only cases whose opening (metrics: cohort) date is on or after this date:
+    /// when it happened (occurred-at).
     #[arg(long, value_name = "DATE")]
     pub from: Option<String>,
-    /// Only cases opened (occurred-at) on or before this date.
+    /// … on or before this date.
     #[arg(long, value_name = "DATE")]
     pub to: Option<String>,
-    /// The report as it could have been made then: events recorded up to that time.
+    /// Break every metric down by this enum or boolean field (track, region, …).
+    #[arg(long, value_name = "FIELD")]
+    pub by: Option<String>,
+    /// Split metrics into periods of their cohort date.
+    #[arg(long, value_enum)]
+    pub period: Option<PeriodArg>,
+    /// The report as it could have been made then: events recorded up to that
+    /// time (recorded-at). Deadlines and maturity are judged on that day.
     #[arg(long, value_name = "TIME")]
     pub as_of: Option<String>,
+    /// table (terminal), json (stable, for programs), csv (one figure a row),
+    /// html (one self-contained file with charts; use with --output).
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
     /// Write to this file instead of the terminal.
@@ -81,6 +100,14 @@ pub enum ReportFormat {
     Table,
     Json,
     Csv,
+    Html,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PeriodArg {
+    Month,
+    Quarter,
+    Year,
 }
 
 #[derive(Debug, Subcommand)]

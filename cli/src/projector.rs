@@ -6,12 +6,30 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use kroonika_projections::Fold;
+use kroonika_engine::publishing;
+use kroonika_projections::{Catalog, Fold};
 use kroonika_store::{DocChanges, ReadFrom, Store};
 use serde_json::Value;
 
+use crate::commands::publish;
+
 /// Events folded per transaction.
 const BATCH: usize = 1_000;
+
+/// Every published definition that still checks, for folds to consult.
+pub(crate) async fn catalog(store: &Store) -> anyhow::Result<Catalog> {
+    let mut catalog = Catalog::default();
+    let mut scan = store.scan(Some(publishing::CATEGORY), ReadFrom::Start, BATCH);
+    while let Some(page) = scan.next_page().await? {
+        for event in page {
+            let published = publish::decode(&event)?;
+            if let Some(definition) = kroonika_processes::check(&published.source).definition {
+                catalog.insert(published.version, definition);
+            }
+        }
+    }
+    Ok(catalog)
+}
 
 /// Brings projection `name` (folded by `fold`) up to the head of the log.
 /// Returns the number of events folded. `progress` is told each batch's last
@@ -23,6 +41,9 @@ pub(crate) async fn catch_up(
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> anyhow::Result<u64> {
     let mut folded = 0u64;
+    let mut catalog = catalog(store).await?;
+    // A definition published after the catalog was read: read it again, once.
+    let mut reloaded = false;
     'restart: loop {
         let mut position = store
             .projection_states(Some(name))
@@ -43,7 +64,12 @@ pub(crate) async fn catch_up(
             for key in &keys {
                 docs.entry(key.clone()).or_insert(None);
             }
-            if let Err((position, reason)) = fold.apply_batch(&mut docs, &page) {
+            if let Err((position, reason)) = fold.apply_batch(&catalog, &mut docs, &page) {
+                if !reloaded {
+                    reloaded = true;
+                    catalog = self::catalog(store).await?;
+                    continue 'restart;
+                }
                 store.record_projection_error(name, &reason).await?;
                 anyhow::bail!("projection {name} stopped at event {position}: {reason}");
             }
@@ -102,6 +128,7 @@ pub(crate) async fn fold_until(
     fold: &dyn Fold,
     at: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<Vec<Value>> {
+    let catalog = catalog(store).await?;
     let mut docs: BTreeMap<String, Value> = BTreeMap::new();
     let mut scan = store.scan(Some(fold.category()), ReadFrom::Start, BATCH);
     'pages: while let Some(page) = scan.next_page().await? {
@@ -115,7 +142,7 @@ pub(crate) async fn fold_until(
             };
             let current = docs.remove(&key);
             if let Some(next) = fold
-                .apply(current, &event)
+                .apply(&catalog, current, &event)
                 .map_err(|reason| anyhow::anyhow!(reason))?
             {
                 docs.insert(key, next);

@@ -30,6 +30,9 @@ pub struct ProcessDefinition {
     pub anywhere: Vec<Transition>,
     /// In the order the file gives them.
     pub states: Vec<State>,
+    /// What the service owner wants reports to measure, in file order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<Metric>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -230,4 +233,94 @@ impl ProcessDefinition {
         });
         state.transitions.iter().chain(anywhere)
     }
+}
+
+/// A measure the service owner declares; reports compute it from the event log
+/// (`kroonika-projections::metrics`). Every metric is over cases of one process.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metric {
+    /// Kebab-case, unique in the process: `agreement-per-launched`.
+    pub id: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub kind: MetricKind,
+    /// Which period a case counts in: the day it was opened, or a date field.
+    pub cohort: Cohort,
+    /// Which cases count at all; None: every case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mature: Option<Maturity>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum MetricKind {
+    /// Cases that reached a milestone.
+    Count { of: Milestone },
+    /// Cases that reached `of` among those that reached `per`; always shown with
+    /// both counts.
+    Rate { of: Milestone, per: Milestone },
+    /// Days from one milestone to another, over cases that reached both:
+    /// median, 90th percentile and mean.
+    Duration {
+        from: Milestone,
+        to: Milestone,
+        working_days: bool,
+    },
+    /// The share of a state's deadlines met (left the state by the due date).
+    Deadline { state: String },
+    /// A numeric input of a step (satisfaction 1–5): mean, the share of answers
+    /// at or above `threshold`, and the response rate over cases that reached `per`.
+    Score {
+        input: String,
+        from: Milestone,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        threshold: Option<f64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        per: Option<Milestone>,
+    },
+}
+
+/// A point a case may reach, at the first time it does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Milestone {
+    Opened,
+    Closed,
+    /// Entered any of these states.
+    Entered {
+        states: Vec<String>,
+    },
+    /// Took this transition, with these input values if any are given.
+    Took {
+        transition: String,
+        #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        with: std::collections::BTreeMap<String, serde_json::Value>,
+    },
+    /// Closed with any of these outcomes.
+    Outcome {
+        outcomes: Vec<String>,
+    },
+    /// The date in a date or datetime field (durations only).
+    Field {
+        field: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Cohort {
+    Opened,
+    Field { field: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Maturity {
+    /// Only closed cases: a rate over open cases would count as failures the
+    /// cases still on their way.
+    Closed,
+    /// Only cases whose cohort date is at least this long before the report's
+    /// end: old enough to have reached the milestone if they ever will.
+    After { after: Duration },
 }

@@ -65,6 +65,8 @@ pub enum Code {
     NoTransitions,
     TerminalWithTransitions,
     MissingOutcome,
+    InvalidMetric,
+    UnknownOutcome,
 }
 
 impl Code {
@@ -101,11 +103,13 @@ impl Code {
             Code::NoTransitions => "no-transitions",
             Code::TerminalWithTransitions => "terminal-with-transitions",
             Code::MissingOutcome => "missing-outcome",
+            Code::InvalidMetric => "invalid-metric",
+            Code::UnknownOutcome => "unknown-outcome",
         }
     }
 
     /// Every code, for documentation and for the test that each has an example.
-    pub const ALL: [Code; 31] = [
+    pub const ALL: [Code; 33] = [
         Code::YamlSyntax,
         Code::WrongType,
         Code::UnknownKey,
@@ -137,6 +141,8 @@ impl Code {
         Code::NoTransitions,
         Code::TerminalWithTransitions,
         Code::MissingOutcome,
+        Code::InvalidMetric,
+        Code::UnknownOutcome,
     ];
 }
 

@@ -102,6 +102,67 @@ pub fn json_schema() -> Value {
         "propertyNames": { "pattern": KEBAB },
         "additionalProperties": { "$ref": "#/$defs/transition" }
     });
+    let names = json!({
+        "oneOf": [
+            { "type": "string", "pattern": KEBAB },
+            { "type": "array", "items": { "type": "string", "pattern": KEBAB } }
+        ]
+    });
+    let milestone = json!({
+        "description": "A point a case reaches: opened, closed, { entered: STATE }, { took: TRANSITION, with: { INPUT: VALUE } }, { outcome: OUTCOME }, or (durations) { field: DATE_FIELD }.",
+        "oneOf": [
+            { "enum": ["opened", "closed"] },
+            {
+                "type": "object",
+                "additionalProperties": false,
+                "minProperties": 1,
+                "properties": {
+                    "entered": names,
+                    "took": { "type": "string", "pattern": KEBAB },
+                    "with": { "type": "object", "propertyNames": { "pattern": SNAKE } },
+                    "outcome": names,
+                    "field": { "type": "string", "pattern": SNAKE }
+                }
+            }
+        ]
+    });
+    let metric = json!({
+        "type": "object",
+        "description": "A measure for reports: exactly one of count, rate, duration, deadline, score.",
+        "additionalProperties": false,
+        "properties": {
+            "title": { "type": "string" },
+            "description": { "type": "string" },
+            "count": { "$ref": "#/$defs/milestone", "description": "Cases that reached a milestone." },
+            "rate": {
+                "type": "object", "required": ["of", "per"], "additionalProperties": false,
+                "description": "Cases that reached 'of' among those that reached 'per'.",
+                "properties": { "of": { "$ref": "#/$defs/milestone" }, "per": { "$ref": "#/$defs/milestone" } }
+            },
+            "duration": {
+                "type": "object", "required": ["from", "to"], "additionalProperties": false,
+                "description": "Days between two milestones: median, 90th percentile, mean.",
+                "properties": {
+                    "from": { "$ref": "#/$defs/milestone" },
+                    "to": { "$ref": "#/$defs/milestone" },
+                    "days": { "enum": ["calendar", "working"], "default": "calendar" }
+                }
+            },
+            "deadline": { "type": "string", "pattern": KEBAB, "description": "A state with a deadline: the share of its deadlines met." },
+            "score": {
+                "type": "object", "required": ["input", "from"], "additionalProperties": false,
+                "description": "A numeric input of a step: mean, share at or above the threshold, response rate.",
+                "properties": {
+                    "input": { "type": "string", "pattern": SNAKE },
+                    "from": { "$ref": "#/$defs/milestone" },
+                    "threshold": { "type": "number" },
+                    "per": { "$ref": "#/$defs/milestone" }
+                }
+            },
+            "cohort": { "type": "string", "description": "'opened' (default) or a date field: which period a case counts in." },
+            "mature": { "type": "string", "description": "'closed', or a duration such as '3 months': which cases count." }
+        }
+    });
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "Kroonika process definition",
@@ -135,7 +196,8 @@ pub fn json_schema() -> Value {
                 "properties": { "roles": { "$ref": "#/$defs/roles" } }
             },
             "anywhere": { "$ref": "#/$defs/transitions" },
-            "states": { "type": "object", "propertyNames": { "pattern": KEBAB }, "additionalProperties": { "$ref": "#/$defs/state" } }
+            "states": { "type": "object", "propertyNames": { "pattern": KEBAB }, "additionalProperties": { "$ref": "#/$defs/state" } },
+            "metrics": { "type": "object", "propertyNames": { "pattern": KEBAB }, "additionalProperties": { "$ref": "#/$defs/metric" } }
         },
         "$defs": {
             "field": field,
@@ -146,7 +208,9 @@ pub fn json_schema() -> Value {
             "transitions": transitions,
             "deadline": deadline,
             "task": task,
-            "state": state
+            "state": state,
+            "milestone": milestone,
+            "metric": metric
         }
     })
 }
@@ -156,6 +220,9 @@ mod tests {
     use super::*;
     use crate::lower::TOP_KEYS;
     use crate::lower::fields::FIELD_KEYS;
+    use crate::lower::metrics::{
+        DURATION_KEYS, METRIC_KEYS, MILESTONE_KEYS, RATE_KEYS, SCORE_KEYS,
+    };
     use crate::lower::states::{DEADLINE_KEYS, STATE_KEYS, TASK_KEYS, TRANSITION_KEYS};
 
     fn keys(value: &Value) -> Vec<String> {
@@ -185,6 +252,15 @@ mod tests {
         assert_eq!(keys(&defs["deadline"]), sorted(&DEADLINE_KEYS));
         assert_eq!(keys(&defs["task"]), sorted(&TASK_KEYS));
         assert_eq!(keys(&defs["field"]), sorted(&FIELD_KEYS));
+        assert_eq!(keys(&defs["metric"]), sorted(&METRIC_KEYS));
+        assert_eq!(
+            keys(&defs["milestone"]["oneOf"][1]),
+            sorted(&MILESTONE_KEYS)
+        );
+        let metric = &defs["metric"]["properties"];
+        assert_eq!(keys(&metric["rate"]), sorted(&RATE_KEYS));
+        assert_eq!(keys(&metric["duration"]), sorted(&DURATION_KEYS));
+        assert_eq!(keys(&metric["score"]), sorted(&SCORE_KEYS));
         let mut input_keys = FIELD_KEYS.to_vec();
         input_keys.push("required");
         assert_eq!(keys(&defs["input"]), sorted(&input_keys));

@@ -51,6 +51,39 @@ impl Kind {
     }
 }
 
+impl Kind {
+    /// A scalar as a message quotes it (`'victim'`, `true`, `3`); other kinds
+    /// as [`Kind::describe`] names them.
+    pub fn describe_value(&self) -> String {
+        match self {
+            Kind::Bool(b) => b.to_string(),
+            Kind::Int(i) => i.to_string(),
+            Kind::Float(f) => f.to_string(),
+            Kind::Str(s) => format!("'{s}'"),
+            other => other.describe().to_owned(),
+        }
+    }
+
+    /// The node as JSON (a value to compare with what events carry).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            Kind::Null => Value::Null,
+            Kind::Bool(b) => Value::Bool(*b),
+            Kind::Int(i) => Value::from(*i),
+            Kind::Float(f) => Value::from(*f),
+            Kind::Str(s) => Value::String(s.clone()),
+            Kind::Seq(items) => Value::Array(items.iter().map(|n| n.kind.to_json()).collect()),
+            Kind::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, n)| (k.name.clone(), n.kind.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
 /// A YAML syntax error: the parser's message and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyntaxError {

@@ -10,7 +10,7 @@ use kroonika_engine::RecordedEvent;
 use kroonika_engine::case::{Case, CaseEvent};
 use serde_json::{Map, Value, json};
 
-use crate::Fold;
+use crate::{Catalog, Fold};
 
 /// Folds `case-*` streams into the case list.
 #[derive(Debug, Clone, Copy)]
@@ -29,9 +29,14 @@ impl Fold for CaseList {
         (event.stream.category() == "case").then(|| event.stream.id().to_owned())
     }
 
-    fn apply(&self, doc: Option<Value>, event: &RecordedEvent) -> Result<Option<Value>, String> {
+    fn apply(
+        &self,
+        _catalog: &Catalog,
+        doc: Option<Value>,
+        event: &RecordedEvent,
+    ) -> Result<Option<Value>, String> {
         let mut state = match doc {
-            Some(doc) => Some(Row::from_doc(doc, event)?),
+            Some(doc) => Some(Row::from_doc(doc)?),
             None => None,
         };
         fold(&mut state, event)?;
@@ -40,30 +45,11 @@ impl Fold for CaseList {
 
     fn apply_batch(
         &self,
+        _catalog: &Catalog,
         docs: &mut BTreeMap<String, Option<Value>>,
         events: &[RecordedEvent],
     ) -> Result<(), (u64, String)> {
-        // Decode each touched document once, fold every event, encode once.
-        let mut rows: BTreeMap<String, Option<Row>> = BTreeMap::new();
-        for event in events {
-            let Some(key) = self.key(event) else { continue };
-            let state = match rows.entry(key.clone()) {
-                std::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
-                std::collections::btree_map::Entry::Vacant(entry) => {
-                    let doc = docs.remove(&key).flatten();
-                    let row = doc
-                        .map(|d| Row::from_doc(d, event))
-                        .transpose()
-                        .map_err(|reason| (event.position, reason))?;
-                    entry.insert(row)
-                }
-            };
-            fold(state, event).map_err(|reason| (event.position, reason))?;
-        }
-        for (key, row) in rows {
-            docs.insert(key, row.map(Row::into_doc));
-        }
-        Ok(())
+        crate::fold_decoded(self, docs, events, Row::from_doc, fold, Row::into_doc)
     }
 }
 
@@ -77,16 +63,13 @@ struct Row {
 }
 
 impl Row {
-    fn from_doc(doc: Value, event: &RecordedEvent) -> Result<Row, String> {
+    fn from_doc(doc: Value) -> Result<Row, String> {
         let assigned = doc["assigned"].as_object().cloned().unwrap_or_default();
         let opened_at = doc["opened_at"].clone();
         let updated_at = doc["updated_at"].clone();
         let case_id = doc["case_id"].as_str().unwrap_or_default().to_owned();
         let case: Case = serde_json::from_value(doc).map_err(|err| {
-            format!(
-                "the case-list document of {} cannot be read: {err}",
-                event.stream
-            )
+            format!("the case-list document of case {case_id} cannot be read: {err}")
         })?;
         Ok(Row {
             case,

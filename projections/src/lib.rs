@@ -9,9 +9,57 @@
 //! rebuilt from the first event equals one kept up incrementally.
 
 pub mod cases;
+pub mod facts;
+pub mod metrics;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use kroonika_engine::RecordedEvent;
+use kroonika_engine::definition::ProcessDefinition;
 use serde_json::Value;
+
+/// The published definitions a fold may consult, by process and version.
+///
+/// Definitions are events too, but a fold works one document at a time; the
+/// runner hands the published versions over instead. That keeps folds pure:
+/// a published version never changes, and a case's events always come after
+/// the publication of the version they name, so a catalog loaded at any later
+/// point gives every fold the same answer.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    definitions: BTreeMap<(String, u32), Arc<ProcessDefinition>>,
+}
+
+impl Catalog {
+    pub fn insert(&mut self, version: u32, definition: ProcessDefinition) {
+        self.definitions
+            .insert((definition.id.clone(), version), Arc::new(definition));
+    }
+
+    pub fn get(&self, process: &str, version: u32) -> Option<&ProcessDefinition> {
+        self.definitions
+            .get(&(process.to_owned(), version))
+            .map(|d| d.as_ref())
+    }
+
+    /// The latest published version of a process and its number.
+    pub fn latest(&self, process: &str) -> Option<(u32, &ProcessDefinition)> {
+        self.definitions
+            .iter()
+            .filter(|((p, _), _)| p == process)
+            .max_by_key(|((_, v), _)| *v)
+            .map(|((_, v), d)| (*v, d.as_ref()))
+    }
+
+    pub fn len(&self) -> usize {
+        self.definitions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.definitions.is_empty()
+    }
+}
 
 /// A projection's fold.
 pub trait Fold: Sync {
@@ -23,7 +71,12 @@ pub trait Fold: Sync {
     fn key(&self, event: &RecordedEvent) -> Option<String>;
     /// The document after the event (None: remove it). An error stops the
     /// projection at this event, with the reason shown by `projections status`.
-    fn apply(&self, doc: Option<Value>, event: &RecordedEvent) -> Result<Option<Value>, String>;
+    fn apply(
+        &self,
+        catalog: &Catalog,
+        doc: Option<Value>,
+        event: &RecordedEvent,
+    ) -> Result<Option<Value>, String>;
 
     /// Folds a batch of events (in log order) into `docs`, which holds the
     /// current document (or None) of every key the batch touches. The default
@@ -31,14 +84,15 @@ pub trait Fold: Sync {
     /// once per batch. An error names the event it stopped at.
     fn apply_batch(
         &self,
-        docs: &mut std::collections::BTreeMap<String, Option<Value>>,
+        catalog: &Catalog,
+        docs: &mut BTreeMap<String, Option<Value>>,
         events: &[RecordedEvent],
     ) -> Result<(), (u64, String)> {
         for event in events {
             let Some(key) = self.key(event) else { continue };
             let current = docs.remove(&key).flatten();
             let next = self
-                .apply(current, event)
+                .apply(catalog, current, event)
                 .map_err(|reason| (event.position, reason))?;
             docs.insert(key, next);
         }
@@ -48,5 +102,40 @@ pub trait Fold: Sync {
 
 /// Every projection Kroonika keeps.
 pub fn all() -> Vec<&'static dyn Fold> {
-    vec![&cases::CaseList]
+    vec![&cases::CaseList, &facts::CaseFacts]
+}
+
+/// `Fold::apply_batch` for folds that work on a decoded document: each touched
+/// document is decoded once per batch, every event of the batch folded into it,
+/// and encoded once. `fold` starts a document (from None) on a case's first event.
+pub(crate) fn fold_decoded<R>(
+    projection: &dyn Fold,
+    docs: &mut BTreeMap<String, Option<Value>>,
+    events: &[RecordedEvent],
+    decode: impl Fn(Value) -> Result<R, String>,
+    mut fold: impl FnMut(&mut Option<R>, &RecordedEvent) -> Result<(), String>,
+    encode: impl Fn(R) -> Value,
+) -> Result<(), (u64, String)> {
+    let mut rows: BTreeMap<String, Option<R>> = BTreeMap::new();
+    for event in events {
+        let Some(key) = projection.key(event) else {
+            continue;
+        };
+        let row = match rows.entry(key) {
+            std::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::btree_map::Entry::Vacant(entry) => {
+                let doc = docs.remove(entry.key()).flatten();
+                let row = doc
+                    .map(&decode)
+                    .transpose()
+                    .map_err(|reason| (event.position, reason))?;
+                entry.insert(row)
+            }
+        };
+        fold(row, event).map_err(|reason| (event.position, reason))?;
+    }
+    for (key, row) in rows {
+        docs.insert(key, row.map(&encode));
+    }
+    Ok(())
 }

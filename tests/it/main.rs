@@ -14,6 +14,8 @@
 //!   output snapshotted), plus mutations that must never make it panic.
 //! - `publishing`: actors, roles and published definition versions through the
 //!   CLI, on both backends.
+//! - `reports`: the report's funnel and declared metrics against figures worked
+//!   out by hand, its four formats snapshotted, the HTML opened in Chromium.
 //! - `timers`: deadlines warned, missed and fired, exactly once under racing runners.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -23,6 +25,7 @@ mod cli;
 mod definitions;
 mod mediation;
 mod publishing;
+mod reports;
 mod store;
 mod support;
 mod timers;

@@ -19,7 +19,7 @@ fn stream(process: &str) -> anyhow::Result<StreamName> {
     Ok(StreamName::from_parts(publishing::CATEGORY, process)?)
 }
 
-fn decode(event: &RecordedEvent) -> anyhow::Result<DefinitionPublished> {
+pub(crate) fn decode(event: &RecordedEvent) -> anyhow::Result<DefinitionPublished> {
     event.data.decode().with_context(|| {
         format!(
             "reading event {} of stream '{}'",

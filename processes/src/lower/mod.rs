@@ -8,6 +8,7 @@
 
 pub(crate) mod cx;
 pub(crate) mod fields;
+pub(crate) mod metrics;
 pub(crate) mod states;
 
 use std::collections::HashSet;
@@ -21,7 +22,7 @@ use crate::analysis;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::tree::Node;
 
-pub(crate) const TOP_KEYS: [&str; 12] = [
+pub(crate) const TOP_KEYS: [&str; 13] = [
     "process",
     "title",
     "description",
@@ -34,6 +35,7 @@ pub(crate) const TOP_KEYS: [&str; 12] = [
     "anywhere",
     "states",
     "corrections",
+    "metrics",
 ];
 
 /// Lowers a parsed file. Returns the definition (if error-free) and every diagnostic.
@@ -174,6 +176,18 @@ fn lower_root(cx: &mut Cx, root: &Node) -> Option<ProcessDefinition> {
         Some(initial)
     });
 
+    let metrics = map
+        .get("metrics")
+        .map(|n| {
+            let scope = metrics::Scope {
+                known: &known,
+                states: &states,
+                anywhere: &anywhere,
+            };
+            metrics::metrics(cx, n, &scope)
+        })
+        .unwrap_or_default();
+
     let definition = ProcessDefinition {
         id: id?,
         title: title?,
@@ -186,6 +200,7 @@ fn lower_root(cx: &mut Cx, root: &Node) -> Option<ProcessDefinition> {
         initial: initial?,
         anywhere,
         states,
+        metrics,
     };
     if !cx.has_errors() {
         for diagnostic in analysis::check(&definition, &state_spans) {
