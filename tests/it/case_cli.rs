@@ -915,7 +915,16 @@ async fn killed_runners_resume_without_double_counting(backend: Backend) {
         incremental.lines().all(|l| l.contains("\"revision\":1")),
         "each case folded exactly twice: {incremental}"
     );
+    let facts_incremental = facts_docs(&url).await;
+    assert_eq!(facts_incremental.len(), 12);
+    assert!(
+        facts_incremental
+            .iter()
+            .all(|doc| doc["steps"].as_array().unwrap().len() == 1),
+        "each assignment folded once into the case facts"
+    );
     assert_eq!(kroonika(&url, None, &["projections", "rebuild"]).await.0, 0);
+    assert_eq!(facts_docs(&url).await, facts_incremental, "rebuild equals incremental");
     let (_, rebuilt, _) = kroonika(&url, Some("mari"), &["case", "list", "--format", "json"]).await;
     let strip = |text: &str| -> Vec<serde_json::Value> {
         text.lines()
@@ -930,6 +939,14 @@ async fn killed_runners_resume_without_double_counting(backend: Backend) {
     if let Some((base, schema)) = pg {
         kroonika_tests::drop_schema(&base, &schema).await;
     }
+}
+
+/// The case-facts documents as stored, in key order.
+async fn facts_docs(url: &str) -> Vec<serde_json::Value> {
+    let store = kroonika_store::Store::open(url).await.unwrap();
+    let docs = store.projection_docs("case-facts", None).await.unwrap();
+    store.close().await;
+    docs.into_iter().map(|(_, doc)| doc).collect()
 }
 
 /// The report's funnel against numbers worked out by hand: 7 cases opened on
