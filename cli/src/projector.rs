@@ -31,6 +31,89 @@ pub(crate) async fn catalog(store: &Store) -> anyhow::Result<Catalog> {
     Ok(catalog)
 }
 
+/// What folding one page into one projection came to.
+enum Outcome {
+    /// Documents and checkpoint committed.
+    Committed,
+    /// The checkpoint was not where the page was read from: another runner
+    /// committed it first. Nothing was written.
+    Moved,
+    /// The fold refused an event (position, reason). Nothing was written.
+    Failed(u64, String),
+}
+
+/// Folds one page of the log into projection `name`, whose checkpoint is at
+/// `from`, and commits documents and checkpoint together (compare-and-set).
+async fn fold_page(
+    store: &Store,
+    catalog: &Catalog,
+    fold: &dyn Fold,
+    name: &str,
+    from: u64,
+    page: &[kroonika_engine::RecordedEvent],
+) -> anyhow::Result<Outcome> {
+    let keys: BTreeSet<String> = page.iter().filter_map(|e| fold.key(e)).collect();
+    let keys: Vec<String> = keys.into_iter().collect();
+    let mut docs: BTreeMap<String, Option<Value>> = BTreeMap::new();
+    if !keys.is_empty() {
+        docs.extend(
+            store
+                .projection_docs(name, Some(&keys))
+                .await?
+                .into_iter()
+                .map(|(k, d)| (k, Some(d))),
+        );
+    }
+    // Every touched key present: None where there is no document yet.
+    for key in &keys {
+        docs.entry(key.clone()).or_insert(None);
+    }
+    if let Err((position, reason)) = fold.apply_batch(catalog, &mut docs, page) {
+        return Ok(Outcome::Failed(position, reason));
+    }
+    let mut changes = DocChanges::default();
+    for key in keys {
+        match docs.remove(&key).flatten() {
+            Some(doc) => changes.put.push((key, doc)),
+            None => changes.delete.push(key),
+        }
+    }
+    let last = page.last().map_or(from, |e| e.position);
+    Ok(
+        if store.commit_projection(name, from, last, &changes).await? {
+            Outcome::Committed
+        } else {
+            Outcome::Moved
+        },
+    )
+}
+
+/// Folds a page, reading the catalog again once if the fold met a definition
+/// published after the catalog was read. A fold that still refuses stops the
+/// projection, with the reason recorded for `projections status`.
+async fn fold_page_or_stop(
+    store: &Store,
+    catalog: &mut Catalog,
+    fold: &dyn Fold,
+    name: &str,
+    from: u64,
+    page: &[kroonika_engine::RecordedEvent],
+) -> anyhow::Result<bool> {
+    let mut outcome = fold_page(store, catalog, fold, name, from, page).await?;
+    if let Outcome::Failed(..) = outcome {
+        *catalog = self::catalog(store).await?;
+        outcome = fold_page(store, catalog, fold, name, from, page).await?;
+    }
+    match outcome {
+        Outcome::Committed => Ok(true),
+        Outcome::Moved => Ok(false),
+        Outcome::Failed(position, reason) => {
+            store.record_projection_error(name, &reason).await?;
+            anyhow::bail!("projection {name} stopped at event {position}: {reason}")
+        }
+    }
+}
+
 /// Brings projection `name` (folded by `fold`) up to the head of the log.
 /// Returns the number of events folded. `progress` is told each batch's last
 /// position.
@@ -42,8 +125,6 @@ pub(crate) async fn catch_up(
 ) -> anyhow::Result<u64> {
     let mut folded = 0u64;
     let mut catalog = catalog(store).await?;
-    // A definition published after the catalog was read: read it again, once.
-    let mut reloaded = false;
     'restart: loop {
         let mut position = store
             .projection_states(Some(name))
@@ -52,45 +133,12 @@ pub(crate) async fn catch_up(
             .map_or(0, |s| s.position);
         let mut scan = store.scan(Some(fold.category()), ReadFrom::At(position + 1), BATCH);
         while let Some(page) = scan.next_page().await? {
-            let keys: BTreeSet<String> = page.iter().filter_map(|e| fold.key(e)).collect();
-            let keys: Vec<String> = keys.into_iter().collect();
-            let mut docs: BTreeMap<String, Option<Value>> = store
-                .projection_docs(name, Some(&keys))
-                .await?
-                .into_iter()
-                .map(|(k, d)| (k, Some(d)))
-                .collect();
-            // Every touched key present: None where there is no document yet.
-            for key in &keys {
-                docs.entry(key.clone()).or_insert(None);
-            }
-            if let Err((position, reason)) = fold.apply_batch(&catalog, &mut docs, &page) {
-                if !reloaded {
-                    reloaded = true;
-                    catalog = self::catalog(store).await?;
-                    continue 'restart;
-                }
-                store.record_projection_error(name, &reason).await?;
-                anyhow::bail!("projection {name} stopped at event {position}: {reason}");
-            }
-            let touched: BTreeSet<String> = keys.iter().cloned().collect();
-            let mut changes = DocChanges::default();
-            for key in touched {
-                match docs.remove(&key).flatten() {
-                    Some(doc) => changes.put.push((key, doc)),
-                    None => changes.delete.push(key),
-                }
-            }
-            let last = page.last().map_or(position, |e| e.position);
-            if !store
-                .commit_projection(name, position, last, &changes)
-                .await?
-            {
+            if !fold_page_or_stop(store, &mut catalog, fold, name, position, &page).await? {
                 // Another runner applied this batch first: read on from its checkpoint.
                 continue 'restart;
             }
             folded += page.len() as u64;
-            position = last;
+            position = page.last().map_or(position, |e| e.position);
             progress(position);
         }
         return Ok(folded);
@@ -105,19 +153,73 @@ pub(crate) async fn catch_up_all(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Rebuilds a projection from the first event under a staging name, then swaps
-/// it in atomically; readers see the old one until the swap.
+/// Rebuilds projections from the first event under staging names, reading the
+/// log once for all of them, then swaps each in atomically; readers see the old
+/// ones until the swap. Returns the events folded into each.
 pub(crate) async fn rebuild(
     store: &Store,
-    fold: &dyn Fold,
+    folds: &[&dyn Fold],
     progress: &mut (dyn FnMut(u64) + Send),
-) -> anyhow::Result<u64> {
-    let staging = format!("{}#rebuild", fold.name());
-    store.drop_projection(&staging).await?;
-    let folded = catch_up(store, fold, &staging, progress).await?;
-    store.swap_projection(&staging, fold.name()).await?;
-    // Events that arrived during the rebuild are folded on the next catch-up.
-    catch_up(store, fold, fold.name(), progress).await?;
+) -> anyhow::Result<Vec<u64>> {
+    let staging: Vec<String> = folds
+        .iter()
+        .map(|f| format!("{}#rebuild", f.name()))
+        .collect();
+    for name in &staging {
+        store.drop_projection(name).await?;
+    }
+    let mut catalog = catalog(store).await?;
+    // One scan: of the folds' category when they share one, else of everything.
+    let category = folds
+        .first()
+        .map(|f| f.category())
+        .filter(|c| folds.iter().all(|f| f.category() == *c));
+    let mut positions = vec![0u64; folds.len()];
+    let mut folded = vec![0u64; folds.len()];
+    let mut scan = store.scan(category, ReadFrom::Start, BATCH);
+    while let Some(page) = scan.next_page().await? {
+        for (i, fold) in folds.iter().enumerate() {
+            let own: Vec<kroonika_engine::RecordedEvent>;
+            let events: &[kroonika_engine::RecordedEvent] = if category.is_some() {
+                &page
+            } else {
+                own = page
+                    .iter()
+                    .filter(|e| e.stream.category() == fold.category())
+                    .cloned()
+                    .collect();
+                &own
+            };
+            if events.is_empty() {
+                continue;
+            }
+            if !fold_page_or_stop(
+                store,
+                &mut catalog,
+                *fold,
+                &staging[i],
+                positions[i],
+                events,
+            )
+            .await?
+            {
+                anyhow::bail!(
+                    "another rebuild of {} is running; let it finish, then try again",
+                    fold.name()
+                );
+            }
+            positions[i] = events.last().map_or(positions[i], |e| e.position);
+            folded[i] += events.len() as u64;
+        }
+        if let Some(last) = page.last() {
+            progress(last.position);
+        }
+    }
+    for (fold, name) in folds.iter().zip(&staging) {
+        store.swap_projection(name, fold.name()).await?;
+        // Events that arrived during the rebuild are folded on this catch-up.
+        catch_up(store, *fold, fold.name(), progress).await?;
+    }
     Ok(folded)
 }
 

@@ -924,7 +924,11 @@ async fn killed_runners_resume_without_double_counting(backend: Backend) {
         "each assignment folded once into the case facts"
     );
     assert_eq!(kroonika(&url, None, &["projections", "rebuild"]).await.0, 0);
-    assert_eq!(facts_docs(&url).await, facts_incremental, "rebuild equals incremental");
+    assert_eq!(
+        facts_docs(&url).await,
+        facts_incremental,
+        "rebuild equals incremental"
+    );
     let (_, rebuilt, _) = kroonika(&url, Some("mari"), &["case", "list", "--format", "json"]).await;
     let strip = |text: &str| -> Vec<serde_json::Value> {
         text.lines()

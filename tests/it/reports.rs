@@ -501,7 +501,11 @@ fn chromium() -> Option<std::path::PathBuf> {
 /// Neither the report in any format nor the case-facts documents it is built
 /// from hold a personal field or free text (the agreement).
 async fn assert_no_personal_data(url: &str) {
-    let secret = |text: &str| ["Mari Maasikas", "5555", "Apology"].iter().any(|s| text.contains(s));
+    let secret = |text: &str| {
+        ["Mari Maasikas", "5555", "Apology"]
+            .iter()
+            .any(|s| text.contains(s))
+    };
     for format in ["table", "json", "csv", "html"] {
         let out = report(url, &["--format", format]).await;
         assert!(!secret(&out), "{format} holds personal data");
@@ -517,7 +521,10 @@ async fn assert_no_personal_data(url: &str) {
         assert!(!secret(text), "case facts hold personal data: {text}");
     }
     assert_eq!(
-        texts.iter().filter(|t| t.contains("\"participants\":")).count(),
+        texts
+            .iter()
+            .filter(|t| t.contains("\"participants\":"))
+            .count(),
         10,
         "numeric inputs are kept"
     );

@@ -75,19 +75,20 @@ pub(crate) async fn run(
                 .into());
             }
             let head = store.head_position().await?;
-            for fold in folds {
-                let bar = indicatif::ProgressBar::new(head);
-                bar.set_style(
-                    indicatif::ProgressStyle::with_template(
-                        "{msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta})",
-                    )
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-                );
-                bar.set_message(fold.name());
-                let folded =
-                    projector::rebuild(&store, fold, &mut |position| bar.set_position(position))
-                        .await?;
-                bar.finish_and_clear();
+            let bar = indicatif::ProgressBar::new(head);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta})",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let names: Vec<&str> = folds.iter().map(|f| f.name()).collect();
+            bar.set_message(names.join(", "));
+            let folded =
+                projector::rebuild(&store, &folds, &mut |position| bar.set_position(position))
+                    .await?;
+            bar.finish_and_clear();
+            for (fold, folded) in folds.iter().zip(folded) {
                 writeln!(out, "rebuilt {} from {folded} events", fold.name())?;
             }
         }

@@ -14,6 +14,7 @@ use chrono::Utc;
 use kroonika_engine::actors::Actor;
 use kroonika_engine::case::{self, Case, CaseEvent, RawInput, RawValue};
 use kroonika_engine::definition::ProcessDefinition;
+use kroonika_engine::publishing;
 use kroonika_engine::{ExpectedRevision, Metadata, NewEvent, RecordedEvent, Rejection, StreamName};
 use kroonika_store::{Store, Timer};
 use kroonika_tests::{Backend, TestStore};
@@ -25,6 +26,7 @@ use crate::workload::Measured;
 pub const CASE_EVENTS: usize = 50;
 
 struct World {
+    source: String,
     definition: ProcessDefinition,
     actors: BTreeMap<String, Actor>,
 }
@@ -54,7 +56,11 @@ fn world() -> anyhow::Result<World> {
         )
     })
     .collect();
-    Ok(World { definition, actors })
+    Ok(World {
+        source,
+        definition,
+        actors,
+    })
 }
 
 fn input(pairs: &[(&str, &str)]) -> RawInput {
@@ -189,6 +195,29 @@ async fn command(store: &Store, world: &World, stream: &StreamName) -> anyhow::R
 
 /// Writes `cases` cases of 50 events (not measured); returns their streams.
 async fn prepare(store: &Store, world: &World, cases: usize) -> anyhow::Result<Vec<StreamName>> {
+    // Published first, as `def publish` would: projections read the fields'
+    // types from it.
+    let published = publishing::DefinitionPublished {
+        process: world.definition.id.clone(),
+        version: 1,
+        title: world.definition.title.clone(),
+        content_hash: kroonika_processes::content_hash(&world.source),
+        source: world.source.clone(),
+    };
+    let metadata = Metadata::for_command("tiina", Uuid::now_v7(), Utc::now());
+    let event = NewEvent::new(
+        Uuid::now_v7(),
+        publishing::PUBLISHED,
+        &serde_json::to_value(&published)?,
+        metadata,
+    )?;
+    store
+        .append(
+            &StreamName::from_parts(publishing::CATEGORY, &world.definition.id)?,
+            ExpectedRevision::NoStream,
+            &[event],
+        )
+        .await?;
     let mut streams = Vec::with_capacity(cases);
     for i in 0..cases {
         let stream = StreamName::from_parts("case", Uuid::now_v7())?;
@@ -275,40 +304,47 @@ pub fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-/// Rebuild of every projection over `cases` × 50 events, through the CLI's own
-/// `projections rebuild` (in-process). Returns the measurement and the peak
-/// memory (KiB) reached by the process during the rebuild.
-pub async fn rebuild(backend: Backend, cases: usize) -> anyhow::Result<(Measured, u64)> {
+/// Rebuilds over `cases` × 50 events, through the CLI's own `projections
+/// rebuild` (in-process): each projection alone, then all of them as the
+/// command does by default. Returns, per run, its name, the measurement and the
+/// peak memory (KiB) the process reached during it.
+pub async fn rebuild(
+    backend: Backend,
+    cases: usize,
+) -> anyhow::Result<Vec<(&'static str, Measured, u64)>> {
     let t = TestStore::new(backend)
         .await
         .ok_or_else(|| anyhow::anyhow!("backend not available"))?;
     let world = world()?;
     prepare(&t.store, &world, cases).await?;
     let events = t.store.head_position().await? as usize;
-    // Reset this process's peak RSS, so the figure is the rebuild's own.
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-    let started = Instant::now();
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = kroonika_cli::run(
-        ["kroonika", "--db", &t.url, "projections", "rebuild"],
-        &mut out,
-        &mut err,
-    )
-    .await;
-    let elapsed = started.elapsed();
-    anyhow::ensure!(
-        code == 0,
-        "rebuild failed: {}",
-        String::from_utf8_lossy(&err)
-    );
-    let peak = peak_rss_kib();
+    let mut runs = Vec::new();
+    for name in ["case-list", "case-facts", "all"] {
+        // Reset this process's peak RSS, so the figure is this rebuild's own.
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        let mut args = vec!["kroonika", "--db", &t.url, "projections", "rebuild"];
+        if name != "all" {
+            args.push(name);
+        }
+        let started = Instant::now();
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = kroonika_cli::run(args, &mut out, &mut err).await;
+        let elapsed = started.elapsed();
+        anyhow::ensure!(
+            code == 0,
+            "rebuild failed: {}",
+            String::from_utf8_lossy(&err)
+        );
+        runs.push((
+            name,
+            Measured {
+                events,
+                elapsed,
+                latencies: Vec::new(),
+            },
+            peak_rss_kib(),
+        ));
+    }
     t.cleanup().await;
-    Ok((
-        Measured {
-            events,
-            elapsed,
-            latencies: Vec::new(),
-        },
-        peak,
-    ))
+    Ok(runs)
 }
