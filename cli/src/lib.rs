@@ -12,6 +12,7 @@
 pub mod args;
 mod commands;
 mod context;
+mod desk;
 pub mod exit;
 mod output;
 mod projector;

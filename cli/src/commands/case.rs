@@ -14,20 +14,21 @@ use chrono::{DateTime, Utc};
 use kroonika_engine::actors::{self, Actor};
 use kroonika_engine::case::{self, Case, CaseEvent, RawInput, RawValue};
 use kroonika_engine::definition::ProcessDefinition;
-use kroonika_engine::{ExpectedRevision, Metadata, NewEvent, RecordedEvent, Rejection, StreamName};
+use kroonika_engine::{Metadata, NewEvent, RecordedEvent, Rejection, StreamName};
 use kroonika_store::{ReadFrom, Store, Timer};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::args::{CaseCommand, Cli, CommandArgs, Format};
 use crate::commands::publish;
-use crate::context::{self, acting, fold_actor};
-use crate::exit::{Conflict, lift};
+use crate::context::{self, acting};
+use crate::desk::{Act, Change, Desk, Opened, Stepped};
+use crate::exit::lift;
 use crate::output;
 
 const CASE_CATEGORY: &str = "case";
 const REFERENCE_CATEGORY: &str = "caseref";
-const REFERENCE_ALLOCATED: &str = "ReferenceAllocated";
+pub(crate) const REFERENCE_ALLOCATED: &str = "ReferenceAllocated";
 
 pub(crate) async fn run(
     cli: &Cli,
@@ -91,30 +92,6 @@ pub(crate) async fn run(
     };
     store.close().await;
     result
-}
-
-enum Change<'a> {
-    Take(&'a str),
-    Task(&'a str),
-    Correct(&'a str),
-}
-
-/// Everything decided against: the actor, the directory, the definition.
-struct Loaded {
-    actor: Actor,
-    actors: BTreeMap<String, Actor>,
-}
-
-async fn load_actors(cli: &Cli, store: &Store) -> anyhow::Result<Loaded> {
-    let actor = acting(cli, store).await?;
-    let by_stream = crate::context::streams_of(store, actors::CATEGORY).await?;
-    let mut actors = BTreeMap::new();
-    for events in by_stream.values() {
-        if let Some(a) = fold_actor(events)? {
-            actors.insert(a.name.clone(), a);
-        }
-    }
-    Ok(Loaded { actor, actors })
 }
 
 /// `--set` and `--input-file` into raw inputs.
@@ -207,11 +184,11 @@ async fn definition(
     Ok((definition, published.version))
 }
 
-fn case_stream(id: Uuid) -> anyhow::Result<StreamName> {
+pub(crate) fn case_stream(id: Uuid) -> anyhow::Result<StreamName> {
     Ok(StreamName::from_parts(CASE_CATEGORY, id)?)
 }
 
-fn reference_stream(prefix: &str, year: i32) -> anyhow::Result<StreamName> {
+pub(crate) fn reference_stream(prefix: &str, year: i32) -> anyhow::Result<StreamName> {
     Ok(StreamName::from_parts(
         REFERENCE_CATEGORY,
         format!("{prefix}.{year}"),
@@ -265,7 +242,7 @@ pub(crate) async fn resolve_id(store: &Store, text: &str) -> anyhow::Result<Uuid
 }
 
 /// Folds a case's events; each event's occurred-at comes from its metadata.
-fn fold(events: &[RecordedEvent]) -> anyhow::Result<Case> {
+pub(crate) fn fold(events: &[RecordedEvent]) -> anyhow::Result<Case> {
     let mut case = Case::default();
     for event in events {
         let decoded =
@@ -280,7 +257,7 @@ fn fold(events: &[RecordedEvent]) -> anyhow::Result<Case> {
     Ok(case)
 }
 
-fn metadata(
+pub(crate) fn metadata(
     actor: &str,
     command_id: Uuid,
     occurred_at: DateTime<Utc>,
@@ -302,7 +279,7 @@ fn command_hash(command: &Value) -> String {
 /// The event an earlier run of this command recorded, if any: a retry with the
 /// same id and the same command (answered with the original result), or a
 /// refusal when the id was used for another command. `on` names the case.
-fn previous_run<'a>(
+pub(crate) fn previous_run<'a>(
     events: &'a [RecordedEvent],
     command_id: Uuid,
     command: &Value,
@@ -326,7 +303,10 @@ fn same_command(event: &RecordedEvent, command: &Value) -> bool {
         == Some(command_hash(command).as_str())
 }
 
-fn events_to_new(events: &[CaseEvent], metadata: &Metadata) -> Result<Vec<NewEvent>, Rejection> {
+pub(crate) fn events_to_new(
+    events: &[CaseEvent],
+    metadata: &Metadata,
+) -> Result<Vec<NewEvent>, Rejection> {
     events
         .iter()
         .map(|e| {
@@ -343,79 +323,24 @@ async fn open(
     args: &CommandArgs,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let loaded = load_actors(cli, store).await?;
-    let (def, version) = definition(store, process, None).await?;
+    let actor = acting(cli, store).await?;
+    let mut desk = Desk::load(store).await?;
     let now = Utc::now();
-    let at = occurred_at(args, now)?;
+    let act = Act {
+        actor: &actor,
+        now,
+        occurred_at: occurred_at(args, now)?,
+        command_id: args.command_id,
+    };
     let input = read_input(args)?;
-    let command_id = args.command_id.unwrap_or_else(Uuid::now_v7);
     let command = json!({ "open": process, "input": input_json(&input) });
-    let refs = reference_stream(&def.reference, chrono::Datelike::year(&at))?;
-    for _ in 0..kroonika_store::ATTEMPTS {
-        let allocated = store.load_stream(&refs).await?;
-        if let Some(done) = previous_run(&allocated, command_id, &command, "")? {
-            let data = done.data.to_value()?;
-            writeln!(
-                out,
-                "already opened: {} (case {})",
-                data["reference"].as_str().unwrap_or(""),
-                data["case_id"].as_str().unwrap_or("")
-            )?;
-            return Ok(());
+    match desk.open(store, act, process, &input, &command).await? {
+        Opened::New { reference, case_id } => writeln!(out, "opened {reference} (case {case_id})")?,
+        Opened::Already { reference, case_id } => {
+            writeln!(out, "already opened: {reference} (case {case_id})")?
         }
-        let number = allocated.len() + 1;
-        let reference = format!(
-            "{}-{}-{number:04}",
-            def.reference,
-            chrono::Datelike::year(&at)
-        );
-        let cx = case::Context {
-            definition: &def,
-            version,
-            actor: &loaded.actor,
-            actors: &loaded.actors,
-            now,
-            occurred_at: at,
-        };
-        let events = case::open(&cx, &reference, &input)?;
-        let case_id = Uuid::now_v7();
-        let meta = metadata(
-            &loaded.actor.name,
-            command_id,
-            at,
-            &format!("{}@{version}", def.id),
-            &command,
-        );
-        let allocation = NewEvent::new(
-            Uuid::now_v7(),
-            REFERENCE_ALLOCATED,
-            &json!({ "reference": reference, "case_id": case_id }),
-            meta.clone(),
-        )?;
-        let expected = allocated.last().map_or(ExpectedRevision::NoStream, |e| {
-            ExpectedRevision::Exact(e.revision)
-        });
-        match store.append(&refs, expected, &[allocation]).await {
-            Ok(_) => {}
-            Err(err) if err.is_conflict() => continue,
-            Err(err) => return Err(err.into()),
-        }
-        store
-            .append_scheduled(
-                &case_stream(case_id)?,
-                ExpectedRevision::NoStream,
-                &events_to_new(&events, &meta)?,
-                wake_after(&Case::default(), &events),
-            )
-            .await?;
-        writeln!(out, "opened {reference} (case {case_id})")?;
-        return Ok(());
     }
-    Err(Conflict(format!(
-        "conflict: references of {} kept changing; try again",
-        def.reference
-    ))
-    .into())
+    Ok(())
 }
 
 async fn change(
@@ -427,11 +352,16 @@ async fn change(
     args: &CommandArgs,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let loaded = load_actors(cli, store).await?;
+    let actor = acting(cli, store).await?;
+    let mut desk = Desk::load(store).await?;
     let (id, _) = resolve(store, target).await?;
-    let stream = case_stream(id)?;
     let now = Utc::now();
-    let at = occurred_at(args, now)?;
+    let act = Act {
+        actor: &actor,
+        now,
+        occurred_at: occurred_at(args, now)?,
+        command_id: args.command_id,
+    };
     let input = read_input(args)?;
     let command = match change {
         Change::Take(t) => json!({ "do": t, "input": input_json(&input) }),
@@ -441,98 +371,42 @@ async fn change(
     if matches!(change, Change::Task(_)) && !input.is_empty() {
         return Err(Rejection::new("completing a task takes no --set or --input-file").into());
     }
-    let command_id = args.command_id.unwrap_or_else(Uuid::now_v7);
-    let history = store.load_stream(&stream).await?;
-    if history.is_empty() {
-        return Err(Rejection::new(format!("there is no case '{target}'")).into());
-    }
-    let first = fold(&history)?;
-    let (def, version) = definition(store, &first.process, Some(first.version)).await?;
-    let reference = first.reference.clone();
-    if let Some(done) = previous_run(&history, command_id, &command, &format!(" on {reference}"))? {
-        writeln!(
-            out,
-            "already done: {reference} (version {})",
-            done.revision + 1
-        )?;
-        return Ok(());
-    }
-    let decide = |events: &[RecordedEvent]| -> Result<(Vec<NewEvent>, Timer), Rejection> {
-        let case = fold(events).map_err(|err| Rejection::new(format!("{err:#}")))?;
-        let cx = case::Context {
-            definition: &def,
-            version,
-            actor: &loaded.actor,
-            actors: &loaded.actors,
-            now,
-            occurred_at: at,
-        };
-        let decided = match change {
-            Change::Take(t) => case::take(&cx, &case, t, &input)?,
-            Change::Task(t) => case::complete_task(&cx, &case, t)?,
-            Change::Correct(reason) => case::correct(&cx, &case, &input, reason)?,
-        };
-        let meta = metadata(
-            &loaded.actor.name,
-            command_id,
-            at,
-            &format!("{}@{version}", def.id),
-            &command,
-        );
-        let timer = if decided.is_empty() {
-            Timer::Keep
-        } else {
-            wake_after(&case, &decided)
-        };
-        Ok((events_to_new(&decided, &meta)?, timer))
-    };
-    let appended = match expect_version {
-        Some(expected) => {
-            let current = history.len() as u64;
-            if current != expected {
-                return Err(Conflict(format!(
-                    "conflict: {reference} changed since version {expected} (now {current})"
-                ))
-                .into());
+    let stepped = desk
+        .step(store, act, id, change, &input, &command, expect_version)
+        .await
+        .map_err(|err| match err.downcast_ref::<Rejection>() {
+            Some(r) if r.to_string().starts_with("there is no case '") => {
+                Rejection::new(format!("there is no case '{target}'")).into()
             }
-            let (new, timer) = decide(&history)?;
-            if new.is_empty() {
-                None
-            } else {
-                let revision = ExpectedRevision::Exact(expected.saturating_sub(1));
-                match store.append_scheduled(&stream, revision, &new, timer).await {
-                    Ok(result) => Some(result),
-                    Err(err) if err.is_conflict() => {
-                        let now_at = store.stream_revision(&stream).await?.map_or(0, |r| r + 1);
-                        return Err(Conflict(format!(
-                            "conflict: {reference} changed since version {expected} (now {now_at})"
-                        ))
-                        .into());
-                    }
-                    Err(err) => return Err(err.into()),
-                }
-            }
+            _ => err,
+        })?;
+    match (change, stepped) {
+        (_, Stepped::Already { reference, version }) => {
+            writeln!(out, "already done: {reference} (version {version})")?
         }
-        None => store
-            .execute_scheduled(&stream, decide)
-            .await
-            .map_err(lift)?,
-    };
-    let after = fold(&store.load_stream(&stream).await?)?;
-    let version_now = after.revision.map_or(0, |r| r + 1);
-    match (change, appended) {
-        (_, None) => writeln!(out, "{reference}: nothing to do (version {version_now})")?,
-        (Change::Take(t), Some(_)) => writeln!(
-            out,
-            "{reference}: {t} → {} (version {version_now})",
-            after.state
-        )?,
-        (Change::Task(t), Some(_)) => {
-            writeln!(out, "{reference}: task {t} done (version {version_now})")?
+        (_, Stepped::Nothing { reference, version }) => {
+            writeln!(out, "{reference}: nothing to do (version {version})")?
         }
-        (Change::Correct(_), Some(_)) => {
-            writeln!(out, "{reference}: data corrected (version {version_now})")?
-        }
+        (
+            Change::Take(t),
+            Stepped::Done {
+                reference,
+                state,
+                version,
+            },
+        ) => writeln!(out, "{reference}: {t} → {state} (version {version})")?,
+        (
+            Change::Task(t),
+            Stepped::Done {
+                reference, version, ..
+            },
+        ) => writeln!(out, "{reference}: task {t} done (version {version})")?,
+        (
+            Change::Correct(_),
+            Stepped::Done {
+                reference, version, ..
+            },
+        ) => writeln!(out, "{reference}: data corrected (version {version})")?,
     }
     Ok(())
 }
@@ -550,7 +424,8 @@ async fn show(
     format: Format,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let loaded = load_actors(cli, store).await?;
+    let actor = acting(cli, store).await?;
+    let desk = Desk::load(store).await?;
     let (id, _) = resolve(store, target).await?;
     let mut history = store.load_stream(&case_stream(id)?).await?;
     if history.is_empty() {
@@ -570,8 +445,8 @@ async fn show(
     let cx = case::Context {
         definition: &def,
         version,
-        actor: &loaded.actor,
-        actors: &loaded.actors,
+        actor: &actor,
+        actors: &desk.actors,
         now,
         occurred_at: now,
     };
@@ -775,7 +650,7 @@ pub(crate) fn describe(event: &CaseEvent) -> String {
 
 /// The case's wake-up after `new` events: set to its next deadline moment, or
 /// cleared when there is none (closed, no deadline, already overdue).
-fn wake_after(case: &Case, new: &[CaseEvent]) -> Timer {
+pub(crate) fn wake_after(case: &Case, new: &[CaseEvent]) -> Timer {
     let mut after = case.clone();
     let base = case.revision.map_or(0, |r| r + 1);
     for (i, event) in new.iter().enumerate() {
@@ -810,7 +685,8 @@ async fn migrate(
     args: &CommandArgs,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let loaded = load_actors(cli, store).await?;
+    let actor = acting(cli, store).await?;
+    let desk = Desk::load(store).await?;
     let (id, _) = resolve(store, target).await?;
     let stream = case_stream(id)?;
     let map = state_map(map)?;
@@ -830,14 +706,14 @@ async fn migrate(
             let cx = case::Context {
                 definition: &def,
                 version,
-                actor: &loaded.actor,
-                actors: &loaded.actors,
+                actor: &actor,
+                actors: &desk.actors,
                 now,
                 occurred_at: at,
             };
             let decided = case::migrate(&cx, &case, &map)?;
             let meta = metadata(
-                &loaded.actor.name,
+                &actor.name,
                 command_id,
                 at,
                 &format!("{}@{version}", def.id),
