@@ -29,6 +29,11 @@ pub struct Cli {
 pub enum Command {
     /// Create the store if it is missing and bring its schema up to date (safe to repeat).
     Init(InitArgs),
+    /// Fill a new store with years of believable casework, made by the real
+    /// commands, then say what to try next.
+    ///
+    /// Example: kroonika demo --years 2 --seed 7
+    Demo(DemoArgs),
     /// Show what the store is and how much it holds.
     Status(StatusArgs),
     /// Read the event log: all of it, one stream or one category, in order.
@@ -63,6 +68,23 @@ pub enum Command {
     /// Example: kroonika report mediation --from 2026-01-01 --period quarter --by track --format html --output report.html
     #[command(verbatim_doc_comment)]
     Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The same seed makes the same demo.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Years of history up to today (1 to 10).
+    #[arg(long, default_value_t = 2)]
+    pub years: u32,
+    /// A factor on the volumes (1: about 700 mediation cases and 150
+    /// applications a year).
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// Replace a store that already holds data (an SQLite file only).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

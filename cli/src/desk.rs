@@ -175,7 +175,18 @@ impl Desk {
         let refs = reference_stream(&def.reference, year)?;
         let command_id = act.command_id.unwrap_or_else(Uuid::now_v7);
         for _ in 0..kroonika_store::ATTEMPTS {
-            let allocated = store.load_stream(&refs).await?;
+            // The whole allocation history only to look for an earlier run of a
+            // given command id; otherwise the last number is enough.
+            let allocated = if act.command_id.is_some() {
+                store.load_stream(&refs).await?
+            } else {
+                Vec::new()
+            };
+            let last = match allocated.last() {
+                Some(event) => Some(event.revision),
+                None if act.command_id.is_some() => None,
+                None => store.stream_revision(&refs).await?,
+            };
             if act.command_id.is_some()
                 && let Some(done) = previous_run(&allocated, command_id, command, "")?
             {
@@ -188,7 +199,7 @@ impl Desk {
                         .unwrap_or_default(),
                 });
             }
-            let number = allocated.len() + 1;
+            let number = last.map_or(1, |r| r + 2);
             let reference = format!("{}-{year}-{number:04}", def.reference);
             let cx = case::Context {
                 definition: &def,
@@ -213,9 +224,7 @@ impl Desk {
                 &json!({ "reference": reference, "case_id": case_id }),
                 meta.clone(),
             )?;
-            let expected = allocated.last().map_or(ExpectedRevision::NoStream, |e| {
-                ExpectedRevision::Exact(e.revision)
-            });
+            let expected = last.map_or(ExpectedRevision::NoStream, ExpectedRevision::Exact);
             match store.append(&refs, expected, &[allocation]).await {
                 Ok(_) => {}
                 Err(err) if err.is_conflict() => continue,

@@ -42,6 +42,7 @@ where
     };
     let result = match &cli.command {
         Command::Init(args) => commands::init::run(&cli, args, out).await,
+        Command::Demo(args) => commands::demo::run(&cli, args, out).await,
         Command::Actor(command) => commands::actor::run(&cli, command, out).await,
         Command::Case(command) => commands::case::run(&cli, command, out).await,
         Command::Projections(command) => commands::projections::run(&cli, command, out).await,

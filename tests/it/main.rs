@@ -9,6 +9,7 @@
 //!   `mediation`: the bundled mediation process to each terminal outcome.
 //! - `cli`: the `kroonika` command end to end, in-process, asserting exit codes and
 //!   what it prints.
+//! - `demo`: `kroonika demo` on both backends, through the real commands.
 //! - `definitions`: the definition checker over the bundled processes and the
 //!   broken corpus in `data/definitions/broken` (one file per problem, each
 //!   output snapshotted), plus mutations that must never make it panic.
@@ -23,6 +24,7 @@ mod case_cli;
 mod cases;
 mod cli;
 mod definitions;
+mod demo;
 mod mediation;
 mod publishing;
 mod reports;

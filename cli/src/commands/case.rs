@@ -798,12 +798,29 @@ pub(crate) async fn run_timers(
     now: Option<&str>,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    const PAGE: usize = 500;
     let store = context::open(cli).await?;
     let now = match now {
         None => Utc::now(),
         Some(text) => context::parse_time(text, "--now", context::NOON)?,
     };
+    let handled = fire_due(&store, now, out).await?;
+    writeln!(
+        out,
+        "handled {handled} due deadline(s) as of {}",
+        now.format("%Y-%m-%d %H:%M UTC")
+    )?;
+    store.close().await;
+    Ok(())
+}
+
+/// Handles every deadline due at `now`, as the system; says what it did on
+/// `out`, one line per case. Returns how many cases it acted on.
+pub(crate) async fn fire_due(
+    store: &Store,
+    now: DateTime<Utc>,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<usize> {
+    const PAGE: usize = 500;
     let system = Actor {
         name: actors::SYSTEM.to_owned(),
         roles: Default::default(),
@@ -827,7 +844,7 @@ pub(crate) async fn run_timers(
             let first = fold(&store.load_stream(&stream).await?)?;
             let key = (first.process.clone(), first.version);
             if !definitions.contains_key(&key) {
-                let (def, _) = definition(&store, &first.process, Some(first.version)).await?;
+                let (def, _) = definition(store, &first.process, Some(first.version)).await?;
                 definitions.insert(key.clone(), def);
             }
             let def = &definitions[&key];
@@ -879,11 +896,5 @@ pub(crate) async fn run_timers(
             }
         }
     }
-    writeln!(
-        out,
-        "handled {handled} due deadline(s) as of {}",
-        now.format("%Y-%m-%d %H:%M UTC")
-    )?;
-    store.close().await;
-    Ok(())
+    Ok(handled)
 }

@@ -4,6 +4,7 @@ pub(crate) mod actor;
 pub(crate) mod audit;
 pub(crate) mod case;
 pub(crate) mod def;
+pub(crate) mod demo;
 pub(crate) mod init;
 pub(crate) mod list;
 pub(crate) mod log;

@@ -79,7 +79,11 @@ impl SqliteBackend {
             .create_if_missing(create)
             .journal_mode(SqliteJournalMode::Wal)
             // FULL: a commit is on disk when append returns, even across a power cut.
-            .synchronous(SqliteSynchronous::Full)
+            .synchronous(if options.durable {
+                SqliteSynchronous::Full
+            } else {
+                SqliteSynchronous::Normal
+            })
             .busy_timeout(options.timeout)
             .foreign_keys(true);
         let unreachable = |source: sqlx::Error| Error::Unreachable {

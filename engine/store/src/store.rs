@@ -35,6 +35,10 @@ pub struct StoreOptions {
     /// How often a caught-up subscription looks for events written by another
     /// process when no notification arrives.
     pub poll_interval: Duration,
+    /// SQLite: each commit reaches the disk before append returns (true, the
+    /// default). False leaves that to WAL checkpoints: a power cut may lose the
+    /// last commits but never corrupts the store; for bulk loads such as the demo.
+    pub durable: bool,
 }
 
 impl Default for StoreOptions {
@@ -43,6 +47,7 @@ impl Default for StoreOptions {
             max_connections: 8,
             timeout: Duration::from_secs(30),
             poll_interval: Duration::from_millis(250),
+            durable: true,
         }
     }
 }
