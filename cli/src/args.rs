@@ -21,6 +21,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "KROONIKA_ACTOR", value_name = "NAME")]
     pub actor: Option<String>,
 
+    /// Settings (db, actor) from this TOML file; by default ./kroonika.toml if
+    /// there is one. Flags and environment variables win over it.
+    #[arg(long, global = true, env = "KROONIKA_CONFIG", value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -29,6 +34,11 @@ pub struct Cli {
 pub enum Command {
     /// Create the store if it is missing and bring its schema up to date (safe to repeat).
     Init(InitArgs),
+    /// Print a shell completion script: kroonika completions bash > /etc/bash_completion.d/kroonika
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Fill a new store with years of believable casework, made by the real
     /// commands, then say what to try next.
     ///

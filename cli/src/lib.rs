@@ -11,6 +11,7 @@
 
 pub mod args;
 mod commands;
+pub mod config;
 mod context;
 mod desk;
 pub mod exit;
@@ -20,7 +21,7 @@ mod projector;
 use std::ffi::OsString;
 use std::io::Write;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::args::{Cli, Command, DefCommand, TimersCommand};
 
@@ -30,8 +31,17 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches_from(args)
+        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
+    let cli = match parsed {
+        Ok((mut cli, matches)) => {
+            if let Err(rejection) = config::apply(&mut cli, &matches) {
+                let _ = writeln!(err, "rejected: {rejection}");
+                return exit::INVALID;
+            }
+            cli
+        }
         Err(clap_error) => {
             let rendered = clap_error.render().to_string();
             let code = clap_error.exit_code();
@@ -41,6 +51,12 @@ where
         }
     };
     let result = match &cli.command {
+        Command::Completions { shell } => {
+            // Into memory first: clap_complete panics on a write error (`| head`).
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "kroonika", &mut script);
+            out.write_all(&script).map_err(anyhow::Error::from)
+        }
         Command::Init(args) => commands::init::run(&cli, args, out).await,
         Command::Demo(args) => commands::demo::run(&cli, args, out).await,
         Command::Actor(command) => commands::actor::run(&cli, command, out).await,
@@ -73,6 +89,15 @@ where
     };
     match result {
         Ok(()) => exit::OK,
+        // The reader went away (`kroonika log | head`): nothing left to say.
+        Err(error)
+            if error.chain().any(|e| {
+                e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            exit::OK
+        }
         Err(error) => {
             let _ = writeln!(err, "{}", exit::describe(&error));
             exit::code_for(&error)

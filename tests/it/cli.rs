@@ -192,3 +192,54 @@ async fn postgres_store_initialises_through_the_cli() {
     store.close().await;
     kroonika_tests::drop_schema(&base, &schema).await;
 }
+
+/// `kroonika.toml` (here given with --config) fills in what no flag or
+/// environment variable gives; a flag wins; an unknown key is refused with its line.
+#[tokio::test]
+async fn configuration_file_supplies_defaults_that_flags_override() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir, "configured.db");
+    let config = dir.path().join("kroonika.toml");
+    std::fs::write(&config, format!("db = \"{url}\"\nactor = \"anu\"\n")).unwrap();
+    let config = config.to_str().unwrap();
+    let (code, _, err) = kroonika(&["--config", config, "init", "--admin", "anu"]).await;
+    assert_eq!((code, err.as_str()), (0, ""));
+    // The actor comes from the file too: listing actors needs one.
+    let (code, out, err) = kroonika(&["--config", config, "actor", "list"]).await;
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert!(out.contains("anu"), "{out}");
+    // A flag wins over the file.
+    let other = sqlite_url(&dir, "other.db");
+    let (code, _, err) = kroonika(&["--config", config, "--db", &other, "status"]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("other.db"), "{err}");
+
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(&broken, "db = \"x\"\nactr = \"anu\"\n").unwrap();
+    let (code, _, err) = kroonika(&["--config", broken.to_str().unwrap(), "status"]).await;
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("rejected: the configuration ")
+            && err.contains("(line 2) is not valid: unknown field `actr`"),
+        "{err}"
+    );
+    let (code, _, err) = kroonika(&["--config", "no-such.toml", "status"]).await;
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("cannot read the configuration no-such.toml"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn completions_for_three_shells() {
+    for (shell, start) in [
+        ("bash", "_kroonika()"),
+        ("zsh", "#compdef kroonika"),
+        ("fish", "# Print"),
+    ] {
+        let (code, out, err) = kroonika(&["completions", shell]).await;
+        assert_eq!((code, err.as_str()), (0, ""));
+        assert!(out.contains(start) && out.contains("report"), "{shell}");
+    }
+}
