@@ -1045,10 +1045,16 @@ async fn publish_version_two(
         MEDIATION.contains(old),
         "the bundled mediation process changed; update the demo's version 2"
     );
-    let source = MEDIATION.replacen(old, new, 1).replace(
-        "title: Victim-offender mediation",
-        "title: Victim-offender mediation (reports in 7 working days)",
-    );
+    let source = MEDIATION
+        .replacen(old, new, 1)
+        .replace(
+            "title: Victim-offender mediation",
+            "title: Victim-offender mediation (reports in 7 working days)",
+        )
+        .replace(
+            "title: Report submitted within 10 working days",
+            "title: Report submitted within 7 working days",
+        );
     let path = dir.join("mediation-v2.yaml");
     std::fs::write(&path, source)?;
     let db = cli.db.clone();
