@@ -112,14 +112,8 @@ impl Desk {
             if self.definitions.contains_key(&key) {
                 continue;
             }
-            let checked = kroonika_processes::check(&published.source);
-            let definition = checked.definition.ok_or_else(|| {
-                anyhow::anyhow!(
-                    "published version {} of '{process}' no longer checks",
-                    published.version
-                )
-            })?;
-            self.definitions.insert(key, Arc::new(definition));
+            self.definitions
+                .insert(key, Arc::new(publish::compile(&published)?));
         }
         self.loaded.insert(process.to_owned());
         Ok(())

@@ -22,11 +22,11 @@ impl Fold for CaseList {
     }
 
     fn category(&self) -> &'static str {
-        "case"
+        crate::CASES
     }
 
     fn key(&self, event: &RecordedEvent) -> Option<String> {
-        (event.stream.category() == "case").then(|| event.stream.id().to_owned())
+        crate::case_key(event)
     }
 
     fn apply(

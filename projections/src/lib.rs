@@ -100,6 +100,14 @@ pub trait Fold: Sync {
     }
 }
 
+/// The category of case streams, which both case projections read.
+pub(crate) const CASES: &str = "case";
+
+/// One document per case, keyed by the case's id.
+pub(crate) fn case_key(event: &RecordedEvent) -> Option<String> {
+    (event.stream.category() == CASES).then(|| event.stream.id().to_owned())
+}
+
 /// Every projection Kroonika keeps.
 pub fn all() -> Vec<&'static dyn Fold> {
     vec![&cases::CaseList, &facts::CaseFacts]

@@ -174,14 +174,7 @@ async fn definition(
     version: Option<u32>,
 ) -> anyhow::Result<(ProcessDefinition, u32)> {
     let (published, _) = publish::version(store, process, version).await?;
-    let checked = kroonika_processes::check(&published.source);
-    let definition = checked.definition.ok_or_else(|| {
-        anyhow::anyhow!(
-            "published version {} of '{process}' no longer checks",
-            published.version
-        )
-    })?;
-    Ok((definition, published.version))
+    Ok((publish::compile(&published)?, published.version))
 }
 
 pub(crate) fn case_stream(id: Uuid) -> anyhow::Result<StreamName> {

@@ -28,6 +28,22 @@ pub(crate) fn decode(event: &RecordedEvent) -> anyhow::Result<DefinitionPublishe
     })
 }
 
+/// The validated model of a published version (checked again: only the text
+/// is stored).
+pub(crate) fn compile(
+    published: &DefinitionPublished,
+) -> anyhow::Result<kroonika_engine::definition::ProcessDefinition> {
+    kroonika_processes::check(&published.source)
+        .definition
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "published version {} of '{}' no longer checks",
+                published.version,
+                published.process
+            )
+        })
+}
+
 /// Every published version of a process, oldest first.
 pub(crate) async fn versions(
     store: &Store,

@@ -137,6 +137,29 @@ impl Cx {
         })
     }
 
+    /// The entries of a map of author-chosen names (metrics, subjects, a
+    /// state's transitions) whose names are valid ids, each once: a bad id or a
+    /// second declaration is reported (`twice{place}`) and left out.
+    pub fn declared<'a>(&mut self, map: Map<'a>, what: &str, place: &str) -> Vec<&'a (Key, Node)> {
+        let mut out: Vec<&'a (Key, Node)> = Vec::new();
+        for entry in map.entries {
+            let key = &entry.0;
+            if !self.id(&key.name, &key.span, what, IdStyle::Kebab) {
+                continue;
+            }
+            if out.iter().any(|(seen, _)| seen.name == key.name) {
+                self.error(
+                    Code::DuplicateId,
+                    key.span.clone(),
+                    format!("{what} '{}' is declared twice{place}", key.name),
+                );
+                continue;
+            }
+            out.push(entry);
+        }
+        out
+    }
+
     /// A key that must be present.
     pub fn required<'a>(&mut self, map: Map<'a>, key: &str, what: &str) -> Option<&'a Node> {
         let found = map.get(key);

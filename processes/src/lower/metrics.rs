@@ -15,7 +15,7 @@ use kroonika_engine::definition::{
 };
 use serde_json::Value;
 
-use super::cx::{Cx, IdStyle};
+use super::cx::Cx;
 use super::fields::unknown_field;
 use super::states::Known;
 use crate::diagnostic::{Code, Diagnostic};
@@ -85,18 +85,7 @@ pub(crate) fn metrics(cx: &mut Cx, node: &Node, scope: &Scope<'_>) -> Vec<Metric
         return Vec::new();
     };
     let mut out: Vec<Metric> = Vec::new();
-    for (key, spec) in map.entries {
-        if !cx.id(&key.name, &key.span, "metric", IdStyle::Kebab) {
-            continue;
-        }
-        if out.iter().any(|m| m.id == key.name) {
-            cx.error(
-                Code::DuplicateId,
-                key.span.clone(),
-                format!("metric '{}' is declared twice", key.name),
-            );
-            continue;
-        }
+    for (key, spec) in cx.declared(map, "metric", "") {
         if let Some(metric) = metric(cx, &key.name, &key.span, spec, scope) {
             out.push(metric);
         }

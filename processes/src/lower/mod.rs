@@ -237,18 +237,7 @@ fn subjects(cx: &mut Cx, node: &Node) -> Vec<Subject> {
         return Vec::new();
     };
     let mut out: Vec<Subject> = Vec::new();
-    for (key, spec) in map.entries {
-        if !cx.id(&key.name, &key.span, "subject", IdStyle::Kebab) {
-            continue;
-        }
-        if out.iter().any(|s| s.name == key.name) {
-            cx.error(
-                Code::DuplicateId,
-                key.span.clone(),
-                format!("subject '{}' is declared twice", key.name),
-            );
-            continue;
-        }
+    for (key, spec) in cx.declared(map, "subject", "") {
         let what = format!("subject '{}'", key.name);
         let Some(spec) = cx.map(spec, &what, &["title"]) else {
             continue;

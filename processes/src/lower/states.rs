@@ -119,18 +119,7 @@ pub(crate) fn transition_map(
         return Vec::new();
     };
     let mut out: Vec<Transition> = Vec::new();
-    for (key, spec) in map.entries {
-        if !cx.id(&key.name, &key.span, "transition", IdStyle::Kebab) {
-            continue;
-        }
-        if out.iter().any(|t| t.name == key.name) {
-            cx.error(
-                Code::DuplicateId,
-                key.span.clone(),
-                format!("transition '{}' is declared twice in {owner}", key.name),
-            );
-            continue;
-        }
+    for (key, spec) in cx.declared(map, "transition", &format!(" in {owner}")) {
         if let Some(transition) = transition(cx, key, spec, owner, known, task_ids) {
             out.push(transition);
         }

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::text::describe;
+use super::text::{self, describe, number, percent};
 
 const STYLE: &str = r#"
 :root { --ink: #1b2733; --muted: #5b6670; --bar: #2f6f9f; --outcome: #6a8f3a; --line: #d5dbe0; }
@@ -50,10 +50,9 @@ fn esc(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// A count as printed, escaped (`&lt;5` where suppressed).
 fn count(value: &Value) -> String {
-    value
-        .as_u64()
-        .map_or_else(|| "&lt;5".to_owned(), |n| n.to_string())
+    esc(&text::count(value))
 }
 
 pub(super) fn page(report: &Value) -> String {
@@ -284,18 +283,6 @@ pub(super) fn page(report: &Value) -> String {
     }
     html.push_str("</body>\n</html>\n");
     html
-}
-
-fn percent(value: &Value) -> String {
-    value
-        .as_f64()
-        .map_or_else(|| "–".to_owned(), |x| format!("{:.1}%", x * 100.0))
-}
-
-fn number(value: &Value) -> String {
-    value
-        .as_f64()
-        .map_or_else(|| "–".to_owned(), |x| format!("{x}"))
 }
 
 fn figure(html: &mut String, svg: &str, caption: &str) {

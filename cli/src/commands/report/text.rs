@@ -5,20 +5,20 @@ use serde_json::Value;
 use crate::output;
 
 /// A count as printed: `<5` where suppressed.
-fn count(value: &Value) -> String {
+pub(super) fn count(value: &Value) -> String {
     value
         .as_u64()
         .map_or_else(|| "<5".to_owned(), |n| n.to_string())
 }
 
 /// A share as a percentage, `–` where suppressed.
-fn percent(value: &Value) -> String {
+pub(super) fn percent(value: &Value) -> String {
     value
         .as_f64()
         .map_or_else(|| "–".to_owned(), |x| format!("{:.1}%", x * 100.0))
 }
 
-fn number(value: &Value) -> String {
+pub(super) fn number(value: &Value) -> String {
     value
         .as_f64()
         .map_or_else(|| "–".to_owned(), |x| format!("{x}"))
