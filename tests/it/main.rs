@@ -15,6 +15,7 @@
 //!   output snapshotted), plus mutations that must never make it panic.
 //! - `publishing`: actors, roles and published definition versions through the
 //!   CLI, on both backends.
+//! - `readme`: the README's tour, run as written.
 //! - `reports`: the report's funnel and declared metrics against figures worked
 //!   out by hand, its four formats snapshotted, the HTML opened in Chromium.
 //! - `timers`: deadlines warned, missed and fired, exactly once under racing runners.
@@ -27,6 +28,7 @@ mod definitions;
 mod demo;
 mod mediation;
 mod publishing;
+mod readme;
 mod reports;
 mod store;
 mod support;
