@@ -165,13 +165,8 @@ async fn the_readme_tour_runs_as_written() {
             .output
             .first()
             .is_some_and(|l| l.starts_with("rejected:"));
-        let expected_code = if refused {
-            1
-        } else if step.output.last().is_some_and(|l| l.starts_with("error: ")) {
-            1
-        } else {
-            0
-        };
+        let failed = step.output.last().is_some_and(|l| l.starts_with("error: "));
+        let expected_code = if refused || failed { 1 } else { 0 };
         assert_eq!(code, expected_code, "`{}`\n{out}{err}", step.command);
         if let Some(opened) = out.strip_prefix("opened ")
             && let Some(shown) = step.output.first().and_then(|l| l.strip_prefix("opened "))
