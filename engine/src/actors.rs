@@ -48,8 +48,13 @@ impl ActorEvent {
 
     /// Reads an event back from its envelope's type and payload.
     pub fn from_parts(event_type: &str, data: &str) -> Result<ActorEvent, serde_json::Error> {
-        let data: serde_json::Value = serde_json::from_str(data)?;
-        serde_json::from_value(serde_json::json!({ "type": event_type, "data": data }))
+        // One parse, straight into the enum: the tag first lets serde read the
+        // payload into its variant without an intermediate `Value`.
+        let tagged = format!(
+            "{{\"type\":{},\"data\":{data}}}",
+            serde_json::to_string(event_type)?
+        );
+        serde_json::from_str(&tagged)
     }
 }
 
