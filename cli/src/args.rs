@@ -33,20 +33,27 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the store if it is missing and bring its schema up to date (safe to repeat).
+    #[command(after_help = "Example: kroonika init --admin anu")]
     Init(InitArgs),
     /// Print a shell completion script: kroonika completions bash > /etc/bash_completion.d/kroonika
+    #[command(
+        after_help = "Example: kroonika completions bash > ~/.local/share/bash-completion/completions/kroonika"
+    )]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
     /// Fill a new store with years of believable casework, made by the real
     /// commands, then say what to try next.
-    ///
-    /// Example: kroonika demo --years 2 --seed 7
+    #[command(
+        after_help = "Example: kroonika --db sqlite://kroonika-demo.db demo --years 2 --seed 7"
+    )]
     Demo(DemoArgs),
     /// Show what the store is and how much it holds.
+    #[command(after_help = "Example: kroonika --db postgres://kroonika@db.example/kroonika status")]
     Status(StatusArgs),
     /// Read the event log: all of it, one stream or one category, in order.
+    #[command(after_help = "Example: kroonika log --category case --format json")]
     Log(LogArgs),
     /// Process definitions: check, draw, publish, list, show.
     #[command(subcommand)]
@@ -74,9 +81,10 @@ pub enum Command {
     /// happened (occurred-at: the opening date, or the metric's cohort date);
     /// --as-of answers from what had been recorded by then ("what did we know
     /// then").
-    ///
-    /// Example: kroonika report mediation --from 2026-01-01 --period quarter --by track --format html --output report.html
     #[command(verbatim_doc_comment)]
+    #[command(
+        after_help = "Example: kroonika report mediation --from 2026-01-01 --period quarter --by track --format html --output report.html"
+    )]
     Report(ReportArgs),
 }
 
@@ -146,6 +154,7 @@ pub enum PeriodArg {
 pub enum AuditCommand {
     /// Every recorded act, oldest first: when it was recorded and when it
     /// happened, who, which case, what, under which definition version, which command.
+    #[command(after_help = "Example: kroonika audit trail --case LE-2026-0001 --format json")]
     Trail {
         /// Only this case (reference or id).
         #[arg(long, value_name = "CASE")]
@@ -167,13 +176,16 @@ pub enum AuditCommand {
 #[derive(Debug, Subcommand)]
 pub enum ProjectionsCommand {
     /// How far each projection has read, how far behind it is, and its last error.
+    #[command(after_help = "Example: kroonika projections status --format json")]
     Status {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
     /// Rebuild from the first event (all, or one), then swap in atomically.
+    #[command(after_help = "Example: kroonika projections rebuild case-facts")]
     Rebuild { name: Option<String> },
     /// Bring every projection up to date; with --follow, keep them so.
+    #[command(after_help = "Example: kroonika projections run --follow")]
     Run {
         #[arg(long)]
         follow: bool,
@@ -183,6 +195,7 @@ pub enum ProjectionsCommand {
 #[derive(Debug, Subcommand)]
 pub enum TimersCommand {
     /// Handle every deadline that is due (safe to run from several machines at once).
+    #[command(after_help = "Example: kroonika timers run --now 2026-12-01")]
     Run {
         /// Act as if it were this time (RFC 3339, or a date: its noon UTC).
         #[arg(long, value_name = "TIME")]
@@ -210,12 +223,18 @@ pub struct CommandArgs {
 #[derive(Debug, Subcommand)]
 pub enum CaseCommand {
     /// Open a case of a published process; prints its reference and id.
+    #[command(
+        after_help = "Example: kroonika --actor mari case open mediation --input-file referral.yaml"
+    )]
     Open {
         process: String,
         #[command(flatten)]
         command: CommandArgs,
     },
     /// Take a transition.
+    #[command(
+        after_help = "Example: kroonika --actor mari case do LE-2026-0001 assign --set mediators=ants --expect-version 3"
+    )]
     Do {
         /// A reference (SC-2026-0042) or case id.
         case: String,
@@ -227,6 +246,7 @@ pub enum CaseCommand {
         command: CommandArgs,
     },
     /// Complete a checklist task of the case's current state.
+    #[command(after_help = "Example: kroonika --actor ants case task LE-2026-0001 victim-consent")]
     Task {
         case: String,
         task: String,
@@ -234,6 +254,9 @@ pub enum CaseCommand {
         command: CommandArgs,
     },
     /// Move a case to a newer version of its process definition.
+    #[command(
+        after_help = "Example: kroonika --actor mari case migrate LE-2026-0001 --to-version 2 --map preparation=getting-ready"
+    )]
     Migrate {
         case: String,
         #[arg(long, value_name = "N")]
@@ -245,6 +268,9 @@ pub enum CaseCommand {
         command: CommandArgs,
     },
     /// Correct case data outside any step, with the reason recorded.
+    #[command(
+        after_help = "Example: kroonika --actor mari case update LE-2026-0001 --set received_on=2026-11-23 --reason 'date on the order'"
+    )]
     Update {
         case: String,
         /// Why the data is corrected (recorded with the correction).
@@ -254,6 +280,7 @@ pub enum CaseCommand {
         command: CommandArgs,
     },
     /// List cases, nearest deadline first (the case-list projection, caught up first).
+    #[command(after_help = "Example: kroonika --actor mari case list --open --overdue")]
     List {
         #[arg(long, value_name = "PROCESS")]
         process: Option<String>,
@@ -279,6 +306,9 @@ pub enum CaseCommand {
         format: Format,
     },
     /// Show a case: state, data, checklist, deadline, and what you can do now.
+    #[command(
+        after_help = "Example: kroonika --actor mari case show LE-2026-0001 --as-of 2026-11-25"
+    )]
     Show {
         case: String,
         /// The case as it was recorded at this time (RFC 3339, or a date: its end).
@@ -288,6 +318,9 @@ pub enum CaseCommand {
         format: Format,
     },
     /// Every event of a case.
+    #[command(
+        after_help = "Example: kroonika --actor aino case history LE-2026-0001 --format json"
+    )]
     History {
         case: String,
         #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -305,6 +338,7 @@ pub struct InitArgs {
 #[derive(Debug, Subcommand)]
 pub enum ActorCommand {
     /// Register an actor with roles.
+    #[command(after_help = "Example: kroonika --actor anu actor add mari --role coordinator")]
     Add {
         name: String,
         /// A role to give (repeat for several).
@@ -312,10 +346,13 @@ pub enum ActorCommand {
         roles: Vec<String>,
     },
     /// Give an actor a role.
+    #[command(after_help = "Example: kroonika --actor anu actor grant mari regional-lead")]
     Grant { name: String, role: String },
     /// Take a role from an actor.
+    #[command(after_help = "Example: kroonika --actor anu actor revoke mari regional-lead")]
     Revoke { name: String, role: String },
     /// List actors and their roles.
+    #[command(after_help = "Example: kroonika --actor anu actor list --format json")]
     List {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -325,23 +362,31 @@ pub enum ActorCommand {
 #[derive(Debug, Subcommand)]
 pub enum DefCommand {
     /// Check definition files; report every problem with its place (exit 1 on any error).
+    #[command(after_help = "Example: kroonika def check processes/*.yaml --format json")]
     Check(DefCheckArgs),
     /// Draw a definition as a diagram (Mermaid renders on GitHub and GitLab as is).
+    #[command(
+        after_help = "Example: kroonika def graph mediation --format dot | dot -Tsvg > mediation.svg"
+    )]
     Graph(DefGraphArgs),
     /// Print a JSON Schema of the definition format, for editors.
+    #[command(after_help = "Example: kroonika def schema > kroonika.schema.json")]
     Schema,
     /// Publish a checked definition as its process's next version (service-owner or admin).
+    #[command(after_help = "Example: kroonika --actor tiina def publish processes/mediation.yaml")]
     Publish {
         #[arg(value_name = "FILE")]
         file: std::path::PathBuf,
     },
     /// List published processes and their latest versions.
+    #[command(after_help = "Example: kroonika def list --format json")]
     List {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
     /// Which open cases can move to a version: automatically, with a state
     /// mapping, or not at all (and why).
+    #[command(after_help = "Example: kroonika def migrations mediation --to-version 2")]
     Migrations {
         name: String,
         #[arg(long, value_name = "N")]
@@ -350,6 +395,7 @@ pub enum DefCommand {
         format: Format,
     },
     /// Show a published version's details and source.
+    #[command(after_help = "Example: kroonika def show mediation --version 1")]
     Show {
         /// The process id.
         name: String,

@@ -243,3 +243,39 @@ async fn completions_for_three_shells() {
         assert!(out.contains(start) && out.contains("report"), "{shell}");
     }
 }
+
+/// Every command's --help ends with an example, and the exit codes are listed.
+#[tokio::test]
+async fn every_command_has_an_example_in_its_help() {
+    use clap::CommandFactory;
+    fn leaves(command: &clap::Command, path: Vec<String>, out: &mut Vec<Vec<String>>) {
+        let subcommands: Vec<&clap::Command> = command
+            .get_subcommands()
+            .filter(|c| c.get_name() != "help")
+            .collect();
+        if subcommands.is_empty() {
+            out.push(path);
+            return;
+        }
+        for sub in subcommands {
+            let mut next = path.clone();
+            next.push(sub.get_name().to_owned());
+            leaves(sub, next, out);
+        }
+    }
+    let mut paths = Vec::new();
+    leaves(&kroonika_cli::args::Cli::command(), Vec::new(), &mut paths);
+    assert!(paths.len() >= 28, "{paths:?}");
+    for path in paths {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let (code, out, _) = kroonika(&args).await;
+        assert_eq!(code, 0, "{path:?}");
+        assert!(
+            out.contains("Example: kroonika "),
+            "{path:?} has no example:\n{out}"
+        );
+    }
+    let (_, top, _) = kroonika(&["--help"]).await;
+    assert!(top.contains("Exit codes: 0 ok, 1 rejected or invalid, 2 usage, 3 conflict"));
+}
