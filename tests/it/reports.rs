@@ -378,6 +378,27 @@ async fn metrics_match_hand_computed_figures(backend: Backend) {
         (Some(5), Some(7))
     );
 
+    // Breakdowns only by reportable fields; only published processes.
+    let (code, _, err) = kroonika(
+        &h.url,
+        Some("tiina"),
+        &["report", "school-conference", "--by", "victim_name"],
+    )
+    .await;
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            1,
+            "rejected: --by victim_name: a report breaks down by an enum or boolean field that is not personal; school-conference has: referral_source, minor_involved\n"
+        )
+    );
+    let (code, _, err) = kroonika(&h.url, Some("tiina"), &["report", "no-such-process"]).await;
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("there is no published process 'no-such-process'"),
+        "{err}"
+    );
+
     assert_no_personal_data(&h.url).await;
     if let Some((base, schema)) = h.pg {
         kroonika_tests::drop_schema(&base, &schema).await;
