@@ -272,8 +272,8 @@ impl Desk {
         } else {
             None
         };
-        if let Some(history) = &history {
-            let first = fold(history)?;
+        let first = history.as_deref().map(fold).transpose()?;
+        if let (Some(history), Some(first)) = (&history, &first) {
             if act.command_id.is_some()
                 && let Some(done) = previous_run(
                     history,
@@ -283,7 +283,7 @@ impl Desk {
                 )?
             {
                 return Ok(Stepped::Already {
-                    reference: first.reference,
+                    reference: first.reference.clone(),
                     version: done.revision + 1,
                 });
             }
@@ -292,10 +292,8 @@ impl Desk {
             self.definition(store, &first.process, Some(first.version))
                 .await?;
         }
-        let process = self.processes.get(&id).cloned().unwrap_or_default();
-        if !self.loaded.contains(&process) {
-            self.load_process(store, &process).await?;
-        }
+        // Every version of the case's process is loaded now: by `definition`
+        // above, or when this desk opened the case.
         let definitions = &self.definitions;
         let actors = &self.actors;
         let mut after: Option<Case> = None;
@@ -345,7 +343,9 @@ impl Desk {
         let appended = match (expect_version, &history) {
             (Some(expected), Some(history)) => {
                 let current = history.len() as u64;
-                let reference = fold(history)?.reference;
+                let reference = first
+                    .as_ref()
+                    .map_or_else(String::new, |c| c.reference.clone());
                 if current != expected {
                     return Err(Conflict(format!(
                         "conflict: {reference} changed since version {expected} (now {current})"

@@ -123,8 +123,19 @@ pub(crate) async fn catch_up(
     name: &str,
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> anyhow::Result<u64> {
-    let mut folded = 0u64;
     let mut catalog = catalog(store).await?;
+    catch_up_with(store, &mut catalog, fold, name, progress).await
+}
+
+/// [`catch_up`] with a catalog the caller has already read (and may use after).
+pub(crate) async fn catch_up_with(
+    store: &Store,
+    catalog: &mut Catalog,
+    fold: &dyn Fold,
+    name: &str,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> anyhow::Result<u64> {
+    let mut folded = 0u64;
     'restart: loop {
         let mut position = store
             .projection_states(Some(name))
@@ -133,7 +144,7 @@ pub(crate) async fn catch_up(
             .map_or(0, |s| s.position);
         let mut scan = store.scan(Some(fold.category()), ReadFrom::At(position + 1), BATCH);
         while let Some(page) = scan.next_page().await? {
-            if !fold_page_or_stop(store, &mut catalog, fold, name, position, &page).await? {
+            if !fold_page_or_stop(store, catalog, fold, name, position, &page).await? {
                 // Another runner applied this batch first: read on from its checkpoint.
                 continue 'restart;
             }
@@ -147,8 +158,9 @@ pub(crate) async fn catch_up(
 
 /// Catches every projection up (what commands that read a projection do first).
 pub(crate) async fn catch_up_all(store: &Store) -> anyhow::Result<()> {
+    let mut catalog = catalog(store).await?;
     for fold in kroonika_projections::all() {
-        catch_up(store, fold, fold.name(), &mut |_| {}).await?;
+        catch_up_with(store, &mut catalog, fold, fold.name(), &mut |_| {}).await?;
     }
     Ok(())
 }
@@ -218,7 +230,7 @@ pub(crate) async fn rebuild(
     for (fold, name) in folds.iter().zip(&staging) {
         store.swap_projection(name, fold.name()).await?;
         // Events that arrived during the rebuild are folded on this catch-up.
-        catch_up(store, *fold, fold.name(), progress).await?;
+        catch_up_with(store, &mut catalog, *fold, fold.name(), progress).await?;
     }
     Ok(folded)
 }
@@ -231,6 +243,16 @@ pub(crate) async fn fold_until(
     at: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<Vec<Value>> {
     let catalog = catalog(store).await?;
+    fold_until_with(store, &catalog, fold, at).await
+}
+
+/// [`fold_until`] with a catalog the caller has already read.
+pub(crate) async fn fold_until_with(
+    store: &Store,
+    catalog: &Catalog,
+    fold: &dyn Fold,
+    at: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Vec<Value>> {
     let mut docs: BTreeMap<String, Value> = BTreeMap::new();
     let mut scan = store.scan(Some(fold.category()), ReadFrom::Start, BATCH);
     'pages: while let Some(page) = scan.next_page().await? {
@@ -244,7 +266,7 @@ pub(crate) async fn fold_until(
             };
             let current = docs.remove(&key);
             if let Some(next) = fold
-                .apply(&catalog, current, &event)
+                .apply(catalog, current, &event)
                 .map_err(|reason| anyhow::anyhow!(reason))?
             {
                 docs.insert(key, next);

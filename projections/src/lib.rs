@@ -28,32 +28,36 @@ use serde_json::Value;
 /// point gives every fold the same answer.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
-    definitions: BTreeMap<(String, u32), Arc<ProcessDefinition>>,
+    /// Process id → version → definition.
+    definitions: BTreeMap<String, BTreeMap<u32, Arc<ProcessDefinition>>>,
 }
 
 impl Catalog {
     pub fn insert(&mut self, version: u32, definition: ProcessDefinition) {
         self.definitions
-            .insert((definition.id.clone(), version), Arc::new(definition));
+            .entry(definition.id.clone())
+            .or_default()
+            .insert(version, Arc::new(definition));
     }
 
     pub fn get(&self, process: &str, version: u32) -> Option<&ProcessDefinition> {
         self.definitions
-            .get(&(process.to_owned(), version))
+            .get(process)
+            .and_then(|versions| versions.get(&version))
             .map(|d| d.as_ref())
     }
 
     /// The latest published version of a process and its number.
     pub fn latest(&self, process: &str) -> Option<(u32, &ProcessDefinition)> {
         self.definitions
-            .iter()
-            .filter(|((p, _), _)| p == process)
-            .max_by_key(|((_, v), _)| *v)
-            .map(|((_, v), d)| (*v, d.as_ref()))
+            .get(process)
+            .and_then(|versions| versions.last_key_value())
+            .map(|(v, d)| (*v, d.as_ref()))
     }
 
+    /// How many versions, of all processes.
     pub fn len(&self) -> usize {
-        self.definitions.len()
+        self.definitions.values().map(BTreeMap::len).sum()
     }
 
     pub fn is_empty(&self) -> bool {

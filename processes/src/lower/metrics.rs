@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::cx::Cx;
 use super::fields::unknown_field;
-use super::states::Known;
+use super::states::{Known, named_state};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::suggest::did_you_mean;
 use crate::tree::{Kind, Node};
@@ -176,7 +176,7 @@ fn metric(
             }
             "deadline" => {
                 let state = cx.text(node, &what)?;
-                if !state_ref(cx, &state, &node.span, &what, scope) {
+                if !named_state(cx, &state, &node.span, &format!("{what} names"), scope.known) {
                     return None;
                 }
                 let lowered = scope.states.iter().find(|s| s.name == state);
@@ -397,7 +397,7 @@ fn milestone(
         "entered" => {
             let mut states = Vec::new();
             for (name, span) in names(cx, value, &format!("'entered' in {what}"))? {
-                if state_ref(cx, &name, &span, what, scope) {
+                if named_state(cx, &name, &span, &format!("{what} names"), scope.known) {
                     states.push(name);
                 }
             }
@@ -556,25 +556,6 @@ fn names(cx: &mut Cx, node: &Node, what: &str) -> Option<Vec<(String, Range<usiz
         ),
         _ => cx.text(node, what).map(|t| vec![(t, node.span.clone())]),
     }
-}
-
-fn state_ref(cx: &mut Cx, name: &str, span: &Range<usize>, what: &str, scope: &Scope<'_>) -> bool {
-    if scope.known.states.iter().any(|s| s == name) {
-        return true;
-    }
-    if cx.broken.contains(name) {
-        return false;
-    }
-    let mut d = Diagnostic::error(
-        Code::UnknownState,
-        span.clone(),
-        format!("{what} names state '{name}', which is not declared under 'states'"),
-    );
-    if let Some(help) = did_you_mean(name, scope.known.states.iter().map(String::as_str)) {
-        d = d.with_help(help);
-    }
-    cx.push(d);
-    false
 }
 
 /// A non-personal date or datetime field.

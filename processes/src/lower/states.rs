@@ -184,6 +184,18 @@ pub(crate) fn state_ref(
     what: &str,
     known: &Known<'_>,
 ) -> bool {
+    named_state(cx, name, span, &format!("{what} goes to"), known)
+}
+
+/// Checks that a state name exists; `said` is how the message leads up to it
+/// ("'initial' goes to", "the rate of metric 'x' names").
+pub(crate) fn named_state(
+    cx: &mut Cx,
+    name: &str,
+    span: &Range<usize>,
+    said: &str,
+    known: &Known<'_>,
+) -> bool {
     if known.states.iter().any(|s| s == name) {
         return true;
     }
@@ -193,7 +205,7 @@ pub(crate) fn state_ref(
     let mut d = Diagnostic::error(
         Code::UnknownState,
         span.clone(),
-        format!("{what} goes to state '{name}', which is not declared under 'states'"),
+        format!("{said} state '{name}', which is not declared under 'states'"),
     );
     if let Some(help) = did_you_mean(name, known.states.iter().map(String::as_str)) {
         d = d.with_help(help);

@@ -31,9 +31,11 @@ pub(crate) async fn run(
 ) -> anyhow::Result<()> {
     let store = context::open(cli).await?;
     let fold = &CaseFacts;
+    // Read once: the fold needs it, and so does the report (the metrics).
+    let mut catalog = projector::catalog(&store).await?;
     let (docs, today): (Vec<Value>, NaiveDate) = match &args.as_of {
         None => {
-            projector::catch_up(&store, fold, fold.name(), &mut |_| {}).await?;
+            projector::catch_up_with(&store, &mut catalog, fold, fold.name(), &mut |_| {}).await?;
             let docs = store.projection_docs(fold.name(), None).await?;
             (
                 docs.into_iter().map(|(_, d)| d).collect(),
@@ -43,12 +45,11 @@ pub(crate) async fn run(
         Some(text) => {
             let at = context::parse_time(text, "--as-of", context::END_OF_DAY)?;
             (
-                projector::fold_until(&store, fold, at).await?,
+                projector::fold_until_with(&store, &catalog, fold, at).await?,
                 at.date_naive(),
             )
         }
     };
-    let catalog = projector::catalog(&store).await?;
     store.close().await;
     let Some((version, definition)) = catalog.latest(&args.process) else {
         return Err(Rejection::new(format!(
