@@ -54,15 +54,6 @@ impl Catalog {
             .and_then(|versions| versions.last_key_value())
             .map(|(v, d)| (*v, d.as_ref()))
     }
-
-    /// How many versions, of all processes.
-    pub fn len(&self) -> usize {
-        self.definitions.values().map(BTreeMap::len).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.definitions.is_empty()
-    }
 }
 
 /// A projection's fold.
