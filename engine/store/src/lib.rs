@@ -11,13 +11,16 @@
 //! - appending a batch whose ids are already stored, identically and in place, is
 //!   a no-op that returns the original positions (a retried command never writes
 //!   twice); an id reused for different content is refused;
-//! - stored events never change: the database itself refuses UPDATE and DELETE.
+//! - stored events never change: the database itself refuses UPDATE and DELETE,
+//!   and every event is hash-chained to the one before ([`chain`]), so a change
+//!   made around the database's rules is evident.
 //!
 //! [`Store`] is the whole public surface. The two backends live in [`sqlite`] and
 //! [`postgres`]; the reasoning they share (checking a batch, judging a retry) is in
 //! [`append`].
 
 pub mod append;
+pub mod chain;
 mod connect;
 pub mod error;
 mod execute;
@@ -48,12 +51,12 @@ pub use kroonika_engine::{ExpectedRevision, NewEvent, RecordedEvent, StreamName}
 #[doc(hidden)]
 pub mod floor_sql {
     /// The SQLite multi-row INSERT for `rows` rows (binds: stream, category,
-    /// recorded-at micros, then per row position, revision, id, type, data, metadata).
+    /// recorded-at micros, then per row position, revision, id, type, data, metadata, hash).
     pub fn sqlite_insert(rows: usize) -> std::sync::Arc<str> {
         crate::sqlite::insert_sql(rows)
     }
 
     /// The PostgreSQL UNNEST INSERT (binds: stream, category, recorded-at, then
-    /// arrays of positions, revisions, ids, types, data, metadata).
+    /// arrays of positions, revisions, ids, types, data, metadata, hashes).
     pub const POSTGRES_INSERT: &str = crate::postgres::INSERT_SQL;
 }

@@ -23,6 +23,7 @@ use sqlx::{AssertSqlSafe, Connection, PgConnection, Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::append::{signed, unsigned};
+use crate::chain::ChainRow;
 use crate::error::{Error, Result};
 use crate::projection::{DocChanges, ProjectionState};
 use crate::read::{Direction, ReadFrom, StoredRow, limit};
@@ -57,11 +58,11 @@ type Row = (
 );
 
 /// The one INSERT of every append, whatever its size: $1..$3 (stream, category,
-/// recorded-at) are shared, $4..$9 are arrays with one element per event.
-pub(crate) const INSERT_SQL: &str = "INSERT INTO events (position, stream, category, revision, event_id, event_type, data, metadata, recorded_at) \
-     SELECT u.position, $1, $2, u.revision, u.event_id, u.event_type, u.data::json, u.metadata::json, $3 \
-     FROM UNNEST($4::bigint[], $5::bigint[], $6::uuid[], $7::text[], $8::text[], $9::text[]) \
-          AS u(position, revision, event_id, event_type, data, metadata)";
+/// recorded-at) are shared, $4..$10 are arrays with one element per event.
+pub(crate) const INSERT_SQL: &str = "INSERT INTO events (position, stream, category, revision, event_id, event_type, data, metadata, recorded_at, hash) \
+     SELECT u.position, $1, $2, u.revision, u.event_id, u.event_type, u.data::json, u.metadata::json, $3, u.hash \
+     FROM UNNEST($4::bigint[], $5::bigint[], $6::uuid[], $7::text[], $8::text[], $9::text[], $10::bytea[]) \
+          AS u(position, revision, event_id, event_type, data, metadata, hash)";
 
 #[derive(Debug)]
 pub(crate) struct PgBackend {
@@ -245,6 +246,42 @@ impl PgBackend {
             .fetch_one(&self.pool)
             .await?;
         unsigned(head.unwrap_or(0), "position", 0)
+    }
+
+    pub(crate) async fn read_chain(&self, from: u64, max_count: usize) -> Result<Vec<ChainRow>> {
+        type Raw = (i64, String, i64, Uuid, String, String, String, DateTime<Utc>, Option<Vec<u8>>);
+        let rows: Vec<Raw> = sqlx::query_as(
+            "SELECT position, stream, revision, event_id, event_type, data::text, metadata::text, recorded_at, hash \
+             FROM events WHERE position >= $1 ORDER BY position LIMIT $2",
+        )
+        .bind(signed(from))
+        .bind(limit(max_count))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(position, stream, revision, id, event_type, data, metadata, recorded_at, hash)| {
+                Ok(ChainRow {
+                    position: unsigned(position, "position", position)?,
+                    stream,
+                    revision: unsigned(revision, "revision", position)?,
+                    id,
+                    event_type,
+                    data,
+                    metadata,
+                    recorded_at,
+                    hash: crate::chain::stored(hash, position)?,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn info_value(&self, key: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM store_info WHERE key = $1")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     pub(crate) async fn due_timers(
@@ -431,8 +468,14 @@ impl Backend for PgBackend {
 
     async fn begin_append(&self, stream: &StreamName) -> Result<(Self::Tx, Head)> {
         let mut tx = self.pool.begin().await?;
-        let (position, stream_revision, now): (i64, Option<i64>, DateTime<Utc>) =
-            sqlx::query_as("SELECT head, stream_revision, now FROM kroonika_begin_append($1)")
+        let (position, hash, stream_revision, now): (
+            i64,
+            Option<Vec<u8>>,
+            Option<i64>,
+            DateTime<Utc>,
+        ) = sqlx::query_as(
+                "SELECT head, head_hash, stream_revision, now FROM kroonika_begin_append($1)",
+            )
                 .bind(stream.as_str())
                 .fetch_one(&mut *tx)
                 .await?;
@@ -442,6 +485,7 @@ impl Backend for PgBackend {
                 .map(|r| unsigned(r, "revision", 0))
                 .transpose()?,
             now,
+            hash: crate::chain::stored(hash, position)?,
         };
         Ok((tx, head))
     }
@@ -459,6 +503,7 @@ impl Backend for PgBackend {
         let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
         let data: Vec<&str> = events.iter().map(|e| e.data.as_str()).collect();
         let metadata: Vec<&str> = plan.batch.metadata.iter().map(String::as_str).collect();
+        let hashes: Vec<&[u8]> = plan.hashes.iter().map(|h| h.as_slice()).collect();
         sqlx::query(INSERT_SQL)
             .bind(plan.stream.as_str())
             .bind(plan.stream.category())
@@ -469,6 +514,7 @@ impl Backend for PgBackend {
             .bind(types)
             .bind(data)
             .bind(metadata)
+            .bind(hashes)
             .execute(&mut **tx)
             .await?;
         Ok(())

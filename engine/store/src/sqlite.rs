@@ -28,6 +28,7 @@ use sqlx::{AssertSqlSafe, Sqlite, Transaction};
 use uuid::Uuid;
 
 use crate::append::{signed, unsigned};
+use crate::chain::ChainRow;
 use crate::error::{Error, Result};
 use crate::read::{Direction, ReadFrom, StoredRow, limit};
 
@@ -219,6 +220,42 @@ impl SqliteBackend {
                 .fetch_optional(&self.read)
                 .await?;
         unsigned(head.unwrap_or(0), "position", 0)
+    }
+
+    pub(crate) async fn read_chain(&self, from: u64, max_count: usize) -> Result<Vec<ChainRow>> {
+        type Raw = (i64, String, i64, Uuid, String, String, String, i64, Option<Vec<u8>>);
+        let rows: Vec<Raw> = sqlx::query_as(
+            "SELECT position, stream, revision, event_id, event_type, data, metadata, recorded_at, hash \
+             FROM events WHERE position >= ?1 ORDER BY position LIMIT ?2",
+        )
+        .bind(signed(from))
+        .bind(limit(max_count))
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter()
+            .map(|(position, stream, revision, id, event_type, data, metadata, at, hash)| {
+                Ok(ChainRow {
+                    position: unsigned(position, "position", position)?,
+                    stream,
+                    revision: unsigned(revision, "revision", position)?,
+                    id,
+                    event_type,
+                    data,
+                    metadata,
+                    recorded_at: from_micros(at)?,
+                    hash: crate::chain::stored(hash, position)?,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn info_value(&self, key: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM store_info WHERE key = ?1")
+                .bind(key)
+                .fetch_optional(&self.read)
+                .await?,
+        )
     }
 
     pub(crate) async fn due_timers(
@@ -426,10 +463,15 @@ impl Backend for SqliteBackend {
 
     async fn begin_append(&self, stream: &StreamName) -> Result<(Self::Tx, Head)> {
         let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
-        let (position, recorded_at, stream_revision): (Option<i64>, Option<i64>, Option<i64>) =
-            sqlx::query_as(
+        let (position, recorded_at, hash, stream_revision): (
+            Option<i64>,
+            Option<i64>,
+            Option<Vec<u8>>,
+            Option<i64>,
+        ) = sqlx::query_as(
                 "SELECT (SELECT position FROM events ORDER BY position DESC LIMIT 1), \
                         (SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1), \
+                        (SELECT hash FROM events ORDER BY position DESC LIMIT 1), \
                         (SELECT revision FROM events WHERE stream = ?1 ORDER BY revision DESC LIMIT 1)",
             )
             .bind(stream.as_str())
@@ -443,6 +485,7 @@ impl Backend for SqliteBackend {
                 .map(|r| unsigned(r, "revision", 0))
                 .transpose()?,
             now: last.map_or(now, |last| last.max(now)),
+            hash: crate::chain::stored(hash, position.unwrap_or(0))?,
         };
         Ok((tx, head))
     }
@@ -464,7 +507,8 @@ impl Backend for SqliteBackend {
                     .bind(event.id)
                     .bind(event.event_type.as_str())
                     .bind(event.data.as_str())
-                    .bind(plan.batch.metadata[offset + i].as_str());
+                    .bind(plan.batch.metadata[offset + i].as_str())
+                    .bind(plan.hashes[offset + i].as_slice());
             }
             query.execute(&mut **tx).await?;
             offset += chunk.len();
@@ -574,21 +618,22 @@ pub(crate) fn insert_sql(rows: usize) -> Arc<str> {
     cache[rows]
         .get_or_insert_with(|| {
             let mut sql = String::from(
-                "INSERT INTO events (position, stream, category, revision, event_id, event_type, data, metadata, recorded_at) VALUES ",
+                "INSERT INTO events (position, stream, category, revision, event_id, event_type, data, metadata, recorded_at, hash) VALUES ",
             );
             for row in 0..rows {
-                let p = 4 + row * 6;
+                let p = 4 + row * 7;
                 if row > 0 {
                     sql.push_str(", ");
                 }
                 sql.push_str(&format!(
-                    "(?{}, ?1, ?2, ?{}, ?{}, ?{}, ?{}, ?{}, ?3)",
+                    "(?{}, ?1, ?2, ?{}, ?{}, ?{}, ?{}, ?{}, ?3, ?{})",
                     p,
                     p + 1,
                     p + 2,
                     p + 3,
                     p + 4,
-                    p + 5
+                    p + 5,
+                    p + 6
                 ));
             }
             Arc::from(sql)

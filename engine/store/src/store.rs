@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::append::{self, AppendResult, Appended, Batch, Retry};
+use crate::chain::{self, ChainRow, Hash};
 use crate::connect::{self, Target};
 use crate::error::{Error, Result};
 use crate::postgres::PgBackend;
@@ -104,6 +105,8 @@ pub(crate) struct Head {
     pub stream_revision: Option<u64>,
     /// The time to record: the store's clock, never before the last event's.
     pub now: DateTime<Utc>,
+    /// The last event's hash (None for an empty log, or one that predates the chain).
+    pub hash: Option<Hash>,
 }
 
 /// The rows one append writes.
@@ -114,6 +117,8 @@ pub(crate) struct Plan<'a> {
     pub first_position: u64,
     pub first_revision: u64,
     pub recorded_at: DateTime<Utc>,
+    /// Each event's chained hash, in batch order.
+    pub hashes: Vec<Hash>,
 }
 
 /// What each backend provides to the shared append flow.
@@ -402,6 +407,55 @@ impl Store {
         dispatch!(self, b => b.head_position().await)
     }
 
+    /// Up to `max_count` raw rows of the log from position `from`, with their
+    /// stored hashes, exactly as stored: what `audit verify` and `export` read.
+    pub async fn read_chain(&self, from: u64, max_count: usize) -> Result<Vec<ChainRow>> {
+        dispatch!(self, b => b.read_chain(from, max_count).await)
+    }
+
+    /// The position the hash chain begins at: 1, unless the store held events
+    /// before the chain was introduced (those have no hash).
+    pub async fn chain_from(&self) -> Result<u64> {
+        let value = dispatch!(self, b => b.info_value("chain_from").await)?;
+        Ok(value.and_then(|v| v.parse().ok()).unwrap_or(1))
+    }
+
+    /// Recomputes the whole hash chain, page by page, handing every row to
+    /// `each` as it goes (for checks of its own, and progress). Stops at the
+    /// first break, which the report names.
+    pub async fn verify_chain(
+        &self,
+        mut each: impl FnMut(&ChainRow),
+    ) -> Result<chain::ChainReport> {
+        const PAGE: usize = 2_000;
+        let mut verifier = chain::Verifier::new(self.chain_from().await?);
+        let mut from = 1;
+        loop {
+            let page = self.read_chain(from, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            from = last.position + 1;
+            for row in &page {
+                each(row);
+                if !verifier.feed(row) {
+                    return Ok(verifier.finish());
+                }
+            }
+            if page.len() < PAGE {
+                break;
+            }
+        }
+        Ok(verifier.finish())
+    }
+
+    /// The last event's position and stored hash (None for an empty log).
+    pub async fn chain_head(&self) -> Result<Option<ChainRow>> {
+        let head = self.head_position().await?;
+        if head == 0 {
+            return Ok(None);
+        }
+        Ok(self.read_chain(head, 1).await?.pop())
+    }
+
     /// Reads the whole log (or one category) forwards from `from`, page by page,
     /// with the next page read ahead while the caller works: the way to replay.
     pub fn scan(&self, category: Option<&str>, from: ReadFrom, page_size: usize) -> Scan {
@@ -473,13 +527,15 @@ async fn prepare<B: Backend>(
             }
         };
     }
-    let plan = Plan {
+    let mut plan = Plan {
         stream,
         batch,
         first_position: head.position + 1,
         first_revision: ExpectedRevision::next_revision(actual),
         recorded_at: head.now.trunc_subsecs(6),
+        hashes: Vec::with_capacity(batch.events.len()),
     };
+    plan.hashes = chain_hashes(&plan, head.hash.unwrap_or(chain::GENESIS));
     if let Err(err) = backend.insert(&mut tx, &plan).await {
         backend.rollback(tx).await?;
         let unique = err
@@ -516,6 +572,31 @@ async fn prepare<B: Backend>(
         replayed: false,
     };
     Ok((result, Some(tx)))
+}
+
+/// The planned events' hashes, each chained to the one before.
+fn chain_hashes(plan: &Plan<'_>, mut previous: Hash) -> Vec<Hash> {
+    let recorded_at_micros = plan.recorded_at.timestamp_micros();
+    plan.batch
+        .events
+        .iter()
+        .zip(&plan.batch.metadata)
+        .zip(0u64..)
+        .map(|((event, metadata), i)| {
+            let content = chain::Content {
+                position: plan.first_position + i,
+                stream: plan.stream.as_str(),
+                revision: plan.first_revision + i,
+                id: event.id,
+                event_type: &event.event_type,
+                data: event.data.as_str(),
+                metadata,
+                recorded_at_micros,
+            };
+            previous = chain::event_hash(&previous, &content);
+            previous
+        })
+        .collect()
 }
 
 /// Writes a wake-up change in the open transaction.

@@ -18,6 +18,10 @@ use uuid::Uuid;
 
 use crate::workload::{Batch, Measured};
 
+/// The floor stores a hash of the right size but computes none: hashing is
+/// Kroonika's work, and the comparison shows what it costs.
+const FLOOR_HASH: [u8; 32] = [0; 32];
+
 pub enum Floor {
     Sqlite(SqlitePool),
     Postgres(PgPool),
@@ -78,7 +82,8 @@ impl Floor {
                             .bind(event.id)
                             .bind(event.event_type.as_str())
                             .bind(event.data.as_str())
-                            .bind(batch.metadata[i].as_str());
+                            .bind(batch.metadata[i].as_str())
+                            .bind(FLOOR_HASH.as_slice());
                     }
                     query.execute(&mut *tx).await?;
                     tx.commit().await?;
@@ -114,6 +119,7 @@ impl Floor {
                                 .map(String::as_str)
                                 .collect::<Vec<_>>(),
                         )
+                        .bind(vec![FLOOR_HASH.as_slice(); batch.events.len()])
                         .execute(&mut *tx)
                         .await?;
                     tx.commit().await?;

@@ -1,6 +1,7 @@
 //! The store contract suite. See `main.rs`.
 
 mod appends;
+mod chain;
 mod concurrency;
 mod idempotency;
 mod immutability;

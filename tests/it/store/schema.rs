@@ -5,6 +5,9 @@ use kroonika_tests::{Backend, TestStore};
 
 use super::per_backend;
 
+/// The schema version this build migrates to (the number of migrations).
+const LATEST: i64 = 5;
+
 per_backend!(
     init_is_idempotent_and_open_checks,
     foreign_and_newer_databases_are_refused,
@@ -22,14 +25,14 @@ async fn init_is_idempotent_and_open_checks(backend: Backend) {
     );
 
     let (store, outcome) = Store::init(&url).await.unwrap();
-    assert_eq!(outcome, InitOutcome::Created { version: 3 });
+    assert_eq!(outcome, InitOutcome::Created { version: LATEST });
     let info = store.info().await.unwrap();
-    assert_eq!(info.version, 3);
+    assert_eq!(info.version, LATEST);
     assert_eq!(info.store_id.len(), 32);
     store.close().await;
 
     let (store, outcome) = Store::init(&url).await.unwrap();
-    assert_eq!(outcome, InitOutcome::UpToDate { version: 3 });
+    assert_eq!(outcome, InitOutcome::UpToDate { version: LATEST });
     assert_eq!(
         store.info().await.unwrap().store_id,
         info.store_id,
@@ -79,7 +82,7 @@ async fn foreign_and_newer_databases_are_refused(backend: Backend) {
                 err,
                 Error::SchemaTooNew {
                     found: 99,
-                    supported: 3,
+                    supported: LATEST,
                     ..
                 }
             ),
@@ -87,7 +90,7 @@ async fn foreign_and_newer_databases_are_refused(backend: Backend) {
         );
         assert!(
             err.to_string().contains(
-                "created by a newer Kroonika (schema version 99; this build knows up to 3)"
+                &format!("created by a newer Kroonika (schema version 99; this build knows up to {LATEST})")
             ),
             "{err}"
         );
@@ -96,8 +99,9 @@ async fn foreign_and_newer_databases_are_refused(backend: Backend) {
     t.cleanup().await;
 }
 
-/// A store made by the first build (before timers and projections): opening it says to run
-/// `kroonika init`, which upgrades it in place, keeping its events.
+/// A store made by the first build (before timers, projections, the hash chain and
+/// subject keys): opening it says to run `kroonika init`, which upgrades it in
+/// place, keeping its events; they predate the chain, which begins after them.
 async fn older_stores_are_upgraded_by_init_only(backend: Backend) {
     let t = TestStore::new(backend).await.unwrap();
     let s = kroonika_store::StreamName::new("case-old").unwrap();
@@ -109,8 +113,15 @@ async fn older_stores_are_upgraded_by_init_only(backend: Backend) {
         )
         .await
         .unwrap();
-    for table in ["timers", "projection_docs", "projection_checkpoints"] {
-        t.raw_execute(&format!("DROP TABLE {table}")).await.unwrap();
+    for sql in [
+        "DROP TABLE timers",
+        "DROP TABLE projection_docs",
+        "DROP TABLE projection_checkpoints",
+        "DROP TABLE subject_keys",
+        "ALTER TABLE events DROP COLUMN hash",
+        "DELETE FROM store_info WHERE key = 'chain_from'",
+    ] {
+        t.raw_execute(sql).await.unwrap();
     }
     t.raw_execute("DELETE FROM _sqlx_migrations WHERE version >= 2")
         .await
@@ -121,7 +132,7 @@ async fn older_stores_are_upgraded_by_init_only(backend: Backend) {
             err,
             Error::SchemaOutdated {
                 found: 1,
-                needed: 3,
+                needed: LATEST,
                 ..
             }
         ),
@@ -129,13 +140,26 @@ async fn older_stores_are_upgraded_by_init_only(backend: Backend) {
     );
     assert!(
         err.to_string().ends_with(
-            "has schema version 1 and this build needs 3; run `kroonika init` to upgrade it"
+            &format!("has schema version 1 and this build needs {LATEST}; run `kroonika init` to upgrade it")
         ),
         "{err}"
     );
     let (store, outcome) = Store::init(&t.url).await.unwrap();
-    assert_eq!(outcome, InitOutcome::Upgraded { from: 1, to: 3 });
+    assert_eq!(outcome, InitOutcome::Upgraded { from: 1, to: LATEST });
     assert_eq!(store.head_position().await.unwrap(), 1, "events kept");
+    // The old event predates the hash chain; new ones are chained after it.
+    store
+        .append(
+            &s,
+            kroonika_store::ExpectedRevision::Exact(0),
+            &[kroonika_tests::event("Chained", serde_json::json!({}))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.chain_from().await.unwrap(), 2);
+    let report = store.verify_chain(|_| {}).await.unwrap();
+    assert_eq!(report.broken, None);
+    assert_eq!((report.checked, report.unchained), (2, 1));
     store.close().await;
     t.cleanup().await;
 }
