@@ -18,6 +18,7 @@ pub mod definition;
 pub mod event;
 pub mod publishing;
 pub mod rejection;
+pub mod sealed;
 pub mod stream;
 
 pub use event::{EventData, Metadata, NewEvent, RecordedEvent};
