@@ -26,6 +26,17 @@ pub struct Cli {
     #[arg(long, global = true, env = "KROONIKA_CONFIG", value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
 
+    /// The master key file that opens personal data (64 hex digits). By default
+    /// KROONIKA_MASTER_KEY, else for an SQLite store the file `kroonika init`
+    /// made beside it (<store>.key).
+    #[arg(
+        long,
+        global = true,
+        env = "KROONIKA_MASTER_KEY_FILE",
+        value_name = "FILE"
+    )]
+    pub master_key_file: Option<std::path::PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -1,6 +1,6 @@
 //! `kroonika.toml`: settings a user would otherwise repeat on every command.
 //!
-//! Found in the current folder, or given with `--config FILE` (or
+//! Sets db, actor and master_key_file. Found in the current folder, or given with `--config FILE` (or
 //! `KROONIKA_CONFIG`). A flag or an environment variable always wins over the
 //! file, and the file over the built-in default; clap says where each value came
 //! from, so nothing is guessed.
@@ -24,6 +24,9 @@ struct Config {
     db: Option<String>,
     /// Who is acting, as `--actor` takes it.
     actor: Option<String>,
+    /// The master key file, as `--master-key-file` takes it (relative to the
+    /// configuration file's folder).
+    master_key_file: Option<PathBuf>,
 }
 
 /// Fills in from the configuration file what neither a flag nor the
@@ -52,6 +55,12 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<(), Rejection> {
     {
         cli.actor = Some(actor);
     }
+    if let Some(file) = config.master_key_file
+        && unset("master_key_file")
+    {
+        let folder = path.parent().unwrap_or(Path::new(""));
+        cli.master_key_file = Some(folder.join(file));
+    }
     Ok(())
 }
 
@@ -72,7 +81,7 @@ fn read(path: &Path, required: bool) -> Result<Option<Config>, Rejection> {
             .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
         let place = line.map_or_else(String::new, |l| format!(" (line {l})"));
         Rejection::new(format!(
-            "the configuration {}{place} is not valid: {}; it may set: db, actor",
+            "the configuration {}{place} is not valid: {}; it may set: db, actor, master_key_file",
             path.display(),
             err.message().trim_end()
         ))

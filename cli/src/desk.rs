@@ -27,6 +27,7 @@ use crate::commands::case::{
 use crate::commands::publish;
 use crate::context::fold_actor;
 use crate::exit::{Conflict, lift};
+use kroonika_vault::{Keyring, MasterKey};
 
 /// A step on a case.
 #[derive(Debug, Clone, Copy)]
@@ -82,6 +83,11 @@ pub(crate) struct Desk {
     loaded: std::collections::HashSet<String>,
     /// The process of each case this desk has met.
     processes: HashMap<Uuid, String>,
+    /// Opens subject keys, so personal fields are sealed before they are
+    /// appended. None: a case with personal data is refused.
+    pub master: Option<MasterKey>,
+    /// Needed only to say how to provide a missing master key.
+    pub db: String,
 }
 
 impl Desk {
@@ -99,6 +105,18 @@ impl Desk {
             actors,
             ..Desk::default()
         })
+    }
+
+    /// Adds the master key the command line gives (checked against the store),
+    /// for commands that may record personal data.
+    pub(crate) async fn with_master(
+        mut self,
+        cli: &crate::args::Cli,
+        store: &Store,
+    ) -> anyhow::Result<Desk> {
+        self.master = crate::secrets::master(cli, store).await?;
+        self.db.clone_from(&cli.db);
+        Ok(self)
     }
 
     /// Reads every published version of `process` (again: after a publication).
@@ -155,6 +173,53 @@ impl Desk {
         }
     }
 
+    /// Seals the personal fields of a new case's events under fresh subject keys.
+    async fn seal(
+        &self,
+        store: &Store,
+        def: &ProcessDefinition,
+        case_id: Uuid,
+        events: &mut [case::CaseEvent],
+    ) -> anyhow::Result<()> {
+        let names = kroonika_vault::subjects_in(def, events);
+        if names.is_empty() {
+            return Ok(());
+        }
+        let master = crate::secrets::require(self.master.as_ref(), &self.db)?;
+        let ring = crate::secrets::keyring(store, master, case_id, &names, true).await?;
+        kroonika_vault::seal_events(def, case_id, &ring, events)?;
+        Ok(())
+    }
+
+    /// The keys a step on case `id` may seal under: every subject any loaded
+    /// version of its process declares personal fields for (keys made as
+    /// needed). None when the process has no personal data or no master key is
+    /// at hand (a step that records personal data is then refused).
+    async fn step_keyring(&self, store: &Store, id: Uuid) -> anyhow::Result<Option<Keyring>> {
+        let Some(process) = self.processes.get(&id) else {
+            return Ok(None);
+        };
+        let mut names: Vec<String> = Vec::new();
+        for ((p, _), def) in &self.definitions {
+            if p != process {
+                continue;
+            }
+            for field in &def.fields {
+                if let Some(subject) = &field.personal
+                    && !names.contains(subject)
+                {
+                    names.push(subject.clone());
+                }
+            }
+        }
+        match (&self.master, names.is_empty()) {
+            (Some(master), false) => Ok(Some(
+                crate::secrets::keyring(store, master, id, &names, true).await?,
+            )),
+            _ => Ok(None),
+        }
+    }
+
     /// Opens a case of the latest version of `process`, allocating its reference.
     pub(crate) async fn open(
         &mut self,
@@ -203,8 +268,9 @@ impl Desk {
                 now: act.now,
                 occurred_at: act.occurred_at,
             };
-            let events = case::open(&cx, &reference, input)?;
+            let mut events = case::open(&cx, &reference, input)?;
             let case_id = Uuid::now_v7();
+            self.seal(store, &def, case_id, &mut events).await?;
             let meta = metadata(
                 &act.actor.name,
                 command_id,
@@ -294,8 +360,10 @@ impl Desk {
         }
         // Every version of the case's process is loaded now: by `definition`
         // above, or when this desk opened the case.
+        let keyring = self.step_keyring(store, id).await?;
         let definitions = &self.definitions;
         let actors = &self.actors;
+        let db = self.db.as_str();
         let mut after: Option<Case> = None;
         let mut decide = |events: &[RecordedEvent]| -> Result<(Vec<NewEvent>, Timer), Rejection> {
             let case = fold(events).map_err(|err| Rejection::new(format!("{err:#}")))?;
@@ -315,11 +383,19 @@ impl Desk {
                 now: act.now,
                 occurred_at: act.occurred_at,
             };
-            let decided = match change {
+            let mut decided = match change {
                 Change::Take(t) => case::take(&cx, &case, t, input)?,
                 Change::Task(t) => case::complete_task(&cx, &case, t)?,
                 Change::Correct(reason) => case::correct(&cx, &case, input, reason)?,
             };
+            match &keyring {
+                Some(ring) => kroonika_vault::seal_events(def, id, ring, &mut decided)
+                    .map_err(|err| Rejection::new(err.to_string()))?,
+                None if !kroonika_vault::subjects_in(def, &decided).is_empty() => {
+                    return Err(Rejection::new(crate::secrets::missing(db)));
+                }
+                None => {}
+            }
             let meta = metadata(
                 &act.actor.name,
                 command_id,

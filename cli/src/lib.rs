@@ -17,6 +17,7 @@ mod desk;
 pub mod exit;
 mod output;
 mod projector;
+mod secrets;
 
 use std::ffi::OsString;
 use std::io::Write;

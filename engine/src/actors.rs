@@ -101,7 +101,7 @@ impl Actor {
             .map(|r| format!("'{r}'"))
             .collect::<Vec<_>>()
             .join(" or ");
-        Err(Rejection::new(format!(
+        Err(Rejection::denied(format!(
             "actor '{}' lacks role {needed} needed to {to} (has: {has})",
             self.name
         )))
@@ -327,8 +327,8 @@ mod tests {
         ];
         for (command, target, by, message) in cases {
             assert_eq!(
-                decide(&command, target, Some(by)),
-                Err(Rejection::new(message)),
+                decide(&command, target, Some(by)).map_err(|r| r.to_string()),
+                Err(message.to_owned()),
                 "{command:?}"
             );
         }

@@ -24,17 +24,18 @@ pub enum DurationUnit {
     WorkingDays,
     Weeks,
     Months,
+    Years,
 }
 
 /// Why a duration's text is not understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "'{0}' is not a duration: write a whole number and a unit, e.g. '5 working days', '10 days', '2 weeks' or '1 month'"
+    "'{0}' is not a duration: write a whole number and a unit, e.g. '5 working days', '10 days', '2 weeks', '1 month' or '5 years'"
 )]
 pub struct DurationError(pub String);
 
 impl Duration {
-    /// Parses `N days`, `N working days`, `N weeks` or `N months` (singular
+    /// Parses `N days`, `N working days`, `N weeks`, `N months` or `N years` (singular
     /// units too: `1 month`).
     pub fn parse(text: &str) -> Result<Duration, DurationError> {
         let err = || DurationError(text.to_owned());
@@ -46,6 +47,7 @@ impl Duration {
             ["working", "day" | "days"] => DurationUnit::WorkingDays,
             ["week" | "weeks"] => DurationUnit::Weeks,
             ["month" | "months"] => DurationUnit::Months,
+            ["year" | "years"] => DurationUnit::Years,
             _ => return Err(err()),
         };
         if amount == 0 || amount > 10_000 {
@@ -64,6 +66,10 @@ impl Duration {
             DurationUnit::Days => start.checked_add_days(Days::new(n)),
             DurationUnit::Weeks => start.checked_add_days(Days::new(n * 7)),
             DurationUnit::Months => start.checked_add_months(Months::new(self.amount)),
+            DurationUnit::Years => self
+                .amount
+                .checked_mul(12)
+                .and_then(|m| start.checked_add_months(Months::new(m))),
             DurationUnit::WorkingDays => Some(add_working_days(start, self.amount)),
         };
         result.unwrap_or(NaiveDate::MAX)
@@ -78,6 +84,7 @@ impl std::fmt::Display for Duration {
             DurationUnit::WorkingDays => "working day",
             DurationUnit::Weeks => "week",
             DurationUnit::Months => "month",
+            DurationUnit::Years => "year",
         };
         write!(f, "{} {unit}{plural}", self.amount)
     }

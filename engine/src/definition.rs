@@ -33,6 +33,23 @@ pub struct ProcessDefinition {
     /// What the service owner wants reports to measure, in file order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub metrics: Vec<Metric>,
+    /// Who may read and erase personal data.
+    #[serde(default)]
+    pub privacy: Privacy,
+    /// How long after closing a case its subjects' personal data is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<Duration>,
+}
+
+/// Who may see personal data in the clear and who may erase it. Administrators
+/// may always erase; nobody reads without giving a purpose, and every reading
+/// is recorded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Privacy {
+    /// Default: the roles that may correct case data.
+    pub read: Vec<RoleRef>,
+    /// Besides administrators; also who places and releases legal holds.
+    pub erase: Vec<RoleRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

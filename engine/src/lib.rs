@@ -11,6 +11,7 @@
 //! ([`definition`]) and the calendar deadlines are counted in ([`calendar`]).
 //! Deciding and evolving cases land here next.
 
+pub mod access;
 pub mod actors;
 pub mod calendar;
 pub mod case;

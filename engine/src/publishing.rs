@@ -119,7 +119,7 @@ mod tests {
                 "b",
                 "sha256:bb"
             ),
-            Err(Rejection::new(
+            Err(Rejection::denied(
                 "actor 'mari' lacks role 'service-owner' or 'admin' needed to publish definitions (has: coordinator)"
             ))
         );

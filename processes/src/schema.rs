@@ -195,6 +195,19 @@ pub fn json_schema() -> Value {
                 "additionalProperties": false,
                 "properties": { "roles": { "$ref": "#/$defs/roles" } }
             },
+            "privacy": {
+                "type": "object",
+                "description": "Who may read personal data in the clear (default: the correction roles) and who may erase it (administrators always may).",
+                "additionalProperties": false,
+                "properties": { "read": { "$ref": "#/$defs/roles" }, "erase": { "$ref": "#/$defs/roles" } }
+            },
+            "retention": {
+                "type": "object",
+                "description": "How long personal data is kept after a case closes; `kroonika retention run` erases it then.",
+                "required": ["after_closed"],
+                "additionalProperties": false,
+                "properties": { "after_closed": { "type": "string", "examples": ["5 years"] } }
+            },
             "anywhere": { "$ref": "#/$defs/transitions" },
             "states": { "type": "object", "propertyNames": { "pattern": KEBAB }, "additionalProperties": { "$ref": "#/$defs/state" } },
             "metrics": { "type": "object", "propertyNames": { "pattern": KEBAB }, "additionalProperties": { "$ref": "#/$defs/metric" } }

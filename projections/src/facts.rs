@@ -265,7 +265,11 @@ fn fold(catalog: &Catalog, facts: &mut Option<Facts>, event: &RecordedEvent) -> 
                 facts.outcome = outcome;
             }
         }
-        CaseEvent::TaskCompleted { .. } | CaseEvent::DeadlineWarned { .. } => {}
+        CaseEvent::TaskCompleted { .. }
+        | CaseEvent::DeadlineWarned { .. }
+        | CaseEvent::SubjectErased { .. }
+        | CaseEvent::LegalHoldPlaced { .. }
+        | CaseEvent::LegalHoldReleased { .. } => {}
         CaseEvent::CaseDataCorrected { data, .. } => keep_fields(def, &mut facts.fields, &data),
         CaseEvent::CaseMigrated {
             to_version,

@@ -19,19 +19,34 @@ async fn init_creates_then_reports_up_to_date() {
     assert_eq!((code, err.as_str()), (0, ""));
     assert_eq!(
         out,
-        format!("created a Kroonika store at {path} (sqlite backend, schema version 3)\n")
+        format!(
+            "created a Kroonika store at {path} (sqlite backend, schema version 5)\n\
+             created the master key file {path}.key (owner only); keep a copy apart from the store: without it nobody can read the personal data\n"
+        )
     );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(format!("{path}.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the key file is its owner's alone");
+    }
     let (code, out, _) = kroonika(&["--db", &url, "init"]).await;
     assert_eq!(code, 0);
     assert_eq!(
         out,
-        format!("the store at {path} is up to date (schema version 3)\n")
+        format!(
+            "the store at {path} is up to date (schema version 5)\n\
+             personal data is encrypted under the master key from {path}.key\n"
+        )
     );
     let (code, out, _) = kroonika(&["--db", &url, "status", "--format", "json"]).await;
     assert_eq!(code, 0);
     let status: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(status["backend"], "sqlite");
-    assert_eq!(status["schema_version"], 3);
+    assert_eq!(status["schema_version"], 5);
     assert_eq!(status["events"], 0);
 }
 
@@ -184,7 +199,11 @@ async fn postgres_store_initialises_through_the_cli() {
         "{out}"
     );
     assert!(
-        out.ends_with("(postgres backend, schema version 3)\n"),
+        out.contains("(postgres backend, schema version 5)\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("personal data is encrypted under the master key from"),
         "{out}"
     );
     let store = Store::open(&url).await.unwrap();

@@ -431,7 +431,7 @@ fn the_law_and_practice_hold_in_the_bundled_process() {
     assert!(
         refused
             .unwrap_err()
-            .0
+            .reason()
             .starts_with("After an agreement is signed, consent is no longer withdrawn")
     );
 }

@@ -1,8 +1,29 @@
 //! The one place the tests run the `kroonika` command (in-process).
 
-/// Runs `kroonika ARGS…`; returns (exit code, stdout, stderr).
+/// A master key file shared by the PostgreSQL tests (each test schema registers
+/// it on first use). SQLite stores get the key file `kroonika init` makes.
+pub(crate) fn pg_key_file() -> &'static str {
+    static FILE: std::sync::OnceLock<tempfile::TempPath> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut file, "ab".repeat(32).as_bytes()).unwrap();
+        file.into_temp_path()
+    })
+    .to_str()
+    .unwrap()
+}
+
+/// Runs `kroonika ARGS…`; returns (exit code, stdout, stderr). On a PostgreSQL
+/// store the shared test master key is given unless the arguments name one.
 pub(crate) async fn kroonika(args: &[&str]) -> (u8, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
+    let on_postgres = args
+        .windows(2)
+        .any(|w| w[0] == "--db" && w[1].starts_with("postgres"));
+    let mut args = args.to_vec();
+    if on_postgres && !args.contains(&"--master-key-file") {
+        args.splice(0..0, ["--master-key-file", pg_key_file()]);
+    }
     let argv = std::iter::once("kroonika").chain(args.iter().copied());
     let code = kroonika_cli::run(argv, &mut out, &mut err).await;
     (

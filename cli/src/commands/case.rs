@@ -317,7 +317,7 @@ async fn open(
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
     let actor = acting(cli, store).await?;
-    let mut desk = Desk::load(store).await?;
+    let mut desk = Desk::load(store).await?.with_master(cli, store).await?;
     let now = Utc::now();
     let act = Act {
         actor: &actor,
@@ -346,7 +346,7 @@ async fn change(
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
     let actor = acting(cli, store).await?;
-    let mut desk = Desk::load(store).await?;
+    let mut desk = Desk::load(store).await?.with_master(cli, store).await?;
     let (id, _) = resolve(store, target).await?;
     let now = Utc::now();
     let act = Act {
@@ -638,6 +638,14 @@ pub(crate) fn describe(event: &CaseEvent) -> String {
             let fields: Vec<&str> = data.keys().map(String::as_str).collect();
             format!("corrected {} ({reason})", fields.join(", "))
         }
+        CaseEvent::SubjectErased {
+            subject, reason, ..
+        } => format!("erased the personal data of {subject} ({reason})"),
+        CaseEvent::LegalHoldPlaced { reason } => format!("legal hold placed ({reason})"),
+        CaseEvent::LegalHoldReleased { reason } if reason.is_empty() => {
+            "legal hold released".to_owned()
+        }
+        CaseEvent::LegalHoldReleased { reason } => format!("legal hold released ({reason})"),
     }
 }
 
@@ -693,9 +701,14 @@ async fn migrate(
     let at = occurred_at(args, now)?;
     let command_id = args.command_id.unwrap_or_else(Uuid::now_v7);
     let command = json!({ "migrate": to_version, "map": map });
+    let master = crate::secrets::master(cli, store).await?;
+    let ring = crate::secrets::existing_keyring(store, master.as_ref(), id).await?;
     store
         .execute_scheduled(&stream, |events| {
-            let case = fold(events).map_err(|err| Rejection::new(format!("{err:#}")))?;
+            let mut case = fold(events).map_err(|err| Rejection::new(format!("{err:#}")))?;
+            if let Some(ring) = &ring {
+                crate::secrets::open_data(ring, id, &mut case.data);
+            }
             let cx = case::Context {
                 definition: &def,
                 version,
@@ -735,11 +748,20 @@ pub(crate) async fn migrations(
     let store = context::open(cli).await?;
     let (def, version) = definition(&store, process, Some(to_version)).await?;
     let by_stream = crate::context::streams_of(&store, CASE_CATEGORY).await?;
+    let master = crate::secrets::master(cli, &store).await?;
     let mut rows = Vec::new();
-    for events in by_stream.values() {
-        let case = fold(events)?;
+    for (stream, events) in &by_stream {
+        let mut case = fold(events)?;
         if case.process != process || case.closed || case.version >= version {
             continue;
+        }
+        if let Some(id) = stream
+            .strip_prefix("case-")
+            .and_then(|s| Uuid::parse_str(s).ok())
+            && let Some(ring) =
+                crate::secrets::existing_keyring(&store, master.as_ref(), id).await?
+        {
+            crate::secrets::open_data(&ring, id, &mut case.data);
         }
         let (verdict, detail) = match case::migration_target(&case, &def, version, &BTreeMap::new())
         {

@@ -194,7 +194,7 @@ pub(crate) async fn run(
     let store = Store::open_with(&cli.db, options)
         .await
         .context("opening the store")?;
-    let mut desk = Desk::load(&store).await?;
+    let mut desk = Desk::load(&store).await?.with_master(cli, &store).await?;
     let today = Utc::now().date_naive();
     let start = today - Duration::days(365 * i64::from(args.years));
     let mid = start + Duration::days(365 * i64::from(args.years) / 2);

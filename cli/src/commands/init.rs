@@ -10,6 +10,7 @@ use kroonika_store::{Direction, InitOutcome, ReadFrom, Store};
 
 use crate::args::{Cli, InitArgs};
 use crate::commands::actor::apply;
+use crate::secrets;
 
 pub(crate) async fn run(
     cli: &Cli,
@@ -35,6 +36,7 @@ pub(crate) async fn run(
             "the store at {location} is up to date (schema version {version})"
         )?,
     }
+    master_key(cli, &store, out).await?;
     if let Some(admin) = &args.admin {
         let existing = store
             .read_category(actors::CATEGORY, ReadFrom::Start, Direction::Forwards, 1)
@@ -53,5 +55,37 @@ pub(crate) async fn run(
         writeln!(out, "registered the first administrator: {admin}")?;
     }
     store.close().await;
+    Ok(())
+}
+
+/// Registers the configured master key with the store, or, for an SQLite store
+/// without one, creates the key file beside it.
+async fn master_key(cli: &Cli, store: &Store, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
+    if let Some((key, source)) = secrets::find(cli)? {
+        secrets::check(store, &key)
+            .await
+            .with_context(|| format!("the master key from {source}"))?;
+        writeln!(
+            out,
+            "personal data is encrypted under the master key from {source}"
+        )?;
+        return Ok(());
+    }
+    match secrets::default_key_file(&cli.db) {
+        Some(path) => {
+            let key = secrets::create_key_file(&path)?;
+            secrets::check(store, &key).await?;
+            writeln!(
+                out,
+                "created the master key file {} (owner only); keep a copy apart from the store: without it nobody can read the personal data",
+                path.display()
+            )?;
+        }
+        None => writeln!(
+            out,
+            "no master key yet: before recording personal data set {} to 64 hex digits (e.g. `openssl rand -hex 32`), the same on every machine, and keep it apart from the database",
+            secrets::ENV
+        )?,
+    }
     Ok(())
 }

@@ -278,6 +278,10 @@ pub fn migration_target(
         },
     };
     for (name, value) in &case.data {
+        // Sealed personal data the caller could not open is not judged here.
+        if crate::sealed::is_sealed(value) && to.field(name).is_some() {
+            continue;
+        }
         let Some(field) = to.field(name) else {
             return Err(Migration::Impossible(format!(
                 "field '{name}' holds data but does not exist in version {to_version}"
@@ -488,7 +492,7 @@ fn schedule(
 
 /// Refuses unless the actor satisfies one of `roles`. Roles do not apply to the
 /// system (a deadline's `fire`); no registered actor can be called `system`.
-fn allowed(
+pub fn allowed(
     cx: &Context<'_>,
     roles: &[RoleRef],
     data: &BTreeMap<String, Value>,
@@ -527,7 +531,7 @@ fn allowed(
         && actor.has_role(role)
     {
         let named = named_in(field);
-        return Err(Rejection::new(format!(
+        return Err(Rejection::denied(format!(
             "actor '{}' is not named in '{field}' (named: {})",
             actor.name,
             if named.is_empty() {
@@ -538,7 +542,7 @@ fn allowed(
         )));
     }
     let needed: Vec<String> = roles.iter().map(ToString::to_string).collect();
-    Err(Rejection::new(format!(
+    Err(Rejection::denied(format!(
         "actor '{}' may not {to}: it needs {} (has: {has})",
         actor.name,
         if needed.is_empty() {
@@ -649,8 +653,9 @@ pub fn availability(
         )
         .err()
         .map(|r| {
-            r.0.split_once(": it ")
-                .map_or_else(|| r.0.clone(), |(_, rest)| rest.to_owned())
+            r.reason()
+                .split_once(": it ")
+                .map_or_else(|| r.reason().to_owned(), |(_, rest)| rest.to_owned())
         });
         if reason.is_none()
             && let Some(guard) = &step.guard

@@ -82,6 +82,20 @@ pub enum CaseEvent {
         data: BTreeMap<String, Value>,
         reason: String,
     },
+    /// A data subject's key was destroyed: their personal data in this case can
+    /// no longer be read by anyone. `subject` is the name in the definition.
+    SubjectErased {
+        subject: String,
+        subject_id: uuid::Uuid,
+        reason: String,
+    },
+    /// A legal hold: no erasure (by retention or by hand) until released.
+    LegalHoldPlaced {
+        reason: String,
+    },
+    LegalHoldReleased {
+        reason: String,
+    },
 }
 
 impl CaseEvent {
@@ -94,6 +108,9 @@ impl CaseEvent {
             CaseEvent::CaseMigrated { .. } => "CaseMigrated",
             CaseEvent::DeadlineWarned { .. } => "DeadlineWarned",
             CaseEvent::DeadlineMissed { .. } => "DeadlineMissed",
+            CaseEvent::SubjectErased { .. } => "SubjectErased",
+            CaseEvent::LegalHoldPlaced { .. } => "LegalHoldPlaced",
+            CaseEvent::LegalHoldReleased { .. } => "LegalHoldReleased",
         }
     }
 

@@ -11,6 +11,7 @@
 pub mod decide;
 pub mod event;
 pub mod guard;
+pub mod privacy;
 pub mod state;
 pub mod value;
 

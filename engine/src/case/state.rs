@@ -33,6 +33,10 @@ pub struct Case {
     pub closed: bool,
     /// The stream revision of the last event folded in.
     pub revision: Option<u64>,
+    /// Data subjects (by name) whose keys were destroyed.
+    pub erased: BTreeSet<String>,
+    /// The reason of the legal hold in force, if any.
+    pub hold: Option<String>,
 }
 
 impl Case {
@@ -102,6 +106,11 @@ impl Case {
                 self.data
                     .extend(data.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
+            CaseEvent::SubjectErased { subject, .. } => {
+                self.erased.insert(subject.clone());
+            }
+            CaseEvent::LegalHoldPlaced { reason } => self.hold = Some(reason.clone()),
+            CaseEvent::LegalHoldReleased { .. } => self.hold = None,
         }
         self.revision = Some(revision);
     }

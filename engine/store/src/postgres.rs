@@ -25,6 +25,7 @@ use uuid::Uuid;
 use crate::append::{signed, unsigned};
 use crate::chain::ChainRow;
 use crate::error::{Error, Result};
+use crate::keys::SubjectKeyRow;
 use crate::projection::{DocChanges, ProjectionState};
 use crate::read::{Direction, ReadFrom, StoredRow, limit};
 use crate::schema::Found;
@@ -249,7 +250,17 @@ impl PgBackend {
     }
 
     pub(crate) async fn read_chain(&self, from: u64, max_count: usize) -> Result<Vec<ChainRow>> {
-        type Raw = (i64, String, i64, Uuid, String, String, String, DateTime<Utc>, Option<Vec<u8>>);
+        type Raw = (
+            i64,
+            String,
+            i64,
+            Uuid,
+            String,
+            String,
+            String,
+            DateTime<Utc>,
+            Option<Vec<u8>>,
+        );
         let rows: Vec<Raw> = sqlx::query_as(
             "SELECT position, stream, revision, event_id, event_type, data::text, metadata::text, recorded_at, hash \
              FROM events WHERE position >= $1 ORDER BY position LIMIT $2",
@@ -259,19 +270,31 @@ impl PgBackend {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
-            .map(|(position, stream, revision, id, event_type, data, metadata, recorded_at, hash)| {
-                Ok(ChainRow {
-                    position: unsigned(position, "position", position)?,
+            .map(
+                |(
+                    position,
                     stream,
-                    revision: unsigned(revision, "revision", position)?,
+                    revision,
                     id,
                     event_type,
                     data,
                     metadata,
                     recorded_at,
-                    hash: crate::chain::stored(hash, position)?,
-                })
-            })
+                    hash,
+                )| {
+                    Ok(ChainRow {
+                        position: unsigned(position, "position", position)?,
+                        stream,
+                        revision: unsigned(revision, "revision", position)?,
+                        id,
+                        event_type,
+                        data,
+                        metadata,
+                        recorded_at,
+                        hash: crate::chain::stored(hash, position)?,
+                    })
+                },
+            )
             .collect()
     }
 
@@ -280,6 +303,78 @@ impl PgBackend {
             sqlx::query_scalar("SELECT value FROM store_info WHERE key = $1")
                 .bind(key)
                 .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    pub(crate) async fn subject_keys(
+        &self,
+        stream: Option<&str>,
+        subject: Option<Uuid>,
+    ) -> Result<Vec<SubjectKeyRow>> {
+        type Raw = (
+            Uuid,
+            String,
+            String,
+            Option<Vec<u8>>,
+            DateTime<Utc>,
+            Option<DateTime<Utc>>,
+        );
+        let rows: Vec<Raw> = sqlx::query_as(
+            "SELECT subject, stream, name, wrapped, created_at, erased_at FROM subject_keys \
+             WHERE ($1::text IS NULL OR stream = $1) AND ($2::uuid IS NULL OR subject = $2) ORDER BY stream, name",
+        )
+        .bind(stream)
+        .bind(subject)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(subject, stream, name, wrapped, created_at, erased_at)| SubjectKeyRow {
+                    subject,
+                    stream,
+                    name,
+                    wrapped,
+                    created_at,
+                    erased_at,
+                },
+            )
+            .collect())
+    }
+
+    pub(crate) async fn put_subject_key(
+        &self,
+        subject: Uuid,
+        stream: &str,
+        name: &str,
+        wrapped: &[u8],
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO subject_keys (subject, stream, name, wrapped, created_at) VALUES ($1, $2, $3, $4, now()) \
+             ON CONFLICT (subject) DO NOTHING",
+        )
+        .bind(subject)
+        .bind(stream)
+        .bind(name)
+        .bind(wrapped)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn put_info_once(&self, key: &str, value: &str) -> Result<String> {
+        sqlx::query(
+            "INSERT INTO store_info (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(
+            sqlx::query_scalar("SELECT value FROM store_info WHERE key = $1")
+                .bind(key)
+                .fetch_one(&self.pool)
                 .await?,
         )
     }
@@ -474,11 +569,11 @@ impl Backend for PgBackend {
             Option<i64>,
             DateTime<Utc>,
         ) = sqlx::query_as(
-                "SELECT head, head_hash, stream_revision, now FROM kroonika_begin_append($1)",
-            )
-                .bind(stream.as_str())
-                .fetch_one(&mut *tx)
-                .await?;
+            "SELECT head, head_hash, stream_revision, now FROM kroonika_begin_append($1)",
+        )
+        .bind(stream.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
         let head = Head {
             position: unsigned(position, "position", 0)?,
             stream_revision: stream_revision
@@ -522,6 +617,14 @@ impl Backend for PgBackend {
 
     async fn rollback(&self, tx: Self::Tx) -> Result<()> {
         Ok(tx.rollback().await?)
+    }
+
+    async fn destroy_keys(&self, tx: &mut Self::Tx, subjects: &[Uuid]) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE subject_keys SET wrapped = NULL, erased_at = now() WHERE subject = ANY($1) AND wrapped IS NOT NULL")
+            .bind(subjects)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
     }
 
     async fn set_timer(

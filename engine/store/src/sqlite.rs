@@ -30,6 +30,7 @@ use uuid::Uuid;
 use crate::append::{signed, unsigned};
 use crate::chain::ChainRow;
 use crate::error::{Error, Result};
+use crate::keys::SubjectKeyRow;
 use crate::read::{Direction, ReadFrom, StoredRow, limit};
 
 use crate::projection::{DocChanges, ProjectionState};
@@ -86,7 +87,9 @@ impl SqliteBackend {
                 SqliteSynchronous::Normal
             })
             .busy_timeout(options.timeout)
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // Erased subject keys are overwritten with zeros, not only unlinked.
+            .pragma("secure_delete", "on");
         let unreachable = |source: sqlx::Error| Error::Unreachable {
             location: location.to_owned(),
             reason: crate::error::describe(&source),
@@ -223,7 +226,17 @@ impl SqliteBackend {
     }
 
     pub(crate) async fn read_chain(&self, from: u64, max_count: usize) -> Result<Vec<ChainRow>> {
-        type Raw = (i64, String, i64, Uuid, String, String, String, i64, Option<Vec<u8>>);
+        type Raw = (
+            i64,
+            String,
+            i64,
+            Uuid,
+            String,
+            String,
+            String,
+            i64,
+            Option<Vec<u8>>,
+        );
         let rows: Vec<Raw> = sqlx::query_as(
             "SELECT position, stream, revision, event_id, event_type, data, metadata, recorded_at, hash \
              FROM events WHERE position >= ?1 ORDER BY position LIMIT ?2",
@@ -233,19 +246,21 @@ impl SqliteBackend {
         .fetch_all(&self.read)
         .await?;
         rows.into_iter()
-            .map(|(position, stream, revision, id, event_type, data, metadata, at, hash)| {
-                Ok(ChainRow {
-                    position: unsigned(position, "position", position)?,
-                    stream,
-                    revision: unsigned(revision, "revision", position)?,
-                    id,
-                    event_type,
-                    data,
-                    metadata,
-                    recorded_at: from_micros(at)?,
-                    hash: crate::chain::stored(hash, position)?,
-                })
-            })
+            .map(
+                |(position, stream, revision, id, event_type, data, metadata, at, hash)| {
+                    Ok(ChainRow {
+                        position: unsigned(position, "position", position)?,
+                        stream,
+                        revision: unsigned(revision, "revision", position)?,
+                        id,
+                        event_type,
+                        data,
+                        metadata,
+                        recorded_at: from_micros(at)?,
+                        hash: crate::chain::stored(hash, position)?,
+                    })
+                },
+            )
             .collect()
     }
 
@@ -256,6 +271,83 @@ impl SqliteBackend {
                 .fetch_optional(&self.read)
                 .await?,
         )
+    }
+
+    pub(crate) async fn subject_keys(
+        &self,
+        stream: Option<&str>,
+        subject: Option<Uuid>,
+    ) -> Result<Vec<SubjectKeyRow>> {
+        type Raw = (String, String, String, Option<Vec<u8>>, i64, Option<i64>);
+        let rows: Vec<Raw> = sqlx::query_as(
+            "SELECT subject, stream, name, wrapped, created_at, erased_at FROM subject_keys \
+             WHERE (?1 IS NULL OR stream = ?1) AND (?2 IS NULL OR subject = ?2) ORDER BY stream, name",
+        )
+        .bind(stream)
+        .bind(subject.map(|s| s.to_string()))
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter()
+            .map(|(subject, stream, name, wrapped, created_at, erased_at)| {
+                Ok(SubjectKeyRow {
+                    subject: Uuid::parse_str(&subject).map_err(|err| Error::Corrupt {
+                        position: 0,
+                        reason: format!("subject key '{subject}': {err}"),
+                    })?,
+                    stream,
+                    name,
+                    wrapped,
+                    created_at: from_micros(created_at)?,
+                    erased_at: erased_at.map(from_micros).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn put_subject_key(
+        &self,
+        subject: Uuid,
+        stream: &str,
+        name: &str,
+        wrapped: &[u8],
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO subject_keys (subject, stream, name, wrapped, created_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT (subject) DO NOTHING",
+        )
+        .bind(subject.to_string())
+        .bind(stream)
+        .bind(name)
+        .bind(wrapped)
+        .bind(Utc::now().timestamp_micros())
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn put_info_once(&self, key: &str, value: &str) -> Result<String> {
+        sqlx::query(
+            "INSERT INTO store_info (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.write)
+        .await?;
+        Ok(
+            sqlx::query_scalar("SELECT value FROM store_info WHERE key = ?1")
+                .bind(key)
+                .fetch_one(&self.write)
+                .await?,
+        )
+    }
+
+    /// Moves the write-ahead log into the database file and empties it, so that
+    /// overwritten pages (an erased key's) do not linger in the WAL.
+    pub(crate) async fn checkpoint(&self) -> Result<()> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.write)
+            .await?;
+        Ok(())
     }
 
     pub(crate) async fn due_timers(
@@ -518,6 +610,18 @@ impl Backend for SqliteBackend {
 
     async fn rollback(&self, tx: Self::Tx) -> Result<()> {
         Ok(tx.rollback().await?)
+    }
+
+    async fn destroy_keys(&self, tx: &mut Self::Tx, subjects: &[Uuid]) -> Result<(), sqlx::Error> {
+        let now = Utc::now().timestamp_micros();
+        for subject in subjects {
+            sqlx::query("UPDATE subject_keys SET wrapped = NULL, erased_at = ?1 WHERE subject = ?2 AND wrapped IS NOT NULL")
+                .bind(now)
+                .bind(subject.to_string())
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
     }
 
     async fn set_timer(

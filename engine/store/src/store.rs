@@ -18,6 +18,7 @@ use crate::append::{self, AppendResult, Appended, Batch, Retry};
 use crate::chain::{self, ChainRow, Hash};
 use crate::connect::{self, Target};
 use crate::error::{Error, Result};
+use crate::keys::SubjectKeyRow;
 use crate::postgres::PgBackend;
 use crate::read::{Direction, ReadFrom};
 use crate::scan::Scan;
@@ -130,6 +131,8 @@ pub(crate) trait Backend {
     /// returned so the caller can tell a unique-key violation from the rest.
     async fn insert(&self, tx: &mut Self::Tx, plan: &Plan<'_>) -> Result<(), sqlx::Error>;
     async fn rollback(&self, tx: Self::Tx) -> Result<()>;
+    /// Destroys these subjects' wrapped keys in the open transaction.
+    async fn destroy_keys(&self, tx: &mut Self::Tx, subjects: &[Uuid]) -> Result<(), sqlx::Error>;
     /// Sets (Some) or clears (None) the stream's wake-up in the open transaction.
     async fn set_timer(
         &self,
@@ -456,6 +459,73 @@ impl Store {
         Ok(self.read_chain(head, 1).await?.pop())
     }
 
+    /// The subject keys of one case stream (or all), erased ones included.
+    pub async fn subject_keys(&self, stream: Option<&str>) -> Result<Vec<SubjectKeyRow>> {
+        dispatch!(self, b => b.subject_keys(stream, None).await)
+    }
+
+    /// One subject's key row.
+    pub async fn subject_key(&self, subject: Uuid) -> Result<Option<SubjectKeyRow>> {
+        Ok(dispatch!(self, b => b.subject_keys(None, Some(subject)).await)?.pop())
+    }
+
+    /// Stores a subject's wrapped key unless one is stored already, and returns
+    /// the stored row: two writers preparing the same subject agree on one key.
+    pub async fn put_subject_key(
+        &self,
+        subject: Uuid,
+        stream: &str,
+        name: &str,
+        wrapped: &[u8],
+    ) -> Result<SubjectKeyRow> {
+        dispatch!(self, b => b.put_subject_key(subject, stream, name, wrapped).await)?;
+        self.subject_key(subject)
+            .await?
+            .ok_or_else(|| Error::Corrupt {
+                position: 0,
+                reason: format!("subject key {subject} vanished after it was stored"),
+            })
+    }
+
+    /// Stores `value` under `key` in the store's own information unless a value
+    /// is there already, and returns the stored one (the master key's check value).
+    pub async fn put_info_once(&self, key: &str, value: &str) -> Result<String> {
+        dispatch!(self, b => b.put_info_once(key, value).await)
+    }
+
+    /// A value of the store's own information.
+    pub async fn info_value(&self, key: &str) -> Result<Option<String>> {
+        dispatch!(self, b => b.info_value(key).await)
+    }
+
+    /// Appends `events` (the record of an erasure) and destroys the subjects'
+    /// keys in the same transaction: the erasure is recorded if and only if it
+    /// happened. On SQLite the write-ahead log is then emptied, so the old key
+    /// is not left in it.
+    pub async fn append_erasure(
+        &self,
+        stream: &StreamName,
+        expected: ExpectedRevision,
+        events: &[NewEvent],
+        subjects: &[Uuid],
+    ) -> Result<AppendResult> {
+        let mut pending = self.prepare_append(stream, expected, events).await?;
+        match &mut pending.tx {
+            None => {}
+            Some(AnyTx::Sqlite(tx)) => {
+                dispatch_sqlite(self)?.destroy_keys(tx, subjects).await?;
+            }
+            Some(AnyTx::Postgres(tx)) => {
+                dispatch_pg(self)?.destroy_keys(tx, subjects).await?;
+            }
+        }
+        let result = pending.commit().await?;
+        if let AnyBackend::Sqlite(b) = &self.inner.backend {
+            b.checkpoint().await?;
+        }
+        Ok(result)
+    }
+
     /// Reads the whole log (or one category) forwards from `from`, page by page,
     /// with the next page read ahead while the caller works: the way to replay.
     pub fn scan(&self, category: Option<&str>, from: ReadFrom, page_size: usize) -> Scan {
@@ -488,6 +558,26 @@ impl Store {
     /// Closes every connection, waiting for them to finish.
     pub async fn close(&self) {
         dispatch!(self, b => b.close().await)
+    }
+}
+
+fn dispatch_sqlite(store: &Store) -> Result<&SqliteBackend> {
+    match &store.inner.backend {
+        AnyBackend::Sqlite(b) => Ok(b),
+        AnyBackend::Postgres(_) => Err(Error::Corrupt {
+            position: 0,
+            reason: "an SQLite transaction on a PostgreSQL store".into(),
+        }),
+    }
+}
+
+fn dispatch_pg(store: &Store) -> Result<&PgBackend> {
+    match &store.inner.backend {
+        AnyBackend::Postgres(b) => Ok(b),
+        AnyBackend::Sqlite(_) => Err(Error::Corrupt {
+            position: 0,
+            reason: "a PostgreSQL transaction on an SQLite store".into(),
+        }),
     }
 }
 

@@ -119,11 +119,11 @@ impl MasterKey {
 
     /// Unwraps a stored subject key.
     pub fn unwrap(&self, subject: Uuid, wrapped: &[u8]) -> Result<SubjectKey, Error> {
-        let bytes = open_bytes(&self.cipher(), wrapped, &key_aad(subject))
-            .ok_or(Error::WrongMasterKey)?;
-        let key: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| Error::Damaged(format!("the key of subject {subject} has the wrong size")))?;
+        let bytes =
+            open_bytes(&self.cipher(), wrapped, &key_aad(subject)).ok_or(Error::WrongMasterKey)?;
+        let key: [u8; 32] = bytes.try_into().map_err(|_| {
+            Error::Damaged(format!("the key of subject {subject} has the wrong size"))
+        })?;
         Ok(SubjectKey(key))
     }
 }
@@ -159,7 +159,13 @@ fn seal_bytes(cipher: &XChaCha20Poly1305, plaintext: &[u8], aad: &[u8]) -> Vec<u
     let mut out = nonce.to_vec();
     // Encryption with a fresh nonce cannot fail for inputs of this size.
     let ciphertext = cipher
-        .encrypt(&nonce, Payload { msg: plaintext, aad })
+        .encrypt(
+            &nonce,
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
         .unwrap_or_default();
     out.extend(ciphertext);
     out
@@ -172,7 +178,13 @@ fn open_bytes(cipher: &XChaCha20Poly1305, sealed: &[u8], aad: &[u8]) -> Option<V
     let (nonce, ciphertext) = sealed.split_at(NONCE);
     let nonce: [u8; NONCE] = nonce.try_into().ok()?;
     cipher
-        .decrypt(&XNonce::from(nonce), Payload { msg: ciphertext, aad })
+        .decrypt(
+            &XNonce::from(nonce),
+            Payload {
+                msg: ciphertext,
+                aad,
+            },
+        )
         .ok()
 }
 
@@ -189,7 +201,11 @@ fn value_aad(stream: &str, field: &str) -> Vec<u8> {
 /// Seals one value of `field` in case stream `stream` under the subject's key.
 pub fn seal(key: &SubjectKey, subject: Uuid, stream: &str, field: &str, value: &Value) -> Value {
     let plaintext = value.to_string();
-    let sealed = seal_bytes(&key.cipher(), plaintext.as_bytes(), &value_aad(stream, field));
+    let sealed = seal_bytes(
+        &key.cipher(),
+        plaintext.as_bytes(),
+        &value_aad(stream, field),
+    );
     json!({ SEALED: format!("v1.{subject}.{}", B64.encode(sealed)) })
 }
 
@@ -335,17 +351,32 @@ mod tests {
         let subject = subject_id(case, "victim");
         let mut ring = Keyring::default();
         ring.insert(subject, "victim", Some(key.clone()));
-        let sealed = seal(&key, subject, "case-1", "victim_name", &json!("Mari Maasikas"));
+        let sealed = seal(
+            &key,
+            subject,
+            "case-1",
+            "victim_name",
+            &json!("Mari Maasikas"),
+        );
         assert!(!sealed.to_string().contains("Mari"));
         assert_eq!(sealed_subject(&sealed), Some(subject));
         assert_eq!(
             open(&ring, "case-1", "victim_name", &sealed),
             Opened::Plain(json!("Mari Maasikas"))
         );
-        assert_eq!(open(&ring, "case-2", "victim_name", &sealed), Opened::Unreadable);
-        assert_eq!(open(&ring, "case-1", "offender_name", &sealed), Opened::Unreadable);
+        assert_eq!(
+            open(&ring, "case-2", "victim_name", &sealed),
+            Opened::Unreadable
+        );
+        assert_eq!(
+            open(&ring, "case-1", "offender_name", &sealed),
+            Opened::Unreadable
+        );
         ring.insert(subject, "victim", None);
-        assert_eq!(open(&ring, "case-1", "victim_name", &sealed), Opened::Erased);
+        assert_eq!(
+            open(&ring, "case-1", "victim_name", &sealed),
+            Opened::Erased
+        );
     }
 
     #[test]
@@ -356,12 +387,18 @@ mod tests {
         let key = SubjectKey::generate();
         let wrapped = master.wrap(subject, &key);
         assert!(master.unwrap(subject, &wrapped).is_ok());
-        assert!(matches!(other.unwrap(subject, &wrapped), Err(Error::WrongMasterKey)));
+        assert!(matches!(
+            other.unwrap(subject, &wrapped),
+            Err(Error::WrongMasterKey)
+        ));
         assert!(master.unwrap(Uuid::now_v7(), &wrapped).is_err());
         let check = master.check_value();
         assert!(master.verify(&check).is_ok());
         assert!(other.verify(&check).is_err());
-        assert_eq!(MasterKey::from_hex(&master.to_hex()).unwrap().to_hex(), master.to_hex());
+        assert_eq!(
+            MasterKey::from_hex(&master.to_hex()).unwrap().to_hex(),
+            master.to_hex()
+        );
         assert!(MasterKey::from_hex("abc").is_err());
         assert!(MasterKey::from_hex(&"zz".repeat(32)).is_err());
         assert_eq!(format!("{master:?}"), "MasterKey(..)");

@@ -14,7 +14,7 @@ pub(crate) mod states;
 use std::collections::HashSet;
 use std::ops::Range;
 
-use kroonika_engine::definition::{Open, ProcessDefinition, State, Subject};
+use kroonika_engine::definition::{Open, Privacy, ProcessDefinition, State, Subject};
 
 use self::cx::{Cx, IdStyle};
 use self::states::Known;
@@ -22,7 +22,7 @@ use crate::analysis;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::tree::Node;
 
-pub(crate) const TOP_KEYS: [&str; 13] = [
+pub(crate) const TOP_KEYS: [&str; 15] = [
     "process",
     "title",
     "description",
@@ -36,6 +36,8 @@ pub(crate) const TOP_KEYS: [&str; 13] = [
     "states",
     "corrections",
     "metrics",
+    "privacy",
+    "retention",
 ];
 
 /// Lowers a parsed file. Returns the definition (if error-free) and every diagnostic.
@@ -149,6 +151,32 @@ fn lower_root(cx: &mut Cx, root: &Node) -> Option<ProcessDefinition> {
         }],
     };
 
+    // Who may read personal data in the clear (default: those who correct it)
+    // and who may erase it (administrators always may).
+    let privacy = match map.get("privacy") {
+        Some(n) => cx
+            .map(n, "'privacy'", &["read", "erase"])
+            .map_or_else(Privacy::default, |p| Privacy {
+                read: p
+                    .get("read")
+                    .map(|r| states::role_refs(cx, r, "reading personal data", &known))
+                    .unwrap_or_else(|| corrections.clone()),
+                erase: p
+                    .get("erase")
+                    .map(|r| states::role_refs(cx, r, "erasing personal data", &known))
+                    .unwrap_or_default(),
+            }),
+        None => Privacy {
+            read: corrections.clone(),
+            erase: Vec::new(),
+        },
+    };
+    let retention = map.get("retention").and_then(|n| {
+        let r = cx.map(n, "'retention'", &["after_closed"])?;
+        let node = cx.required(r, "after_closed", "'retention'")?;
+        states::duration(cx, node, "'after_closed'")
+    });
+
     let anywhere = map
         .get("anywhere")
         .map(|n| states::transition_map(cx, n, "'anywhere'", &known, None))
@@ -201,6 +229,8 @@ fn lower_root(cx: &mut Cx, root: &Node) -> Option<ProcessDefinition> {
         anywhere,
         states,
         metrics,
+        privacy,
+        retention,
     };
     if !cx.has_errors() {
         for diagnostic in analysis::check(&definition, &state_spans) {

@@ -311,7 +311,7 @@ fn condition(cx: &mut Cx, node: &Node, known: &Known<'_>) -> Option<String> {
     Some(expression)
 }
 
-fn duration(cx: &mut Cx, node: &Node, what: &str) -> Option<Duration> {
+pub(crate) fn duration(cx: &mut Cx, node: &Node, what: &str) -> Option<Duration> {
     let text = cx.text(node, what)?;
     match Duration::parse(&text) {
         Ok(d) => Some(d),

@@ -77,7 +77,11 @@ async fn a_modified_event_is_found(t: &TestStore) {
     assert_eq!(broken.stream, "case-a");
     assert_eq!(broken.revision, 2);
     assert_eq!(broken.what, Breakage::Changed);
-    assert!(broken.to_string().contains("was changed after it was written"));
+    assert!(
+        broken
+            .to_string()
+            .contains("was changed after it was written")
+    );
 }
 
 async fn a_deleted_event_is_found(t: &TestStore) {

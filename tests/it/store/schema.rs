@@ -89,9 +89,9 @@ async fn foreign_and_newer_databases_are_refused(backend: Backend) {
             "{err}"
         );
         assert!(
-            err.to_string().contains(
-                &format!("created by a newer Kroonika (schema version 99; this build knows up to {LATEST})")
-            ),
+            err.to_string().contains(&format!(
+                "created by a newer Kroonika (schema version 99; this build knows up to {LATEST})"
+            )),
             "{err}"
         );
     }
@@ -139,13 +139,19 @@ async fn older_stores_are_upgraded_by_init_only(backend: Backend) {
         "{err}"
     );
     assert!(
-        err.to_string().ends_with(
-            &format!("has schema version 1 and this build needs {LATEST}; run `kroonika init` to upgrade it")
-        ),
+        err.to_string().ends_with(&format!(
+            "has schema version 1 and this build needs {LATEST}; run `kroonika init` to upgrade it"
+        )),
         "{err}"
     );
     let (store, outcome) = Store::init(&t.url).await.unwrap();
-    assert_eq!(outcome, InitOutcome::Upgraded { from: 1, to: LATEST });
+    assert_eq!(
+        outcome,
+        InitOutcome::Upgraded {
+            from: 1,
+            to: LATEST
+        }
+    );
     assert_eq!(store.head_position().await.unwrap(), 1, "events kept");
     // The old event predates the hash chain; new ones are chained after it.
     store

@@ -1,0 +1,55 @@
+//! The access log: reading personal data is an act, and so is being refused.
+//!
+//! Each actor's access records go to a stream of their own, `access-<actor>`,
+//! so recording a reading never contends with the case's own writers (a reveal
+//! must not make a coordinator's next step conflict). They are ordinary events:
+//! hash-chained, exported, verified like everything else.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub const CATEGORY: &str = "access";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum AccessEvent {
+    /// Personal data of a case was shown in the clear.
+    PersonalDataRevealed {
+        case_id: Uuid,
+        reference: String,
+        /// The subjects (by name) whose data was shown.
+        subjects: Vec<String>,
+        purpose: String,
+    },
+    /// A command was refused because the actor lacked a right.
+    PermissionDenied {
+        /// The command as the user named it (`case show --reveal`), never its values.
+        command: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reference: Option<String>,
+        reason: String,
+    },
+}
+
+impl AccessEvent {
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            AccessEvent::PersonalDataRevealed { .. } => "PersonalDataRevealed",
+            AccessEvent::PermissionDenied { .. } => "PermissionDenied",
+        }
+    }
+
+    /// The payload alone, as stored (the type goes in the envelope).
+    pub fn data(&self) -> serde_json::Value {
+        let tagged = serde_json::to_value(self).unwrap_or_default();
+        tagged.get("data").cloned().unwrap_or_default()
+    }
+
+    pub fn from_parts(event_type: &str, data: &str) -> Result<AccessEvent, serde_json::Error> {
+        let tagged = format!(
+            "{{\"type\":{},\"data\":{data}}}",
+            serde_json::to_string(event_type)?
+        );
+        serde_json::from_str(&tagged)
+    }
+}

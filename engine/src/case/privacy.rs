@@ -1,0 +1,129 @@
+//! Decisions about personal data: who may read it in the clear, erase it, or
+//! hold it against erasure, and when retention erases it. Pure, like the rest of
+//! `decide`: the vault and the store do the cryptography and the key deletion.
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use super::decide::{Context, allowed};
+use super::event::CaseEvent;
+use super::state::Case;
+use crate::actors::ADMIN;
+use crate::definition::ProcessDefinition;
+use crate::rejection::Rejection;
+
+/// Refuses unless the actor may read this case's personal data in the clear, for
+/// a stated purpose. A refusal for want of a role is a denial (recorded).
+pub fn may_reveal(cx: &Context<'_>, case: &Case, purpose: &str) -> Result<(), Rejection> {
+    allowed(
+        cx,
+        &cx.definition.privacy.read,
+        &case.data,
+        "read personal data",
+    )?;
+    if purpose.trim().is_empty() {
+        return Err(Rejection::new(
+            "reading personal data needs a purpose: --purpose TEXT (it is recorded)",
+        ));
+    }
+    Ok(())
+}
+
+/// Administrators, and the roles the definition lets erase.
+fn may_erase(cx: &Context<'_>, case: &Case, to: &str) -> Result<(), Rejection> {
+    if cx.actor.has_role(ADMIN) {
+        return Ok(());
+    }
+    allowed(cx, &cx.definition.privacy.erase, &case.data, to)
+        .map_err(|r| Rejection::denied(format!("{r} (administrators may always)")))
+}
+
+/// Erases data subject `subject` (a name the definition declares) of the case,
+/// whose id is `subject_id`. Nothing to do if it is erased already.
+pub fn erase(
+    cx: &Context<'_>,
+    case: &Case,
+    subject: &str,
+    subject_id: Uuid,
+    reason: &str,
+) -> Result<Vec<CaseEvent>, Rejection> {
+    may_erase(cx, case, "erase personal data")?;
+    check_subject(cx.definition, subject)?;
+    if reason.trim().is_empty() {
+        return Err(Rejection::new("an erasure needs a reason: --reason TEXT"));
+    }
+    if let Some(hold) = &case.hold {
+        return Err(Rejection::new(format!(
+            "{} is under a legal hold ({hold}); release it first",
+            case.reference
+        )));
+    }
+    if case.erased.contains(subject) {
+        return Ok(Vec::new());
+    }
+    Ok(vec![CaseEvent::SubjectErased {
+        subject: subject.to_owned(),
+        subject_id,
+        reason: reason.trim().to_owned(),
+    }])
+}
+
+fn check_subject(def: &ProcessDefinition, subject: &str) -> Result<(), Rejection> {
+    if def.subjects.iter().any(|s| s.name == subject) {
+        return Ok(());
+    }
+    let names: Vec<&str> = def.subjects.iter().map(|s| s.name.as_str()).collect();
+    Err(Rejection::new(format!(
+        "process '{}' has no data subject '{subject}'; its subjects: {}",
+        def.id,
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        }
+    )))
+}
+
+/// Places a legal hold: retention and manual erasure wait until it is released.
+pub fn hold(cx: &Context<'_>, case: &Case, reason: &str) -> Result<Vec<CaseEvent>, Rejection> {
+    may_erase(cx, case, "place legal holds")?;
+    if reason.trim().is_empty() {
+        return Err(Rejection::new("a legal hold needs a reason: --reason TEXT"));
+    }
+    if case.hold.is_some() {
+        return Ok(Vec::new());
+    }
+    Ok(vec![CaseEvent::LegalHoldPlaced {
+        reason: reason.trim().to_owned(),
+    }])
+}
+
+/// Releases the legal hold, if there is one.
+pub fn release(cx: &Context<'_>, case: &Case, reason: &str) -> Result<Vec<CaseEvent>, Rejection> {
+    may_erase(cx, case, "release legal holds")?;
+    if case.hold.is_none() {
+        return Ok(Vec::new());
+    }
+    Ok(vec![CaseEvent::LegalHoldReleased {
+        reason: reason.trim().to_owned(),
+    }])
+}
+
+/// The subjects retention erases from this case on `today`: all not yet erased,
+/// once the case has been closed for the definition's retention period, unless
+/// it is held.
+pub fn retention_due(def: &ProcessDefinition, case: &Case, today: NaiveDate) -> Vec<String> {
+    let (Some(keep), true, None, Some(closed)) =
+        (def.retention, case.closed, &case.hold, case.entered_at)
+    else {
+        return Vec::new();
+    };
+    if keep.after(closed.date_naive()) > today {
+        return Vec::new();
+    }
+    def.subjects
+        .iter()
+        .filter(|s| !case.erased.contains(&s.name))
+        .map(|s| s.name.clone())
+        .collect()
+}
