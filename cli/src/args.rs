@@ -84,6 +84,13 @@ pub enum Command {
     /// For auditors: who did what, when, under which definition version.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Data subjects: erase a person's data (their key is destroyed).
+    #[command(subcommand)]
+    Subject(SubjectCommand),
+    /// Retention: erase the personal data of cases closed longer ago than their
+    /// definition keeps it.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
     /// A process's report: its funnel (cases per state and outcome), deadline
     /// compliance, and the metrics its definition declares.
     ///
@@ -179,6 +186,71 @@ pub enum AuditCommand {
         /// Recorded at or before (RFC 3339, or a date: its end, UTC).
         #[arg(long, value_name = "TIME")]
         to: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Recompute the hash chain over the whole log and report the first place
+    /// where history was changed, removed, inserted or reordered (exit 4).
+    #[command(
+        after_help = "Example: kroonika audit verify --against 3f9a…(the hash `audit head` printed)"
+    )]
+    Verify {
+        /// A head hash recorded earlier (`audit head`): prove today's log still
+        /// begins with the log it ended.
+        #[arg(long, value_name = "HASH")]
+        against: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// The log's head: its last position and hash, to write down outside the
+    /// system and check later with `audit verify --against`.
+    #[command(after_help = "Example: kroonika audit head --format json")]
+    Head {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Who read personal data in the clear (and why), and who was refused.
+    #[command(after_help = "Example: kroonika audit access --case LE-2026-0001")]
+    Access {
+        /// Only this subject (id or CASE/NAME).
+        #[arg(long, value_name = "SUBJECT")]
+        subject: Option<String>,
+        /// Only this actor.
+        #[arg(long, value_name = "NAME")]
+        actor: Option<String>,
+        /// Only this case (reference or id).
+        #[arg(long, value_name = "CASE")]
+        case: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SubjectCommand {
+    /// Erase a data subject: destroys their key, so their personal data reads as
+    /// [erased] everywhere; reports still count the case and the hash chain
+    /// still verifies. By administrators or the definition's `privacy: erase` roles.
+    #[command(
+        after_help = "Example: kroonika --actor anu subject forget LE-2026-0001/victim --reason 'request of the data subject, 2026-11-20'"
+    )]
+    Forget {
+        /// The subject's id (`case show` prints it) or CASE/NAME.
+        subject: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Erase the subjects of every case closed longer ago than its definition's
+    /// `retention: after_closed`, unless it is under a legal hold.
+    #[command(after_help = "Example: kroonika --actor anu retention run --now 2031-01-01")]
+    Run {
+        /// Judge as of this time instead of now (RFC 3339, or a date).
+        #[arg(long, value_name = "TIME")]
+        now: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -317,16 +389,44 @@ pub enum CaseCommand {
         format: Format,
     },
     /// Show a case: state, data, checklist, deadline, and what you can do now.
+    ///
+    /// Personal data is masked unless --reveal and --purpose are given by an
+    /// actor whose role the definition's `privacy: read` allows; every reveal,
+    /// and every refused attempt, is recorded (`kroonika audit access`).
     #[command(
-        after_help = "Example: kroonika --actor mari case show LE-2026-0001 --as-of 2026-11-25"
+        after_help = "Example: kroonika --actor mari case show LE-2026-0001 --reveal --purpose 'calling the victim about the meeting'"
     )]
     Show {
         case: String,
         /// The case as it was recorded at this time (RFC 3339, or a date: its end).
         #[arg(long, value_name = "TIME")]
         as_of: Option<String>,
+        /// Show personal data in the clear (needs --purpose; recorded).
+        #[arg(long, requires = "purpose")]
+        reveal: bool,
+        /// Why personal data is read: recorded with the access.
+        #[arg(long, value_name = "TEXT")]
+        purpose: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+    /// Place a legal hold: no erasure, by retention or by hand, until released.
+    #[command(
+        after_help = "Example: kroonika --actor anu case hold LE-2026-0001 --reason 'court proceedings 1-26-1234'"
+    )]
+    Hold {
+        case: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+    /// Release a legal hold.
+    #[command(
+        after_help = "Example: kroonika --actor anu case release LE-2026-0001 --reason 'proceedings ended'"
+    )]
+    Release {
+        case: String,
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        reason: String,
     },
     /// Every event of a case.
     #[command(

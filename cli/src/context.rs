@@ -130,3 +130,19 @@ pub(crate) const NOON: (u32, u32, u32) = (12, 0, 0);
 pub(crate) const END_OF_DAY: (u32, u32, u32) = (23, 59, 59);
 /// The start of the day: what a bare date means for "from".
 pub(crate) const START_OF_DAY: (u32, u32, u32) = (0, 0, 0);
+
+/// Appends an access record (a reveal of personal data, a denial) to the
+/// actor's own access stream, so it never contends with the case's writers.
+pub(crate) async fn record_access(
+    store: &Store,
+    actor: &str,
+    event: &kroonika_engine::access::AccessEvent,
+) -> anyhow::Result<()> {
+    let stream = StreamName::from_parts(kroonika_engine::access::CATEGORY, actor)?;
+    let new = new_event(actor, Uuid::now_v7(), event.event_type(), &event.data())?;
+    store
+        .append(&stream, kroonika_engine::ExpectedRevision::Any, &[new])
+        .await
+        .context("recording the access")?;
+    Ok(())
+}

@@ -40,6 +40,19 @@ impl std::fmt::Display for Conflict {
 
 impl std::error::Error for Conflict {}
 
+/// Evidence that stored history is not what Kroonika wrote (`audit verify`):
+/// exit 4. Its message starts with `integrity failure: `.
+#[derive(Debug)]
+pub struct Tampered(pub String);
+
+impl std::fmt::Display for Tampered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Tampered {}
+
 /// The line printed for an error that ended a command: `rejected: …` for a
 /// rule's refusal, `conflict: …` for a race, `error: …` for the rest, with the
 /// causes on the same line.
@@ -50,7 +63,7 @@ pub fn describe(err: &anyhow::Error) -> String {
     let line = one_line(err);
     if rejected {
         format!("rejected: {line}")
-    } else if line.starts_with("conflict: ") {
+    } else if line.starts_with("conflict: ") || line.starts_with("integrity failure: ") {
         line
     } else {
         format!("error: {line}")
@@ -87,6 +100,9 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
     use kroonika_store::ErrorKind;
     if err.chain().any(|c| c.downcast_ref::<Conflict>().is_some()) {
         return CONFLICT;
+    }
+    if err.chain().any(|c| c.downcast_ref::<Tampered>().is_some()) {
+        return INTEGRITY;
     }
     let store_error = err
         .chain()

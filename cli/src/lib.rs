@@ -35,13 +35,13 @@ where
     let parsed = Cli::command()
         .try_get_matches_from(args)
         .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
-    let cli = match parsed {
+    let (cli, path) = match parsed {
         Ok((mut cli, matches)) => {
             if let Err(rejection) = config::apply(&mut cli, &matches) {
                 let _ = writeln!(err, "rejected: {rejection}");
                 return exit::INVALID;
             }
-            cli
+            (cli, command_path(&matches))
         }
         Err(clap_error) => {
             let rendered = clap_error.render().to_string();
@@ -65,6 +65,12 @@ where
         Command::Projections(command) => commands::projections::run(&cli, command, out).await,
         Command::Audit(command) => commands::audit::run(&cli, command, out).await,
         Command::Report(args) => commands::report::run(&cli, args, out).await,
+        Command::Subject(args::SubjectCommand::Forget { subject, reason }) => {
+            commands::privacy::forget(&cli, subject, reason, out).await
+        }
+        Command::Retention(args::RetentionCommand::Run { now, format }) => {
+            commands::privacy::retention(&cli, now.as_deref(), *format, out).await
+        }
         Command::Timers(TimersCommand::Run { now }) => {
             commands::case::run_timers(&cli, now.as_deref(), out).await
         }
@@ -101,7 +107,46 @@ where
         }
         Err(error) => {
             let _ = writeln!(err, "{}", exit::describe(&error));
+            if let Err(failed) = record_denial(&cli, &path, &error).await {
+                let _ = writeln!(err, "error: the refusal could not be recorded: {failed:#}");
+            }
             exit::code_for(&error)
         }
     }
+}
+
+/// The subcommands named, `case show`: what a denial record says was tried
+/// (never the arguments, which may hold personal data).
+fn command_path(matches: &clap::ArgMatches) -> String {
+    let mut names = Vec::new();
+    let mut at = matches;
+    while let Some((name, sub)) = at.subcommand() {
+        names.push(name.to_owned());
+        at = sub;
+    }
+    names.join(" ")
+}
+
+/// Records a refusal for want of a right, so auditors see attempted misuse
+/// (`kroonika audit access`). Only for a registered actor on an existing store.
+async fn record_denial(cli: &Cli, path: &str, error: &anyhow::Error) -> anyhow::Result<()> {
+    let Some(rejection) = error
+        .chain()
+        .find_map(|c| c.downcast_ref::<kroonika_engine::Rejection>())
+        .filter(|r| r.is_denial())
+    else {
+        return Ok(());
+    };
+    let Some(actor) = cli.actor.as_deref() else {
+        return Ok(());
+    };
+    let store = kroonika_store::Store::open(&cli.db).await?;
+    let record = kroonika_engine::access::AccessEvent::PermissionDenied {
+        command: path.to_owned(),
+        reference: None,
+        reason: rejection.reason().to_owned(),
+    };
+    let result = context::record_access(&store, actor, &record).await;
+    store.close().await;
+    result
 }

@@ -16,7 +16,9 @@ crate::store::per_backend!(
 );
 
 /// A store with actors and the school-conference process published.
-async fn setup(backend: Backend) -> (String, Option<tempfile::TempDir>, Option<(String, String)>) {
+pub(crate) async fn setup(
+    backend: Backend,
+) -> (String, Option<tempfile::TempDir>, Option<(String, String)>) {
     let (url, dir, pg) = TestStore::fresh_url(backend).await.unwrap();
     assert_eq!(kroonika(&url, None, &["init", "--admin", "anu"]).await.0, 0);
     let actors: [(&str, &str); 7] = [
@@ -46,7 +48,7 @@ async fn setup(backend: Backend) -> (String, Option<tempfile::TempDir>, Option<(
     (url, dir, pg)
 }
 
-async fn open_case(url: &str) -> String {
+pub(crate) async fn open_case(url: &str) -> String {
     open_with_phone(url, "+372 5555 1234").await
 }
 

@@ -27,6 +27,7 @@ mod cli;
 mod definitions;
 mod demo;
 mod mediation;
+mod privacy;
 mod publishing;
 mod readme;
 mod reports;

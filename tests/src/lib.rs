@@ -71,24 +71,22 @@ impl TestStore {
         })
     }
 
+    /// Raw access to a store made elsewhere (by the CLI), for `raw_execute`.
+    pub fn attach(url: &str, backend: Backend) -> RawAccess {
+        RawAccess {
+            url: url.to_owned(),
+            backend,
+        }
+    }
+
     /// Runs one raw SQL statement on a connection of its own, beside the store: the
     /// way someone with database access would, bypassing Kroonika.
     pub async fn raw_execute(&self, sql: &str) -> Result<u64, sqlx::Error> {
-        let sql = sqlx::AssertSqlSafe(sql.to_owned());
-        match self.backend {
-            Backend::Sqlite => {
-                let mut conn = sqlx::SqliteConnection::connect(&self.url).await?;
-                let done = sqlx::query(sql).execute(&mut conn).await?;
-                conn.close().await?;
-                Ok(done.rows_affected())
-            }
-            Backend::Postgres => {
-                let mut conn = sqlx::PgConnection::connect(&self.url).await?;
-                let done = sqlx::query(sql).execute(&mut conn).await?;
-                conn.close().await?;
-                Ok(done.rows_affected())
-            }
-        }
+        self.raw(sql).await
+    }
+
+    async fn raw(&self, sql: &str) -> Result<u64, sqlx::Error> {
+        Self::attach(&self.url, self.backend).raw_execute(sql).await
     }
 
     /// Closes the store and drops its PostgreSQL schema.
@@ -152,4 +150,33 @@ pub fn event_with_id(id: Uuid, event_type: &str, data: serde_json::Value) -> New
         Metadata::for_command("mari", command_id, at(24, 9)),
     )
     .expect("a valid test event")
+}
+
+/// Raw SQL access to a store's database, beside Kroonika.
+#[derive(Debug)]
+pub struct RawAccess {
+    url: String,
+    backend: Backend,
+}
+
+impl RawAccess {
+    /// Runs one raw SQL statement on a connection of its own, beside the store: the
+    /// way someone with database access would, bypassing Kroonika.
+    pub async fn raw_execute(&self, sql: &str) -> Result<u64, sqlx::Error> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&self.url).await?;
+                let done = sqlx::query(sql).execute(&mut conn).await?;
+                conn.close().await?;
+                Ok(done.rows_affected())
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.url).await?;
+                let done = sqlx::query(sql).execute(&mut conn).await?;
+                conn.close().await?;
+                Ok(done.rows_affected())
+            }
+        }
+    }
 }

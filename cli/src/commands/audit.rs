@@ -60,20 +60,62 @@ pub(crate) async fn run(
     command: &AuditCommand,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let AuditCommand::Trail {
-        case,
-        by,
-        from,
-        to,
-        format,
-    } = command;
+    match command {
+        AuditCommand::Trail {
+            case,
+            by,
+            from,
+            to,
+            format,
+        } => {
+            trail(
+                cli,
+                case.as_deref(),
+                by.as_deref(),
+                from.as_deref(),
+                to.as_deref(),
+                *format,
+                out,
+            )
+            .await
+        }
+        AuditCommand::Verify { against, format } => {
+            crate::commands::verify::verify(cli, against.as_deref(), *format, out).await
+        }
+        AuditCommand::Head { format } => crate::commands::verify::head(cli, *format, out).await,
+        AuditCommand::Access {
+            subject,
+            actor,
+            case,
+            format,
+        } => {
+            crate::commands::privacy::access_log(
+                cli,
+                subject.as_deref(),
+                actor.as_deref(),
+                case.as_deref(),
+                *format,
+                out,
+            )
+            .await
+        }
+    }
+}
+
+async fn trail(
+    cli: &Cli,
+    case: Option<&str>,
+    by: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+    format: Format,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
     let store = context::open(cli).await?;
     let from = from
-        .as_deref()
         .map(|t| context::parse_time(t, "--from", context::START_OF_DAY))
         .transpose()?;
     let to = to
-        .as_deref()
         .map(|t| context::parse_time(t, "--to", context::END_OF_DAY))
         .transpose()?;
     let only_stream = match case {
@@ -97,7 +139,7 @@ pub(crate) async fn run(
             let wanted = only_stream
                 .as_ref()
                 .is_none_or(|s| *s == event.stream.as_str())
-                && by.as_ref().is_none_or(|b| *b == event.metadata.actor)
+                && by.is_none_or(|b| b == event.metadata.actor)
                 && from.is_none_or(|f| event.recorded_at >= f)
                 && to.is_none_or(|t| event.recorded_at <= t);
             if wanted {

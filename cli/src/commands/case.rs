@@ -85,8 +85,19 @@ pub(crate) async fn run(
         CaseCommand::Show {
             case,
             as_of,
+            reveal,
+            purpose,
             format,
-        } => show(cli, &store, case, as_of.as_deref(), *format, out).await,
+        } => {
+            let reveal = reveal.then(|| purpose.as_deref().unwrap_or_default());
+            show(cli, &store, case, as_of.as_deref(), reveal, *format, out).await
+        }
+        CaseCommand::Hold { case, reason } => {
+            crate::commands::privacy::hold(cli, &store, case, true, reason, out).await
+        }
+        CaseCommand::Release { case, reason } => {
+            crate::commands::privacy::hold(cli, &store, case, false, reason, out).await
+        }
         CaseCommand::History { case, format } => history(&store, case, *format, out).await,
         CaseCommand::List { .. } => crate::commands::list::run(&store, command, out).await,
     };
@@ -168,7 +179,7 @@ fn occurred_at(args: &CommandArgs, now: DateTime<Utc>) -> anyhow::Result<DateTim
     Ok(at)
 }
 
-async fn definition(
+pub(crate) async fn definition(
     store: &Store,
     process: &str,
     version: Option<u32>,
@@ -189,7 +200,7 @@ pub(crate) fn reference_stream(prefix: &str, year: i32) -> anyhow::Result<Stream
 }
 
 /// A reference (SC-2026-0042) or a case id, to the case's id.
-async fn resolve(store: &Store, text: &str) -> anyhow::Result<(Uuid, String)> {
+pub(crate) async fn resolve(store: &Store, text: &str) -> anyhow::Result<(Uuid, String)> {
     if let Ok(id) = Uuid::parse_str(text) {
         return Ok((id, text.to_owned()));
     }
@@ -409,11 +420,13 @@ pub(crate) fn as_of(text: &str) -> anyhow::Result<DateTime<Utc>> {
     context::parse_time(text, "--as-of", context::END_OF_DAY)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn show(
     cli: &Cli,
     store: &Store,
     target: &str,
     at: Option<&str>,
+    reveal: Option<&str>,
     format: Format,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
@@ -448,6 +461,18 @@ async fn show(
     } else {
         (case::tasks(&cx, &case)?, case::availability(&cx, &case)?)
     };
+    let data = crate::commands::privacy::shown_data(cli, store, &cx, &case, id, reveal).await?;
+    let subjects: Vec<Value> = def
+        .subjects
+        .iter()
+        .map(|s| {
+            json!({
+                "name": s.name,
+                "id": kroonika_vault::subject_id(id, &s.name),
+                "erased": case.erased.contains(&s.name),
+            })
+        })
+        .collect();
     let today = now.date_naive();
     let deadline = case.deadline.as_ref().map(|d| {
         let status = if case.deadline_missed || d.due_on < today {
@@ -471,7 +496,9 @@ async fn show(
                 "since": case.entered_at,
                 "closed": case.closed,
                 "outcome": case.outcome,
-                "data": case.data,
+                "data": data,
+                "subjects": subjects,
+                "legal_hold": case.hold,
                 "tasks": tasks.iter().map(|(id, title, done, required)| json!({"id": id, "title": title, "done": done, "required": required})).collect::<Vec<_>>(),
                 "deadline": deadline.as_ref().map(|(due, status, escalate)| json!({"due_on": due, "status": status, "escalate": escalate})),
                 "transitions": steps.iter().map(|(name, reason)| json!({"name": name, "available": reason.is_none(), "reason": reason})).collect::<Vec<_>>(),
@@ -501,15 +528,34 @@ async fn show(
                     .unwrap_or_default();
                 rows.push(("deadline", format!("{due} ({status}{to})")));
             }
+            if let Some(hold) = &case.hold {
+                rows.push(("legal hold", hold.clone()));
+            }
             writeln!(out, "{}", output::key_values(&rows))?;
-            let data: Vec<(&str, String)> = case
-                .data
-                .iter()
-                .map(|(k, v)| (k.as_str(), shown(v)))
-                .collect();
+            let data: Vec<(&str, String)> =
+                data.iter().map(|(k, v)| (k.as_str(), shown(v))).collect();
             if !data.is_empty() {
                 writeln!(out, "\ndata")?;
                 writeln!(out, "{}", output::key_values(&data))?;
+            }
+            if !def.subjects.is_empty() {
+                writeln!(out, "\ndata subjects")?;
+                let rows: Vec<(&str, String)> = def
+                    .subjects
+                    .iter()
+                    .map(|s| {
+                        let erased = if case.erased.contains(&s.name) {
+                            " (erased)"
+                        } else {
+                            ""
+                        };
+                        (
+                            s.name.as_str(),
+                            format!("{}{erased}", kroonika_vault::subject_id(id, &s.name)),
+                        )
+                    })
+                    .collect();
+                writeln!(out, "{}", output::key_values(&rows))?;
             }
             if !tasks.is_empty() {
                 writeln!(out, "\ntasks")?;

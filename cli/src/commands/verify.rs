@@ -1,0 +1,156 @@
+//! `kroonika audit verify` and `audit head`: the hash chain, for auditors.
+//!
+//! `head` prints the last position and hash, for an auditor to write down
+//! outside the system; `verify` recomputes the chain over the whole log and
+//! names the first broken place, and with `--against` proves that the head
+//! written down earlier is still in today's log (so nothing before it was
+//! rewritten and the log was not cut back). Any break exits 4.
+
+use std::io::Write;
+
+use kroonika_store::chain::{self, to_hex};
+use serde_json::json;
+
+use crate::args::{Cli, Format};
+use crate::context;
+use crate::exit::{Rejected, Tampered};
+
+pub(crate) async fn head(
+    cli: &Cli,
+    format: Format,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let store = context::open(cli).await?;
+    let head = store.chain_head().await?;
+    match (format, &head) {
+        (Format::Json, _) => writeln!(
+            out,
+            "{}",
+            json!({
+                "position": head.as_ref().map_or(0, |h| h.position),
+                "hash": head.as_ref().and_then(|h| h.hash.as_ref().map(to_hex)),
+                "recorded_at": head.as_ref().map(|h| h.recorded_at),
+                "store_id": store.info().await?.store_id,
+            })
+        )?,
+        (Format::Table, None) => writeln!(out, "the log is empty")?,
+        (Format::Table, Some(h)) => {
+            let hash = h
+                .hash
+                .as_ref()
+                .map_or_else(|| "(none: written before the chain)".to_owned(), to_hex);
+            writeln!(out, "position  {}", h.position)?;
+            writeln!(out, "hash      {hash}")?;
+            writeln!(
+                out,
+                "recorded  {}",
+                h.recorded_at.format("%Y-%m-%d %H:%M:%S UTC")
+            )?;
+            writeln!(out, "store     {}", store.info().await?.store_id)?;
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+pub(crate) async fn verify(
+    cli: &Cli,
+    against: Option<&str>,
+    format: Format,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let against = against
+        .map(|text| {
+            chain::from_hex(text).ok_or_else(|| {
+                Rejected(format!(
+                    "--against takes the 64 hex digits `kroonika audit head` printed; '{text}' is not one"
+                ))
+            })
+        })
+        .transpose()?;
+    let store = context::open(cli).await?;
+    let total = store.head_position().await?;
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "verifying [{bar:30}] {pos}/{len} ({per_sec}, {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut found_at: Option<u64> = None;
+    let report = store
+        .verify_chain(|row| {
+            if row.position % 1_000 == 0 {
+                bar.set_position(row.position);
+            }
+            if against.is_some() && row.hash == against {
+                found_at = Some(row.position);
+            }
+        })
+        .await?;
+    bar.finish_and_clear();
+    // A recorded head counts only if the chain verified up to it.
+    let verified_to = report.head.map_or(0, |(p, _)| p);
+    let against_holds = found_at.filter(|p| *p <= verified_to);
+    let head_hash = report.head.map(|(_, h)| to_hex(&h));
+    match format {
+        Format::Json => writeln!(
+            out,
+            "{}",
+            json!({
+                "verified": report.broken.is_none() && (against.is_none() || against_holds.is_some()),
+                "events": report.checked,
+                "before_chain": report.unchained,
+                "head": { "position": verified_to, "hash": head_hash },
+                "broken": report.broken.as_ref().map(|b| json!({
+                    "position": b.position,
+                    "stream": b.stream,
+                    "revision": b.revision,
+                    "type": b.event_type,
+                    "what": b.to_string(),
+                })),
+                "against": against.map(|h| json!({ "hash": to_hex(&h), "position": against_holds })),
+            })
+        )?,
+        Format::Table => {
+            if report.broken.is_none() {
+                writeln!(
+                    out,
+                    "the hash chain holds: {} events, head at position {verified_to}",
+                    report.checked
+                )?;
+                if let Some(hash) = &head_hash {
+                    writeln!(out, "head hash {hash}")?;
+                }
+                if report.unchained > 0 {
+                    writeln!(
+                        out,
+                        "note: the first {} events were written before the chain existed and are not covered",
+                        report.unchained
+                    )?;
+                }
+                if let Some(position) = against_holds {
+                    writeln!(
+                        out,
+                        "the recorded head is at position {position}: today's log begins with the log it ended ({} events since)",
+                        verified_to - position
+                    )?;
+                }
+            }
+        }
+    }
+    store.close().await;
+    if let Some(broken) = &report.broken {
+        return Err(Tampered(format!("integrity failure: {broken}")).into());
+    }
+    if let Some(hash) = against
+        && against_holds.is_none()
+    {
+        return Err(Tampered(format!(
+            "integrity failure: the recorded head {} is not in today's log: history up to it was rewritten, or the log was cut back",
+            to_hex(&hash)
+        ))
+        .into());
+    }
+    Ok(())
+}

@@ -1,0 +1,279 @@
+//! Personal data end to end, on both backends: sealed in the log, masked unless
+//! revealed with a purpose by an allowed role (every reveal and refusal
+//! recorded), erased by destroying the subject's key (idempotent, the chain
+//! still verifies), and never in the clear in the database files.
+
+use kroonika_tests::Backend;
+
+use crate::case_cli::{open_case, setup};
+use crate::support::{json_lines, kroonika_on as kroonika};
+
+crate::store::per_backend!(personal_data_is_sealed_revealed_on_purpose_and_erased);
+
+const NAME: &str = "Mari Maasikas";
+const PHONE: &str = "5555 1234";
+
+/// Everything the database holds, as bytes: the SQLite file and its WAL, or
+/// every row of every table of the PostgreSQL schema as text (a dump).
+async fn database_bytes(url: &str, backend: Backend) -> Vec<u8> {
+    match backend {
+        Backend::Sqlite => {
+            let path = url.strip_prefix("sqlite://").unwrap();
+            let mut bytes = std::fs::read(path).unwrap();
+            if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
+                bytes.extend(wal);
+            }
+            bytes
+        }
+        Backend::Postgres => {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()",
+            )
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+            let mut dump = String::new();
+            for table in tables {
+                let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT t::text FROM \"{table}\" t"
+                )))
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+                dump.push_str(&rows.join("\n"));
+            }
+            dump.into_bytes()
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+async fn personal_data_is_sealed_revealed_on_purpose_and_erased(backend: Backend) {
+    let (url, _dir, pg) = setup(backend).await;
+    let case = open_case(&url).await;
+
+    // Sealed: neither the log, nor the keys table, nor a projection holds it.
+    assert_eq!(kroonika(&url, Some("mari"), &["case", "list"]).await.0, 0);
+    let raw = database_bytes(&url, backend).await;
+    assert!(
+        !contains(&raw, NAME.as_bytes()),
+        "the name is stored in the clear"
+    );
+    assert!(
+        !contains(&raw, PHONE.as_bytes()),
+        "the phone is stored in the clear"
+    );
+    let (_, log, _) = kroonika(&url, None, &["log", "--format", "json"]).await;
+    assert!(log.contains("$sealed"), "{log}");
+
+    // Masked by default.
+    let (code, out, _) = kroonika(&url, Some("mari"), &["case", "show", &case]).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("[hidden]") && !out.contains(NAME), "{out}");
+    assert!(out.contains("data subjects"), "{out}");
+
+    // Revealed with a purpose by a coordinator (the default readers).
+    let (code, out, err) = kroonika(
+        &url,
+        Some("mari"),
+        &[
+            "case",
+            "show",
+            &case,
+            "--reveal",
+            "--purpose",
+            "calling the victim",
+        ],
+    )
+    .await;
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    assert!(out.contains(NAME) && out.contains(PHONE), "{out}");
+
+    // Refused: a facilitator may not; a blank purpose is no purpose.
+    let (code, _, err) = kroonika(
+        &url,
+        Some("jaan"),
+        &["case", "show", &case, "--reveal", "--purpose", "curious"],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(err.contains("may not read personal data"), "{err}");
+    let (code, _, err) = kroonika(
+        &url,
+        Some("mari"),
+        &["case", "show", &case, "--reveal", "--purpose", " "],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(err.contains("needs a purpose"), "{err}");
+    // A denial elsewhere in the CLI is recorded too.
+    let (code, _, _) = kroonika(
+        &url,
+        Some("jaan"),
+        &[
+            "case",
+            "do",
+            &case,
+            "assign",
+            "--set",
+            "facilitators=jaan,piret",
+        ],
+    )
+    .await;
+    assert_eq!(code, 1);
+
+    let (code, out, _) = kroonika(&url, None, &["audit", "access", "--format", "json"]).await;
+    assert_eq!(code, 0);
+    let records = json_lines(&out);
+    let seen: Vec<(&str, &str)> = records
+        .iter()
+        .map(|r| (r["actor"].as_str().unwrap(), r["what"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("mari", "revealed"),
+            ("jaan", "refused"),
+            ("mari", "refused"),
+            ("jaan", "refused")
+        ],
+        "{out}"
+    );
+    assert_eq!(records[0]["purpose_or_reason"], "calling the victim");
+    assert_eq!(records[0]["subjects"], "victim");
+    assert!(
+        records[3]["purpose_or_reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("case do: ")
+    );
+    let (_, out, _) = kroonika(
+        &url,
+        None,
+        &[
+            "audit",
+            "access",
+            "--subject",
+            &format!("{case}/victim"),
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(json_lines(&out).len(), 1, "{out}");
+
+    // A wrong master key is refused with a plain message, never garbage.
+    let wrong = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(wrong.path(), "cd".repeat(32)).unwrap();
+    let (code, _, err) = kroonika(
+        &url,
+        Some("mari"),
+        &[
+            "--master-key-file",
+            wrong.path().to_str().unwrap(),
+            "case",
+            "show",
+            &case,
+            "--reveal",
+            "--purpose",
+            "x",
+        ],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("the master key does not open this store's keys"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    // Erasure: by an administrator only, idempotent, and the chain still holds.
+    let store = kroonika_store::Store::open(&url).await.unwrap();
+    let wrapped = store.subject_keys(None).await.unwrap()[0]
+        .wrapped
+        .clone()
+        .unwrap();
+    store.close().await;
+    let subject = format!("{case}/victim");
+    let forget = [
+        "subject",
+        "forget",
+        subject.as_str(),
+        "--reason",
+        "request of the data subject",
+    ];
+    let (code, _, err) = kroonika(&url, Some("mari"), &forget).await;
+    assert_eq!(code, 1, "{err}");
+    let (code, out, err) = kroonika(&url, Some("anu"), &forget).await;
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    assert!(out.starts_with(&format!("erased {case}/victim")), "{out}");
+    let (code, out, _) = kroonika(&url, Some("anu"), &forget).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("was erased already"), "{out}");
+
+    let (code, out, _) = kroonika(
+        &url,
+        Some("mari"),
+        &[
+            "case",
+            "show",
+            &case,
+            "--reveal",
+            "--purpose",
+            "calling the victim",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0);
+    assert!(out.contains("[erased]") && !out.contains(NAME), "{out}");
+    let (code, out, _) = kroonika(&url, Some("mari"), &["case", "show", &case]).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("[erased]"), "{out}");
+    let (_, history, _) = kroonika(&url, None, &["case", "history", &case]).await;
+    assert!(
+        history.contains("erased the personal data of victim"),
+        "{history}"
+    );
+
+    let (code, out, err) = kroonika(&url, None, &["audit", "verify"]).await;
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    assert!(out.starts_with("the hash chain holds"), "{out}");
+    let raw = database_bytes(&url, backend).await;
+    assert!(!contains(&raw, NAME.as_bytes()));
+    // The destroyed key is gone from the files too (SQLite overwrites it and
+    // empties the WAL; PostgreSQL's visible rows no longer hold it).
+    assert!(!contains(&raw, &wrapped), "the erased key is still stored");
+
+    // The head an auditor wrote down still verifies; tampering exits 4.
+    let (_, head, _) = kroonika(&url, None, &["audit", "head", "--format", "json"]).await;
+    let head: serde_json::Value = serde_json::from_str(&head).unwrap();
+    let hash = head["hash"].as_str().unwrap().to_owned();
+    let (code, out, _) = kroonika(&url, None, &["audit", "verify", "--against", &hash]).await;
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("today's log begins with the log it ended"),
+        "{out}"
+    );
+    let t = kroonika_tests::TestStore::attach(&url, backend);
+    let drop = match backend {
+        Backend::Sqlite => "DROP TRIGGER events_no_update",
+        Backend::Postgres => "DROP TRIGGER events_no_update_or_delete ON events",
+    };
+    t.raw_execute(drop).await.unwrap();
+    t.raw_execute(r#"UPDATE events SET metadata = '{"actor":"nobody"}' WHERE position = 2"#)
+        .await
+        .unwrap();
+    let (code, _, err) = kroonika(&url, None, &["audit", "verify"]).await;
+    assert_eq!(code, 4, "{err}");
+    assert!(err.starts_with("integrity failure: position 2 "), "{err}");
+    let (code, _, err) = kroonika(&url, None, &["audit", "verify", "--against", &hash]).await;
+    assert_eq!(code, 4, "{err}");
+    if let Some((base, schema)) = pg {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
+}
