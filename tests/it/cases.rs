@@ -17,6 +17,7 @@ fn school() -> ProcessDefinition {
 fn actors() -> BTreeMap<String, Actor> {
     [
         ("mari", &["coordinator"][..]),
+        ("anu", &["admin"][..]),
         ("jaan", &["facilitator"][..]),
         ("piret", &["facilitator"][..]),
         ("kati", &["facilitator"][..]),
@@ -366,6 +367,90 @@ fn deadline_event_json_is_stable() {
     for event in [warned, missed] {
         assert_eq!(
             CaseEvent::from_parts(event.event_type(), &event.data().to_string()).unwrap(),
+            event
+        );
+    }
+}
+
+/// Erasure and legal holds: who may, what is recorded, and that a hold stops
+/// erasure (and retention) until it is released.
+#[test]
+fn erasure_and_legal_holds() {
+    use kroonika_engine::case::privacy;
+    let mut given = Given::new();
+    given.open();
+    let subject = uuid::Uuid::from_u128(7);
+    // A coordinator may not erase (only administrators, unless the definition says so).
+    let refused = privacy::erase(&given.cx("mari"), &given.case(), "victim", subject, "asked");
+    assert!(refused.as_ref().unwrap_err().is_denial(), "{refused:?}");
+    assert_eq!(
+        privacy::erase(&given.cx("anu"), &given.case(), "witness", subject, "asked")
+            .unwrap_err()
+            .reason(),
+        "process 'school-conference' has no data subject 'witness'; its subjects: victim, respondent"
+    );
+    assert_eq!(
+        privacy::erase(&given.cx("anu"), &given.case(), "victim", subject, " ")
+            .unwrap_err()
+            .reason(),
+        "an erasure needs a reason: --reason TEXT"
+    );
+    let held = given.accept(privacy::hold(
+        &given.cx("anu"),
+        &given.case(),
+        "court case 1-26-1",
+    ));
+    insta::assert_json_snapshot!("legal_hold_placed", held[0]);
+    assert_eq!(
+        privacy::erase(&given.cx("anu"), &given.case(), "victim", subject, "asked")
+            .unwrap_err()
+            .reason(),
+        "SC-2026-0042 is under a legal hold (court case 1-26-1); release it first"
+    );
+    let released = given.accept(privacy::release(&given.cx("anu"), &given.case(), "ended"));
+    insta::assert_json_snapshot!("legal_hold_released", released[0]);
+    let erased = given.accept(privacy::erase(
+        &given.cx("anu"),
+        &given.case(),
+        "victim",
+        subject,
+        "request of the data subject",
+    ));
+    insta::assert_json_snapshot!("subject_erased", erased[0]);
+    assert!(given.case().erased.contains("victim"));
+    // Erasing again records nothing.
+    assert_eq!(
+        privacy::erase(&given.cx("anu"), &given.case(), "victim", subject, "again"),
+        Ok(Vec::new())
+    );
+    for event in held.iter().chain(&released).chain(&erased) {
+        assert_eq!(
+            CaseEvent::from_parts(event.event_type(), &event.data().to_string()).unwrap(),
+            *event
+        );
+    }
+}
+
+#[test]
+fn access_event_json_is_stable() {
+    use kroonika_engine::access::AccessEvent;
+    let revealed = AccessEvent::PersonalDataRevealed {
+        case_id: uuid::Uuid::from_u128(1),
+        reference: "SC-2026-0042".into(),
+        subjects: vec!["victim".into()],
+        purpose: "calling the victim".into(),
+    };
+    let denied = AccessEvent::PermissionDenied {
+        command: "case show --reveal".into(),
+        reference: Some("SC-2026-0042".into()),
+        reason: "actor 'jaan' may not read personal data: it needs coordinator (has: facilitator)"
+            .into(),
+    };
+    insta::assert_json_snapshot!("personal_data_revealed", revealed);
+    insta::assert_json_snapshot!("permission_denied", denied);
+    for event in [revealed, denied] {
+        assert_eq!(
+            AccessEvent::from_parts(event.event_type(), &event.data().to_string()).unwrap(),
             event
         );
     }
