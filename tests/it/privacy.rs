@@ -277,3 +277,139 @@ async fn personal_data_is_sealed_revealed_on_purpose_and_erased(backend: Backend
         kroonika_tests::drop_schema(&base, &schema).await;
     }
 }
+
+crate::store::per_backend!(retention_erases_closed_cases_unless_held);
+
+/// A definition that keeps personal data a year after closing: retention erases
+/// every subject of a case closed longer ago, skips a held case until released,
+/// and records each erasure like a manual one.
+async fn retention_erases_closed_cases_unless_held(backend: Backend) {
+    let (url, _dir, pg) = setup(backend).await;
+    let v1 = std::fs::read_to_string("data/definitions/school-conference.yaml").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("school-conference.yaml");
+    std::fs::write(&path, format!("{v1}\nretention:\n  after_closed: 1 year\n")).unwrap();
+    let (code, _, err) = kroonika(
+        &url,
+        Some("tiina"),
+        &["def", "publish", path.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!((code, err.as_str()), (0, ""));
+    let kept = open_case(&url).await;
+    let held = open_case(&url).await;
+    let open = open_case(&url).await;
+    for case in [&kept, &held] {
+        let (code, _, err) = kroonika(
+            &url,
+            Some("mari"),
+            &[
+                "case",
+                "do",
+                case,
+                "withdraw",
+                "--occurred-at",
+                "2026-11-21",
+            ],
+        )
+        .await;
+        assert_eq!((code, err.as_str()), (0, ""));
+    }
+    let (code, _, err) = kroonika(
+        &url,
+        Some("mari"),
+        &["case", "hold", &held, "--reason", "court"],
+    )
+    .await;
+    assert_eq!(code, 1, "a coordinator may not place holds: {err}");
+    let (code, out, _) = kroonika(
+        &url,
+        Some("anu"),
+        &["case", "hold", &held, "--reason", "court 1-26-1"],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+
+    let run = |now: &'static str| {
+        let url = url.clone();
+        async move {
+            let (code, out, err) = kroonika(
+                &url,
+                None,
+                &["retention", "run", "--now", now, "--format", "json"],
+            )
+            .await;
+            assert_eq!((code, err.as_str()), (0, ""), "{out}");
+            json_lines(&out)
+                .iter()
+                .map(|r| {
+                    (
+                        r["case"].as_str().unwrap().to_owned(),
+                        r["action"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(run("2027-11-20").await, []);
+    assert_eq!(
+        run("2027-11-21").await,
+        [
+            (kept.clone(), "erased".to_owned()),
+            (held.clone(), "kept".to_owned())
+        ]
+    );
+    assert_eq!(
+        run("2027-11-22").await,
+        [(held.clone(), "kept".to_owned())],
+        "erasure is not repeated"
+    );
+    let (code, _, _) = kroonika(
+        &url,
+        Some("anu"),
+        &["case", "release", &held, "--reason", "closed"],
+    )
+    .await;
+    assert_eq!(code, 0);
+    assert_eq!(
+        run("2027-11-22").await,
+        [(held.clone(), "erased".to_owned())]
+    );
+
+    let (_, show, _) = kroonika(
+        &url,
+        Some("mari"),
+        &["case", "show", &kept, "--reveal", "--purpose", "check"],
+    )
+    .await;
+    assert!(show.contains("[erased]") && !show.contains(NAME), "{show}");
+    let (_, show, _) = kroonika(
+        &url,
+        Some("mari"),
+        &["case", "show", &open, "--reveal", "--purpose", "check"],
+    )
+    .await;
+    assert!(show.contains(NAME), "an open case keeps its data: {show}");
+    let (_, trail, _) = kroonika(
+        &url,
+        None,
+        &["audit", "trail", "--case", &kept, "--format", "json"],
+    )
+    .await;
+    let erasures: Vec<_> = json_lines(&trail)
+        .into_iter()
+        .filter(|r| r["what"].as_str().unwrap().starts_with("erased"))
+        .collect();
+    assert_eq!(erasures.len(), 2, "victim and respondent: {trail}");
+    assert_eq!(erasures[0]["actor"], "system");
+    assert!(
+        erasures[0]["what"]
+            .as_str()
+            .unwrap()
+            .contains("retention: closed 2026-11-21, kept 1 year"),
+        "{trail}"
+    );
+    if let Some((base, schema)) = pg {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
+}
