@@ -66,6 +66,23 @@ pub enum Command {
     /// Read the event log: all of it, one stream or one category, in order.
     #[command(after_help = "Example: kroonika log --category case --format json")]
     Log(LogArgs),
+    /// Write the whole log as JSON Lines in global order (with hashes; personal
+    /// data stays ciphertext), plus the wrapped subject keys: a verifiable copy.
+    #[command(after_help = "Example: kroonika export --output kroonika-2026-11-25.jsonl")]
+    Export {
+        /// Write here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Load an export into a new, empty store, checking the hash chain line by
+    /// line; a broken or reordered file is refused (exit 4) and nothing is kept.
+    #[command(
+        after_help = "Example: kroonika --db sqlite://restored.db import kroonika-2026-11-25.jsonl"
+    )]
+    Import {
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
     /// Process definitions: check, draw, publish, list, show.
     #[command(subcommand)]
     Def(DefCommand),

@@ -13,4 +13,5 @@ pub(crate) mod projections;
 pub(crate) mod publish;
 pub(crate) mod report;
 pub(crate) mod status;
+pub(crate) mod transfer;
 pub(crate) mod verify;

@@ -79,6 +79,12 @@ pub enum Error {
         source: sqlx::migrate::MigrateError,
     },
 
+    /// An import needs a store without events.
+    #[error(
+        "the store at {location} holds {events} events already; import into a new, empty store"
+    )]
+    NotEmpty { location: String, events: u64 },
+
     /// A stored row that cannot be read back as an event: the database was changed
     /// outside Kroonika.
     #[error("stored event at position {position} cannot be read: {reason}")]
@@ -126,7 +132,8 @@ impl Error {
             Error::WrongExpectedRevision { .. } => ErrorKind::Conflict,
             Error::EventIdReused { .. }
             | Error::InvalidStreamName(_)
-            | Error::InvalidEvent { .. } => ErrorKind::Rejected,
+            | Error::InvalidEvent { .. }
+            | Error::NotEmpty { .. } => ErrorKind::Rejected,
             Error::Corrupt { .. } => ErrorKind::Integrity,
             Error::InvalidUrl { .. }
             | Error::NoStore { .. }

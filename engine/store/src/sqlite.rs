@@ -350,6 +350,91 @@ impl SqliteBackend {
         Ok(())
     }
 
+    pub(crate) async fn begin_import(
+        &self,
+    ) -> Result<(sqlx::Transaction<'static, sqlx::Sqlite>, u64)> {
+        let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
+        let head: Option<i64> = sqlx::query_scalar("SELECT max(position) FROM events")
+            .fetch_one(&mut *tx)
+            .await?;
+        Ok((tx, unsigned(head.unwrap_or(0), "position", 0)?))
+    }
+
+    pub(crate) async fn import_rows(
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        rows: &[ChainRow],
+    ) -> Result<()> {
+        const CHUNK: usize = 300;
+        for chunk in rows.chunks(CHUNK) {
+            let mut sql = String::from(
+                "INSERT INTO events (position, stream, category, revision, event_id, event_type, data, metadata, recorded_at, hash) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let p = i * 10;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('(');
+                sql.push_str(
+                    &(1..=10)
+                        .map(|k| format!("?{}", p + k))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                );
+                sql.push(')');
+            }
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for row in chunk {
+                let stream = StreamName::new(row.stream.clone())?;
+                query = query
+                    .bind(signed(row.position))
+                    .bind(row.stream.clone())
+                    .bind(stream.category().to_owned())
+                    .bind(signed(row.revision))
+                    .bind(row.id)
+                    .bind(row.event_type.clone())
+                    .bind(row.data.clone())
+                    .bind(row.metadata.clone())
+                    .bind(row.recorded_at.timestamp_micros())
+                    .bind(row.hash.map(|h| h.to_vec()));
+            }
+            query.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn import_keys(
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        keys: &[SubjectKeyRow],
+    ) -> Result<()> {
+        for key in keys {
+            sqlx::query("INSERT INTO subject_keys (subject, stream, name, wrapped, created_at, erased_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .bind(key.subject.to_string())
+                .bind(&key.stream)
+                .bind(&key.name)
+                .bind(key.wrapped.as_deref())
+                .bind(key.created_at.timestamp_micros())
+                .bind(key.erased_at.map(|t| t.timestamp_micros()))
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn import_info(
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        info: &[(&str, String)],
+    ) -> Result<()> {
+        for (key, value) in info {
+            sqlx::query("INSERT INTO store_info (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                .bind(*key)
+                .bind(value)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub(crate) async fn due_timers(
         &self,
         now: DateTime<Utc>,

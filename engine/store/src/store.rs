@@ -526,6 +526,41 @@ impl Store {
         Ok(result)
     }
 
+    /// The write transaction and lock an import works under, with the head.
+    pub(crate) async fn begin_raw_write(&self) -> Result<(AnyTx, u64)> {
+        Ok(match &self.inner.backend {
+            AnyBackend::Sqlite(b) => {
+                let (tx, head) = b.begin_import().await?;
+                (AnyTx::Sqlite(tx), head)
+            }
+            AnyBackend::Postgres(b) => {
+                let (tx, head) = b.begin_import().await?;
+                (AnyTx::Postgres(tx), head)
+            }
+        })
+    }
+
+    pub(crate) async fn import_rows(&self, tx: &mut AnyTx, rows: &[ChainRow]) -> Result<()> {
+        match tx {
+            AnyTx::Sqlite(tx) => SqliteBackend::import_rows(tx, rows).await,
+            AnyTx::Postgres(tx) => PgBackend::import_rows(tx, rows).await,
+        }
+    }
+
+    pub(crate) async fn import_keys(&self, tx: &mut AnyTx, keys: &[SubjectKeyRow]) -> Result<()> {
+        match tx {
+            AnyTx::Sqlite(tx) => SqliteBackend::import_keys(tx, keys).await,
+            AnyTx::Postgres(tx) => PgBackend::import_keys(tx, keys).await,
+        }
+    }
+
+    pub(crate) async fn import_info(&self, tx: &mut AnyTx, info: &[(&str, String)]) -> Result<()> {
+        match tx {
+            AnyTx::Sqlite(tx) => SqliteBackend::import_info(tx, info).await,
+            AnyTx::Postgres(tx) => PgBackend::import_info(tx, info).await,
+        }
+    }
+
     /// Reads the whole log (or one category) forwards from `from`, page by page,
     /// with the next page read ahead while the caller works: the way to replay.
     pub fn scan(&self, category: Option<&str>, from: ReadFrom, page_size: usize) -> Scan {
