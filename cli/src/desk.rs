@@ -275,6 +275,7 @@ impl Desk {
                 &act.actor.name,
                 command_id,
                 act.occurred_at,
+                act.now,
                 &format!("{}@{version}", def.id),
                 command,
             );
@@ -400,6 +401,7 @@ impl Desk {
                 &act.actor.name,
                 command_id,
                 act.occurred_at,
+                act.now,
                 &format!("{}@{}", def.id, case.version),
                 command,
             );

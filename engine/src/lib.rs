@@ -15,6 +15,7 @@ pub mod access;
 pub mod actors;
 pub mod calendar;
 pub mod case;
+pub mod conformance;
 pub mod definition;
 pub mod event;
 pub mod publishing;

@@ -79,6 +79,7 @@ async fn case_lifecycle(backend: Backend) {
         ".metadata.correlation_id" => "[command_id]",
         ".metadata.causation_id" => "[command_id]",
         ".metadata.occurred_at" => "[occurred_at]",
+        ".metadata.extra.decided_at" => "[decided_at: the backdated command's real time]",
         ".position" => "[position]",
     });
     assert_eq!(open_case(&url).await, "SC-2026-0002");

@@ -72,6 +72,17 @@ async fn demo_fills_a_store_through_the_commands(backend: Backend) {
         "{versions:?}"
     );
 
+    // Replayed against the rules, the whole history conforms, and its chain holds.
+    let (code, out, err) = kroonika(&url, None, &["audit", "verify", "--format", "json"]).await;
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    let verified: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(verified["verified"], true);
+    assert_eq!(verified["conformance"]["findings"], serde_json::json!([]));
+    assert!(
+        verified["conformance"]["case_events"].as_u64().unwrap() > 500,
+        "{out}"
+    );
+
     // A store with data is refused without --force.
     let mut args = SMALL.to_vec();
     args.push("11");

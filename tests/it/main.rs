@@ -21,6 +21,7 @@
 //! - `timers`: deadlines warned, missed and fired, exactly once under racing runners.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit;
 mod case_cli;
 mod cases;
 mod cli;

@@ -138,7 +138,7 @@ fn read_input(args: &CommandArgs) -> anyhow::Result<RawInput> {
             .or_insert_with(|| RawValue::Text(Vec::new()))
         {
             RawValue::Text(values) => values.push(value.to_owned()),
-            RawValue::Json(_) => {
+            RawValue::Json(_) | RawValue::Sealed(_) => {
                 return Err(Rejection::new(format!(
                     "'{name}' is given both in the input file and with --set"
                 ))
@@ -156,7 +156,7 @@ fn input_json(input: &RawInput) -> Value {
         .map(|(name, raw)| {
             let value = match raw {
                 RawValue::Text(parts) => json!(parts),
-                RawValue::Json(value) => value.clone(),
+                RawValue::Json(value) | RawValue::Sealed(value) => value.clone(),
             };
             (name.clone(), value)
         })
@@ -261,16 +261,25 @@ pub(crate) fn fold(events: &[RecordedEvent]) -> anyhow::Result<Case> {
     Ok(case)
 }
 
+/// An event's metadata. `decided_at` is the time the rules were applied at
+/// (guards' `now`); it is recorded only when it differs from `occurred_at` (a
+/// backdated command), so a conformance replay can decide again exactly.
 pub(crate) fn metadata(
     actor: &str,
     command_id: Uuid,
     occurred_at: DateTime<Utc>,
+    decided_at: DateTime<Utc>,
     definition: &str,
     command: &Value,
 ) -> Metadata {
-    Metadata::for_command(actor, command_id, occurred_at)
+    let meta = Metadata::for_command(actor, command_id, occurred_at)
         .with_extra("definition", json!(definition))
-        .with_extra("command_hash", json!(command_hash(command)))
+        .with_extra("command_hash", json!(command_hash(command)));
+    if decided_at == occurred_at {
+        meta
+    } else {
+        meta.with_extra(kroonika_engine::conformance::DECIDED_AT, json!(decided_at))
+    }
 }
 
 /// A fingerprint of a command, to tell a retry (same id, same command) from an
@@ -768,6 +777,7 @@ async fn migrate(
                 &actor.name,
                 command_id,
                 at,
+                now,
                 &format!("{}@{version}", def.id),
                 &command,
             );
@@ -931,6 +941,7 @@ pub(crate) async fn fire_due(
                     let meta = metadata(
                         actors::SYSTEM,
                         command_id,
+                        now,
                         now,
                         &format!("{}@{}", def.id, case.version),
                         &json!({ "timer": now }),

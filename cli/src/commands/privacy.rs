@@ -150,6 +150,7 @@ async fn append_to_case(
             &actor.name,
             Uuid::now_v7(),
             now,
+            now,
             &format!("{}@{version}", def.id),
             command,
         );

@@ -4,10 +4,15 @@
 //! outside the system; `verify` recomputes the chain over the whole log and
 //! names the first broken place, and with `--against` proves that the head
 //! written down earlier is still in today's log (so nothing before it was
-//! rewritten and the log was not cut back). Any break exits 4.
+//! rewritten and the log was not cut back). It also replays every event
+//! against the rules it claims to follow (`kroonika_engine::conformance`), so
+//! an event written around Kroonika, hashes and all, is found too. Any break or
+//! finding exits 4.
 
 use std::io::Write;
 
+use kroonika_engine::Metadata;
+use kroonika_engine::conformance::{Entry, Finding, Replay};
 use kroonika_store::chain::{self, to_hex};
 use serde_json::json;
 
@@ -77,6 +82,9 @@ pub(crate) async fn verify(
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
+    let catalog = crate::projector::catalog(&store).await?;
+    let mut replay = Replay::default();
+    let mut findings: Vec<(u64, Finding)> = Vec::new();
     let mut found_at: Option<u64> = None;
     let report = store
         .verify_chain(|row| {
@@ -85,6 +93,27 @@ pub(crate) async fn verify(
             }
             if against.is_some() && row.hash == against {
                 found_at = Some(row.position);
+            }
+            let finding = match serde_json::from_str::<Metadata>(&row.metadata) {
+                Ok(metadata) => replay.feed(
+                    Entry {
+                        stream: &row.stream,
+                        revision: row.revision,
+                        event_type: &row.event_type,
+                        data: &row.data,
+                        metadata: &metadata,
+                    },
+                    |process, version| catalog.get(process, version),
+                ),
+                Err(err) => Some(Finding {
+                    stream: row.stream.clone(),
+                    revision: row.revision,
+                    event_type: row.event_type.clone(),
+                    why: format!("its metadata is not Kroonika's: {err}"),
+                }),
+            };
+            if let Some(finding) = finding {
+                findings.push((row.position, finding));
             }
         })
         .await?;
@@ -110,6 +139,17 @@ pub(crate) async fn verify(
                     "what": b.to_string(),
                 })),
                 "against": against.map(|h| json!({ "hash": to_hex(&h), "position": against_holds })),
+                "conformance": {
+                    "case_events": replay.checked,
+                    "cases": replay.cases(),
+                    "findings": findings.iter().map(|(position, f)| json!({
+                        "position": position,
+                        "stream": f.stream,
+                        "revision": f.revision,
+                        "type": f.event_type,
+                        "why": f.why,
+                    })).collect::<Vec<_>>(),
+                },
             })
         )?,
         Format::Table => {
@@ -129,6 +169,30 @@ pub(crate) async fn verify(
                         report.unchained
                     )?;
                 }
+                if findings.is_empty() {
+                    writeln!(
+                        out,
+                        "every event follows the rules it was decided by ({} case events of {} cases decided again)",
+                        replay.checked,
+                        replay.cases()
+                    )?;
+                } else {
+                    writeln!(out, "events the rules would not have allowed:")?;
+                    for (position, f) in findings.iter().take(50) {
+                        writeln!(
+                            out,
+                            "  position {position} ({}, revision {}, {}): {}",
+                            f.stream, f.revision, f.event_type, f.why
+                        )?;
+                    }
+                    if findings.len() > 50 {
+                        writeln!(
+                            out,
+                            "  … and {} more (--format json lists all)",
+                            findings.len() - 50
+                        )?;
+                    }
+                }
                 if let Some(position) = against_holds {
                     writeln!(
                         out,
@@ -142,6 +206,17 @@ pub(crate) async fn verify(
     store.close().await;
     if let Some(broken) = &report.broken {
         return Err(Tampered(format!("integrity failure: {broken}")).into());
+    }
+    if let Some((position, first)) = findings.first() {
+        return Err(Tampered(format!(
+            "integrity failure: {} event(s) the rules would not have allowed; the first, position {position} ({}, revision {}, {}): {}",
+            findings.len(),
+            first.stream,
+            first.revision,
+            first.event_type,
+            first.why
+        ))
+        .into());
     }
     if let Some(hash) = against
         && against_holds.is_none()

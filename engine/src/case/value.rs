@@ -17,6 +17,10 @@ use crate::rejection::Rejection;
 pub enum RawValue {
     Text(Vec<String>),
     Json(Value),
+    /// A sealed personal value from the log, given back when history is replayed
+    /// (see [`crate::sealed`]): taken as it is, since it was checked in the
+    /// clear when first decided. Never built from a user's input.
+    Sealed(Value),
 }
 
 /// Parses and checks `raw` as a value of `ty` for the field or input `name`.
@@ -24,6 +28,7 @@ pub enum RawValue {
 /// check: it needs the actor directory.
 pub fn parse(name: &str, ty: &FieldType, raw: &RawValue) -> Result<Value, Rejection> {
     match (ty, raw) {
+        (_, RawValue::Sealed(value)) => Ok(value.clone()),
         (FieldType::List { .. } | FieldType::Actors { .. }, RawValue::Text(parts)) => {
             let items: Vec<String> = parts
                 .iter()

@@ -1,0 +1,301 @@
+//! Conformance: replaying the log against the rules it claims to follow.
+//!
+//! The hash chain proves that history was not changed after it was written; it
+//! cannot tell whether an event was ever allowed (one written straight into the
+//! database, by someone who also recomputed the hashes, chains as well as any).
+//! [`Replay`] folds the log in order and, for every event that a command
+//! produced, decides that command again, with the actors, the published
+//! definition version and the case as they were at that point, and compares:
+//! an event the rules would not have produced, or would have refused, is a
+//! [`Finding`].
+//!
+//! What is decided again: case events (opening, steps, tasks, corrections,
+//! migrations, deadlines, erasures, legal holds), definition publications (by a
+//! service owner or administrator, numbered in order) and actor administration
+//! (by an administrator). Sealed personal values are passed back sealed
+//! ([`crate::case::RawValue::Sealed`]): their checks were made in the clear when
+//! they were first decided. Pure: the caller reads the log and compiles the
+//! definitions.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::actors::{self, Actor, ActorCommand, ActorEvent};
+use crate::case::{self, Case, CaseEvent, Context, RawInput, RawValue, privacy};
+use crate::definition::ProcessDefinition;
+use crate::event::Metadata;
+use crate::publishing::DefinitionPublished;
+use crate::rejection::Rejection;
+use crate::sealed::is_sealed;
+
+/// The metadata key recording when a backdated command was decided.
+pub const DECIDED_AT: &str = "decided_at";
+
+/// One event the rules would not have produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub stream: String,
+    pub revision: u64,
+    pub event_type: String,
+    pub why: String,
+}
+
+/// One event as the replay reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    pub stream: &'a str,
+    pub revision: u64,
+    pub event_type: &'a str,
+    pub data: &'a str,
+    pub metadata: &'a Metadata,
+}
+
+/// The state of the world as the log has built it so far.
+#[derive(Debug, Default)]
+pub struct Replay {
+    actors: BTreeMap<String, Actor>,
+    published: HashMap<String, Vec<DefinitionPublished>>,
+    cases: HashMap<String, Case>,
+    /// Events decided again, and cases seen.
+    pub checked: u64,
+}
+
+impl Replay {
+    /// Folds `entry` in, first deciding it again. `definition` returns a
+    /// published version, compiled (None when it is not published at all).
+    pub fn feed<'d>(
+        &mut self,
+        entry: Entry<'_>,
+        definition: impl Fn(&str, u32) -> Option<&'d ProcessDefinition>,
+    ) -> Option<Finding> {
+        let finding = |why: String| Finding {
+            stream: entry.stream.to_owned(),
+            revision: entry.revision,
+            event_type: entry.event_type.to_owned(),
+            why,
+        };
+        let (category, id) = entry.stream.split_once('-').unwrap_or((entry.stream, ""));
+        match category {
+            "case" => self.case(entry, definition).err().map(finding),
+            actors::CATEGORY => self.actor(entry, id).err().map(finding),
+            "definition" => self.publication(entry, id).err().map(finding),
+            _ => None,
+        }
+    }
+
+    /// The actor as the directory knew them, or the system.
+    fn who(&self, name: &str) -> Result<Actor, String> {
+        if name == actors::SYSTEM {
+            return Ok(Actor {
+                name: name.to_owned(),
+                ..Actor::default()
+            });
+        }
+        self.actors.get(name).cloned().ok_or_else(|| {
+            format!("recorded as done by '{name}', who was not a registered actor then")
+        })
+    }
+
+    fn actor(&mut self, entry: Entry<'_>, name: &str) -> Result<(), String> {
+        let event = ActorEvent::from_parts(entry.event_type, entry.data)
+            .map_err(|err| format!("not an actor event: {err}"))?;
+        let command = match &event {
+            ActorEvent::ActorRegistered { name, roles } => ActorCommand::Register {
+                name: name.clone(),
+                roles: roles.clone(),
+            },
+            ActorEvent::RoleGranted { role } => ActorCommand::Grant {
+                name: name.to_owned(),
+                role: role.clone(),
+            },
+            ActorEvent::RoleRevoked { role } => ActorCommand::Revoke {
+                name: name.to_owned(),
+                role: role.clone(),
+            },
+        };
+        // The first administrator registers themself (`init --admin`).
+        let bootstrap = self.actors.is_empty() && entry.metadata.actor == name;
+        let by = if bootstrap {
+            None
+        } else {
+            Some(self.who(&entry.metadata.actor)?)
+        };
+        let result = actors::decide(&command, self.actors.get(name), by.as_ref());
+        let verdict = same(result, std::slice::from_ref(&event));
+        let actor = self.actors.entry(name.to_owned()).or_default();
+        actor.evolve(&event);
+        verdict
+    }
+
+    fn publication(&mut self, entry: Entry<'_>, process: &str) -> Result<(), String> {
+        let published: DefinitionPublished =
+            serde_json::from_str(entry.data).map_err(|err| format!("not a publication: {err}"))?;
+        let by = self.who(&entry.metadata.actor)?;
+        let history = self.published.entry(process.to_owned()).or_default();
+        let verdict = match crate::publishing::decide(
+            history,
+            &by,
+            &published.process,
+            &published.title,
+            &published.source,
+            &published.content_hash,
+        ) {
+            Ok(crate::publishing::Publication::New(expected)) if expected == published => Ok(()),
+            Ok(_) => Err(format!(
+                "version {} of '{}' is not the next version of that text",
+                published.version, published.process
+            )),
+            Err(rejection) => Err(format!("the rules refuse it: {rejection}")),
+        };
+        history.push(published);
+        verdict
+    }
+
+    fn case<'d>(
+        &mut self,
+        entry: Entry<'_>,
+        definition: impl Fn(&str, u32) -> Option<&'d ProcessDefinition>,
+    ) -> Result<(), String> {
+        self.checked += 1;
+        let event = CaseEvent::from_parts(entry.event_type, entry.data)
+            .map_err(|err| format!("not a case event: {err}"))?;
+        let before = self.cases.get(entry.stream).cloned().unwrap_or_default();
+        let occurred_at = entry.metadata.occurred_at;
+        let verdict = self.decide_again(&before, &event, entry, &definition);
+        self.cases
+            .entry(entry.stream.to_owned())
+            .or_default()
+            .evolve(&event, occurred_at, entry.revision);
+        verdict
+    }
+
+    fn decide_again<'d>(
+        &self,
+        case: &Case,
+        event: &CaseEvent,
+        entry: Entry<'_>,
+        definition: &impl Fn(&str, u32) -> Option<&'d ProcessDefinition>,
+    ) -> Result<(), String> {
+        let (process, version) = match event {
+            CaseEvent::CaseOpened {
+                process, version, ..
+            } => (process.as_str(), *version),
+            CaseEvent::CaseMigrated { to_version, .. } => (case.process.as_str(), *to_version),
+            _ => (case.process.as_str(), case.version),
+        };
+        if entry.revision == 0 && !matches!(event, CaseEvent::CaseOpened { .. }) {
+            return Err("a case's first event is not its opening".to_owned());
+        }
+        let published = self
+            .published
+            .get(process)
+            .is_some_and(|versions| versions.iter().any(|p| p.version == version));
+        let def = definition(process, version)
+            .filter(|_| published)
+            .ok_or_else(|| {
+                format!("decided by version {version} of '{process}', which was not published then")
+            })?;
+        let actor = self.who(&entry.metadata.actor)?;
+        let now = entry
+            .metadata
+            .extra
+            .get(DECIDED_AT)
+            .and_then(|v| serde_json::from_value::<DateTime<Utc>>(v.clone()).ok())
+            .unwrap_or(entry.metadata.occurred_at);
+        let cx = Context {
+            definition: def,
+            version,
+            actor: &actor,
+            actors: &self.actors,
+            now,
+            occurred_at: entry.metadata.occurred_at,
+        };
+        let expected = match event {
+            CaseEvent::CaseOpened {
+                reference, data, ..
+            } => case::open(&cx, reference, &raw(data)),
+            CaseEvent::TransitionTaken {
+                transition,
+                data,
+                input,
+                ..
+            } => {
+                let mut all = raw(data);
+                all.extend(raw(input));
+                case::take(&cx, case, transition, &all)
+            }
+            CaseEvent::TaskCompleted { task, .. } => case::complete_task(&cx, case, task),
+            CaseEvent::CaseDataCorrected { data, reason } => {
+                case::correct(&cx, case, &raw(data), reason)
+            }
+            CaseEvent::CaseMigrated {
+                from_state,
+                to_state,
+                ..
+            } => {
+                let mut map = BTreeMap::new();
+                if from_state != to_state {
+                    map.insert(from_state.clone(), to_state.clone());
+                }
+                case::migrate(&cx, case, &map)
+            }
+            CaseEvent::DeadlineWarned { .. } | CaseEvent::DeadlineMissed { .. } => {
+                case::on_timer(&cx, case)
+            }
+            CaseEvent::SubjectErased {
+                subject,
+                subject_id,
+                reason,
+            } => privacy::erase(&cx, case, subject, *subject_id, reason),
+            CaseEvent::LegalHoldPlaced { reason } => privacy::hold(&cx, case, reason),
+            CaseEvent::LegalHoldReleased { reason } => privacy::release(&cx, case, reason),
+        };
+        same(expected, std::slice::from_ref(event))
+    }
+}
+
+/// Recorded values as a command's input: sealed ones passed back sealed.
+fn raw(values: &BTreeMap<String, Value>) -> RawInput {
+    values
+        .iter()
+        .map(|(name, value)| {
+            let raw = if is_sealed(value) {
+                RawValue::Sealed(value.clone())
+            } else {
+                RawValue::Json(value.clone())
+            };
+            (name.clone(), raw)
+        })
+        .collect()
+}
+
+/// Whether deciding again produced exactly the recorded event.
+fn same<E: PartialEq + std::fmt::Debug>(
+    decided: Result<Vec<E>, Rejection>,
+    recorded: &[E],
+) -> Result<(), String> {
+    match decided {
+        Err(rejection) => Err(format!("the rules refuse it: {rejection}")),
+        Ok(events) if events == recorded => Ok(()),
+        Ok(events) if events.is_empty() => {
+            Err("the rules record nothing for this command (it changes nothing)".to_owned())
+        }
+        Ok(events) => Err(format!(
+            "the rules decide otherwise: {}",
+            events
+                .iter()
+                .map(|e| format!("{e:?}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )),
+    }
+}
+
+impl Replay {
+    /// The cases seen so far.
+    pub fn cases(&self) -> usize {
+        self.cases.len()
+    }
+}
