@@ -232,9 +232,9 @@ pub enum AuditCommand {
         /// Only this subject (id or CASE/NAME).
         #[arg(long, value_name = "SUBJECT")]
         subject: Option<String>,
-        /// Only this actor.
-        #[arg(long, value_name = "NAME")]
-        actor: Option<String>,
+        /// Only what this actor did (`--actor` names who is acting, as everywhere).
+        #[arg(long = "by", value_name = "NAME")]
+        by: Option<String>,
         /// Only this case (reference or id).
         #[arg(long, value_name = "CASE")]
         case: Option<String>,

@@ -4,6 +4,8 @@
 //!   `KROONIKA_TEST_POSTGRES` is set, on PostgreSQL, through the same function, so
 //!   the backends cannot drift apart. Add a store behaviour here, as a function
 //!   taking `&TestStore`, and list it in its module's `contract!`.
+//! - `audit`: events written around the rules (valid hashes) found by
+//!   `audit verify`'s conformance replay, on both backends.
 //! - `cases`: case decisions given/when/then, pure (no database);
 //!   `case_cli`: the same through the CLI on both backends, with racing writers;
 //!   `mediation`: the bundled mediation process to each terminal outcome.
@@ -13,6 +15,8 @@
 //! - `definitions`: the definition checker over the bundled processes and the
 //!   broken corpus in `data/definitions/broken` (one file per problem, each
 //!   output snapshotted), plus mutations that must never make it panic.
+//! - `privacy`: personal data sealed (the raw database searched for it),
+//!   revealed on purpose, erased, retained; export and import.
 //! - `publishing`: actors, roles and published definition versions through the
 //!   CLI, on both backends.
 //! - `readme`: the README's tour, run as written.

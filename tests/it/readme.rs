@@ -6,7 +6,8 @@
 //! order, once numbers, ids and times are normalised (the demo is dated by the
 //! day the test runs). A command whose shown output starts with `rejected:`
 //! must exit 1, any other 0. The reference the tour's `case open` prints
-//! replaces the README's in later commands. Left out: `--as-of` examples (they
+//! replaces the README's in later commands, as the head hash `audit head`
+//! prints replaces the README's. Left out: `--as-of` examples (they
 //! name moments of the run the README was made from; time travel has its own
 //! tests) and whatever follows a pipe other than `| head -N`.
 
@@ -64,12 +65,14 @@ fn tour() -> Vec<Shown> {
     shown
 }
 
-/// Numbers, ids and times to placeholders, runs of spaces to one.
+/// Numbers, ids, hashes and times to placeholders, runs of spaces to one.
 fn normalise(text: &str) -> String {
     let uuid =
         regex::Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").unwrap();
+    let hash = regex::Regex::new(r"\b([0-9a-f]{64}|[0-9a-f]{32})\b").unwrap();
     let digits = regex::Regex::new(r"[0-9]+").unwrap();
     let text = uuid.replace_all(text, "ID");
+    let text = hash.replace_all(&text, "HASH");
     let text = digits.replace_all(&text, "N");
     text.replace("../", "")
         .split_whitespace()
@@ -174,6 +177,12 @@ async fn the_readme_tour_runs_as_written() {
             let actual = opened.split_whitespace().next().unwrap().to_owned();
             let shown = shown.split_whitespace().next().unwrap().to_owned();
             references.push((shown, actual));
+        }
+        // A head hash the tour shows stands for the one this run printed.
+        if let Some(shown) = step.output.iter().find_map(|l| l.strip_prefix("hash "))
+            && let Some(actual) = out.lines().find_map(|l| l.strip_prefix("hash "))
+        {
+            references.push((shown.trim().to_owned(), actual.trim().to_owned()));
         }
         let printed = format!("{out}{err}");
         let mut lines: Vec<String> = printed.lines().map(normalise).collect();

@@ -85,14 +85,14 @@ pub(crate) async fn run(
         AuditCommand::Head { format } => crate::commands::verify::head(cli, *format, out).await,
         AuditCommand::Access {
             subject,
-            actor,
+            by,
             case,
             format,
         } => {
             crate::commands::privacy::access_log(
                 cli,
                 subject.as_deref(),
-                actor.as_deref(),
+                by.as_deref(),
                 case.as_deref(),
                 *format,
                 out,

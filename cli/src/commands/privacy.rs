@@ -496,22 +496,18 @@ pub(crate) async fn access_log(
         }
         Format::Table if rows.is_empty() => writeln!(out, "no access recorded matches")?,
         Format::Table => {
-            let mut table = output::table(&[
-                "recorded (UTC)",
-                "actor",
-                "what",
-                "case",
-                "subjects",
-                "purpose or reason",
-            ]);
+            let mut table = output::table(&["recorded (UTC)", "actor", "case", "what"]);
             for (at, actor, what, case, subjects, detail) in &rows {
+                let said = if subjects.is_empty() {
+                    format!("{what} {detail}")
+                } else {
+                    format!("{what} {subjects}: {detail}")
+                };
                 table.add_row([
                     at.format("%Y-%m-%d %H:%M:%S").to_string(),
                     actor.clone(),
-                    (*what).to_owned(),
                     case.clone(),
-                    subjects.clone(),
-                    detail.clone(),
+                    said,
                 ]);
             }
             writeln!(out, "{}", output::trimmed(&table))?;
