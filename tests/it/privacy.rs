@@ -537,3 +537,185 @@ async fn export_import_round_trips_and_refuses_broken_files(backend: Backend) {
         kroonika_tests::drop_schema(&pg.0, &pg.1).await;
     }
 }
+
+crate::store::per_backend!(subjects_are_erased_independently);
+
+/// Two subjects in one case: erasing one leaves the other readable; erasing the
+/// second too leaves nothing readable, and each erasure is its own record.
+async fn subjects_are_erased_independently(backend: Backend) {
+    let (url, _dir, pg) = setup(backend).await;
+    let v1 = std::fs::read_to_string("data/definitions/school-conference.yaml").unwrap();
+    let v2 = v1
+        .replace(
+            "  victim_phone:",
+            "  respondent_name: { type: string, personal: respondent }\n  victim_phone:",
+        )
+        .replace(
+            "input: [referral_source, referred_on, minor_involved, victim_name, victim_phone]",
+            "input: [referral_source, referred_on, minor_involved, victim_name, victim_phone, respondent_name]",
+        );
+    assert_ne!(v1, v2);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("school-conference.yaml");
+    std::fs::write(&path, v2).unwrap();
+    let (code, _, err) = kroonika(
+        &url,
+        Some("tiina"),
+        &["def", "publish", path.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!((code, err.as_str()), (0, ""));
+    let (code, out, err) = kroonika(
+        &url,
+        Some("mari"),
+        &[
+            "case",
+            "open",
+            "school-conference",
+            "--set",
+            "referral_source=school",
+            "--set",
+            "referred_on=2026-11-19",
+            "--set",
+            "minor_involved=true",
+            "--set",
+            "victim_name=Mari Maasikas",
+            "--set",
+            "victim_phone=+372 5555 1234",
+            "--set",
+            "respondent_name=Juku Juurikas",
+        ],
+    )
+    .await;
+    assert_eq!((code, err.as_str()), (0, ""));
+    let case = out.split_whitespace().nth(1).unwrap().to_owned();
+    let reveal = [
+        "case",
+        "show",
+        case.as_str(),
+        "--reveal",
+        "--purpose",
+        "planning the conference",
+    ];
+
+    let victim = format!("{case}/victim");
+    let (code, _, _) = kroonika(
+        &url,
+        Some("anu"),
+        &["subject", "forget", &victim, "--reason", "asked"],
+    )
+    .await;
+    assert_eq!(code, 0);
+    let (_, shown, _) = kroonika(&url, Some("mari"), &reveal).await;
+    assert!(
+        shown.contains("Juku Juurikas") && !shown.contains(NAME),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("victim_name") && shown.contains("[erased]"),
+        "{shown}"
+    );
+
+    // The respondent by id, as `case show` prints it.
+    let (_, doc, _) = kroonika(
+        &url,
+        Some("mari"),
+        &["case", "show", &case, "--format", "json"],
+    )
+    .await;
+    let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
+    let respondent = doc["subjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "respondent")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (code, out, _) = kroonika(
+        &url,
+        Some("anu"),
+        &["subject", "forget", &respondent, "--reason", "asked"],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    let (_, shown, _) = kroonika(&url, Some("mari"), &reveal).await;
+    assert!(
+        !shown.contains("Juku Juurikas") && !shown.contains(NAME),
+        "{shown}"
+    );
+    assert_eq!(
+        shown.matches("[erased]").count(),
+        3,
+        "three fields: {shown}"
+    );
+    assert_eq!(
+        shown.matches("(erased)").count(),
+        2,
+        "two subjects: {shown}"
+    );
+    if let Some((base, schema)) = pg {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
+}
+
+/// Without the master key, personal data is neither recorded nor shown: one
+/// plain line saying how to provide it.
+#[tokio::test]
+async fn a_missing_master_key_is_a_clear_refusal() {
+    let (url, _dir, _) = setup(Backend::Sqlite).await;
+    let case = open_case(&url).await;
+    let path = url.strip_prefix("sqlite://").unwrap();
+    std::fs::rename(format!("{path}.key"), format!("{path}.key.away")).unwrap();
+    let (code, _, err) = kroonika(
+        &url,
+        Some("mari"),
+        &["case", "show", &case, "--reveal", "--purpose", "calling"],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("rejected: personal data needs the master key: set KROONIKA_MASTER_KEY"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let (code, _, err) = kroonika(
+        &url,
+        Some("mari"),
+        &[
+            "case",
+            "open",
+            "school-conference",
+            "--set",
+            "referral_source=school",
+            "--set",
+            "referred_on=2026-11-19",
+            "--set",
+            "minor_involved=false",
+            "--set",
+            "victim_name=Mari Maasikas",
+            "--set",
+            "victim_phone=5555 0000",
+        ],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(err.contains("personal data needs the master key"), "{err}");
+    // Masked reading needs no key.
+    let (code, out, _) = kroonika(&url, Some("mari"), &["case", "show", &case]).await;
+    assert_eq!(code, 0, "{out}");
+    // A key file that is not a key says so.
+    std::fs::write(format!("{path}.key"), "not a key").unwrap();
+    let (code, _, err) = kroonika(
+        &url,
+        Some("mari"),
+        &["case", "show", &case, "--reveal", "--purpose", "x"],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("the master key must be 64 hexadecimal digits"),
+        "{err}"
+    );
+}

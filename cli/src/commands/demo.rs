@@ -29,6 +29,7 @@ use uuid::Uuid;
 
 use crate::args::{Cli, DemoArgs};
 use crate::desk::{Act, Change, Desk, Opened};
+use crate::exit;
 
 const MEDIATION: &str = include_str!("../../../processes/mediation.yaml");
 const VOLUNTEERS: &str = include_str!("../../../processes/volunteer-onboarding.yaml");
@@ -137,6 +138,10 @@ struct Tally {
     refused: Vec<String>,
     deadlines: u64,
     migrated: u64,
+    /// Mediation cases, in the order they were opened.
+    mediations: Vec<Uuid>,
+    /// Personal data read, refused, erased, held at the end of the run.
+    privacy: Vec<String>,
 }
 
 pub(crate) async fn run(
@@ -273,9 +278,108 @@ pub(crate) async fn run(
         day += Duration::days(1);
     }
     bar.finish_and_clear();
+    privacy_acts(cli, &cases, &mut tally).await?;
     let events = store.head_position().await?;
     store.close().await;
     summary(cli, args, &tally, events, started.elapsed(), out)
+}
+
+/// Today's acts on personal data, through the real commands: coordinators
+/// reveal names for a purpose, a mediator not on the case is refused (and the
+/// refusal recorded), a victim's data is erased on request, a case is put
+/// under a legal hold. So `audit access` and `case show` have something to show.
+async fn privacy_acts(cli: &Cli, cases: &[SimCase], tally: &mut Tally) -> anyhow::Result<()> {
+    let picked: Vec<&SimCase> = tally
+        .mediations
+        .iter()
+        .filter_map(|id| cases.iter().find(|c| c.id == *id))
+        .take(3)
+        .collect();
+    let [first, second, third] = picked.as_slice() else {
+        return Ok(());
+    };
+    let as_actor = |actor: &str, rest: &[String]| -> Vec<String> {
+        let mut args: Vec<String> = ["kroonika", "--db", cli.db.as_str(), "--actor", actor]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        args.extend(rest.iter().cloned());
+        args
+    };
+    let words = |text: &[&str]| text.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    for case in [first, second, third] {
+        let id = case.id.to_string();
+        command(as_actor(
+            case.coordinator,
+            &words(&[
+                "case",
+                "show",
+                &id,
+                "--reveal",
+                "--purpose",
+                "writing the report to the prosecutor",
+            ]),
+        ))
+        .await?;
+    }
+    tally
+        .privacy
+        .push("3 readings of names, each with its purpose".to_owned());
+    let outsider = STAFF_MEDIATORS
+        .iter()
+        .find(|m| **m != first.mediator)
+        .copied()
+        .unwrap_or("eve");
+    let (mut sink_out, mut sink_err) = (Vec::new(), Vec::new());
+    let refused = in_process(
+        as_actor(
+            outsider,
+            &words(&[
+                "case",
+                "show",
+                &first.id.to_string(),
+                "--reveal",
+                "--purpose",
+                "curious",
+            ]),
+        ),
+        &mut sink_out,
+        &mut sink_err,
+    )
+    .await;
+    if refused == exit::INVALID {
+        tally
+            .privacy
+            .push(format!("1 reading denied to {outsider}, and recorded"));
+    }
+    let victim = format!("{}/victim", second.id);
+    command(as_actor(
+        "anu",
+        &words(&[
+            "subject",
+            "forget",
+            &victim,
+            "--reason",
+            "the victim's erasure request; no retention duty applies",
+        ]),
+    ))
+    .await?;
+    tally
+        .privacy
+        .push("1 victim's data erased on request".to_owned());
+    command(as_actor(
+        "anu",
+        &words(&[
+            "case",
+            "hold",
+            &third.id.to_string(),
+            "--reason",
+            "complaint to the Chancellor of Justice pending",
+        ]),
+    ))
+    .await?;
+    tally.privacy.push("1 case under a legal hold".to_owned());
+    Ok(())
 }
 
 /// A store to fill: new, or emptied with --force (SQLite only).
@@ -505,6 +609,7 @@ async fn open_mediation(
     )
     .await?;
     *tally.opened.entry("mediation").or_default() += 1;
+    tally.mediations.push(id);
     let mediators: Vec<&'static str> = if conciliation {
         vec![*rng.pick(&STAFF_MEDIATORS)]
     } else {
@@ -1164,6 +1269,10 @@ fn summary(
         out,
         "                mediators), rein (regional lead), signe (volunteer expert), tarmo (trainer), aino (auditor)"
     )?;
+    for (i, line) in tally.privacy.iter().enumerate() {
+        let label = if i == 0 { "privacy" } else { "" };
+        writeln!(out, "  {label:<13} {line}")?;
+    }
     if !tally.refused.is_empty() {
         writeln!(
             out,
@@ -1193,12 +1302,19 @@ fn summary(
         "  kroonika{flag} --actor mari case show LE-{}-0001",
         Utc::now().year() - i32::try_from(args.years).unwrap_or(1)
     )?;
+    writeln!(
+        out,
+        "  kroonika{flag} --actor mari case show LE-{}-0001 --reveal --purpose 'calling the victim'",
+        Utc::now().year() - i32::try_from(args.years).unwrap_or(1)
+    )?;
     writeln!(out, "As an auditor:")?;
     writeln!(
         out,
         "  kroonika{flag} audit trail --by mari --from {}",
         (Utc::now() - Duration::days(7)).date_naive()
     )?;
+    writeln!(out, "  kroonika{flag} audit access")?;
+    writeln!(out, "  kroonika{flag} audit verify")?;
     writeln!(out, "  kroonika{flag} log --category definition")?;
     Ok(())
 }
