@@ -159,17 +159,12 @@ pub(crate) async fn run(
     let started = std::time::Instant::now();
     let dir = tempfile::tempdir().context("a temporary folder for the definitions")?;
     let sh = |args: Vec<String>| async move { command(args).await };
-    let db = cli.db.clone();
     let base = |actor: &str| -> Vec<String> {
-        vec![
-            "kroonika".into(),
-            "--db".into(),
-            db.clone(),
-            "--actor".into(),
-            actor.into(),
-        ]
+        let mut args = in_store(cli);
+        args.extend(["--actor".into(), actor.into()]);
+        args
     };
-    let mut init = vec!["kroonika".into(), "--db".into(), db.clone()];
+    let mut init = in_store(cli);
     init.extend(["init".into(), "--admin".into(), "anu".into()]);
     sh(init).await?;
     for (name, roles) in PEOPLE {
@@ -299,10 +294,8 @@ async fn privacy_acts(cli: &Cli, cases: &[SimCase], tally: &mut Tally) -> anyhow
         return Ok(());
     };
     let as_actor = |actor: &str, rest: &[String]| -> Vec<String> {
-        let mut args: Vec<String> = ["kroonika", "--db", cli.db.as_str(), "--actor", actor]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
+        let mut args = in_store(cli);
+        args.extend(["--actor".into(), actor.into()]);
         args.extend(rest.iter().cloned());
         args
     };
@@ -416,6 +409,16 @@ async fn prepare_store(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `kroonika --db URL [--master-key-file FILE]`: the start of every command the
+/// demo runs, on its own store with its own key.
+fn in_store(cli: &Cli) -> Vec<String> {
+    let mut args = vec!["kroonika".to_owned(), "--db".to_owned(), cli.db.clone()];
+    if let Some(file) = &cli.master_key_file {
+        args.extend(["--master-key-file".to_owned(), file.display().to_string()]);
+    }
+    args
 }
 
 /// Runs one kroonika command in-process; any failure stops the demo.
