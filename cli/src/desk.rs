@@ -88,6 +88,10 @@ pub(crate) struct Desk {
     pub master: Option<MasterKey>,
     /// Needed only to say how to provide a missing master key.
     pub db: String,
+    /// Open cases' histories as this desk last appended them, so a long-lived
+    /// desk (the demo's) does not read a case again before each step. A stale
+    /// one costs a conflict and a read; closed cases are forgotten.
+    histories: HashMap<Uuid, Vec<RecordedEvent>>,
 }
 
 impl Desk {
@@ -186,16 +190,23 @@ impl Desk {
             return Ok(());
         }
         let master = crate::secrets::require(self.master.as_ref(), &self.db)?;
-        let ring = crate::secrets::keyring(store, master, case_id, &names, true).await?;
+        // The case id is new (UUIDv7), so its subjects have no keys yet.
+        let ring = crate::secrets::new_keyring(store, master, case_id, &names).await?;
         kroonika_vault::seal_events(def, case_id, &ring, events)?;
         Ok(())
     }
 
-    /// The keys a step on case `id` may seal under: every subject any loaded
-    /// version of its process declares personal fields for (keys made as
-    /// needed). None when the process has no personal data or no master key is
-    /// at hand (a step that records personal data is then refused).
-    async fn step_keyring(&self, store: &Store, id: Uuid) -> anyhow::Result<Option<Keyring>> {
+    /// The keys a step on case `id` with `input` may seal under: the subjects
+    /// of the personal fields the input names, in any loaded version of the
+    /// case's process (keys made as needed). None when the input holds no
+    /// personal data (most steps: no key is read) or no master key is at hand
+    /// (a step that records personal data is then refused).
+    async fn step_keyring(
+        &self,
+        store: &Store,
+        id: Uuid,
+        input: &RawInput,
+    ) -> anyhow::Result<Option<Keyring>> {
         let Some(process) = self.processes.get(&id) else {
             return Ok(None);
         };
@@ -204,7 +215,7 @@ impl Desk {
             if p != process {
                 continue;
             }
-            for field in &def.fields {
+            for field in def.fields.iter().filter(|f| input.contains_key(&f.name)) {
                 if let Some(subject) = &field.personal
                     && !names.contains(subject)
                 {
@@ -361,7 +372,7 @@ impl Desk {
         }
         // Every version of the case's process is loaded now: by `definition`
         // above, or when this desk opened the case.
-        let keyring = self.step_keyring(store, id).await?;
+        let keyring = self.step_keyring(store, id, input).await?;
         let definitions = &self.definitions;
         let actors = &self.actors;
         let db = self.db.as_str();
@@ -448,10 +459,20 @@ impl Desk {
                     }
                 }
             }
-            _ => store
-                .execute_scheduled(&stream, &mut decide)
-                .await
-                .map_err(lift)?,
+            _ => {
+                let mut known = match history {
+                    Some(history) => history,
+                    None => self.histories.remove(&id).unwrap_or_default(),
+                };
+                let result = store
+                    .execute_scheduled_cached(&stream, &mut known, &mut decide)
+                    .await
+                    .map_err(lift)?;
+                if after.as_ref().is_some_and(|c| !c.closed) {
+                    self.histories.insert(id, known);
+                }
+                result
+            }
         };
         let after = after.ok_or_else(|| anyhow::anyhow!("case {id} could not be read"))?;
         let version = after.revision.map_or(0, |r| r + 1);

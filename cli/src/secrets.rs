@@ -152,6 +152,34 @@ pub(crate) async fn keyring(
     Ok(ring)
 }
 
+/// Fresh keys for the subjects `names` of a case that has none yet (one that
+/// is being opened), stored in one statement.
+pub(crate) async fn new_keyring(
+    store: &Store,
+    master: &MasterKey,
+    case_id: Uuid,
+    names: &[String],
+) -> anyhow::Result<Keyring> {
+    let stream = format!("case-{case_id}");
+    let mut ring = Keyring::default();
+    let mut rows = Vec::with_capacity(names.len());
+    for name in names {
+        let subject = subject_id(case_id, name);
+        let key = SubjectKey::generate();
+        rows.push(kroonika_store::SubjectKeyRow {
+            subject,
+            stream: stream.clone(),
+            name: name.clone(),
+            wrapped: Some(master.wrap(subject, &key)),
+            created_at: chrono::Utc::now(),
+            erased_at: None,
+        });
+        ring.insert(subject, name, Some(key));
+    }
+    store.new_subject_keys(&rows).await?;
+    Ok(ring)
+}
+
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -712,7 +712,10 @@ pub(crate) fn wake_after(case: &Case, new: &[CaseEvent]) -> Timer {
     for (i, event) in new.iter().enumerate() {
         after.evolve(event, Utc::now(), base + i as u64);
     }
+    // The stored wake-up always equals the case's `next_wake` (every append
+    // writes it), so an unchanged one needs no write.
     match after.next_wake() {
+        wake if wake == case.next_wake() && case.revision.is_some() => Timer::Keep,
         Some(at) => Timer::Set(at),
         None => Timer::Clear,
     }

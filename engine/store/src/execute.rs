@@ -69,16 +69,41 @@ impl Store {
     pub async fn execute_scheduled<E, F>(
         &self,
         stream: &StreamName,
+        decide: F,
+    ) -> Result<Option<AppendResult>, ExecuteError<E>>
+    where
+        F: FnMut(&[RecordedEvent]) -> Result<(Vec<NewEvent>, Timer), E>,
+    {
+        self.execute_scheduled_cached(stream, &mut Vec::new(), decide)
+            .await
+    }
+
+    /// [`Store::execute_scheduled`] deciding first on `history`, the stream as
+    /// the caller last saw it (read when empty), instead of reading it again: a
+    /// caller that keeps histories (the demo's desk) saves a read per command.
+    /// A stale history costs one conflict, then the stream is read. On success
+    /// `history` holds the stream including the appended events.
+    pub async fn execute_scheduled_cached<E, F>(
+        &self,
+        stream: &StreamName,
+        history: &mut Vec<RecordedEvent>,
         mut decide: F,
     ) -> Result<Option<AppendResult>, ExecuteError<E>>
     where
         F: FnMut(&[RecordedEvent]) -> Result<(Vec<NewEvent>, Timer), E>,
     {
         let mut attempt = 0;
+        let mut fresh = history.is_empty();
+        // A remembered history may be stale: that first conflict is not counted.
+        let attempts = if fresh { ATTEMPTS } else { ATTEMPTS + 1 };
         loop {
             attempt += 1;
-            let events = self.load_stream(stream).await?;
-            let (new, timer) = decide(&events).map_err(ExecuteError::Rejected)?;
+            if fresh {
+                *history = self.load_stream(stream).await?;
+            }
+            fresh = true;
+            let events = &*history;
+            let (new, timer) = decide(events).map_err(ExecuteError::Rejected)?;
             if new.is_empty() && timer == Timer::Keep {
                 return Ok(None);
             }
@@ -86,12 +111,23 @@ impl Store {
                 ExpectedRevision::Exact(e.revision)
             });
             match self.append_scheduled(stream, expected, &new, timer).await {
-                Ok(result) if new.is_empty() => {
-                    let _ = result;
-                    return Ok(None);
+                Ok(_) if new.is_empty() => return Ok(None),
+                Ok(result) => {
+                    for (event, placed) in new.into_iter().zip(&result.events) {
+                        history.push(RecordedEvent {
+                            position: placed.position,
+                            stream: stream.clone(),
+                            revision: placed.revision,
+                            id: event.id,
+                            event_type: event.event_type,
+                            data: event.data,
+                            metadata: event.metadata,
+                            recorded_at: placed.recorded_at,
+                        });
+                    }
+                    return Ok(Some(result));
                 }
-                Ok(result) => return Ok(Some(result)),
-                Err(err) if err.is_conflict() && attempt < ATTEMPTS => continue,
+                Err(err) if err.is_conflict() && attempt < attempts => continue,
                 Err(err) => return Err(ExecuteError::Store(err)),
             }
         }

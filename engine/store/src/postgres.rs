@@ -363,6 +363,24 @@ impl PgBackend {
         Ok(())
     }
 
+    pub(crate) async fn new_subject_keys(&self, keys: &[SubjectKeyRow]) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO subject_keys (subject, stream, name, wrapped, created_at) \
+             SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::timestamptz[])",
+        )
+        .bind(keys.iter().map(|k| k.subject).collect::<Vec<_>>())
+        .bind(keys.iter().map(|k| k.stream.as_str()).collect::<Vec<_>>())
+        .bind(keys.iter().map(|k| k.name.as_str()).collect::<Vec<_>>())
+        .bind(keys.iter().map(|k| k.wrapped.clone()).collect::<Vec<_>>())
+        .bind(keys.iter().map(|k| k.created_at).collect::<Vec<_>>())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     pub(crate) async fn put_info_once(&self, key: &str, value: &str) -> Result<String> {
         sqlx::query(
             "INSERT INTO store_info (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",

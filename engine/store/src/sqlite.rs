@@ -94,14 +94,18 @@ impl SqliteBackend {
             location: location.to_owned(),
             reason: crate::error::describe(&source),
         };
+        // An embedded connection cannot go stale, so the pool's ping before
+        // each acquire (a round trip to the connection's worker thread) buys nothing.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .acquire_timeout(options.timeout)
             .connect_with(connect.clone())
             .await
             .map_err(unreachable)?;
         let read = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(1))
+            .test_before_acquire(false)
             .acquire_timeout(options.timeout)
             .connect_with(connect)
             .await
@@ -322,6 +326,40 @@ impl SqliteBackend {
         .bind(Utc::now().timestamp_micros())
         .execute(&self.write)
         .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn new_subject_keys(&self, keys: &[SubjectKeyRow]) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let rows = (0..keys.len())
+            .map(|i| {
+                let p = i * 5;
+                format!(
+                    "(?{}, ?{}, ?{}, ?{}, ?{})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO subject_keys (subject, stream, name, wrapped, created_at) VALUES {rows}"
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for key in keys {
+            query = query
+                .bind(key.subject.to_string())
+                .bind(key.stream.clone())
+                .bind(key.name.clone())
+                .bind(key.wrapped.clone())
+                .bind(key.created_at.timestamp_micros());
+        }
+        query.execute(&self.write).await?;
         Ok(())
     }
 

@@ -487,6 +487,13 @@ impl Store {
             })
     }
 
+    /// Stores the keys of subjects that have none yet (a new case's), in one
+    /// statement. A subject that has a key already is an error: use
+    /// [`Store::put_subject_key`] where one may exist.
+    pub async fn new_subject_keys(&self, keys: &[SubjectKeyRow]) -> Result<()> {
+        dispatch!(self, b => b.new_subject_keys(keys).await)
+    }
+
     /// Stores `value` under `key` in the store's own information unless a value
     /// is there already, and returns the stored one (the master key's check value).
     pub async fn put_info_once(&self, key: &str, value: &str) -> Result<String> {
