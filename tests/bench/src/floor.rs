@@ -38,6 +38,8 @@ impl Floor {
                 Floor::Sqlite(
                     SqlitePoolOptions::new()
                         .max_connections(1)
+                        // As the store's pools: no ping before each acquire.
+                        .test_before_acquire(false)
                         .connect_with(options)
                         .await?,
                 )
