@@ -14,7 +14,8 @@ const NAME: &str = "Mari Maasikas";
 const PHONE: &str = "5555 1234";
 
 /// Everything the database holds, as bytes: the SQLite file and its WAL, or
-/// every row of every table of the PostgreSQL schema as text (a dump).
+/// every row of every table of the PostgreSQL schema as text, plus `pg_dump`'s
+/// dump of the schema where pg_dump is installed.
 async fn database_bytes(url: &str, backend: Backend) -> Vec<u8> {
     match backend {
         Backend::Sqlite => {
@@ -43,6 +44,17 @@ async fn database_bytes(url: &str, backend: Backend) -> Vec<u8> {
                 .await
                 .unwrap();
                 dump.push_str(&rows.join("\n"));
+            }
+            // And pg_dump's own dump of the schema, where pg_dump is installed.
+            let base = url.split('?').next().unwrap();
+            let schema = url.rsplit("search_path]=").next().unwrap();
+            if let Ok(out) = std::process::Command::new("pg_dump")
+                .args(["--schema", schema, base])
+                .output()
+                && out.status.success()
+            {
+                assert!(!out.stdout.is_empty());
+                dump.push_str(&String::from_utf8_lossy(&out.stdout));
             }
             dump.into_bytes()
         }
