@@ -251,6 +251,10 @@ async fn personal_data_is_sealed_revealed_on_purpose_and_erased(backend: Backend
         history.contains("erased the personal data of victim"),
         "{history}"
     );
+    // The case is still counted: its list row and facts are not personal.
+    let (code, list, _) = kroonika(&url, Some("mari"), &["case", "list", "--format", "json"]).await;
+    assert_eq!(code, 0);
+    assert!(list.contains(&case), "{list}");
 
     let (code, out, err) = kroonika(&url, None, &["audit", "verify"]).await;
     assert_eq!((code, err.as_str()), (0, ""), "{out}");
