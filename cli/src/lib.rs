@@ -18,6 +18,7 @@ pub mod exit;
 mod output;
 mod projector;
 mod secrets;
+pub mod style;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -110,7 +111,7 @@ where
             exit::OK
         }
         Err(error) => {
-            let _ = writeln!(err, "{}", exit::describe(&error));
+            let _ = writeln!(err, "{}", style::error_line(&exit::describe(&error)));
             if let Err(failed) = record_denial(&cli, &path, &error).await {
                 let _ = writeln!(err, "error: the refusal could not be recorded: {failed:#}");
             }

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
             return ExitCode::from(kroonika_cli::exit::INVALID);
         }
     };
+    kroonika_cli::style::detect();
     let mut stdout = std::io::BufWriter::new(std::io::stdout());
     let mut stderr = std::io::stderr();
     let code = runtime.block_on(kroonika_cli::run(

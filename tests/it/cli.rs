@@ -298,3 +298,48 @@ async fn every_command_has_an_example_in_its_help() {
     let (_, top, _) = kroonika(&["--help"]).await;
     assert!(top.contains("Exit codes: 0 ok, 1 rejected or invalid, 2 usage, 3 conflict"));
 }
+
+/// Each exit code, in one place: 0 ok, 1 rejected, 2 usage, 3 conflict, 4
+/// integrity failure; every error is one plain line on stderr, never a debug dump.
+#[tokio::test]
+async fn every_exit_code() {
+    use crate::support::kroonika_on;
+    let (url, _dir, _) = crate::case_cli::setup(Backend::Sqlite).await;
+    let case = crate::case_cli::open_case(&url).await;
+    let one_line = |err: &str| {
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(!err.contains("panicked") && !err.contains("{ "), "{err}");
+    };
+    let (code, _, err) = kroonika_on(&url, Some("mari"), &["case", "show", &case]).await;
+    assert_eq!((code, err.as_str()), (0, ""));
+    let (code, _, err) = kroonika_on(&url, Some("jaan"), &["case", "do", &case, "assign"]).await;
+    assert_eq!(code, 1);
+    assert!(err.starts_with("rejected: "), "{err}");
+    one_line(&err);
+    let (code, _, err) = kroonika_on(&url, Some("mari"), &["case", "do"]).await;
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = kroonika_on(
+        &url,
+        Some("mari"),
+        &["case", "do", &case, "withdraw", "--expect-version", "7"],
+    )
+    .await;
+    assert_eq!(code, 3);
+    assert!(err.starts_with("conflict: "), "{err}");
+    one_line(&err);
+    let path = url.strip_prefix("sqlite://").unwrap();
+    let raw = kroonika_tests::TestStore::attach(&url, Backend::Sqlite);
+    raw.raw_execute("DROP TRIGGER events_no_delete")
+        .await
+        .unwrap();
+    raw.raw_execute("DELETE FROM events WHERE position = 3")
+        .await
+        .unwrap();
+    let (code, _, err) = kroonika_on(&url, None, &["audit", "verify"]).await;
+    assert_eq!(code, 4, "{path}");
+    assert!(
+        err.starts_with("integrity failure: position 3 is missing"),
+        "{err}"
+    );
+    one_line(&err);
+}

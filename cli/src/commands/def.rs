@@ -84,10 +84,14 @@ pub(crate) fn print_diagnostics(
     checked: &Checked,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let handler =
-        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-            .with_width(100)
-            .with_context_lines(1);
+    let theme = if crate::style::stdout() {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_context_lines(1);
     for diagnostic in &checked.diagnostics {
         let mut text = String::new();
         handler
