@@ -16,6 +16,10 @@ use crate::commands::publish;
 /// Events folded per transaction.
 const BATCH: usize = 1_000;
 
+/// A rebuild reads larger pages: fewer commits and document loads per event,
+/// with memory still bounded by the page, not by the log.
+const REBUILD_BATCH: usize = 5_000;
+
 /// Every published definition that still checks, for folds to consult.
 pub(crate) async fn catalog(store: &Store) -> anyhow::Result<Catalog> {
     let mut catalog = Catalog::default();
@@ -180,7 +184,10 @@ pub(crate) async fn rebuild(
     for name in &staging {
         store.drop_projection(name).await?;
     }
-    let mut catalog = catalog(store).await?;
+    let catalog = catalog(store).await?;
+    // Each fold keeps its own copy (definitions are shared behind Arcs), so the
+    // folds can work on a page at the same time.
+    let mut catalogs = vec![catalog; folds.len()];
     // One scan: of the folds' category when they share one, else of everything.
     let category = folds
         .first()
@@ -188,49 +195,57 @@ pub(crate) async fn rebuild(
         .filter(|c| folds.iter().all(|f| f.category() == *c));
     let mut positions = vec![0u64; folds.len()];
     let mut folded = vec![0u64; folds.len()];
-    let mut scan = store.scan(category, ReadFrom::Start, BATCH);
+    let mut scan = store.scan(category, ReadFrom::Start, REBUILD_BATCH);
     while let Some(page) = scan.next_page().await? {
-        for (i, fold) in folds.iter().enumerate() {
-            let own: Vec<kroonika_engine::RecordedEvent>;
-            let events: &[kroonika_engine::RecordedEvent] = if category.is_some() {
-                &page
-            } else {
-                own = page
-                    .iter()
-                    .filter(|e| e.stream.category() == fold.category())
-                    .cloned()
-                    .collect();
-                &own
-            };
-            if events.is_empty() {
-                continue;
+        let own: Vec<Option<Vec<kroonika_engine::RecordedEvent>>> = folds
+            .iter()
+            .map(|fold| {
+                category.is_none().then(|| {
+                    page.iter()
+                        .filter(|e| e.stream.category() == fold.category())
+                        .cloned()
+                        .collect()
+                })
+            })
+            .collect();
+        // The folds of one page run together: one folds while another's
+        // documents are read or written.
+        let work = folds
+            .iter()
+            .zip(catalogs.iter_mut())
+            .zip(&staging)
+            .zip(&own)
+            .zip(&positions)
+            .map(|((((fold, catalog), name), own), from)| {
+                let events: &[kroonika_engine::RecordedEvent] = own.as_deref().unwrap_or(&page);
+                async move {
+                    if events.is_empty() {
+                        return Ok::<_, anyhow::Error>(None);
+                    }
+                    if !fold_page_or_stop(store, catalog, *fold, name, *from, events).await? {
+                        anyhow::bail!(
+                            "another rebuild of {} is running; let it finish, then try again",
+                            fold.name()
+                        );
+                    }
+                    Ok(events.last().map(|e| (e.position, events.len() as u64)))
+                }
+            });
+        let done = futures_util::future::try_join_all(work).await?;
+        for (i, result) in done.into_iter().enumerate() {
+            if let Some((position, count)) = result {
+                positions[i] = position;
+                folded[i] += count;
             }
-            if !fold_page_or_stop(
-                store,
-                &mut catalog,
-                *fold,
-                &staging[i],
-                positions[i],
-                events,
-            )
-            .await?
-            {
-                anyhow::bail!(
-                    "another rebuild of {} is running; let it finish, then try again",
-                    fold.name()
-                );
-            }
-            positions[i] = events.last().map_or(positions[i], |e| e.position);
-            folded[i] += events.len() as u64;
         }
         if let Some(last) = page.last() {
             progress(last.position);
         }
     }
-    for (fold, name) in folds.iter().zip(&staging) {
+    for ((fold, name), catalog) in folds.iter().zip(&staging).zip(catalogs.iter_mut()) {
         store.swap_projection(name, fold.name()).await?;
         // Events that arrived during the rebuild are folded on this catch-up.
-        catch_up_with(store, &mut catalog, *fold, fold.name(), progress).await?;
+        catch_up_with(store, catalog, *fold, fold.name(), progress).await?;
     }
     Ok(folded)
 }

@@ -583,27 +583,24 @@ impl SqliteBackend {
             tx.rollback().await?;
             return Ok(false);
         }
+        // Anonymous `?` parameters throughout: sqlx asks SQLite for each
+        // parameter's name, which for numbered ones (`?17`) is a scan of all
+        // names, so numbered parameters make long statements quadratic.
         for chunk in changes.put.chunks(ROWS_PER_STATEMENT) {
-            let values = (0..chunk.len())
-                .map(|i| format!("(?1, ?{}, ?{})", 2 + 2 * i, 3 + 2 * i))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let values = vec!["(?, ?, ?)"; chunk.len()].join(", ");
             let sql = format!(
                 "INSERT INTO projection_docs (projection, key, doc) VALUES {values} ON CONFLICT (projection, key) DO UPDATE SET doc = excluded.doc"
             );
-            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(name);
+            let mut query = sqlx::query(AssertSqlSafe(sql));
             for (key, doc) in chunk {
-                query = query.bind(key.as_str()).bind(doc.to_string());
+                query = query.bind(name).bind(key.as_str()).bind(doc.to_string());
             }
             query.execute(&mut *tx).await?;
         }
         for chunk in changes.delete.chunks(ROWS_PER_STATEMENT) {
-            let placeholders = (2..chunk.len() + 2)
-                .map(|i| format!("?{i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let placeholders = vec!["?"; chunk.len()].join(", ");
             let sql = format!(
-                "DELETE FROM projection_docs WHERE projection = ?1 AND key IN ({placeholders})"
+                "DELETE FROM projection_docs WHERE projection = ? AND key IN ({placeholders})"
             );
             let mut query = sqlx::query(AssertSqlSafe(sql)).bind(name);
             for key in chunk {
