@@ -2,6 +2,13 @@
 
 use std::process::ExitCode;
 
+/// mimalloc: sqlx's SQLite driver builds rows on its worker thread and the
+/// caller frees them on another, which glibc's allocator answers with lock
+/// contention between arenas (measured: a fifth of a rebuild's time in malloc
+/// and free, plus futex wake-ups). See BENCHMARKS.md.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

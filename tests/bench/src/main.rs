@@ -8,6 +8,10 @@
 //! A benchmark, not a test: it asserts nothing and prints figures.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+/// The same allocator as the `kroonika` binary, for floor and Kroonika alike.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod commands;
 mod floor;
 mod report;
