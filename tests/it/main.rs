@@ -6,6 +6,8 @@
 //!   taking `&TestStore`, and list it in its module's `contract!`.
 //! - `audit`: events written around the rules (valid hashes) found by
 //!   `audit verify`'s conformance replay, on both backends.
+//! - `binary`: the real `kroonika` binary: exit codes, JSON, colour on a
+//!   (pseudo-)terminal and never with NO_COLOR.
 //! - `cases`: case decisions given/when/then, pure (no database);
 //!   `case_cli`: the same through the CLI on both backends, with racing writers;
 //!   `mediation`: the bundled mediation process to each terminal outcome.
@@ -26,6 +28,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod audit;
+mod binary;
 mod case_cli;
 mod cases;
 mod cli;
