@@ -135,7 +135,8 @@ pub struct DemoArgs {
     /// applications a year).
     #[arg(long, default_value_t = 1.0)]
     pub scale: f64,
-    /// Replace a store that already holds data (an SQLite file only).
+    /// Replace a store that already holds data: an SQLite file is removed, a
+    /// PostgreSQL store's Kroonika tables are dropped (nothing else in its schema).
     #[arg(long)]
     pub force: bool,
 }

@@ -18,7 +18,14 @@ fn binary() -> &'static PathBuf {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
         let release = dir.file_name().is_some_and(|n| n == "release");
         let mut build = Command::new(cargo);
-        build.args(["build", "--quiet", "-p", "kroonika-cli", "--bin", "kroonika"]);
+        build.args([
+            "build",
+            "--quiet",
+            "-p",
+            "kroonika-cli",
+            "--bin",
+            "kroonika",
+        ]);
         if release {
             build.arg("--release");
         }

@@ -95,13 +95,22 @@ async fn demo_fills_a_store_through_the_commands(backend: Backend) {
         let (again, _dir2, _) = TestStore::fresh_url(backend).await.unwrap();
         demo(&again, "11").await;
         assert_eq!(report(&again).await, first);
-        // --force replaces the store.
-        let mut args = SMALL.to_vec();
-        args.extend(["11", "--force"]);
-        let (code, _, err) = kroonika(&again, None, &args).await;
-        assert_eq!((code, err.as_str()), (0, ""));
-        assert_eq!(report(&again).await, first);
     }
+    // --force replaces the store, on both backends: the same demo again, from
+    // an empty log (the old one is gone, not added to).
+    let events = |url: String| async move {
+        let (_, status, _) = kroonika(&url, None, &["status", "--format", "json"]).await;
+        serde_json::from_str::<serde_json::Value>(&status).unwrap()["events"].clone()
+    };
+    let before = events(url.clone()).await;
+    let mut args = SMALL.to_vec();
+    args.extend(["11", "--force"]);
+    let (code, _, err) = kroonika(&url, None, &args).await;
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(report(&url).await, first);
+    assert_eq!(events(url.clone()).await, before);
+    let (code, _, err) = kroonika(&url, None, &["audit", "verify"]).await;
+    assert_eq!((code, err.as_str()), (0, ""));
     if let Some((base, schema)) = pg {
         kroonika_tests::drop_schema(&base, &schema).await;
     }

@@ -375,7 +375,8 @@ async fn privacy_acts(cli: &Cli, cases: &[SimCase], tally: &mut Tally) -> anyhow
     Ok(())
 }
 
-/// A store to fill: new, or emptied with --force (SQLite only).
+/// A store to fill: new, or replaced with --force (an SQLite file is removed;
+/// a PostgreSQL store's tables are dropped).
 async fn prepare_store(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
     let holds_data = match Store::open(&cli.db).await {
         Ok(store) => {
@@ -396,10 +397,16 @@ async fn prepare_store(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
         .into());
     }
     let Some(path) = cli.db.strip_prefix("sqlite://") else {
-        return Err(Rejection::new(
-            "--force replaces only an SQLite file; for PostgreSQL give a fresh database or schema",
-        )
-        .into());
+        // PostgreSQL: only a Kroonika store (open checks the mark) is dropped,
+        // table by table, never the schema or anything else in it.
+        let store = Store::open(&cli.db)
+            .await
+            .context("opening the store to replace")?;
+        store
+            .destroy()
+            .await
+            .context("removing the old demo store")?;
+        return Ok(());
     };
     let path = path.split('?').next().unwrap_or(path);
     for suffix in ["", "-wal", "-shm"] {

@@ -637,6 +637,21 @@ impl PgBackend {
         Ok(())
     }
 
+    /// Drops every object migrations made in the current schema, in one
+    /// transaction (the schema itself stays).
+    pub(crate) async fn destroy(&self) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for sql in [
+            "DROP TABLE IF EXISTS events, timers, projection_checkpoints, projection_docs, subject_keys, store_info, _sqlx_migrations CASCADE",
+            "DROP FUNCTION IF EXISTS kroonika_begin_append(text)",
+            "DROP FUNCTION IF EXISTS kroonika_events_immutable()",
+        ] {
+            sqlx::query(sql).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub(crate) async fn listener(&self) -> Result<PgListener> {
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(CHANNEL).await?;

@@ -597,6 +597,24 @@ impl Store {
         }
     }
 
+    /// Removes this store from its PostgreSQL schema: every table and function
+    /// Kroonika made, events included, in one transaction. For `kroonika demo
+    /// --force` only: an SQLite store is replaced by deleting its file, and
+    /// nothing else in Kroonika ever removes an event.
+    pub async fn destroy(self) -> Result<()> {
+        match &self.inner.backend {
+            AnyBackend::Postgres(b) => b.destroy().await?,
+            AnyBackend::Sqlite(_) => {
+                return Err(Error::InvalidUrl {
+                    url: self.location().to_owned(),
+                    reason: "an SQLite store is replaced by removing its file".into(),
+                });
+            }
+        }
+        self.close().await;
+        Ok(())
+    }
+
     /// Closes every connection, waiting for them to finish.
     pub async fn close(&self) {
         dispatch!(self, b => b.close().await)
