@@ -16,9 +16,17 @@ use crate::commands::publish;
 /// Events folded per transaction.
 const BATCH: usize = 1_000;
 
-/// A rebuild reads larger pages: fewer commits and document loads per event,
-/// with memory still bounded by the page, not by the log.
-const REBUILD_BATCH: usize = 5_000;
+/// The page a rebuild reads, by backend: on SQLite larger pages mean fewer
+/// commits and document loads per event (5,000: ~205k events/s against ~150k
+/// with 1,000 at 1M events); on PostgreSQL the same change made rebuilds three
+/// times slower (44k against 156k), so it keeps 1,000. Memory stays bounded by
+/// the page, not the log. Measured in BENCHMARKS.md.
+fn rebuild_page(store: &Store) -> usize {
+    match store.backend_name() {
+        "postgres" => 1_000,
+        _ => 5_000,
+    }
+}
 
 /// Every published definition that still checks, for folds to consult.
 pub(crate) async fn catalog(store: &Store) -> anyhow::Result<Catalog> {
@@ -195,7 +203,7 @@ pub(crate) async fn rebuild(
         .filter(|c| folds.iter().all(|f| f.category() == *c));
     let mut positions = vec![0u64; folds.len()];
     let mut folded = vec![0u64; folds.len()];
-    let mut scan = store.scan(category, ReadFrom::Start, REBUILD_BATCH);
+    let mut scan = store.scan(category, ReadFrom::Start, rebuild_page(store));
     while let Some(page) = scan.next_page().await? {
         let own: Vec<Option<Vec<kroonika_engine::RecordedEvent>>> = folds
             .iter()
