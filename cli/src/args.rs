@@ -217,15 +217,15 @@ pub enum AuditCommand {
         /// begins with the log it ended.
         #[arg(long, value_name = "HASH")]
         against: Option<String>,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = DocFormat::Table)]
+        format: DocFormat,
     },
     /// The log's head: its last position and hash, to write down outside the
     /// system and check later with `audit verify --against`.
     #[command(after_help = "Example: kroonika audit head --format json")]
     Head {
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = DocFormat::Table)]
+        format: DocFormat,
     },
     /// Who read personal data in the clear (and why), and who was refused.
     #[command(after_help = "Example: kroonika audit access --case LE-2026-0001")]
@@ -425,8 +425,8 @@ pub enum CaseCommand {
         /// Why personal data is read: recorded with the access.
         #[arg(long, value_name = "TEXT")]
         purpose: Option<String>,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = DocFormat::Table)]
+        format: DocFormat,
     },
     /// Place a legal hold: no erasure, by retention or by hand, until released.
     #[command(
@@ -571,8 +571,8 @@ pub enum GraphFormat {
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = DocFormat::Table)]
+    pub format: DocFormat,
 }
 
 #[derive(Debug, Args)]
@@ -604,6 +604,17 @@ pub struct LogArgs {
 pub enum Format {
     /// A table for people, fitting 80 columns.
     Table,
-    /// JSON: one object per line for logs, one document otherwise.
+    /// JSON: one object per line.
+    Json,
+    /// Comma-separated values with a header row (RFC 4180), for spreadsheets.
+    Csv,
+}
+
+/// Output formats for one document (a case, the store's status, a verification).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DocFormat {
+    /// Labels and values for people.
+    Table,
+    /// One JSON document.
     Json,
 }

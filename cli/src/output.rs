@@ -30,6 +30,31 @@ pub(crate) fn key_values(rows: &[(&str, String)]) -> String {
     trimmed(&table)
 }
 
+/// A table in the chosen format: laid out for people, or as CSV (RFC 4180:
+/// a header row, fields quoted when they hold a comma, a quote or a line
+/// break). JSON is each command's own, from its data, not from the table.
+pub(crate) fn render(table: &Table, format: crate::args::Format) -> String {
+    if format != crate::args::Format::Csv {
+        return trimmed(table);
+    }
+    let field = |text: String| {
+        if text.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", text.replace('"', "\"\""))
+        } else {
+            text
+        }
+    };
+    let line = |row: &comfy_table::Row| {
+        row.cell_iter()
+            .map(|cell| field(cell.content()))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let mut lines: Vec<String> = table.header().map(line).into_iter().collect();
+    lines.extend(table.row_iter().map(line));
+    lines.join("\n")
+}
+
 /// The table as text, without the padding comfy-table leaves at line ends.
 pub(crate) fn trimmed(table: &Table) -> String {
     table

@@ -343,3 +343,69 @@ async fn every_exit_code() {
     );
     one_line(&err);
 }
+
+/// `--format csv` wherever output is tabular: a header row, then one row per
+/// line, fields with commas or quotes quoted (RFC 4180).
+#[tokio::test]
+async fn tabular_output_as_csv() {
+    use crate::support::kroonika_on;
+    let (url, _dir, _) = crate::case_cli::setup(Backend::Sqlite).await;
+    let case = crate::case_cli::open_case(&url).await;
+    let (code, out, _) =
+        kroonika_on(&url, Some("mari"), &["case", "list", "--format", "csv"]).await;
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "case,process,state,deadline", "{out}");
+    assert!(
+        lines[1].starts_with(&format!("{case},school-conference@1,referred,")),
+        "{out}"
+    );
+    let (code, _, _) = kroonika_on(
+        &url,
+        Some("mari"),
+        &[
+            "case",
+            "show",
+            &case,
+            "--reveal",
+            "--purpose",
+            "calling, then writing",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0);
+    let (code, out, _) = kroonika_on(&url, None, &["audit", "access", "--format", "csv"]).await;
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "recorded (UTC),actor,case,what");
+    assert!(
+        lines[1].ends_with(&format!(
+            ",mari,{case},\"revealed victim: calling, then writing\""
+        )),
+        "{out}"
+    );
+    for args in [
+        &["log", "--format", "csv"][..],
+        &["audit", "trail", "--format", "csv"],
+        &["actor", "list", "--format", "csv"],
+        &["def", "list", "--format", "csv"],
+        &["projections", "status", "--format", "csv"],
+        &["case", "history", &case, "--format", "csv"],
+    ] {
+        let (code, out, err) = kroonika_on(&url, Some("anu"), args).await;
+        assert_eq!((code, err.as_str()), (0, ""), "{args:?}");
+        let header = out.lines().next().unwrap_or_default();
+        assert!(
+            header.contains(',') && !header.starts_with(' '),
+            "{args:?}: {out}"
+        );
+    }
+    // Documents are not tables: csv is refused as usage.
+    let (code, _, _) = kroonika_on(
+        &url,
+        Some("mari"),
+        &["case", "show", &case, "--format", "csv"],
+    )
+    .await;
+    assert_eq!(code, 2);
+}

@@ -111,7 +111,7 @@ async fn list(store: &Store, format: Format, out: &mut (dyn Write + Send)) -> an
                 )?;
             }
         }
-        Format::Table => {
+        Format::Table | Format::Csv => {
             let mut table = output::table(&["actor", "roles"]);
             for actor in &actors {
                 table.add_row([
@@ -119,7 +119,7 @@ async fn list(store: &Store, format: Format, out: &mut (dyn Write + Send)) -> an
                     actor.roles.iter().cloned().collect::<Vec<_>>().join(", "),
                 ]);
             }
-            writeln!(out, "{}", output::trimmed(&table))?;
+            writeln!(out, "{}", output::render(&table, format))?;
         }
     }
     Ok(())

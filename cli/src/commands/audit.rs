@@ -165,8 +165,8 @@ async fn trail(
                 writeln!(out, "{doc}")?;
             }
         }
-        Format::Table => {
-            if rows.is_empty() {
+        Format::Table | Format::Csv => {
+            if rows.is_empty() && format == Format::Table {
                 writeln!(out, "nothing recorded matches")?;
             } else {
                 let mut table = output::table(&["recorded (UTC)", "actor", "case", "what"]);
@@ -178,7 +178,7 @@ async fn trail(
                         text.clone(),
                     ]);
                 }
-                writeln!(out, "{}", output::trimmed(&table))?;
+                writeln!(out, "{}", output::render(&table, format))?;
             }
         }
     }

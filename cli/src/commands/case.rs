@@ -19,7 +19,7 @@ use kroonika_store::{ReadFrom, Store, Timer};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::args::{CaseCommand, Cli, CommandArgs, Format};
+use crate::args::{CaseCommand, Cli, CommandArgs, DocFormat, Format};
 use crate::commands::publish;
 use crate::context::{self, acting};
 use crate::desk::{Act, Change, Desk, Opened, Stepped};
@@ -436,7 +436,7 @@ async fn show(
     target: &str,
     at: Option<&str>,
     reveal: Option<&str>,
-    format: Format,
+    format: DocFormat,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
     let actor = acting(cli, store).await?;
@@ -494,7 +494,7 @@ async fn show(
         (d.due_on, status, d.escalate.clone())
     });
     match format {
-        Format::Json => {
+        DocFormat::Json => {
             let doc = json!({
                 "reference": case.reference,
                 "case_id": id,
@@ -514,7 +514,7 @@ async fn show(
             });
             writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         }
-        Format::Table => {
+        DocFormat::Table => {
             let since = case
                 .entered_at
                 .map(|at| at.format("%Y-%m-%d %H:%M").to_string())
@@ -626,7 +626,7 @@ async fn history(
                 writeln!(out, "{}", output::event_json(event))?;
             }
         }
-        Format::Table => {
+        Format::Table | Format::Csv => {
             let mut table = output::table(&["ver", "occurred (UTC)", "actor", "what"]);
             for event in &events {
                 let what = CaseEvent::from_parts(&event.event_type, event.data.as_str())
@@ -642,7 +642,7 @@ async fn history(
                     what,
                 ]);
             }
-            writeln!(out, "{}", output::trimmed(&table))?;
+            writeln!(out, "{}", output::render(&table, format))?;
         }
     }
     Ok(())
@@ -840,8 +840,8 @@ pub(crate) async fn migrations(
                 )?;
             }
         }
-        Format::Table => {
-            if rows.is_empty() {
+        Format::Table | Format::Csv => {
+            if rows.is_empty() && format == Format::Table {
                 writeln!(
                     out,
                     "no open case of '{process}' is on a version before {version}"
@@ -857,7 +857,7 @@ pub(crate) async fn migrations(
                         detail,
                     ]);
                 }
-                writeln!(out, "{}", output::trimmed(&table))?;
+                writeln!(out, "{}", output::render(&table, format))?;
             }
         }
     }

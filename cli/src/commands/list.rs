@@ -86,8 +86,8 @@ pub(crate) async fn run(
                 writeln!(out, "{doc}")?;
             }
         }
-        Format::Table => {
-            if cases.is_empty() {
+        Format::Table | Format::Csv => {
+            if cases.is_empty() && *format == Format::Table {
                 writeln!(out, "no cases")?;
                 return Ok(());
             }
@@ -111,7 +111,7 @@ pub(crate) async fn run(
                     deadline,
                 ]);
             }
-            writeln!(out, "{}", output::trimmed(&table))?;
+            writeln!(out, "{}", output::render(&table, *format))?;
         }
     }
     Ok(())

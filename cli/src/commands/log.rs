@@ -74,8 +74,8 @@ fn print(
                 writeln!(out, "{}", output::event_json(event))?;
             }
         }
-        Format::Table => {
-            if events.is_empty() {
+        Format::Table | Format::Csv => {
+            if events.is_empty() && format == Format::Table {
                 if header {
                     writeln!(out, "no events")?;
                 }
@@ -93,7 +93,7 @@ fn print(
                     event.metadata.actor.clone(),
                 ]);
             }
-            let text = output::trimmed(&table);
+            let text = output::render(&table, format);
             let text = if header {
                 text.as_str()
             } else {

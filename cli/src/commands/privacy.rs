@@ -385,12 +385,12 @@ pub(crate) async fn retention(
             }
         }
         Format::Table if rows.is_empty() => writeln!(out, "nothing is due for erasure on {today}")?,
-        Format::Table => {
+        Format::Table | Format::Csv => {
             let mut table = output::table(&["case", "action", "subjects or reason"]);
             for (case, action, detail) in &rows {
                 table.add_row([case, action, detail]);
             }
-            writeln!(out, "{}", output::trimmed(&table))?;
+            writeln!(out, "{}", output::render(&table, format))?;
         }
     }
     store.close().await;
@@ -495,7 +495,7 @@ pub(crate) async fn access_log(
             }
         }
         Format::Table if rows.is_empty() => writeln!(out, "no access recorded matches")?,
-        Format::Table => {
+        Format::Table | Format::Csv => {
             let mut table = output::table(&["recorded (UTC)", "actor", "case", "what"]);
             for (at, actor, what, case, subjects, detail) in &rows {
                 let said = if subjects.is_empty() {
@@ -510,7 +510,7 @@ pub(crate) async fn access_log(
                     said,
                 ]);
             }
-            writeln!(out, "{}", output::trimmed(&table))?;
+            writeln!(out, "{}", output::render(&table, format))?;
         }
     }
     store.close().await;

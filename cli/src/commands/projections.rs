@@ -42,7 +42,7 @@ pub(crate) async fn run(
                         )?;
                     }
                 }
-                Format::Table => {
+                Format::Table | Format::Csv => {
                     let mut table =
                         output::table(&["projection", "position", "behind", "last error"]);
                     for (name, position, lag, error) in rows {
@@ -53,7 +53,7 @@ pub(crate) async fn run(
                             error.unwrap_or_default(),
                         ]);
                     }
-                    writeln!(out, "{}", output::trimmed(&table))?;
+                    writeln!(out, "{}", output::render(&table, *format))?;
                 }
             }
         }

@@ -171,8 +171,8 @@ pub(crate) async fn list(
                 writeln!(out, "{doc}")?;
             }
         }
-        Format::Table => {
-            if latest.is_empty() {
+        Format::Table | Format::Csv => {
+            if latest.is_empty() && format == Format::Table {
                 writeln!(out, "no definitions are published yet")?;
             } else {
                 let mut table = output::table(&["process", "version", "title", "published", "by"]);
@@ -185,7 +185,7 @@ pub(crate) async fn list(
                         event.metadata.actor.clone(),
                     ]);
                 }
-                writeln!(out, "{}", output::trimmed(&table))?;
+                writeln!(out, "{}", output::render(&table, format))?;
             }
         }
     }

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::Context;
 
-use crate::args::{Cli, Format, StatusArgs};
+use crate::args::{Cli, DocFormat, StatusArgs};
 use crate::output;
 
 pub(crate) async fn run(
@@ -20,7 +20,7 @@ pub(crate) async fn run(
         .context("reading the log's head")?;
     store.close().await;
     match args.format {
-        Format::Json => {
+        DocFormat::Json => {
             let doc = serde_json::json!({
                 "location": store.location(),
                 "backend": info.backend,
@@ -32,7 +32,7 @@ pub(crate) async fn run(
             });
             writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         }
-        Format::Table => {
+        DocFormat::Table => {
             let rows = [
                 ("store", store.location().to_owned()),
                 ("backend", info.backend.to_owned()),

@@ -16,19 +16,19 @@ use kroonika_engine::conformance::{Entry, Finding, Replay};
 use kroonika_store::chain::{self, to_hex};
 use serde_json::json;
 
-use crate::args::{Cli, Format};
+use crate::args::{Cli, DocFormat};
 use crate::context;
 use crate::exit::{Rejected, Tampered};
 
 pub(crate) async fn head(
     cli: &Cli,
-    format: Format,
+    format: DocFormat,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
     let store = context::open(cli).await?;
     let head = store.chain_head().await?;
     match (format, &head) {
-        (Format::Json, _) => writeln!(
+        (DocFormat::Json, _) => writeln!(
             out,
             "{}",
             json!({
@@ -38,8 +38,8 @@ pub(crate) async fn head(
                 "store_id": store.info().await?.store_id,
             })
         )?,
-        (Format::Table, None) => writeln!(out, "the log is empty")?,
-        (Format::Table, Some(h)) => {
+        (DocFormat::Table, None) => writeln!(out, "the log is empty")?,
+        (DocFormat::Table, Some(h)) => {
             let hash = h
                 .hash
                 .as_ref()
@@ -61,7 +61,7 @@ pub(crate) async fn head(
 pub(crate) async fn verify(
     cli: &Cli,
     against: Option<&str>,
-    format: Format,
+    format: DocFormat,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
     let against = against
@@ -123,7 +123,7 @@ pub(crate) async fn verify(
     let against_holds = found_at.filter(|p| *p <= verified_to);
     let head_hash = report.head.map(|(_, h)| to_hex(&h));
     match format {
-        Format::Json => writeln!(
+        DocFormat::Json => writeln!(
             out,
             "{}",
             json!({
@@ -152,7 +152,7 @@ pub(crate) async fn verify(
                 },
             })
         )?,
-        Format::Table => {
+        DocFormat::Table => {
             if report.broken.is_none() {
                 writeln!(
                     out,
