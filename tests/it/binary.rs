@@ -7,34 +7,32 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// `target/<profile>/kroonika`, built once if missing.
+/// `target/<profile>/<bin>` of `package`, built (once per test run) with cargo,
+/// which does nothing when it is current.
+pub(crate) fn built(package: &str, bin: &str) -> PathBuf {
+    let test = std::env::current_exe().unwrap();
+    // target/<profile>/deps/integration-… → target/<profile>/<bin>
+    let dir = test.parent().unwrap().parent().unwrap().to_owned();
+    let path = dir.join(format!("{bin}{}", std::env::consts::EXE_SUFFIX));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut build = Command::new(cargo);
+    build.args(["build", "--quiet", "-p", package, "--bin", bin]);
+    if dir.file_name().is_some_and(|n| n == "release") {
+        build.arg("--release");
+    }
+    let status = build.status().expect("running cargo build");
+    assert!(
+        status.success(),
+        "cargo build -p {package} --bin {bin} failed"
+    );
+    assert!(path.exists(), "{} after building", path.display());
+    path
+}
+
+/// The `kroonika` binary.
 fn binary() -> &'static PathBuf {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        let test = std::env::current_exe().unwrap();
-        // target/<profile>/deps/integration-… → target/<profile>/kroonika
-        let dir = test.parent().unwrap().parent().unwrap().to_owned();
-        let path = dir.join(format!("kroonika{}", std::env::consts::EXE_SUFFIX));
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let release = dir.file_name().is_some_and(|n| n == "release");
-        let mut build = Command::new(cargo);
-        build.args([
-            "build",
-            "--quiet",
-            "-p",
-            "kroonika-cli",
-            "--bin",
-            "kroonika",
-        ]);
-        if release {
-            build.arg("--release");
-        }
-        // Always ask cargo: it does nothing when the binary is current.
-        let status = build.status().expect("running cargo build --bin kroonika");
-        assert!(status.success(), "cargo build --bin kroonika failed");
-        assert!(path.exists(), "{} after building", path.display());
-        path
-    })
+    BINARY.get_or_init(|| built("kroonika-cli", "kroonika"))
 }
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
@@ -116,4 +114,26 @@ fn colour_on_a_terminal_only_without_no_color() {
     let plain = on_terminal(true);
     assert!(plain.contains("invalid-duration"), "{plain}");
     assert!(!plain.contains('\u{1b}'), "NO_COLOR: {plain:?}");
+}
+
+/// The benchmark cannot rot: each of its modes runs once, quick, on SQLite (a
+/// debug build, about 20 seconds in all). Its figures are not judged here.
+#[test]
+fn the_benchmark_runs_in_each_mode() {
+    let bench = built("kroonika-bench", "kroonika-bench");
+    for mode in [&["--rounds", "1"][..], &["--timers"], &["--rebuild"]] {
+        let out = Command::new(&bench)
+            .args(["--backend", "sqlite", "--quick"])
+            .args(mode)
+            .env_remove(kroonika_tests::POSTGRES_VAR)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{mode:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("| SQLite |"), "{mode:?}: {stdout}");
+    }
 }

@@ -7,7 +7,8 @@
 //! - `audit`: events written around the rules (valid hashes) found by
 //!   `audit verify`'s conformance replay, on both backends.
 //! - `binary`: the real `kroonika` binary: exit codes, JSON, colour on a
-//!   (pseudo-)terminal and never with NO_COLOR.
+//!   (pseudo-)terminal and never with NO_COLOR; and the benchmark binary, run
+//!   quick in each mode so it cannot rot.
 //! - `cases`: case decisions given/when/then, pure (no database);
 //!   `case_cli`: the same through the CLI on both backends, with racing writers;
 //!   `mediation`: the bundled mediation process to each terminal outcome.

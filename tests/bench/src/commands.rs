@@ -193,10 +193,8 @@ async fn command(store: &Store, world: &World, stream: &StreamName) -> anyhow::R
     Ok(started.elapsed())
 }
 
-/// Writes `cases` cases of 50 events (not measured); returns their streams.
-async fn prepare(store: &Store, world: &World, cases: usize) -> anyhow::Result<Vec<StreamName>> {
-    // Published first, as `def publish` would: projections read the fields'
-    // types from it.
+/// Publishes the school-conference example as version 1, as `def publish` would.
+async fn publish(store: &Store, world: &World) -> anyhow::Result<()> {
     let published = publishing::DefinitionPublished {
         process: world.definition.id.clone(),
         version: 1,
@@ -218,6 +216,13 @@ async fn prepare(store: &Store, world: &World, cases: usize) -> anyhow::Result<V
             &[event],
         )
         .await?;
+    Ok(())
+}
+
+/// Writes `cases` cases of 50 events (not measured); returns their streams.
+async fn prepare(store: &Store, world: &World, cases: usize) -> anyhow::Result<Vec<StreamName>> {
+    // Published first: projections read the fields' types from it.
+    publish(store, world).await?;
     let mut streams = Vec::with_capacity(cases);
     for i in 0..cases {
         let stream = StreamName::from_parts("case", Uuid::now_v7())?;
@@ -347,4 +352,75 @@ pub async fn rebuild(
     }
     t.cleanup().await;
     Ok(runs)
+}
+
+/// `kroonika timers run` over `open` open cases, of which `due` have a deadline
+/// that has passed (opened a month ago; the rest today, due next week). Each
+/// case is opened by the engine and appended with its wake-up, as `case open`
+/// does. Returns the time `timers run` took and the cases it handled.
+pub async fn timers(
+    backend: Backend,
+    open: usize,
+    due: usize,
+) -> anyhow::Result<(Duration, usize)> {
+    let t = TestStore::new(backend)
+        .await
+        .ok_or_else(|| anyhow::anyhow!("backend not available"))?;
+    let world = world()?;
+    publish(&t.store, &world).await?;
+    let now = Utc::now();
+    let opening = input(&[
+        ("referral_source", "school"),
+        ("referred_on", "2026-11-19"),
+        ("minor_involved", "false"),
+        ("victim_name", "Mari Maasikas"),
+        ("victim_phone", "+372 5555 1234"),
+    ]);
+    for i in 0..open {
+        let occurred_at = if i < due {
+            now - chrono::Duration::days(30)
+        } else {
+            now
+        };
+        let cx = case::Context {
+            definition: &world.definition,
+            version: 1,
+            actor: &world.actors["mari"],
+            actors: &world.actors,
+            now,
+            occurred_at,
+        };
+        let opened = case::open(&cx, &format!("SC-2026-{:06}", i + 1), &opening)?;
+        let mut case = Case::default();
+        case.evolve(&opened[0], occurred_at, 0);
+        let wake = case.next_wake().map_or(Timer::Keep, Timer::Set);
+        t.store
+            .append_scheduled(
+                &StreamName::from_parts("case", Uuid::now_v7())?,
+                ExpectedRevision::NoStream,
+                &to_new(&opened, "mari")?,
+                wake,
+            )
+            .await?;
+    }
+    let started = Instant::now();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = kroonika_cli::run(
+        ["kroonika", "--db", &t.url, "timers", "run"],
+        &mut out,
+        &mut err,
+    )
+    .await;
+    let elapsed = started.elapsed();
+    anyhow::ensure!(
+        code == 0,
+        "timers run failed: {}",
+        String::from_utf8_lossy(&err)
+    );
+    let handled = String::from_utf8_lossy(&out)
+        .lines()
+        .filter(|l| l.contains("SC-2026-"))
+        .count();
+    t.cleanup().await;
+    Ok((elapsed, handled))
 }

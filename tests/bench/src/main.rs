@@ -42,6 +42,9 @@ struct Args {
     /// Measure only projection rebuilds, over 100,000 and 1,000,000 events (slow to set up).
     #[arg(long)]
     rebuild: bool,
+    /// Measure only `timers run` over many open cases of which 100 are due.
+    #[arg(long)]
+    timers: bool,
     /// Also write the markdown table to this file.
     #[arg(long)]
     output: Option<std::path::PathBuf>,
@@ -82,6 +85,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
     if args.rebuild {
         // Only the rebuild: its setup is long, and its peak memory is measured alone.
         let table = rebuild_figures(&backends, args.quick).await?;
+        println!("{table}");
+        if let Some(path) = args.output {
+            std::fs::write(&path, &table).with_context(|| format!("writing {}", path.display()))?;
+        }
+        return Ok(());
+    }
+    if args.timers {
+        let table = timer_figures(&backends, args.quick).await?;
         println!("{table}");
         if let Some(path) = args.output {
             std::fs::write(&path, &table).with_context(|| format!("writing {}", path.display()))?;
@@ -174,6 +185,35 @@ async fn command_figures(
         }
     }
     out.push_str("\nCase commands: median round of the rounds above, each on a fresh store.\n");
+    Ok(out)
+}
+
+/// `timers run` with 100 due cases among few and among many open ones: the
+/// time should follow the due cases, not the open ones.
+async fn timer_figures(backends: &[Backend], quick: bool) -> anyhow::Result<String> {
+    let sizes: &[usize] = if quick {
+        &[1_000, 10_000]
+    } else {
+        &[1_000, 100_000]
+    };
+    const DUE: usize = 100;
+    let mut out = String::from(
+        "\n| backend | open cases | due | `timers run` ms | handled |\n|---|---:|---:|---:|---:|\n",
+    );
+    for &backend in backends {
+        for &open in sizes {
+            let (elapsed, handled) = commands::timers(backend, open, DUE).await?;
+            eprintln!("{backend:?} timers: {open} open, {handled} handled in {elapsed:?}");
+            let name = match backend {
+                Backend::Sqlite => "SQLite",
+                Backend::Postgres => "PostgreSQL",
+            };
+            out.push_str(&format!(
+                "| {name} | {open} | {DUE} | {:.1} | {handled} |\n",
+                elapsed.as_secs_f64() * 1000.0
+            ));
+        }
+    }
     Ok(out)
 }
 
