@@ -121,7 +121,11 @@ fn colour_on_a_terminal_only_without_no_color() {
 #[test]
 fn the_benchmark_runs_in_each_mode() {
     let bench = built("kroonika-bench", "kroonika-bench");
-    for mode in [&["--rounds", "1"][..], &["--timers"], &["--rebuild"]] {
+    for mode in [
+        &["--rounds", "1", "--no-cqrs"][..],
+        &["--timers"],
+        &["--rebuild"],
+    ] {
         let out = Command::new(&bench)
             .args(["--backend", "sqlite", "--quick"])
             .args(mode)

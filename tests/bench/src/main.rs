@@ -13,6 +13,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod commands;
+mod cqrs;
 mod floor;
 mod report;
 mod workload;
@@ -22,7 +23,7 @@ use clap::{Parser, ValueEnum};
 use kroonika_tests::Backend;
 
 use crate::report::Row;
-use crate::workload::{Contestant, Shape};
+use crate::workload::{Contestant, Measured, Shape};
 
 #[derive(Debug, Parser)]
 #[command(name = "kroonika-bench")]
@@ -42,6 +43,9 @@ struct Args {
     /// Measure only projection rebuilds, over 100,000 and 1,000,000 events (slow to set up).
     #[arg(long)]
     rebuild: bool,
+    /// Leave out the cqrs-es contestant (it is built, in release, on first use).
+    #[arg(long)]
+    no_cqrs: bool,
     /// Measure only `timers run` over many open cases of which 100 are due.
     #[arg(long)]
     timers: bool,
@@ -140,6 +144,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
     let mut table = report::markdown(&rows, args.rounds);
     table.push_str(&command_figures(&backends, events / 50, args.rounds).await?);
+    if !args.no_cqrs {
+        table.push_str(&cqrs_figures(&backends, events, args.rounds).await?);
+    }
     println!("{table}");
     if let Some(path) = args.output {
         std::fs::write(&path, &table).with_context(|| format!("writing {}", path.display()))?;
@@ -185,6 +192,95 @@ async fn command_figures(
         }
     }
     out.push_str("\nCase commands: median round of the rounds above, each on a fresh store.\n");
+    Ok(out)
+}
+
+/// Kroonika against cqrs-es 0.5 (sqlite-es / postgres-es), alternating rounds:
+/// the two append shapes, and single commands on 50-event cases.
+async fn cqrs_figures(
+    backends: &[Backend],
+    events: usize,
+    rounds: usize,
+) -> anyhow::Result<String> {
+    let binary = cqrs::binary()?;
+    let mut out = String::from(
+        "\n| backend | workload | kroonika events/s | cqrs-es events/s | kroonika ÷ cqrs-es (speed) | p50 / p99 ms: kroonika | cqrs-es |\n|---|---|---:|---:|---:|---:|---:|\n",
+    );
+    let latency = |m: &Measured| {
+        let mut l = m.latencies.clone();
+        l.sort();
+        let at = |p: f64| {
+            l.get(((l.len() as f64 - 1.0) * p).round() as usize)
+                .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        };
+        format!("{:.2} / {:.2}", at(0.5), at(0.99))
+    };
+    let median = |mut runs: Vec<Measured>| {
+        runs.sort_by_key(|m| m.elapsed);
+        runs.swap_remove(runs.len() / 2)
+    };
+    for &backend in backends {
+        let name = match backend {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        };
+        let cases = (events / 50).max(20);
+        let shapes: [(String, Shape, Vec<String>); 3] = [
+            (
+                "append, 1 event per command".to_owned(),
+                Shape::Append {
+                    per_append: 1,
+                    events,
+                },
+                vec!["append".into(), events.to_string(), "1".into()],
+            ),
+            (
+                "append, 100 events per command".to_owned(),
+                Shape::Append {
+                    per_append: 100,
+                    events: events * 10,
+                },
+                vec!["append".into(), (events * 10).to_string(), "100".into()],
+            ),
+            (
+                "command on a 50-event case (commands/s)".to_owned(),
+                Shape::Append {
+                    per_append: 1,
+                    events: cases,
+                },
+                vec!["commands".into(), cases.to_string()],
+            ),
+        ];
+        for (label, shape, args) in shapes {
+            let mut ours = Vec::new();
+            let mut theirs = Vec::new();
+            for round in 0..rounds {
+                let mine = if args[0] == "commands" {
+                    commands::latency(backend, cases).await?
+                } else {
+                    workload::run(backend, shape, Contestant::Kroonika).await?
+                };
+                let other = cqrs::run(&binary, backend, &args).await?;
+                eprintln!(
+                    "{backend:?} {label} round {round}: kroonika {:.0}/s, cqrs-es {:.0}/s",
+                    mine.events_per_second(),
+                    other.events_per_second()
+                );
+                ours.push(mine);
+                theirs.push(other);
+            }
+            let (k, c) = (median(ours), median(theirs));
+            out.push_str(&format!(
+                "| {name} | {label} | {:.0} | {:.0} | {:.2}× | {} | {} |\n",
+                k.events_per_second(),
+                c.events_per_second(),
+                k.events_per_second() / c.events_per_second(),
+                latency(&k),
+                latency(&c),
+            ));
+        }
+    }
+    out.push_str("\nAgainst cqrs-es: median of the alternating rounds, each on a fresh database. cqrs-es loads a case's whole history before every command (no snapshots) and writes one INSERT per event; Kroonika's append rows append with the revision the writer knows, its command rows load, decide with the engine and append with the wake-up.\n");
     Ok(out)
 }
 
