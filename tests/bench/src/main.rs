@@ -49,7 +49,10 @@ struct Args {
     /// Measure only `timers run` over many open cases of which 100 are due.
     #[arg(long)]
     timers: bool,
-    /// Also write the markdown table to this file.
+    /// Also write the markdown table to this file. In a file that holds the
+    /// markers `<!-- bench:latest -->` and `<!-- /bench:latest -->` (as
+    /// BENCHMARKS.md does), only the part between them is replaced, with the
+    /// command and the date.
     #[arg(long)]
     output: Option<std::path::PathBuf>,
 }
@@ -91,7 +94,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         let table = rebuild_figures(&backends, args.quick).await?;
         println!("{table}");
         if let Some(path) = args.output {
-            std::fs::write(&path, &table).with_context(|| format!("writing {}", path.display()))?;
+            write_output(&path, &table)?;
         }
         return Ok(());
     }
@@ -99,7 +102,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         let table = timer_figures(&backends, args.quick).await?;
         println!("{table}");
         if let Some(path) = args.output {
-            std::fs::write(&path, &table).with_context(|| format!("writing {}", path.display()))?;
+            write_output(&path, &table)?;
         }
         return Ok(());
     }
@@ -149,7 +152,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
     println!("{table}");
     if let Some(path) = args.output {
-        std::fs::write(&path, &table).with_context(|| format!("writing {}", path.display()))?;
+        write_output(&path, &table)?;
     }
     Ok(())
 }
@@ -349,4 +352,27 @@ async fn rebuild_figures(backends: &[Backend], quick: bool) -> anyhow::Result<St
     }
     out.push_str("\nRebuild: one run each, smaller first in one process, so a flat peak means memory does not grow with the log.\n");
     Ok(out)
+}
+
+/// Writes the table to `path`: between the markers if the file has them,
+/// else as the whole file.
+fn write_output(path: &std::path::Path, table: &str) -> anyhow::Result<()> {
+    const START: &str = "<!-- bench:latest -->";
+    const END: &str = "<!-- /bench:latest -->";
+    let existing = std::fs::read_to_string(path).unwrap_or_default();
+    let text = match (existing.find(START), existing.find(END)) {
+        (Some(start), Some(end)) if start < end => {
+            let command: Vec<String> = std::env::args().skip(1).collect();
+            format!(
+                "{}{START}\n\nLatest run: `kroonika-bench {}`, {} UTC.\n\n{}\n{}",
+                &existing[..start],
+                command.join(" "),
+                chrono::Utc::now().format("%Y-%m-%d %H:%M"),
+                table.trim(),
+                &existing[end..]
+            )
+        }
+        _ => table.to_owned(),
+    };
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
