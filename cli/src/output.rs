@@ -17,6 +17,18 @@ pub(crate) fn table(header: &[&str]) -> Table {
     table
 }
 
+/// A progress bar for long work, on stderr (indicatif hides it when stderr is
+/// not a terminal): `what` [bar] done/total (rate, time left).
+pub(crate) fn progress(total: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(what.to_owned());
+    bar
+}
+
 /// A two-column table of labels and values.
 pub(crate) fn key_values(rows: &[(&str, String)]) -> String {
     let mut table = Table::new();

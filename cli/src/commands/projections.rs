@@ -75,15 +75,8 @@ pub(crate) async fn run(
                 .into());
             }
             let head = store.head_position().await?;
-            let bar = indicatif::ProgressBar::new(head);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta})",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
             let names: Vec<&str> = folds.iter().map(|f| f.name()).collect();
-            bar.set_message(names.join(", "));
+            let bar = output::progress(head, &names.join(", "));
             let folded =
                 projector::rebuild(&store, &folds, &mut |position| bar.set_position(position))
                     .await?;

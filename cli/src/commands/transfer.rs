@@ -27,8 +27,8 @@ use uuid::Uuid;
 
 use crate::args::Cli;
 use crate::commands::case::fold;
-use crate::context;
 use crate::exit::{Rejected, Tampered};
+use crate::{context, output};
 
 const FORMAT: &str = "kroonika-export";
 const VERSION: u32 = 1;
@@ -101,7 +101,7 @@ pub(crate) async fn export(
     };
     writeln!(sink, "{}", serde_json::to_string(&header)?)?;
     let total = store.head_position().await?;
-    let bar = progress(total, "exporting");
+    let bar = output::progress(total, "exporting");
     let mut from = 1;
     let mut events = 0u64;
     loop {
@@ -167,17 +167,6 @@ fn raw(text: &str, position: u64) -> anyhow::Result<&RawValue> {
         .with_context(|| format!("the event at position {position} is not valid JSON"))
 }
 
-fn progress(total: u64, what: &str) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(total);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(&format!(
-            "{what} [{{bar:30}}] {{pos}}/{{len}} ({{per_sec}}, {{eta}})"
-        ))
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    bar
-}
-
 pub(crate) async fn import(
     cli: &Cli,
     path: &Path,
@@ -216,7 +205,7 @@ pub(crate) async fn import(
     let mut events = 0u64;
     // The line each position came from, to name a break found one line late.
     let mut line_of = std::collections::HashMap::new();
-    let bar = progress(0, "importing");
+    let bar = output::progress(0, "importing");
     for (index, line) in lines.enumerate() {
         let n = index + 2;
         let line = line?;

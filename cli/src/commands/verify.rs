@@ -75,13 +75,7 @@ pub(crate) async fn verify(
         .transpose()?;
     let store = context::open(cli).await?;
     let total = store.head_position().await?;
-    let bar = indicatif::ProgressBar::new(total);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "verifying [{bar:30}] {pos}/{len} ({per_sec}, {eta})",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    let bar = crate::output::progress(total, "verifying");
     let catalog = crate::projector::catalog(&store).await?;
     let mut replay = Replay::default();
     let mut findings: Vec<(u64, Finding)> = Vec::new();
