@@ -70,9 +70,11 @@ pub(crate) async fn master(cli: &Cli, store: &Store) -> anyhow::Result<Option<Ma
 
 /// Registers the key's check value if the store has none, else verifies it.
 pub(crate) async fn check(store: &Store, key: &MasterKey) -> anyhow::Result<()> {
-    let mine = hex(&key.check_value());
+    let mine = hex::encode(key.check_value());
     let stored = store.put_info_once(CHECK, &mine).await?;
-    let bytes = unhex(&stored).ok_or_else(|| anyhow::anyhow!("the stored key check is damaged"))?;
+    let bytes = hex::decode(&stored)
+        .ok()
+        .ok_or_else(|| anyhow::anyhow!("the stored key check is damaged"))?;
     key.verify(&bytes)?;
     Ok(())
 }
@@ -178,20 +180,6 @@ pub(crate) async fn new_keyring(
     }
     store.new_subject_keys(&rows).await?;
     Ok(ring)
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// Opens the sealed values of case `case_id`'s data in place, where the keyring

@@ -136,7 +136,7 @@ pub(crate) async fn export(
                 subject: key.subject,
                 stream: key.stream.clone(),
                 name: key.name.clone(),
-                wrapped: key.wrapped.as_deref().map(crate::secrets::hex),
+                wrapped: key.wrapped.as_deref().map(hex::encode),
                 created_at: key.created_at,
                 erased_at: key.erased_at,
             },
@@ -288,7 +288,8 @@ fn key_row(key: KeyRecord, place: &str) -> anyhow::Result<SubjectKeyRow> {
     let wrapped = match key.wrapped {
         None => None,
         Some(text) => Some(
-            crate::secrets::unhex(&text)
+            hex::decode(&text)
+                .ok()
                 .ok_or_else(|| Rejected(format!("{place}: a wrapped key is not hex")))?,
         ),
     };

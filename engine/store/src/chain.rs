@@ -102,19 +102,13 @@ pub fn event_hash(previous: &Hash, content: &Content<'_>) -> Hash {
 
 /// Lower-case hex, the form auditors write down.
 pub fn to_hex(hash: &Hash) -> String {
-    hash.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(hash)
 }
 
 /// Reads 64 hex digits (either case, surrounding space ignored).
 pub fn from_hex(text: &str) -> Option<Hash> {
-    let text = text.trim();
-    if text.len() != 64 || !text.is_ascii() {
-        return None;
-    }
     let mut hash = [0u8; 32];
-    for (i, byte) in hash.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
-    }
+    hex::decode_to_slice(text.trim(), &mut hash).ok()?;
     Some(hash)
 }
 

@@ -79,19 +79,14 @@ impl MasterKey {
             )));
         }
         let mut key = [0u8; 32];
-        for (i, byte) in key.iter_mut().enumerate() {
-            *byte = text
-                .get(2 * i..2 * i + 2)
-                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
-                .ok_or_else(|| {
-                    Error::BadMasterKey("it contains characters that are not hex digits".into())
-                })?;
-        }
+        hex::decode_to_slice(text, &mut key).map_err(|_| {
+            Error::BadMasterKey("it contains characters that are not hex digits".into())
+        })?;
         Ok(MasterKey(key))
     }
 
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(self.0)
     }
 
     fn cipher(&self) -> XChaCha20Poly1305 {
