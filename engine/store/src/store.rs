@@ -517,14 +517,15 @@ impl Store {
         subjects: &[Uuid],
     ) -> Result<AppendResult> {
         let mut pending = self.prepare_append(stream, expected, events).await?;
-        match &mut pending.tx {
-            None => {}
-            Some(AnyTx::Sqlite(tx)) => {
-                dispatch_sqlite(self)?.destroy_keys(tx, subjects).await?;
+        // No transaction: a replayed erasure, whose keys went with the original.
+        match (&self.inner.backend, &mut pending.tx) {
+            (AnyBackend::Sqlite(b), Some(AnyTx::Sqlite(tx))) => {
+                b.destroy_keys(tx, subjects).await?
             }
-            Some(AnyTx::Postgres(tx)) => {
-                dispatch_pg(self)?.destroy_keys(tx, subjects).await?;
+            (AnyBackend::Postgres(b), Some(AnyTx::Postgres(tx))) => {
+                b.destroy_keys(tx, subjects).await?
             }
+            _ => {}
         }
         let result = pending.commit().await?;
         if let AnyBackend::Sqlite(b) = &self.inner.backend {
@@ -618,26 +619,6 @@ impl Store {
     /// Closes every connection, waiting for them to finish.
     pub async fn close(&self) {
         dispatch!(self, b => b.close().await)
-    }
-}
-
-fn dispatch_sqlite(store: &Store) -> Result<&SqliteBackend> {
-    match &store.inner.backend {
-        AnyBackend::Sqlite(b) => Ok(b),
-        AnyBackend::Postgres(_) => Err(Error::Corrupt {
-            position: 0,
-            reason: "an SQLite transaction on a PostgreSQL store".into(),
-        }),
-    }
-}
-
-fn dispatch_pg(store: &Store) -> Result<&PgBackend> {
-    match &store.inner.backend {
-        AnyBackend::Postgres(b) => Ok(b),
-        AnyBackend::Sqlite(_) => Err(Error::Corrupt {
-            position: 0,
-            reason: "a PostgreSQL transaction on an SQLite store".into(),
-        }),
     }
 }
 
