@@ -249,16 +249,37 @@ pub(crate) async fn resolve_id(store: &Store, text: &str) -> anyhow::Result<Uuid
 pub(crate) fn fold(events: &[RecordedEvent]) -> anyhow::Result<Case> {
     let mut case = Case::default();
     for event in events {
-        let decoded =
-            CaseEvent::from_parts(&event.event_type, event.data.as_str()).with_context(|| {
-                format!(
-                    "reading event {} of stream '{}'",
-                    event.position, event.stream
-                )
-            })?;
-        case.evolve(&decoded, event.metadata.occurred_at, event.revision);
+        fold_one(&mut case, event)?;
     }
     Ok(case)
+}
+
+fn fold_one(case: &mut Case, event: &RecordedEvent) -> anyhow::Result<()> {
+    let decoded =
+        CaseEvent::from_parts(&event.event_type, event.data.as_str()).with_context(|| {
+            format!(
+                "reading event {} of stream '{}'",
+                event.position, event.stream
+            )
+        })?;
+    case.evolve(&decoded, event.metadata.occurred_at, event.revision);
+    Ok(())
+}
+
+/// Every case as its events leave it, by id: one scan of the case category,
+/// folded as it is read, so memory holds the cases and not their histories.
+pub(crate) async fn all_cases(store: &Store) -> anyhow::Result<BTreeMap<Uuid, Case>> {
+    let mut cases: BTreeMap<Uuid, Case> = BTreeMap::new();
+    let mut scan = store.scan(Some(CASE_CATEGORY), kroonika_store::ReadFrom::Start, 1_000);
+    while let Some(page) = scan.next_page().await? {
+        for event in &page {
+            let Ok(id) = Uuid::parse_str(event.stream.id()) else {
+                continue;
+            };
+            fold_one(cases.entry(id).or_default(), event)?;
+        }
+    }
+    Ok(cases)
 }
 
 /// An event's metadata. `decided_at` is the time the rules were applied at
@@ -806,20 +827,13 @@ pub(crate) async fn migrations(
 ) -> anyhow::Result<()> {
     let store = context::open(cli).await?;
     let (def, version) = definition(&store, process, Some(to_version)).await?;
-    let by_stream = crate::context::streams_of(&store, CASE_CATEGORY).await?;
     let master = crate::secrets::master(cli, &store).await?;
     let mut rows = Vec::new();
-    for (stream, events) in &by_stream {
-        let mut case = fold(events)?;
+    for (id, mut case) in all_cases(&store).await? {
         if case.process != process || case.closed || case.version >= version {
             continue;
         }
-        if let Some(id) = stream
-            .strip_prefix("case-")
-            .and_then(|s| Uuid::parse_str(s).ok())
-            && let Some(ring) =
-                crate::secrets::existing_keyring(&store, master.as_ref(), id).await?
-        {
+        if let Some(ring) = crate::secrets::existing_keyring(&store, master.as_ref(), id).await? {
             crate::secrets::open_data(&ring, id, &mut case.data);
         }
         let (verdict, detail) = match case::migration_target(&case, &def, version, &BTreeMap::new())

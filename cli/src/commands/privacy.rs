@@ -20,7 +20,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::args::{Cli, Format};
-use crate::commands::case::{case_stream, definition, events_to_new, fold, metadata, resolve};
+use crate::commands::case::{
+    all_cases, case_stream, definition, events_to_new, fold, metadata, resolve,
+};
 use crate::context::{self, acting, record_access};
 use crate::desk::Desk;
 use crate::{output, secrets};
@@ -101,17 +103,6 @@ pub(crate) async fn shown_data(
         record_access(store, &cx.actor.name, &record).await?;
     }
     Ok(data)
-}
-
-/// A case and the definition version it is decided by.
-async fn load_case(store: &Store, id: Uuid) -> anyhow::Result<(Case, Arc<ProcessDefinition>, u32)> {
-    let history = store.load_stream(&case_stream(id)?).await?;
-    if history.is_empty() {
-        return Err(Rejection::new(format!("there is no case '{id}'")).into());
-    }
-    let case = fold(&history)?;
-    let (def, version) = definition(store, &case.process, Some(case.version)).await?;
-    Ok((case, Arc::new(def), version))
 }
 
 /// Appends `decide`'s events to case `id` as `actor` decided them, destroying
@@ -304,20 +295,13 @@ pub(crate) async fn retention(
     let today = now.date_naive();
     let mut rows: Vec<(String, String, String)> = Vec::new();
     let mut defs: HashMap<(String, u32), Arc<ProcessDefinition>> = HashMap::new();
-    let by_stream = context::streams_of(&store, "case").await?;
-    for (stream, events) in &by_stream {
-        let case = fold(events)?;
-        let Some(id) = stream
-            .strip_prefix("case-")
-            .and_then(|s| Uuid::parse_str(s).ok())
-        else {
-            continue;
-        };
+    for (id, case) in all_cases(&store).await? {
         let key = (case.process.clone(), case.version);
         let def = match defs.get(&key) {
             Some(def) => def.clone(),
             None => {
-                let (_, def, _) = load_case(&store, id).await?;
+                let (def, _) = definition(&store, &case.process, Some(case.version)).await?;
+                let def = Arc::new(def);
                 defs.insert(key, def.clone());
                 def
             }
@@ -407,8 +391,14 @@ pub(crate) async fn access_log(
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
     let store = context::open(cli).await?;
+    // The case's id and reference, found once: reveal records carry both,
+    // refusals only the reference.
     let only_case = match case {
-        Some(c) => Some(resolve(&store, c).await?.0),
+        Some(c) => {
+            let (id, _) = resolve(&store, c).await?;
+            let reference = fold(&store.load_stream(&case_stream(id)?).await?)?.reference;
+            Some((id, reference))
+        }
         None => None,
     };
     let only_subject = match subject {
@@ -456,15 +446,11 @@ pub(crate) async fn access_log(
                     Vec::new(),
                 ),
             };
-            if let Some(c) = only_case {
-                let same = case_id == Some(c)
-                    || (!reference.is_empty()
-                        && resolve(&store, &reference)
-                            .await
-                            .is_ok_and(|(id, _)| id == c));
-                if !same {
-                    continue;
-                }
+            if let Some((id, wanted)) = &only_case
+                && case_id != Some(*id)
+                && reference != *wanted
+            {
+                continue;
             }
             if let Some((c, name)) = &only_subject
                 && !(case_id == Some(*c) && subjects.contains(name))

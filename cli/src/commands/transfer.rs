@@ -26,7 +26,7 @@ use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use crate::args::Cli;
-use crate::commands::case::fold;
+use crate::commands::case::{all_cases, case_stream};
 use crate::exit::{Rejected, Tampered};
 use crate::{context, output};
 
@@ -306,15 +306,13 @@ fn key_row(key: KeyRecord, place: &str) -> anyhow::Result<SubjectKeyRow> {
 /// Sets each open case's wake-up again (they are derived, not exported).
 async fn wake_ups(store: &Store) -> anyhow::Result<usize> {
     let mut count = 0;
-    for (stream, events) in context::streams_of(store, "case").await? {
-        let case = fold(&events)?;
+    for (id, case) in all_cases(store).await? {
         let (Some(at), Some(revision)) = (case.next_wake(), case.revision) else {
             continue;
         };
-        let stream = kroonika_engine::StreamName::new(stream)?;
         store
             .append_scheduled(
-                &stream,
+                &case_stream(id)?,
                 ExpectedRevision::Exact(revision),
                 &[],
                 Timer::Set(at),
