@@ -203,8 +203,9 @@ pub(crate) async fn import(
     let mut batch: Vec<ChainRow> = Vec::with_capacity(1_000);
     let mut keys: Vec<SubjectKeyRow> = Vec::new();
     let mut events = 0u64;
-    // The line each position came from, to name a break found one line late.
-    let mut line_of = std::collections::HashMap::new();
+    // The lines the last two events came from: a break is found at the event
+    // just read, or (a changed event) at the one before it.
+    let mut recent: [(u64, usize); 2] = [(0, 0); 2];
     let bar = output::progress(0, "importing");
     for (index, line) in lines.enumerate() {
         let n = index + 2;
@@ -239,7 +240,7 @@ pub(crate) async fn import(
             recorded_at: event.recorded_at,
             hash,
         };
-        line_of.insert(row.position, n);
+        recent = [recent[1], (row.position, n)];
         if !verifier.feed(&row) {
             break;
         }
@@ -254,7 +255,10 @@ pub(crate) async fn import(
     let report = verifier.finish();
     bar.finish_and_clear();
     if let Some(broken) = &report.broken {
-        let line = line_of.get(&broken.position).copied().unwrap_or(0);
+        let line = recent
+            .iter()
+            .find(|(position, _)| *position == broken.position)
+            .map_or(0, |(_, line)| *line);
         // Dropping the import rolls back everything inserted so far.
         drop(import);
         store.close().await;
