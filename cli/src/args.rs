@@ -299,8 +299,12 @@ pub enum TimersCommand {
     #[command(after_help = "Example: kroonika timers run --now 2026-12-01")]
     Run {
         /// Act as if it were this time (RFC 3339, or a date: its noon UTC).
-        #[arg(long, value_name = "TIME")]
+        #[arg(long, value_name = "TIME", conflicts_with = "follow")]
         now: Option<String>,
+        /// Keep handling deadlines as they fall due (every minute) until
+        /// interrupted (Ctrl-C or SIGTERM), which stops it between runs.
+        #[arg(long)]
+        follow: bool,
     },
 }
 

@@ -69,10 +69,10 @@ fn read(path: &Path, required: bool) -> Result<Option<Config>, Rejection> {
         Ok(text) => text,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
         Err(err) => {
-            return Err(Rejection::new(format!(
-                "cannot read the configuration {}: {err}",
-                path.display()
-            )));
+            return Err(Rejection::new(
+                kroonika_engine::Code::InvalidInput,
+                format!("cannot read the configuration {}: {err}", path.display()),
+            ));
         }
     };
     toml::from_str(&text).map(Some).map_err(|err| {
@@ -80,7 +80,7 @@ fn read(path: &Path, required: bool) -> Result<Option<Config>, Rejection> {
             .span()
             .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
         let place = line.map_or_else(String::new, |l| format!(" (line {l})"));
-        Rejection::new(format!(
+        Rejection::new(kroonika_engine::Code::InvalidInput, format!(
             "the configuration {}{place} is not valid: {}; it may set: db, actor, master_key_file",
             path.display(),
             err.message().trim_end()

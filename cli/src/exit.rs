@@ -1,5 +1,8 @@
 //! Exit codes, the same across every command, so scripts can tell a refusal from
-//! a race they should retry and from evidence of tampering.
+//! a race they should retry and from evidence of tampering. They come from the
+//! kind of the error (`kroonika_app::ErrorKind`), never from its text.
+
+use kroonika_app::ErrorKind;
 
 /// Success.
 pub const OK: u8 = 0;
@@ -15,58 +18,47 @@ pub const INTEGRITY: u8 = 4;
 /// The help text's summary of the codes.
 pub const SUMMARY: &str = "Exit codes: 0 ok, 1 rejected or invalid, 2 usage, 3 conflict (retryable), 4 integrity failure.";
 
-/// A refusal decided in the CLI itself (a definition with errors): exit 1.
+/// A problem found by the CLI itself in what it was given (a definition file
+/// with errors, an argument that does not parse): exit 1, `error: …`.
 #[derive(Debug)]
-pub struct Rejected(pub String);
+pub struct Invalid(pub String);
 
-impl std::fmt::Display for Rejected {
+impl std::fmt::Display for Invalid {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-impl std::error::Error for Rejected {}
+impl std::error::Error for Invalid {}
 
-/// A race decided in the CLI itself (`--expect-version`): exit 3. Its message
-/// starts with `conflict: `.
-#[derive(Debug)]
-pub struct Conflict(pub String);
-
-impl std::fmt::Display for Conflict {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+/// The kind of the error that ended a command: that of the outermost
+/// application (or store) error in its chain.
+fn kind(err: &anyhow::Error) -> Option<ErrorKind> {
+    err.chain().find_map(|cause| {
+        cause
+            .downcast_ref::<kroonika_app::Error>()
+            .map(kroonika_app::Error::kind)
+            .or_else(|| {
+                cause
+                    .downcast_ref::<kroonika_store::Error>()
+                    .map(|store| store.kind().into())
+            })
+    })
 }
-
-impl std::error::Error for Conflict {}
-
-/// Evidence that stored history is not what Kroonika wrote (`audit verify`):
-/// exit 4. Its message starts with `integrity failure: `.
-#[derive(Debug)]
-pub struct Tampered(pub String);
-
-impl std::fmt::Display for Tampered {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Tampered {}
 
 /// The line printed for an error that ended a command: `rejected: …` for a
-/// rule's refusal, `conflict: …` for a race, `error: …` for the rest, with the
-/// causes on the same line.
+/// rule's refusal, `conflict: …` for a race, `integrity failure: …` for
+/// tampering, `error: …` for the rest, with the causes on the same line.
 pub fn describe(err: &anyhow::Error) -> String {
-    let rejected = err
-        .chain()
-        .any(|c| c.downcast_ref::<kroonika_engine::Rejection>().is_some());
     let line = one_line(err);
-    if rejected {
-        format!("rejected: {line}")
-    } else if line.starts_with("conflict: ") || line.starts_with("integrity failure: ") {
-        line
-    } else {
-        format!("error: {line}")
+    match kind(err) {
+        Some(ErrorKind::Rejected) => format!("rejected: {line}"),
+        Some(ErrorKind::Conflict | ErrorKind::Integrity)
+            if line.starts_with("conflict: ") || line.starts_with("integrity failure: ") =>
+        {
+            line
+        }
+        _ => format!("error: {line}"),
     }
 }
 
@@ -87,27 +79,9 @@ fn one_line(error: &anyhow::Error) -> String {
     line
 }
 
-/// Turns a failed `Store::execute` into an error whose kind the exit code sees.
-pub fn lift(err: kroonika_store::ExecuteError<kroonika_engine::Rejection>) -> anyhow::Error {
-    match err {
-        kroonika_store::ExecuteError::Rejected(rejection) => rejection.into(),
-        kroonika_store::ExecuteError::Store(store) => store.into(),
-    }
-}
-
 /// The exit code for an error that ended a command.
 pub fn code_for(err: &anyhow::Error) -> u8 {
-    use kroonika_store::ErrorKind;
-    if err.chain().any(|c| c.downcast_ref::<Conflict>().is_some()) {
-        return CONFLICT;
-    }
-    if err.chain().any(|c| c.downcast_ref::<Tampered>().is_some()) {
-        return INTEGRITY;
-    }
-    let store_error = err
-        .chain()
-        .find_map(|cause| cause.downcast_ref::<kroonika_store::Error>());
-    match store_error.map(kroonika_store::Error::kind) {
+    match kind(err) {
         Some(ErrorKind::Conflict) => CONFLICT,
         Some(ErrorKind::Integrity) => INTEGRITY,
         Some(ErrorKind::Rejected | ErrorKind::Technical) | None => INVALID,

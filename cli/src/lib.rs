@@ -1,23 +1,22 @@
 //! The `kroonika` command line.
 //!
-//! This crate is the only one that knows clap, the terminal and exit codes; every
-//! rule lives in the library crates. [`run`] is the whole program with its
-//! arguments and output streams passed in, so the integration tests drive exactly
-//! what users run, in-process, and read what it prints.
+//! This crate is the only one that knows clap, the terminal and exit codes; it
+//! holds no rule. Each command parses what the user typed, makes one call into
+//! the application layer (`kroonika-app`), and renders what comes back. [`run`]
+//! is the whole program with its arguments and output streams passed in, so the
+//! integration tests drive exactly what users run, in-process, and read what it
+//! prints.
 //!
 //! Errors are `anyhow` here and nowhere else: a command adds context ("opening the
 //! store") and [`run`] prints the chain on one line, `error: …`, then picks the
-//! exit code from the library error underneath ([`exit::code_for`]).
+//! exit code from the kind of the application error underneath ([`exit::code_for`]).
 
 pub mod args;
 mod commands;
 pub mod config;
 mod context;
-mod desk;
 pub mod exit;
 mod output;
-mod projector;
-mod secrets;
 pub mod style;
 
 use std::ffi::OsString;
@@ -52,53 +51,7 @@ where
             return u8::try_from(code).unwrap_or(exit::USAGE);
         }
     };
-    let result = match &cli.command {
-        Command::Completions { shell } => {
-            // Into memory first: clap_complete panics on a write error (`| head`).
-            let mut script = Vec::new();
-            clap_complete::generate(*shell, &mut Cli::command(), "kroonika", &mut script);
-            out.write_all(&script).map_err(anyhow::Error::from)
-        }
-        Command::Init(args) => commands::init::run(&cli, args, out).await,
-        Command::Demo(args) => commands::demo::run(&cli, args, out).await,
-        Command::Actor(command) => commands::actor::run(&cli, command, out).await,
-        Command::Case(command) => commands::case::run(&cli, command, out).await,
-        Command::Projections(command) => commands::projections::run(&cli, command, out).await,
-        Command::Audit(command) => commands::audit::run(&cli, command, out).await,
-        Command::Report(args) => commands::report::run(&cli, args, out).await,
-        Command::Subject(args::SubjectCommand::Forget { subject, reason }) => {
-            commands::privacy::forget(&cli, subject, reason, out).await
-        }
-        Command::Retention(args::RetentionCommand::Run { now, format }) => {
-            commands::privacy::retention(&cli, now.as_deref(), *format, out).await
-        }
-        Command::Timers(TimersCommand::Run { now }) => {
-            commands::case::run_timers(&cli, now.as_deref(), out).await
-        }
-        Command::Status(status) => commands::status::run(&cli, status, out).await,
-        Command::Log(log) => commands::log::run(&cli, log, out).await,
-        Command::Export { output } => {
-            commands::transfer::export(&cli, output.as_deref(), out).await
-        }
-        Command::Import { file } => commands::transfer::import(&cli, file, out).await,
-        Command::Def(DefCommand::Check(args)) => commands::def::check(args, out),
-        Command::Def(DefCommand::Graph(args)) => commands::def::graph(&cli, args, out).await,
-        Command::Def(DefCommand::Schema) => commands::def::schema(out),
-        Command::Def(DefCommand::Publish { file }) => {
-            commands::publish::publish(&cli, file, out).await
-        }
-        Command::Def(DefCommand::List { format }) => {
-            commands::publish::list(&cli, *format, out).await
-        }
-        Command::Def(DefCommand::Migrations {
-            name,
-            to_version,
-            format,
-        }) => commands::case::migrations(&cli, name, *to_version, *format, out).await,
-        Command::Def(DefCommand::Show { name, version }) => {
-            commands::publish::show(&cli, name, *version, out).await
-        }
-    };
+    let result = dispatch(&cli, &path, out).await;
     match result {
         Ok(()) => exit::OK,
         // The reader went away (`kroonika log | head`): nothing left to say.
@@ -112,10 +65,55 @@ where
         }
         Err(error) => {
             let _ = writeln!(err, "{}", style::error_line(&exit::describe(&error)));
-            if let Err(failed) = record_denial(&cli, &path, &error).await {
-                let _ = writeln!(err, "error: the refusal could not be recorded: {failed:#}");
-            }
             exit::code_for(&error)
+        }
+    }
+}
+
+async fn dispatch(cli: &Cli, path: &str, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
+    match &cli.command {
+        Command::Completions { shell } => {
+            // Into memory first: clap_complete panics on a write error (`| head`).
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "kroonika", &mut script);
+            out.write_all(&script).map_err(anyhow::Error::from)
+        }
+        Command::Init(args) => commands::init::run(cli, args, out).await,
+        Command::Demo(args) => commands::demo::run(cli, args, out).await,
+        Command::Actor(command) => commands::actor::run(cli, path, command, out).await,
+        Command::Case(command) => commands::case::run(cli, path, command, out).await,
+        Command::Projections(command) => commands::projections::run(cli, command, out).await,
+        Command::Audit(command) => commands::audit::run(cli, command, out).await,
+        Command::Report(args) => commands::report::run(cli, args, out).await,
+        Command::Subject(args::SubjectCommand::Forget { subject, reason }) => {
+            commands::privacy::forget(cli, path, subject, reason, out).await
+        }
+        Command::Retention(args::RetentionCommand::Run { now, format }) => {
+            commands::privacy::retention(cli, now.as_deref(), *format, out).await
+        }
+        Command::Timers(TimersCommand::Run { now, follow }) => {
+            commands::timers::run(cli, now.as_deref(), *follow, out).await
+        }
+        Command::Status(status) => commands::status::run(cli, status, out).await,
+        Command::Log(log) => commands::log::run(cli, log, out).await,
+        Command::Export { output } => commands::transfer::export(cli, output.as_deref(), out).await,
+        Command::Import { file } => commands::transfer::import(cli, file, out).await,
+        Command::Def(DefCommand::Check(args)) => commands::def::check(args, out),
+        Command::Def(DefCommand::Graph(args)) => commands::def::graph(cli, args, out).await,
+        Command::Def(DefCommand::Schema) => commands::def::schema(out),
+        Command::Def(DefCommand::Publish { file }) => {
+            commands::publish::publish(cli, path, file, out).await
+        }
+        Command::Def(DefCommand::List { format }) => {
+            commands::publish::list(cli, *format, out).await
+        }
+        Command::Def(DefCommand::Migrations {
+            name,
+            to_version,
+            format,
+        }) => commands::publish::migrations(cli, name, *to_version, *format, out).await,
+        Command::Def(DefCommand::Show { name, version }) => {
+            commands::publish::show(cli, name, *version, out).await
         }
     }
 }
@@ -130,28 +128,4 @@ fn command_path(matches: &clap::ArgMatches) -> String {
         at = sub;
     }
     names.join(" ")
-}
-
-/// Records a refusal for want of a right, so auditors see attempted misuse
-/// (`kroonika audit access`). Only for a registered actor on an existing store.
-async fn record_denial(cli: &Cli, path: &str, error: &anyhow::Error) -> anyhow::Result<()> {
-    let Some(rejection) = error
-        .chain()
-        .find_map(|c| c.downcast_ref::<kroonika_engine::Rejection>())
-        .filter(|r| r.is_denial())
-    else {
-        return Ok(());
-    };
-    let Some(actor) = cli.actor.as_deref() else {
-        return Ok(());
-    };
-    let store = kroonika_store::Store::open(&cli.db).await?;
-    let record = kroonika_engine::access::AccessEvent::PermissionDenied {
-        command: path.to_owned(),
-        reference: None,
-        reason: rejection.reason().to_owned(),
-    };
-    let result = context::record_access(&store, actor, &record).await;
-    store.close().await;
-    result
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::rejection::Rejection;
+use crate::rejection::{Code, Rejection};
 
 /// The role that administers actors.
 pub const ADMIN: &str = "admin";
@@ -108,6 +108,29 @@ impl Actor {
     }
 }
 
+/// An actor as its stream's events leave them; None when the stream is empty
+/// (never registered).
+pub fn fold(
+    events: &[crate::event::RecordedEvent],
+) -> Result<Option<Actor>, crate::event::DecodeError> {
+    if events.is_empty() {
+        return Ok(None);
+    }
+    let mut actor = Actor::default();
+    for event in events {
+        let decoded =
+            ActorEvent::from_parts(&event.event_type, event.data.as_str()).map_err(|source| {
+                crate::event::DecodeError {
+                    position: event.position,
+                    stream: event.stream.to_string(),
+                    source,
+                }
+            })?;
+        actor.evolve(&decoded);
+    }
+    Ok(Some(actor))
+}
+
 /// What an administrator asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ActorCommand {
@@ -125,12 +148,16 @@ pub fn check_name(name: &str) -> Result<(), Rejection> {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
         && name.len() <= 64;
     if !ok {
-        return Err(Rejection::new(format!(
-            "'{name}' is not a valid actor name: use lowercase letters, digits, '.', '_' and '-', starting with a letter"
-        )));
+        return Err(Rejection::new(
+            Code::InvalidInput,
+            format!(
+                "'{name}' is not a valid actor name: use lowercase letters, digits, '.', '_' and '-', starting with a letter"
+            ),
+        ));
     }
     if name == SYSTEM {
         return Err(Rejection::new(
+            Code::InvalidInput,
             "'system' is reserved for the system's own actions",
         ));
     }
@@ -148,9 +175,12 @@ pub fn check_role(role: &str) -> Result<(), Rejection> {
     if ok {
         Ok(())
     } else {
-        Err(Rejection::new(format!(
-            "'{role}' is not a valid role name: use lowercase letters, digits and single '-'"
-        )))
+        Err(Rejection::new(
+            Code::InvalidInput,
+            format!(
+                "'{role}' is not a valid role name: use lowercase letters, digits and single '-'"
+            ),
+        ))
     }
 }
 
@@ -169,9 +199,10 @@ pub fn decide(
         ActorCommand::Register { name, roles } => {
             check_name(name)?;
             if target.is_some() {
-                return Err(Rejection::new(format!(
-                    "actor '{name}' is registered already; grant roles with `actor grant`"
-                )));
+                return Err(Rejection::new(
+                    Code::AlreadyExists,
+                    format!("actor '{name}' is registered already; grant roles with `actor grant`"),
+                ));
             }
             let mut unique: Vec<String> = Vec::new();
             for role in roles {
@@ -196,12 +227,14 @@ pub fn decide(
         ActorCommand::Revoke { name, role } => {
             let target = target.ok_or_else(|| unknown(name))?;
             if !target.has_role(role) {
-                return Err(Rejection::new(format!(
-                    "actor '{name}' does not hold role '{role}'"
-                )));
+                return Err(Rejection::new(
+                    Code::NotFound,
+                    format!("actor '{name}' does not hold role '{role}'"),
+                ));
             }
             if role == ADMIN && by.is_some_and(|by| by.name == *name) {
                 return Err(Rejection::new(
+                    Code::Rule,
                     "an administrator cannot revoke their own 'admin' role; ask another administrator",
                 ));
             }
@@ -211,9 +244,10 @@ pub fn decide(
 }
 
 fn unknown(name: &str) -> Rejection {
-    Rejection::new(format!(
-        "there is no actor '{name}'; register it with `actor add`"
-    ))
+    Rejection::new(
+        Code::NotFound,
+        format!("there is no actor '{name}'; register it with `actor add`"),
+    )
 }
 
 #[cfg(test)]

@@ -39,6 +39,10 @@ pub struct ProcessDefinition {
     /// How long after closing a case its subjects' personal data is kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention: Option<Duration>,
+    /// The compiled CEL of its guards and conditions (compiled once, on first
+    /// use; not part of the definition's text or its equality).
+    #[serde(skip)]
+    pub programs: crate::case::guard::Programs,
 }
 
 /// Who may see personal data in the clear and who may erase it. Administrators

@@ -181,6 +181,17 @@ pub fn check_event_type(event_type: &str) -> Result<(), EventError> {
     }
 }
 
+/// A stored event that does not read as the event its stream holds: the
+/// database was changed outside Kroonika, or by a newer build.
+#[derive(Debug, thiserror::Error)]
+#[error("reading event {position} of stream '{stream}'")]
+pub struct DecodeError {
+    pub position: u64,
+    pub stream: String,
+    #[source]
+    pub source: serde_json::Error,
+}
+
 /// An event as the store holds it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordedEvent {

@@ -24,5 +24,5 @@ pub mod sealed;
 pub mod stream;
 
 pub use event::{EventData, Metadata, NewEvent, RecordedEvent};
-pub use rejection::Rejection;
+pub use rejection::{Code, Rejection};
 pub use stream::{ExpectedRevision, StreamName, StreamNameError};

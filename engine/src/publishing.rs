@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::actors::{ADMIN, Actor, SERVICE_OWNER};
-use crate::rejection::Rejection;
+use crate::rejection::{Code, Rejection};
 
 /// The stream category of definitions.
 pub const CATEGORY: &str = "definition";
@@ -54,8 +54,8 @@ pub fn decide(
             version: latest.version,
         });
     }
-    let version =
-        u32::try_from(history.len() + 1).map_err(|_| Rejection::new("too many versions"))?;
+    let version = u32::try_from(history.len() + 1)
+        .map_err(|_| Rejection::new(Code::Rule, "too many versions"))?;
     Ok(Publication::New(DefinitionPublished {
         process: process.to_owned(),
         version,

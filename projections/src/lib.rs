@@ -40,6 +40,15 @@ impl Catalog {
             .insert(version, Arc::new(definition));
     }
 
+    /// Adds a definition already shared elsewhere (the application's
+    /// compiled registry).
+    pub fn insert_shared(&mut self, version: u32, definition: Arc<ProcessDefinition>) {
+        self.definitions
+            .entry(definition.id.clone())
+            .or_default()
+            .insert(version, definition);
+    }
+
     pub fn get(&self, process: &str, version: u32) -> Option<&ProcessDefinition> {
         self.definitions
             .get(process)
@@ -96,7 +105,7 @@ pub trait Fold: Sync {
 }
 
 /// The category of case streams, which both case projections read.
-pub(crate) const CASES: &str = "case";
+pub(crate) const CASES: &str = kroonika_engine::case::CATEGORY;
 
 /// One document per case, keyed by the case's id.
 pub(crate) fn case_key(event: &RecordedEvent) -> Option<String> {

@@ -148,7 +148,10 @@ fn opening_a_case_records_typed_data_and_schedules_the_deadline() {
             "SC-2026-0043",
             &input(&[("referral_source", "school")])
         ),
-        Err(Rejection::new("opening a case needs input 'referred_on'"))
+        Err(Rejection::new(
+            kroonika_engine::Code::MissingInput,
+            "opening a case needs input 'referred_on'"
+        ))
     );
 }
 
@@ -222,6 +225,7 @@ fn every_rule_names_itself_when_it_refuses() {
     assert_eq!(
         case::complete_task(&given.cx("jaan"), &case, "consent"),
         Err(Rejection::new(
+            kroonika_engine::Code::UnknownTask,
             "state 'preparation' has no task 'consent'; its tasks: victim-consent, respondent-consent, risk-assessed"
         ))
     );
@@ -301,7 +305,10 @@ fn corrections_need_a_role_and_a_reason() {
     );
     assert_eq!(
         case::correct(&given.cx("mari"), &given.case(), &fix, "  "),
-        Err(Rejection::new("a correction needs a reason: --reason TEXT"))
+        Err(Rejection::new(
+            kroonika_engine::Code::MissingInput,
+            "a correction needs a reason: --reason TEXT"
+        ))
     );
     assert_eq!(
         case::correct(
@@ -311,6 +318,7 @@ fn corrections_need_a_role_and_a_reason() {
             "typo"
         ),
         Err(Rejection::new(
+            kroonika_engine::Code::InvalidInput,
             "there is no field 'refered_on' to correct; the fields are: referral_source, referred_on, minor_involved, victim_name, victim_phone, facilitators, participants, agreement"
         ))
     );

@@ -373,6 +373,7 @@ fn the_law_and_practice_hold_in_the_bundled_process() {
     assert_eq!(
         refused,
         Err(Rejection::new(
+            kroonika_engine::Code::GuardFailed,
             "Restorative meetings need two facilitators; criminal conciliation needs a conciliator. (guard: case.track == 'conciliation' ? size(input.mediators) >= 1 : size(input.mediators) >= 2)"
         ))
     );
@@ -409,6 +410,7 @@ fn the_law_and_practice_hold_in_the_bundled_process() {
             &RawInput::new()
         ),
         Err(Rejection::new(
+            kroonika_engine::Code::ChecklistIncomplete,
             "'clear-for-dialogue' needs the checklist complete; missing: legal-representative-consent"
         ))
     );

@@ -1,109 +1,86 @@
-//! `kroonika actor add|grant|revoke|list`, and registering the first
-//! administrator for `init --admin`.
+//! `kroonika actor add|grant|revoke|list`.
 
 use std::io::Write;
 
-use kroonika_engine::actors::{self, ActorCommand as Decide, ActorEvent};
-use kroonika_store::Store;
-use uuid::Uuid;
+use kroonika_app::App;
+use kroonika_engine::actors::ActorCommand as Decide;
 
 use crate::args::{ActorCommand, Cli, Format};
-use crate::context::{self, acting, actor_stream, fold_actor, new_event};
-use crate::exit::lift;
-use crate::output;
+use crate::{context, output};
 
 pub(crate) async fn run(
     cli: &Cli,
+    path: &str,
     command: &ActorCommand,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let store = context::open(cli).await?;
-    if let ActorCommand::List { format } = command {
-        let by = acting(cli, &store).await?;
-        by.require_any(&[actors::ADMIN], "list actors")?;
-        return list(&store, *format, out).await;
-    }
-    let by = acting(cli, &store).await?;
-    let (name, decide) = match command {
-        ActorCommand::Add { name, roles } => (
-            name,
-            Decide::Register {
-                name: name.clone(),
-                roles: roles.clone(),
-            },
-        ),
-        ActorCommand::Grant { name, role } => (
-            name,
-            Decide::Grant {
-                name: name.clone(),
-                role: role.clone(),
-            },
-        ),
-        ActorCommand::Revoke { name, role } => (
-            name,
-            Decide::Revoke {
-                name: name.clone(),
-                role: role.clone(),
-            },
-        ),
-        ActorCommand::List { .. } => unreachable!("handled above"),
+    let app = context::app(cli, false).await?;
+    let result = run_on(&app, cli, path, command, out).await;
+    app.close().await;
+    result
+}
+
+async fn run_on(
+    app: &App,
+    cli: &Cli,
+    path: &str,
+    command: &ActorCommand,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let request = context::request(cli, path)?;
+    let decide = match command {
+        ActorCommand::List { format } => {
+            let actors = app.list_actors(&request).await?;
+            return list(&actors, *format, out);
+        }
+        ActorCommand::Add { name, roles } => Decide::Register {
+            name: name.clone(),
+            roles: roles.clone(),
+        },
+        ActorCommand::Grant { name, role } => Decide::Grant {
+            name: name.clone(),
+            role: role.clone(),
+        },
+        ActorCommand::Revoke { name, role } => Decide::Revoke {
+            name: name.clone(),
+            role: role.clone(),
+        },
     };
-    let appended = apply(&store, name, &decide, Some(&by)).await?;
-    let actor = context::load_actor(&store, name).await?.unwrap_or_default();
-    let roles = actor.roles.iter().cloned().collect::<Vec<_>>().join(", ");
-    let verb = match (&decide, appended) {
+    let done = app.administer(&request, &decide).await?;
+    let roles = done
+        .actor
+        .roles
+        .iter()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let verb = match (&decide, done.changed) {
         (_, false) => "unchanged",
         (Decide::Register { .. }, true) => "registered",
         (Decide::Grant { .. }, true) => "granted",
         (Decide::Revoke { .. }, true) => "revoked",
+    };
+    let name = match &decide {
+        Decide::Register { name, .. }
+        | Decide::Grant { name, .. }
+        | Decide::Revoke { name, .. } => name,
     };
     writeln!(
         out,
         "{verb}: {name} ({})",
         if roles.is_empty() { "no roles" } else { &roles }
     )?;
-    store.close().await;
     Ok(())
 }
 
-/// Decides and appends an actor command; `by` None only for the first
-/// administrator. Returns whether anything was appended.
-pub(crate) async fn apply(
-    store: &Store,
-    name: &str,
-    command: &Decide,
-    by: Option<&actors::Actor>,
-) -> anyhow::Result<bool> {
-    let stream = actor_stream(name)?;
-    let issuer = by.map_or(name, |by| by.name.as_str()).to_owned();
-    let command_id = Uuid::now_v7();
-    let result = store
-        .execute(&stream, |history| {
-            let target = fold_actor(history)
-                .map_err(|err| kroonika_engine::Rejection::new(format!("{err:#}")))?;
-            let events = actors::decide(command, target.as_ref(), by)?;
-            events
-                .iter()
-                .map(|event: &ActorEvent| {
-                    new_event(&issuer, command_id, event.event_type(), &event.data())
-                        .map_err(|err| kroonika_engine::Rejection::new(format!("{err:#}")))
-                })
-                .collect()
-        })
-        .await
-        .map_err(lift)?;
-    Ok(result.is_some())
-}
-
-async fn list(store: &Store, format: Format, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
-    let by_stream = crate::context::streams_of(store, actors::CATEGORY).await?;
-    let actors: Vec<actors::Actor> = by_stream
-        .values()
-        .filter_map(|events| fold_actor(events).ok().flatten())
-        .collect();
+fn list(
+    actors: &[kroonika_engine::actors::Actor],
+    format: Format,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
     match format {
         Format::Json => {
-            for actor in &actors {
+            for actor in actors {
                 writeln!(
                     out,
                     "{}",
@@ -113,7 +90,7 @@ async fn list(store: &Store, format: Format, out: &mut (dyn Write + Send)) -> an
         }
         Format::Table | Format::Csv => {
             let mut table = output::table(&["actor", "roles"]);
-            for actor in &actors {
+            for actor in actors {
                 table.add_row([
                     actor.name.clone(),
                     actor.roles.iter().cloned().collect::<Vec<_>>().join(", "),

@@ -1,63 +1,49 @@
-//! `kroonika audit trail`: every recorded act in log order, in words.
+//! `kroonika audit trail|access|head|verify`: for auditors.
 //!
-//! Read straight from the log (not from a projection): an auditor must see what
-//! was recorded, not what a fold made of it.
+//! `head` prints the last position and hash, for an auditor to write down
+//! outside the system; `verify` recomputes the chain over the whole log, names
+//! the first broken place, proves with `--against` that a head written down
+//! earlier is still in today's log, and replays every event against the rules
+//! it claims to follow. Any break or finding exits 4.
 
-use std::collections::HashMap;
 use std::io::Write;
 
-use kroonika_engine::RecordedEvent;
-use kroonika_engine::actors::ActorEvent;
-use kroonika_engine::case::CaseEvent;
-use kroonika_engine::publishing::DefinitionPublished;
-use kroonika_store::ReadFrom;
+use kroonika_app::audit::{TrailFilter, Verified};
+use kroonika_app::{App, Day};
+use kroonika_store::chain::{self, to_hex};
 use serde_json::json;
 
-use crate::args::{AuditCommand, Cli, Format};
-use crate::commands::case::describe;
+use crate::args::{AuditCommand, Cli, DocFormat, Format};
+use crate::exit::Invalid;
 use crate::{context, output};
-
-/// What an event says, in words, and the case reference it concerns.
-fn what(event: &RecordedEvent, references: &HashMap<String, String>) -> (String, String) {
-    let stream = event.stream.to_string();
-    let reference = references.get(&stream).cloned().unwrap_or_default();
-    let text = match event.stream.category() {
-        "case" => CaseEvent::from_parts(&event.event_type, event.data.as_str())
-            .map_or_else(|_| event.event_type.clone(), |e| describe(&e)),
-        "actor" => match ActorEvent::from_parts(&event.event_type, event.data.as_str()) {
-            Ok(ActorEvent::ActorRegistered { name, roles }) => {
-                format!("registered actor {name} ({})", roles.join(", "))
-            }
-            Ok(ActorEvent::RoleGranted { role }) => {
-                format!("granted {role} to {}", event.stream.id())
-            }
-            Ok(ActorEvent::RoleRevoked { role }) => {
-                format!("revoked {role} from {}", event.stream.id())
-            }
-            Err(_) => event.event_type.clone(),
-        },
-        "definition" => match event.data.decode::<DefinitionPublished>() {
-            Ok(p) => format!(
-                "published {} version {} ({})",
-                p.process, p.version, p.content_hash
-            ),
-            Err(_) => event.event_type.clone(),
-        },
-        "caseref" => {
-            let data = event.data.to_value().unwrap_or_default();
-            format!(
-                "allocated reference {}",
-                data["reference"].as_str().unwrap_or_default()
-            )
-        }
-        _ => event.event_type.clone(),
-    };
-    (reference, text)
-}
 
 pub(crate) async fn run(
     cli: &Cli,
     command: &AuditCommand,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    // Arguments first: a malformed one is refused before the store is opened.
+    let against = match command {
+        AuditCommand::Verify {
+            against: Some(text),
+            ..
+        } => Some(chain::from_hex(text).ok_or_else(|| {
+            Invalid(format!(
+                "--against takes the 64 hex digits `kroonika audit head` printed; '{text}' is not one"
+            ))
+        })?),
+        _ => None,
+    };
+    let app = context::app(cli, false).await?;
+    let result = run_on(&app, command, against, out).await;
+    app.close().await;
+    result
+}
+
+async fn run_on(
+    app: &App,
+    command: &AuditCommand,
+    against: Option<chain::Hash>,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
     match command {
@@ -68,101 +54,83 @@ pub(crate) async fn run(
             to,
             format,
         } => {
-            trail(
-                cli,
-                case.as_deref(),
-                by.as_deref(),
-                from.as_deref(),
-                to.as_deref(),
-                *format,
-                out,
-            )
-            .await
+            let filter = TrailFilter {
+                case: case.clone(),
+                by: by.clone(),
+                from: context::time(from.as_deref(), "--from", Day::Start)?,
+                to: context::time(to.as_deref(), "--to", Day::End)?,
+            };
+            trail(app, &filter, *format, out).await
         }
-        AuditCommand::Verify { against, format } => {
-            crate::commands::verify::verify(cli, against.as_deref(), *format, out).await
+        AuditCommand::Verify { format, .. } => {
+            let head = app.status().await?.head;
+            let bar = output::progress(head, "verifying");
+            let verified = app
+                .verify(against, &mut |position| bar.set_position(position))
+                .await?;
+            bar.finish_and_clear();
+            verify(&verified, *format, out)?;
+            match verified.failure() {
+                Some(failure) => Err(failure.into()),
+                None => Ok(()),
+            }
         }
-        AuditCommand::Head { format } => crate::commands::verify::head(cli, *format, out).await,
+        AuditCommand::Head { format } => head(app, *format, out).await,
         AuditCommand::Access {
             subject,
             by,
             case,
             format,
         } => {
-            crate::commands::privacy::access_log(
-                cli,
-                subject.as_deref(),
-                by.as_deref(),
-                case.as_deref(),
-                *format,
-                out,
-            )
-            .await
+            let rows = app
+                .access_log(subject.as_deref(), by.as_deref(), case.as_deref())
+                .await?;
+            match format {
+                Format::Json => {
+                    for row in &rows {
+                        writeln!(out, "{}", row.to_json())?;
+                    }
+                }
+                Format::Table if rows.is_empty() => writeln!(out, "no access recorded matches")?,
+                Format::Table | Format::Csv => {
+                    let mut table = output::table(&["recorded (UTC)", "actor", "case", "what"]);
+                    for row in &rows {
+                        let said = if row.subjects.is_empty() {
+                            format!("{} {}", row.what, row.purpose_or_reason)
+                        } else {
+                            format!(
+                                "{} {}: {}",
+                                row.what,
+                                row.subjects.join(", "),
+                                row.purpose_or_reason
+                            )
+                        };
+                        table.add_row([
+                            row.recorded_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                            row.actor.clone(),
+                            row.case.clone(),
+                            said,
+                        ]);
+                    }
+                    writeln!(out, "{}", output::render(&table, *format))?;
+                }
+            }
+            Ok(())
         }
     }
 }
 
 async fn trail(
-    cli: &Cli,
-    case: Option<&str>,
-    by: Option<&str>,
-    from: Option<&str>,
-    to: Option<&str>,
+    app: &App,
+    filter: &TrailFilter,
     format: Format,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let store = context::open(cli).await?;
-    let from = from
-        .map(|t| context::parse_time(t, "--from", context::START_OF_DAY))
-        .transpose()?;
-    let to = to
-        .map(|t| context::parse_time(t, "--to", context::END_OF_DAY))
-        .transpose()?;
-    let only_stream = match case {
-        Some(case) => Some(format!(
-            "case-{}",
-            crate::commands::case::resolve_id(&store, case).await?
-        )),
-        None => None,
-    };
-    let mut references: HashMap<String, String> = HashMap::new();
-    let mut rows = Vec::new();
-    let mut scan = store.scan(None, ReadFrom::Start, 1_000);
-    while let Some(page) = scan.next_page().await? {
-        for event in page {
-            if event.event_type == "CaseOpened"
-                && let Ok(CaseEvent::CaseOpened { reference, .. }) =
-                    CaseEvent::from_parts(&event.event_type, event.data.as_str())
-            {
-                references.insert(event.stream.to_string(), reference);
-            }
-            let wanted = only_stream
-                .as_ref()
-                .is_none_or(|s| *s == event.stream.as_str())
-                && by.is_none_or(|b| b == event.metadata.actor)
-                && from.is_none_or(|f| event.recorded_at >= f)
-                && to.is_none_or(|t| event.recorded_at <= t);
-            if wanted {
-                let (reference, text) = what(&event, &references);
-                rows.push((event, reference, text));
-            }
-        }
-    }
+    let rows = app.trail(filter).await?;
     match format {
         Format::Json => {
-            for (event, reference, text) in &rows {
-                let doc = json!({
-                    "position": event.position,
-                    "recorded_at": event.recorded_at,
-                    "occurred_at": event.metadata.occurred_at,
-                    "actor": event.metadata.actor,
-                    "case": if reference.is_empty() { None } else { Some(reference) },
-                    "stream": event.stream,
-                    "what": text,
-                    "definition": event.metadata.extra.get("definition"),
-                    "command_id": event.metadata.command_id,
-                });
-                writeln!(out, "{doc}")?;
+            for row in &rows {
+                writeln!(out, "{}", row.to_json())?;
             }
         }
         Format::Table | Format::Csv => {
@@ -170,18 +138,149 @@ async fn trail(
                 writeln!(out, "nothing recorded matches")?;
             } else {
                 let mut table = output::table(&["recorded (UTC)", "actor", "case", "what"]);
-                for (event, reference, text) in &rows {
+                for row in &rows {
                     table.add_row([
-                        event.recorded_at.format("%Y-%m-%d %H:%M:%S").to_string(),
-                        event.metadata.actor.clone(),
-                        reference.clone(),
-                        text.clone(),
+                        row.event
+                            .recorded_at
+                            .format("%Y-%m-%d %H:%M:%S")
+                            .to_string(),
+                        row.event.metadata.actor.clone(),
+                        row.reference.clone(),
+                        row.what.clone(),
                     ]);
                 }
                 writeln!(out, "{}", output::render(&table, format))?;
             }
         }
     }
-    store.close().await;
+    Ok(())
+}
+
+async fn head(app: &App, format: DocFormat, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
+    let head = app.head().await?;
+    match (format, &head) {
+        (DocFormat::Json, _) => {
+            let store_id = match &head {
+                Some(h) => h.store_id.clone(),
+                None => app.store_id().await?,
+            };
+            writeln!(
+                out,
+                "{}",
+                json!({
+                    "position": head.as_ref().map_or(0, |h| h.position),
+                    "hash": head.as_ref().and_then(|h| h.hash.as_ref().map(to_hex)),
+                    "recorded_at": head.as_ref().map(|h| h.recorded_at),
+                    "store_id": store_id,
+                })
+            )?
+        }
+        (DocFormat::Table, None) => writeln!(out, "the log is empty")?,
+        (DocFormat::Table, Some(h)) => {
+            let hash = h
+                .hash
+                .as_ref()
+                .map_or_else(|| "(none: written before the chain)".to_owned(), to_hex);
+            writeln!(out, "position  {}", h.position)?;
+            writeln!(out, "hash      {hash}")?;
+            writeln!(
+                out,
+                "recorded  {}",
+                h.recorded_at.format("%Y-%m-%d %H:%M:%S UTC")
+            )?;
+            writeln!(out, "store     {}", h.store_id)?;
+        }
+    }
+    Ok(())
+}
+
+fn verify(
+    verified: &Verified,
+    format: DocFormat,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let verified_to = verified.head.map_or(0, |(p, _)| p);
+    let head_hash = verified.head.map(|(_, h)| to_hex(&h));
+    let against_holds = verified.against.as_ref().and_then(|(_, at)| *at);
+    match format {
+        DocFormat::Json => writeln!(
+            out,
+            "{}",
+            json!({
+                "verified": verified.broken.is_none() && verified.against.as_ref().is_none_or(|(_, at)| at.is_some()),
+                "events": verified.events,
+                "before_chain": verified.before_chain,
+                "head": { "position": verified_to, "hash": head_hash },
+                "broken": verified.broken.as_ref().map(|b| json!({
+                    "position": b.position,
+                    "stream": b.stream,
+                    "revision": b.revision,
+                    "type": b.event_type,
+                    "what": b.to_string(),
+                })),
+                "against": verified.against.as_ref().map(|(h, at)| json!({ "hash": to_hex(h), "position": at })),
+                "conformance": {
+                    "case_events": verified.case_events,
+                    "cases": verified.cases,
+                    "findings": verified.findings.iter().map(|(position, f)| json!({
+                        "position": position,
+                        "stream": f.stream,
+                        "revision": f.revision,
+                        "type": f.event_type,
+                        "why": f.why,
+                    })).collect::<Vec<_>>(),
+                },
+            })
+        )?,
+        DocFormat::Table => {
+            if verified.broken.is_none() {
+                writeln!(
+                    out,
+                    "the hash chain holds: {} events, head at position {verified_to}",
+                    verified.events
+                )?;
+                if let Some(hash) = &head_hash {
+                    writeln!(out, "head hash {hash}")?;
+                }
+                if verified.before_chain > 0 {
+                    writeln!(
+                        out,
+                        "note: the first {} events were written before the chain existed and are not covered",
+                        verified.before_chain
+                    )?;
+                }
+                if verified.findings.is_empty() {
+                    writeln!(
+                        out,
+                        "every event follows the rules it was decided by ({} case events of {} cases decided again)",
+                        verified.case_events, verified.cases
+                    )?;
+                } else {
+                    writeln!(out, "events the rules would not have allowed:")?;
+                    for (position, f) in verified.findings.iter().take(50) {
+                        writeln!(
+                            out,
+                            "  position {position} ({}, revision {}, {}): {}",
+                            f.stream, f.revision, f.event_type, f.why
+                        )?;
+                    }
+                    if verified.findings.len() > 50 {
+                        writeln!(
+                            out,
+                            "  … and {} more (--format json lists all)",
+                            verified.findings.len() - 50
+                        )?;
+                    }
+                }
+                if let Some(position) = against_holds {
+                    writeln!(
+                        out,
+                        "the recorded head is at position {position}: today's log begins with the log it ended ({} events since)",
+                        verified_to - position
+                    )?;
+                }
+            }
+        }
+    }
     Ok(())
 }

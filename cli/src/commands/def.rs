@@ -7,7 +7,7 @@ use anyhow::Context;
 use kroonika_processes::{Checked, Severity};
 
 use crate::args::{CheckFormat, DefCheckArgs, DefGraphArgs, GraphFormat};
-use crate::exit::Rejected;
+use crate::exit::Invalid;
 
 /// Reads a definition file; bytes that are not UTF-8 become a diagnostic, not a crash.
 pub(crate) fn read(path: &Path) -> anyhow::Result<(String, Checked)> {
@@ -67,7 +67,7 @@ pub(crate) fn check(args: &DefCheckArgs, out: &mut (dyn Write + Send)) -> anyhow
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     }
     if errors > 0 {
-        return Err(Rejected(format!(
+        return Err(Invalid(format!(
             "{} in {} file(s)",
             summary(errors, warnings),
             args.files.len()
@@ -122,20 +122,20 @@ pub(crate) async fn graph(
     let (label, checked) = if path.is_file() {
         if args.version.is_some() {
             return Err(
-                Rejected("--version is for a published process, not a file".to_owned()).into(),
+                Invalid("--version is for a published process, not a file".to_owned()).into(),
             );
         }
         (args.target.clone(), read(path)?.1)
     } else {
-        let store = crate::context::open(cli).await?;
-        let (published, _) =
-            crate::commands::publish::version(&store, &args.target, args.version).await?;
-        store.close().await;
+        let app = crate::context::app(cli, false).await?;
+        let published = app.published_version(&args.target, args.version).await;
+        app.close().await;
+        let published = published?.publication.clone();
         let label = format!("{} version {}", published.process, published.version);
         (label, kroonika_processes::check(&published.source))
     };
     let Some(definition) = checked.definition else {
-        return Err(Rejected(format!(
+        return Err(Invalid(format!(
             "{label} has errors; run `kroonika def check` on it to see them"
         ))
         .into());

@@ -3,62 +3,49 @@
 use std::io::Write;
 
 use anyhow::Context;
+use kroonika_app::log::LogQuery;
 use kroonika_engine::{RecordedEvent, StreamName};
-use kroonika_store::{Direction, ReadFrom};
 
 use crate::args::{Cli, Format, LogArgs};
-use crate::output;
+use crate::{context, output};
 
 pub(crate) async fn run(
     cli: &Cli,
     args: &LogArgs,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let store = crate::context::open(cli).await?;
-    let direction = if args.backwards {
-        Direction::Backwards
-    } else {
-        Direction::Forwards
+    let stream = args.stream.as_deref().map(StreamName::new).transpose()?;
+    let app = context::app(cli, false).await?;
+    let query = LogQuery {
+        stream,
+        category: args.category.clone(),
+        from: args.from,
+        backwards: args.backwards,
+        limit: args.limit,
     };
-    let from = match (args.from, direction) {
-        (Some(n), _) => ReadFrom::At(n),
-        (None, Direction::Forwards) => ReadFrom::Start,
-        (None, Direction::Backwards) => ReadFrom::End,
+    let events = app.read_log(&query).await.context("reading the log");
+    let events = match events {
+        Ok(events) => events,
+        Err(err) => {
+            app.close().await;
+            return Err(err);
+        }
     };
-    let events = match (&args.stream, &args.category) {
-        (Some(stream), _) => {
-            let stream = StreamName::new(stream.as_str())?;
-            store
-                .read_stream(&stream, from, direction, args.limit)
-                .await
-        }
-        (None, Some(category)) => {
-            store
-                .read_category(category, from, direction, args.limit)
-                .await
-        }
-        (None, None) => store.read_all(from, direction, args.limit).await,
-    }
-    .context("reading the log")?;
     print(&events, args.format, true, out)?;
-
     if args.follow {
         let after = events
             .last()
             .map(|e| e.position)
             .or(args.from.map(|n| n.saturating_sub(1)))
             .unwrap_or(0);
-        let mut subscription = match &args.category {
-            Some(category) => store.subscribe_category(category, after),
-            None => store.subscribe(after),
-        };
+        let mut subscription = app.follow(after, args.category.as_deref());
         loop {
             let event = subscription.next().await.context("following the log")?;
             print(std::slice::from_ref(&event), args.format, false, out)?;
             out.flush()?;
         }
     }
-    store.close().await;
+    app.close().await;
     Ok(())
 }
 

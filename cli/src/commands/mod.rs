@@ -1,4 +1,5 @@
-//! One file per command.
+//! One file per command: parse what was typed, call the application once,
+//! render what comes back.
 
 pub(crate) mod actor;
 pub(crate) mod audit;
@@ -6,12 +7,11 @@ pub(crate) mod case;
 pub(crate) mod def;
 pub(crate) mod demo;
 pub(crate) mod init;
-pub(crate) mod list;
 pub(crate) mod log;
 pub(crate) mod privacy;
 pub(crate) mod projections;
 pub(crate) mod publish;
 pub(crate) mod report;
 pub(crate) mod status;
+pub(crate) mod timers;
 pub(crate) mod transfer;
-pub(crate) mod verify;

@@ -1,144 +1,55 @@
-//! `kroonika def publish|list|show`: versions of process definitions in the store.
+//! `kroonika def publish|list|show|migrations`: versions of process
+//! definitions in the store.
 
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::Context;
-use kroonika_engine::publishing::{self, DefinitionPublished, Publication};
-use kroonika_engine::{RecordedEvent, Rejection, StreamName};
-use kroonika_store::{ReadFrom, Store};
-use uuid::Uuid;
+use kroonika_app::definitions::Publishing;
+use kroonika_engine::{Code, Rejection};
+use serde_json::json;
 
 use crate::args::{Cli, Format};
 use crate::commands::def;
-use crate::context::{self, acting, new_event};
-use crate::exit::lift;
-use crate::output;
-
-fn stream(process: &str) -> anyhow::Result<StreamName> {
-    Ok(StreamName::from_parts(publishing::CATEGORY, process)?)
-}
-
-pub(crate) fn decode(event: &RecordedEvent) -> anyhow::Result<DefinitionPublished> {
-    event.data.decode().with_context(|| {
-        format!(
-            "reading event {} of stream '{}'",
-            event.position, event.stream
-        )
-    })
-}
-
-/// The validated model of a published version (checked again: only the text
-/// is stored).
-pub(crate) fn compile(
-    published: &DefinitionPublished,
-) -> anyhow::Result<kroonika_engine::definition::ProcessDefinition> {
-    kroonika_processes::check(&published.source)
-        .definition
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "published version {} of '{}' no longer checks",
-                published.version,
-                published.process
-            )
-        })
-}
-
-/// Every published version of a process, oldest first.
-pub(crate) async fn versions(
-    store: &Store,
-    process: &str,
-) -> anyhow::Result<Vec<(DefinitionPublished, RecordedEvent)>> {
-    let events = store.load_stream(&stream(process)?).await?;
-    events.into_iter().map(|e| Ok((decode(&e)?, e))).collect()
-}
-
-/// One published version (the latest if `version` is None).
-pub(crate) async fn version(
-    store: &Store,
-    process: &str,
-    version: Option<u32>,
-) -> anyhow::Result<(DefinitionPublished, RecordedEvent)> {
-    let mut all = versions(store, process).await?;
-    if all.is_empty() {
-        return Err(Rejection::new(format!(
-            "no process '{process}' is published; `kroonika def list` shows what is"
-        ))
-        .into());
-    }
-    let latest = all.len();
-    match version {
-        None => Ok(all.remove(latest - 1)),
-        Some(n) if n >= 1 && (n as usize) <= latest => Ok(all.remove(n as usize - 1)),
-        Some(n) => Err(Rejection::new(format!(
-            "process '{process}' has no version {n}; its versions are 1 to {latest}"
-        ))
-        .into()),
-    }
-}
+use crate::{context, output};
 
 pub(crate) async fn publish(
     cli: &Cli,
+    path: &str,
     file: &Path,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
     let (source, checked) = def::read(file)?;
-    let Some(definition) = checked.definition else {
+    if checked.definition.is_none() {
         def::print_diagnostics(&file.display().to_string(), &source, &checked, out)?;
-        return Err(Rejection::new(format!(
-            "{} has errors (shown above) and was not published",
-            file.display()
+        return Err(kroonika_app::Error::Rejected(Rejection::new(
+            Code::InvalidDefinition,
+            format!(
+                "{} has errors (shown above) and was not published",
+                file.display()
+            ),
         ))
         .into());
-    };
-    let store = context::open(cli).await?;
-    let by = acting(cli, &store).await?;
-    let hash = kroonika_processes::content_hash(&source);
-    let command_id = Uuid::now_v7();
-    let mut outcome = None;
-    store
-        .execute(&stream(&definition.id)?, |history| {
-            let history: Vec<DefinitionPublished> = history
-                .iter()
-                .map(decode)
-                .collect::<anyhow::Result<_>>()
-                .map_err(|err| Rejection::new(format!("{err:#}")))?;
-            let decided = publishing::decide(
-                &history,
-                &by,
-                &definition.id,
-                &definition.title,
-                &source,
-                &hash,
-            )?;
-            outcome = Some(decided.clone());
-            match decided {
-                Publication::Unchanged { .. } => Ok(Vec::new()),
-                Publication::New(event) => {
-                    let data = serde_json::to_value(&event)
-                        .map_err(|err| Rejection::new(err.to_string()))?;
-                    let new = new_event(&by.name, command_id, publishing::PUBLISHED, &data)
-                        .map_err(|err| Rejection::new(format!("{err:#}")))?;
-                    Ok(vec![new])
-                }
-            }
-        })
-        .await
-        .map_err(lift)?;
-    match outcome {
-        Some(Publication::New(event)) => writeln!(
-            out,
-            "published {} version {} ({})",
-            event.process, event.version, event.content_hash
-        )?,
-        Some(Publication::Unchanged { version }) => writeln!(
-            out,
-            "{} is unchanged: identical to the published version {version}; no new version",
-            definition.id
-        )?,
-        None => {}
     }
-    store.close().await;
+    let app = context::app(cli, false).await?;
+    let result = match context::request(cli, path) {
+        Ok(request) => app.publish(&request, &source).await.map_err(Into::into),
+        Err(err) => Err(err),
+    };
+    app.close().await;
+    match result? {
+        Publishing::New {
+            process,
+            version,
+            content_hash,
+        } => writeln!(
+            out,
+            "published {process} version {version} ({content_hash})"
+        )?,
+        Publishing::Unchanged { process, version } => writeln!(
+            out,
+            "{process} is unchanged: identical to the published version {version}; no new version"
+        )?,
+    }
     Ok(())
 }
 
@@ -147,26 +58,21 @@ pub(crate) async fn list(
     format: Format,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let store = context::open(cli).await?;
-    let mut latest: std::collections::BTreeMap<String, (DefinitionPublished, RecordedEvent)> =
-        Default::default();
-    let mut scan = store.scan(Some(publishing::CATEGORY), ReadFrom::Start, 1_000);
-    while let Some(page) = scan.next_page().await? {
-        for event in page {
-            let published = decode(&event)?;
-            latest.insert(published.process.clone(), (published, event));
-        }
-    }
+    let app = context::app(cli, false).await?;
+    let latest = app.published().await;
+    app.close().await;
+    let latest = latest?;
     match format {
         Format::Json => {
-            for (published, event) in latest.values() {
-                let doc = serde_json::json!({
-                    "process": published.process,
-                    "version": published.version,
-                    "title": published.title,
-                    "content_hash": published.content_hash,
-                    "published_at": event.recorded_at,
-                    "published_by": event.metadata.actor,
+            for published in &latest {
+                let p = &published.publication;
+                let doc = json!({
+                    "process": p.process,
+                    "version": p.version,
+                    "title": p.title,
+                    "content_hash": p.content_hash,
+                    "published_at": published.recorded_at,
+                    "published_by": published.by,
                 });
                 writeln!(out, "{doc}")?;
             }
@@ -176,20 +82,20 @@ pub(crate) async fn list(
                 writeln!(out, "no definitions are published yet")?;
             } else {
                 let mut table = output::table(&["process", "version", "title", "published", "by"]);
-                for (published, event) in latest.values() {
+                for published in &latest {
+                    let p = &published.publication;
                     table.add_row([
-                        published.process.clone(),
-                        published.version.to_string(),
-                        published.title.clone(),
-                        event.recorded_at.format("%Y-%m-%d %H:%M").to_string(),
-                        event.metadata.actor.clone(),
+                        p.process.clone(),
+                        p.version.to_string(),
+                        p.title.clone(),
+                        published.recorded_at.format("%Y-%m-%d %H:%M").to_string(),
+                        published.by.clone(),
                     ]);
                 }
                 writeln!(out, "{}", output::render(&table, format))?;
             }
         }
     }
-    store.close().await;
     Ok(())
 }
 
@@ -199,22 +105,69 @@ pub(crate) async fn show(
     wanted: Option<u32>,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let store = context::open(cli).await?;
-    let (published, event) = version(&store, name, wanted).await?;
+    let app = context::app(cli, false).await?;
+    let published = app.published_version(name, wanted).await;
+    app.close().await;
+    let published = published?;
+    let p = &published.publication;
     let rows = [
-        ("process", published.process.clone()),
-        ("version", published.version.to_string()),
-        ("title", published.title.clone()),
-        ("content hash", published.content_hash.clone()),
-        ("published", event.recorded_at.to_rfc3339()),
-        ("by", event.metadata.actor.clone()),
+        ("process", p.process.clone()),
+        ("version", p.version.to_string()),
+        ("title", p.title.clone()),
+        ("content hash", p.content_hash.clone()),
+        ("published", published.recorded_at.to_rfc3339()),
+        ("by", published.by.clone()),
     ];
     writeln!(out, "{}", output::key_values(&rows))?;
     writeln!(out)?;
-    write!(out, "{}", published.source)?;
-    if !published.source.ends_with('\n') {
+    write!(out, "{}", p.source)?;
+    if !p.source.ends_with('\n') {
         writeln!(out)?;
     }
-    store.close().await;
+    Ok(())
+}
+
+pub(crate) async fn migrations(
+    cli: &Cli,
+    process: &str,
+    to_version: u32,
+    format: Format,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let app = context::app(cli, true).await?;
+    let rows = app.migrations(process, to_version).await;
+    app.close().await;
+    let rows = rows?;
+    match format {
+        Format::Json => {
+            for row in &rows {
+                writeln!(
+                    out,
+                    "{}",
+                    json!({ "case": row.case, "version": row.version, "state": row.state, "verdict": row.verdict, "detail": row.detail })
+                )?;
+            }
+        }
+        Format::Table | Format::Csv => {
+            if rows.is_empty() && format == Format::Table {
+                writeln!(
+                    out,
+                    "no open case of '{process}' is on a version before {to_version}"
+                )?;
+            } else {
+                let mut table = output::table(&["case", "version", "state", "verdict", "why"]);
+                for row in rows {
+                    table.add_row([
+                        row.case,
+                        row.version.to_string(),
+                        row.state,
+                        row.verdict.to_owned(),
+                        row.detail,
+                    ]);
+                }
+                writeln!(out, "{}", output::render(&table, format))?;
+            }
+        }
+    }
     Ok(())
 }

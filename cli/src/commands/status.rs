@@ -5,42 +5,39 @@ use std::io::Write;
 use anyhow::Context;
 
 use crate::args::{Cli, DocFormat, StatusArgs};
-use crate::output;
+use crate::{context, output};
 
 pub(crate) async fn run(
     cli: &Cli,
     args: &StatusArgs,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let store = crate::context::open(cli).await?;
-    let info = store.info().await.context("reading the store's details")?;
-    let head = store
-        .head_position()
-        .await
-        .context("reading the log's head")?;
-    store.close().await;
+    let app = context::app(cli, false).await?;
+    let status = app.status().await.context("reading the store's details");
+    app.close().await;
+    let status = status?;
     match args.format {
         DocFormat::Json => {
             let doc = serde_json::json!({
-                "location": store.location(),
-                "backend": info.backend,
-                "schema_version": info.version,
-                "store_id": info.store_id,
-                "created_at": info.created_at,
-                "events": head,
-                "head_position": head,
+                "location": status.location,
+                "backend": status.backend,
+                "schema_version": status.schema_version,
+                "store_id": status.store_id,
+                "created_at": status.created_at,
+                "events": status.head,
+                "head_position": status.head,
             });
             writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         }
         DocFormat::Table => {
             let rows = [
-                ("store", store.location().to_owned()),
-                ("backend", info.backend.to_owned()),
-                ("schema version", info.version.to_string()),
-                ("store id", info.store_id),
-                ("created", info.created_at),
-                ("events", head.to_string()),
-                ("head position", head.to_string()),
+                ("store", status.location.clone()),
+                ("backend", status.backend.to_owned()),
+                ("schema version", status.schema_version.to_string()),
+                ("store id", status.store_id.clone()),
+                ("created", status.created_at.clone()),
+                ("events", status.head.to_string()),
+                ("head position", status.head.to_string()),
             ];
             writeln!(out, "{}", output::key_values(&rows))?;
         }

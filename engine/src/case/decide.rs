@@ -19,7 +19,7 @@ use crate::actors::Actor;
 use crate::definition::{
     FieldType, Input, InputSource, ProcessDefinition, RoleRef, State, Transition,
 };
-use crate::rejection::Rejection;
+use crate::rejection::{Code, Rejection};
 
 /// What a command is decided against.
 #[derive(Debug)]
@@ -51,9 +51,12 @@ pub fn open(
     let def = cx.definition;
     allowed(cx, &def.open.roles, &BTreeMap::new(), "open a case")?;
     let (data, _) = read_inputs(cx, &def.open.input, input, "opening a case")?;
-    let state = def
-        .state(&def.initial)
-        .ok_or_else(|| Rejection::new("the definition has no initial state"))?;
+    let state = def.state(&def.initial).ok_or_else(|| {
+        Rejection::new(
+            Code::InvalidDefinition,
+            "the definition has no initial state",
+        )
+    })?;
     let deadline = schedule(cx, state, &data)?;
     Ok(vec![CaseEvent::CaseOpened {
         process: def.id.clone(),
@@ -77,15 +80,18 @@ pub fn take(
     let available: Vec<&Transition> = def.transitions_in(state).collect();
     let Some(step) = available.iter().find(|t| t.name == transition) else {
         let names: Vec<&str> = available.iter().map(|t| t.name.as_str()).collect();
-        return Err(Rejection::new(format!(
-            "unknown transition '{transition}' in state '{}'; available: {}",
-            state.name,
-            if names.is_empty() {
-                "none".to_owned()
-            } else {
-                names.join(", ")
-            }
-        )));
+        return Err(Rejection::new(
+            Code::UnknownTransition,
+            format!(
+                "unknown transition '{transition}' in state '{}'; available: {}",
+                state.name,
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            ),
+        ));
     };
     allowed(cx, &step.roles, &case.data, &format!("take '{transition}'"))?;
     let (data, local) = read_inputs(cx, &step.input, input, &format!("'{transition}'"))?;
@@ -104,32 +110,41 @@ pub fn take(
             entered_at: case.entered_at,
         };
         let holds = guard::evaluate(&guard.expression, &scope).map_err(|why| {
-            Rejection::new(format!(
-                "the guard of '{transition}' could not be evaluated: {why} (guard: {})",
-                guard.expression
-            ))
+            Rejection::new(
+                Code::GuardError,
+                format!(
+                    "the guard of '{transition}' could not be evaluated: {why} (guard: {})",
+                    guard.expression
+                ),
+            )
         })?;
         if !holds {
             if !complete && guard.expression.contains("tasks.complete") {
-                return Err(Rejection::new(format!(
-                    "'{transition}' needs the checklist complete; missing: {}",
-                    missing.join(", ")
-                )));
+                return Err(Rejection::new(
+                    Code::ChecklistIncomplete,
+                    format!(
+                        "'{transition}' needs the checklist complete; missing: {}",
+                        missing.join(", ")
+                    ),
+                ));
             }
             let message = guard
                 .message
                 .clone()
                 .unwrap_or_else(|| format!("'{transition}' is not allowed now."));
-            return Err(Rejection::new(format!(
-                "{message} (guard: {})",
-                guard.expression
-            )));
+            return Err(Rejection::new(
+                Code::GuardFailed,
+                format!("{message} (guard: {})", guard.expression),
+            ));
         }
     }
     let to_name = step.to.clone().unwrap_or_else(|| state.name.clone());
-    let to = def
-        .state(&to_name)
-        .ok_or_else(|| Rejection::new(format!("the definition has no state '{to_name}'")))?;
+    let to = def.state(&to_name).ok_or_else(|| {
+        Rejection::new(
+            Code::InvalidDefinition,
+            format!("the definition has no state '{to_name}'"),
+        )
+    })?;
     let moving = to.name != state.name;
     let mut merged = case.data.clone();
     merged.extend(data.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -161,15 +176,18 @@ pub fn complete_task(
     let state = current_state(def, case)?;
     if !state.tasks.iter().any(|t| t.id == task) {
         let ids: Vec<&str> = state.tasks.iter().map(|t| t.id.as_str()).collect();
-        return Err(Rejection::new(format!(
-            "state '{}' has no task '{task}'; {}",
-            state.name,
-            if ids.is_empty() {
-                "it has no tasks".to_owned()
-            } else {
-                format!("its tasks: {}", ids.join(", "))
-            }
-        )));
+        return Err(Rejection::new(
+            Code::UnknownTask,
+            format!(
+                "state '{}' has no task '{task}'; {}",
+                state.name,
+                if ids.is_empty() {
+                    "it has no tasks".to_owned()
+                } else {
+                    format!("its tasks: {}", ids.join(", "))
+                }
+            ),
+        ));
     }
     // Whoever may take one of the state's own steps may tick its checklist.
     let roles: Vec<RoleRef> = state
@@ -203,19 +221,28 @@ pub fn correct(
     let def = cx.definition;
     allowed(cx, &def.corrections, &case.data, "correct case data")?;
     if reason.trim().is_empty() {
-        return Err(Rejection::new("a correction needs a reason: --reason TEXT"));
+        return Err(Rejection::new(
+            Code::MissingInput,
+            "a correction needs a reason: --reason TEXT",
+        ));
     }
     if input.is_empty() {
-        return Err(Rejection::new("say what to correct: --set FIELD=VALUE"));
+        return Err(Rejection::new(
+            Code::MissingInput,
+            "say what to correct: --set FIELD=VALUE",
+        ));
     }
     let mut data = BTreeMap::new();
     for (name, raw) in input {
         let Some(field) = def.field(name) else {
             let names: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
-            return Err(Rejection::new(format!(
-                "there is no field '{name}' to correct; the fields are: {}",
-                names.join(", ")
-            )));
+            return Err(Rejection::new(
+                Code::InvalidInput,
+                format!(
+                    "there is no field '{name}' to correct; the fields are: {}",
+                    names.join(", ")
+                ),
+            ));
         };
         let parsed = value::parse(name, &field.ty, raw)?;
         if case.data.get(name) != Some(&parsed) {
@@ -324,14 +351,13 @@ pub fn migrate(
         allowed(cx, &cx.definition.corrections, &case.data, "migrate cases")?;
     }
     let target = migration_target(case, cx.definition, cx.version, map)
-        .map_err(|m| Rejection::new(m.reason().to_owned()))?;
+        .map_err(|m| Rejection::new(Code::NotMigratable, m.reason().to_owned()))?;
     let deadline = if target == case.state {
         None
     } else {
-        let state = cx
-            .definition
-            .state(&target)
-            .ok_or_else(|| Rejection::new(format!("no state '{target}'")))?;
+        let state = cx.definition.state(&target).ok_or_else(|| {
+            Rejection::new(Code::InvalidDefinition, format!("no state '{target}'"))
+        })?;
         schedule(cx, state, &case.data)?
     };
     Ok(vec![CaseEvent::CaseMigrated {
@@ -383,16 +409,19 @@ pub fn on_timer(cx: &Context<'_>, case: &Case) -> Result<Vec<CaseEvent>, Rejecti
 
 fn current_state<'a>(def: &'a ProcessDefinition, case: &Case) -> Result<&'a State, Rejection> {
     if case.closed {
-        return Err(Rejection::new(format!(
-            "case {} is closed ({})",
-            case.reference, case.state
-        )));
+        return Err(Rejection::new(
+            Code::Closed,
+            format!("case {} is closed ({})", case.reference, case.state),
+        ));
     }
     def.state(&case.state).ok_or_else(|| {
-        Rejection::new(format!(
-            "case {} is in state '{}', which its definition does not have",
-            case.reference, case.state
-        ))
+        Rejection::new(
+            Code::InvalidDefinition,
+            format!(
+                "case {} is in state '{}', which its definition does not have",
+                case.reference, case.state
+            ),
+        )
     })
 }
 
@@ -408,10 +437,13 @@ fn checklist(
             None => true,
             Some(when) => {
                 condition(cx, when, &case.data, &state.name, case.entered_at).map_err(|why| {
-                    Rejection::new(format!(
-                        "the condition of task '{}' could not be evaluated: {why}",
-                        task.id
-                    ))
+                    Rejection::new(
+                        Code::GuardError,
+                        format!(
+                            "the condition of task '{}' could not be evaluated: {why}",
+                            task.id
+                        ),
+                    )
                 })?
             }
         };
@@ -456,10 +488,13 @@ fn schedule(
     if let Some(when) = &deadline.when {
         let applies =
             condition(cx, when, data, &state.name, Some(cx.occurred_at)).map_err(|why| {
-                Rejection::new(format!(
-                    "the deadline condition of state '{}' could not be evaluated: {why}",
-                    state.name
-                ))
+                Rejection::new(
+                    Code::GuardError,
+                    format!(
+                        "the deadline condition of state '{}' could not be evaluated: {why}",
+                        state.name
+                    ),
+                )
             })?;
         if !applies {
             return Ok(None);
@@ -469,15 +504,21 @@ fn schedule(
         Some(field) => match data.get(field).and_then(Value::as_str) {
             Some(text) => NaiveDate::parse_from_str(text.get(..10).unwrap_or(text), "%Y-%m-%d")
                 .map_err(|_| {
-                    Rejection::new(format!(
-                        "field '{field}' holds '{text}', not a date to count the deadline from"
-                    ))
+                    Rejection::new(
+                        Code::InvalidInput,
+                        format!(
+                            "field '{field}' holds '{text}', not a date to count the deadline from"
+                        ),
+                    )
                 })?,
             None => {
-                return Err(Rejection::new(format!(
-                    "the deadline of state '{}' counts from '{field}', which has no value",
-                    state.name
-                )));
+                return Err(Rejection::new(
+                    Code::MissingInput,
+                    format!(
+                        "the deadline of state '{}' counts from '{field}', which has no value",
+                        state.name
+                    ),
+                ));
             }
         },
         None => cx.occurred_at.date_naive(),
@@ -562,14 +603,17 @@ fn read_inputs(
 ) -> Result<(Values, Values), Rejection> {
     if let Some(unknown) = raw.keys().find(|k| !specs.iter().any(|s| &s.name == *k)) {
         let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
-        return Err(Rejection::new(format!(
-            "{step} takes no input '{unknown}'; {}",
-            if names.is_empty() {
-                "it takes no input".to_owned()
-            } else {
-                format!("it takes: {}", names.join(", "))
-            }
-        )));
+        return Err(Rejection::new(
+            Code::InvalidInput,
+            format!(
+                "{step} takes no input '{unknown}'; {}",
+                if names.is_empty() {
+                    "it takes no input".to_owned()
+                } else {
+                    format!("it takes: {}", names.join(", "))
+                }
+            ),
+        ));
     }
     let mut data = BTreeMap::new();
     let mut local = BTreeMap::new();
@@ -579,7 +623,10 @@ fn read_inputs(
                 &cx.definition
                     .field(&spec.name)
                     .ok_or_else(|| {
-                        Rejection::new(format!("the definition has no field '{}'", spec.name))
+                        Rejection::new(
+                            Code::InvalidDefinition,
+                            format!("the definition has no field '{}'", spec.name),
+                        )
                     })?
                     .ty
             }
@@ -587,10 +634,10 @@ fn read_inputs(
         };
         let Some(raw) = raw.get(&spec.name) else {
             if spec.required {
-                return Err(Rejection::new(format!(
-                    "{step} needs input '{}'",
-                    spec.name
-                )));
+                return Err(Rejection::new(
+                    Code::MissingInput,
+                    format!("{step} needs input '{}'", spec.name),
+                ));
             }
             continue;
         };
@@ -604,10 +651,10 @@ fn read_inputs(
             {
                 match cx.actors.get(name) {
                     None => {
-                        return Err(Rejection::new(format!(
-                            "there is no actor '{name}' (named in '{}')",
-                            spec.name
-                        )));
+                        return Err(Rejection::new(
+                            Code::InvalidInput,
+                            format!("there is no actor '{name}' (named in '{}')", spec.name),
+                        ));
                     }
                     Some(named) if !named.has_role(role) => {
                         let has = if named.roles.is_empty() {
@@ -615,10 +662,13 @@ fn read_inputs(
                         } else {
                             named.roles.iter().cloned().collect::<Vec<_>>().join(", ")
                         };
-                        return Err(Rejection::new(format!(
-                            "actor '{name}' lacks role '{role}' named in '{}' (has: {has})",
-                            spec.name
-                        )));
+                        return Err(Rejection::new(
+                            Code::InvalidInput,
+                            format!(
+                                "actor '{name}' lacks role '{role}' named in '{}' (has: {has})",
+                                spec.name
+                            ),
+                        ));
                     }
                     Some(_) => {}
                 }

@@ -10,7 +10,7 @@ use super::event::CaseEvent;
 use super::state::Case;
 use crate::actors::ADMIN;
 use crate::definition::ProcessDefinition;
-use crate::rejection::Rejection;
+use crate::rejection::{Code, Rejection};
 
 /// Refuses unless the actor may read this case's personal data in the clear, for
 /// a stated purpose. A refusal for want of a role is a denial (recorded).
@@ -23,6 +23,7 @@ pub fn may_reveal(cx: &Context<'_>, case: &Case, purpose: &str) -> Result<(), Re
     )?;
     if purpose.trim().is_empty() {
         return Err(Rejection::new(
+            Code::MissingInput,
             "reading personal data needs a purpose: --purpose TEXT (it is recorded)",
         ));
     }
@@ -50,13 +51,19 @@ pub fn erase(
     may_erase(cx, case, "erase personal data")?;
     check_subject(cx.definition, subject)?;
     if reason.trim().is_empty() {
-        return Err(Rejection::new("an erasure needs a reason: --reason TEXT"));
+        return Err(Rejection::new(
+            Code::MissingInput,
+            "an erasure needs a reason: --reason TEXT",
+        ));
     }
     if let Some(hold) = &case.hold {
-        return Err(Rejection::new(format!(
-            "{} is under a legal hold ({hold}); release it first",
-            case.reference
-        )));
+        return Err(Rejection::new(
+            Code::LegalHold,
+            format!(
+                "{} is under a legal hold ({hold}); release it first",
+                case.reference
+            ),
+        ));
     }
     if case.erased.contains(subject) {
         return Ok(Vec::new());
@@ -73,22 +80,28 @@ fn check_subject(def: &ProcessDefinition, subject: &str) -> Result<(), Rejection
         return Ok(());
     }
     let names: Vec<&str> = def.subjects.iter().map(|s| s.name.as_str()).collect();
-    Err(Rejection::new(format!(
-        "process '{}' has no data subject '{subject}'; its subjects: {}",
-        def.id,
-        if names.is_empty() {
-            "none".to_owned()
-        } else {
-            names.join(", ")
-        }
-    )))
+    Err(Rejection::new(
+        Code::NotFound,
+        format!(
+            "process '{}' has no data subject '{subject}'; its subjects: {}",
+            def.id,
+            if names.is_empty() {
+                "none".to_owned()
+            } else {
+                names.join(", ")
+            }
+        ),
+    ))
 }
 
 /// Places a legal hold: retention and manual erasure wait until it is released.
 pub fn hold(cx: &Context<'_>, case: &Case, reason: &str) -> Result<Vec<CaseEvent>, Rejection> {
     may_erase(cx, case, "place legal holds")?;
     if reason.trim().is_empty() {
-        return Err(Rejection::new("a legal hold needs a reason: --reason TEXT"));
+        return Err(Rejection::new(
+            Code::MissingInput,
+            "a legal hold needs a reason: --reason TEXT",
+        ));
     }
     if case.hold.is_some() {
         return Ok(Vec::new());

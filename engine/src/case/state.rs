@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::event::{CaseEvent, ScheduledDeadline};
+use crate::event::{DecodeError, RecordedEvent};
 
 /// Serialisable for projections, but never with its data: case data may be
 /// personal, and whoever stores a `Case` must decide what of it to keep.
@@ -115,6 +116,54 @@ impl Case {
         self.revision = Some(revision);
     }
 
+    /// Folds one recorded event in (its occurred-at from the metadata). An
+    /// event that is not a case event is an error naming its place.
+    pub fn apply(&mut self, event: &RecordedEvent) -> Result<(), DecodeError> {
+        let decoded =
+            CaseEvent::from_parts(&event.event_type, event.data.as_str()).map_err(|source| {
+                DecodeError {
+                    position: event.position,
+                    stream: event.stream.to_string(),
+                    source,
+                }
+            })?;
+        self.evolve(&decoded, event.metadata.occurred_at, event.revision);
+        Ok(())
+    }
+
+    /// A case as its recorded history leaves it.
+    pub fn fold(history: &[RecordedEvent]) -> Result<Case, DecodeError> {
+        let mut case = Case::default();
+        for event in history {
+            case.apply(event)?;
+        }
+        Ok(case)
+    }
+
+    /// The case after `new` events it is about to record (decided now, as
+    /// happening at `occurred_at`): what folding them will make of it.
+    pub fn after(&self, new: &[CaseEvent], occurred_at: DateTime<Utc>) -> Case {
+        let mut after = self.clone();
+        let base = self.revision.map_or(0, |r| r + 1);
+        for (i, event) in new.iter().enumerate() {
+            after.evolve(event, occurred_at, base + i as u64);
+        }
+        after
+    }
+
+    /// What recording `new` does to the case's wake-up: set to its next
+    /// deadline moment, cleared when there is none (closed, no deadline,
+    /// already overdue), or kept when it does not change. The stored wake-up
+    /// always equals `next_wake` (every append writes it), so an unchanged one
+    /// needs no write.
+    pub fn wake_after(&self, after: &Case) -> Wake {
+        match after.next_wake() {
+            wake if wake == self.next_wake() && self.revision.is_some() => Wake::Keep,
+            Some(at) => Wake::At(at),
+            None => Wake::Clear,
+        }
+    }
+
     fn set_deadline(&mut self, deadline: &Option<ScheduledDeadline>) {
         self.deadline.clone_from(deadline);
         self.deadline_warned = false;
@@ -135,4 +184,15 @@ impl Case {
         };
         Some(day.and_hms_opt(0, 0, 0)?.and_utc())
     }
+}
+
+/// What becomes of a case's wake-up (see [`Case::wake_after`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake {
+    /// Unchanged.
+    Keep,
+    /// Wake the case then.
+    At(DateTime<Utc>),
+    /// Nothing left to wake up for.
+    Clear,
 }

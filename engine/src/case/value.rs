@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 
 use crate::definition::FieldType;
-use crate::rejection::Rejection;
+use crate::rejection::{Code, Rejection};
 
 /// A value as it arrived: text from the command line (possibly repeated, or
 /// comma-separated for lists), or JSON from an input file.
@@ -59,10 +59,10 @@ pub fn parse(name: &str, ty: &FieldType, raw: &RawValue) -> Result<Value, Reject
         }
         (_, RawValue::Text(parts)) => {
             let [one] = parts.as_slice() else {
-                return Err(Rejection::new(format!(
-                    "field '{name}' takes one value, got {}",
-                    parts.len()
-                )));
+                return Err(Rejection::new(
+                    Code::InvalidInput,
+                    format!("field '{name}' takes one value, got {}", parts.len()),
+                ));
             };
             scalar(name, ty, &Value::String(one.clone()), true)
         }
@@ -95,10 +95,10 @@ fn shown(value: &Value) -> String {
 }
 
 fn wrong(name: &str, expected: &str, got: &Value) -> Rejection {
-    Rejection::new(format!(
-        "field '{name}' must be {expected}, got '{}'",
-        shown(got)
-    ))
+    Rejection::new(
+        Code::InvalidInput,
+        format!("field '{name}' must be {expected}, got '{}'", shown(got)),
+    )
 }
 
 /// One scalar value. `from_text` allows numbers and booleans written as text.
@@ -108,18 +108,20 @@ fn scalar(name: &str, ty: &FieldType, value: &Value, from_text: bool) -> Result<
         FieldType::String { pattern } => {
             let s = text.ok_or_else(|| wrong(name, "text", value))?;
             if s.contains('\n') {
-                return Err(Rejection::new(format!(
-                    "field '{name}' is one line of text; use a text field for more"
-                )));
+                return Err(Rejection::new(
+                    Code::InvalidInput,
+                    format!("field '{name}' is one line of text; use a text field for more"),
+                ));
             }
             if let Some(pattern) = pattern {
                 let matches = regex::Regex::new(pattern)
                     .map(|re| re.is_match(s))
                     .unwrap_or(false);
                 if !matches {
-                    return Err(Rejection::new(format!(
-                        "field '{name}' must match the pattern {pattern}, got '{s}'"
-                    )));
+                    return Err(Rejection::new(
+                        Code::InvalidInput,
+                        format!("field '{name}' must match the pattern {pattern}, got '{s}'"),
+                    ));
                 }
             }
             Ok(Value::String(s.to_owned()))
@@ -220,6 +222,7 @@ mod tests {
         assert_eq!(
             parse("participants", &participants, &text("1")),
             Err(Rejection::new(
+                Code::InvalidInput,
                 "field 'participants' must be an integer from 2 to 40, got '1'"
             ))
         );
@@ -230,6 +233,7 @@ mod tests {
         assert_eq!(
             parse("referred_on", &FieldType::Date, &text("24.11.2026")),
             Err(Rejection::new(
+                Code::InvalidInput,
                 "field 'referred_on' must be a date like 2026-11-24, got '24.11.2026'"
             ))
         );
@@ -239,6 +243,7 @@ mod tests {
         assert_eq!(
             parse("source", &source, &text("court")),
             Err(Rejection::new(
+                Code::InvalidInput,
                 "field 'source' must be one of school, police, got 'court'"
             ))
         );
@@ -260,6 +265,7 @@ mod tests {
         assert_eq!(
             parse("phone", &phone, &text("call me")),
             Err(Rejection::new(
+                Code::InvalidInput,
                 "field 'phone' must match the pattern ^\\+?[0-9 ]{6,20}$, got 'call me'"
             ))
         );

@@ -1,11 +1,12 @@
 //! The backend-independent half of an append: checking a batch before any I/O,
 //! and judging a retry against the events already stored.
 //!
-//! Both backends run the same steps: validate; take the write lock and read the
-//! head and the stream's revision; on a mismatch (or a unique-key violation) look
-//! the batch's ids up and let [`judge_retry`] decide whether this is a retry of an
-//! append that already committed (answer with the original result, write nothing)
-//! or a conflict or an id reused for something else (write nothing, say why).
+//! Both backends run the same steps (`crate::write`): validate; take the write
+//! lock and read the head and the streams' revisions; on a mismatch (or a
+//! unique-key violation) look the write's ids up and let [`judge_retry`] decide,
+//! stream by stream, whether this is a retry of a write that already committed
+//! (answer with the original result, write nothing) or a conflict or an id reused
+//! for something else (write nothing, say why).
 
 use std::collections::HashSet;
 
@@ -76,6 +77,28 @@ pub(crate) fn check_batch(events: &[NewEvent]) -> Result<Batch<'_>> {
         metadata.push(text);
     }
     Ok(Batch { events, metadata })
+}
+
+/// Checks a whole write: each stream's batch, and ids unique across the write.
+pub(crate) fn check_write(write: &crate::write::Write) -> Result<Vec<Batch<'_>>> {
+    let mut seen = HashSet::with_capacity(write.event_count());
+    let mut batches = Vec::with_capacity(write.streams.len());
+    for part in &write.streams {
+        let batch = check_batch(&part.events)?;
+        for (index, event) in part.events.iter().enumerate() {
+            if !seen.insert(event.id) {
+                return Err(Error::InvalidEvent {
+                    index,
+                    reason: format!(
+                        "event id {} appears twice in the write (again for stream '{}')",
+                        event.id, part.stream
+                    ),
+                });
+            }
+        }
+        batches.push(batch);
+    }
+    Ok(batches)
 }
 
 /// The outcome of looking a batch's ids up after the fast path failed.

@@ -315,6 +315,57 @@ pub struct ChainReport {
     pub unchained: u64,
 }
 
+impl crate::store::Store {
+    /// Up to `max_count` raw rows of the log from position `from`, with their
+    /// stored hashes, exactly as stored: what `audit verify` and `export` read.
+    pub async fn read_chain(&self, from: u64, max_count: usize) -> crate::Result<Vec<ChainRow>> {
+        crate::backend::dispatch!(self, b => b.read_chain(from, max_count).await)
+    }
+
+    /// The position the hash chain begins at: 1, unless the store held events
+    /// before the chain was introduced (those have no hash).
+    pub async fn chain_from(&self) -> crate::Result<u64> {
+        let value = self.info_value("chain_from").await?;
+        Ok(value.and_then(|v| v.parse().ok()).unwrap_or(1))
+    }
+
+    /// Recomputes the whole hash chain, page by page, handing every row to
+    /// `each` as it goes (for checks of its own, and progress). Stops at the
+    /// first break, which the report names.
+    pub async fn verify_chain(
+        &self,
+        mut each: impl FnMut(&ChainRow),
+    ) -> crate::Result<ChainReport> {
+        const PAGE: usize = 2_000;
+        let mut verifier = Verifier::new(self.chain_from().await?);
+        let mut from = 1;
+        loop {
+            let page = self.read_chain(from, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            from = last.position + 1;
+            for row in &page {
+                each(row);
+                if !verifier.feed(row) {
+                    return Ok(verifier.finish());
+                }
+            }
+            if page.len() < PAGE {
+                break;
+            }
+        }
+        Ok(verifier.finish())
+    }
+
+    /// The last event's position and stored hash (None for an empty log).
+    pub async fn chain_head(&self) -> crate::Result<Option<ChainRow>> {
+        let head = self.head_position().await?;
+        if head == 0 {
+            return Ok(None);
+        }
+        Ok(self.read_chain(head, 1).await?.pop())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

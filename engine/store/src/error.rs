@@ -30,6 +30,20 @@ pub enum Error {
         actual: Option<u64>,
     },
 
+    /// An event of the watched categories was written after the position the
+    /// write's decision was made against. Nothing was appended.
+    #[error("conflict: {} changed after position {position}{}", .categories.join(" or "), .head.map(|h| format!(" (now at {h})")).unwrap_or_default())]
+    Moved {
+        categories: Vec<String>,
+        position: u64,
+        head: Option<u64>,
+    },
+
+    /// A write stores a key for a subject that has one already (another writer
+    /// made it first). Nothing was written.
+    #[error("conflict: a key for subject {} exists already", .subjects.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))]
+    SubjectKeyExists { subjects: Vec<Uuid> },
+
     /// An event id in the batch is stored already, but not as this same event at
     /// this same place. Nothing was appended.
     #[error("event id {id} is already used: {detail}")]
@@ -129,7 +143,9 @@ pub enum ErrorKind {
 impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::WrongExpectedRevision { .. } => ErrorKind::Conflict,
+            Error::WrongExpectedRevision { .. }
+            | Error::Moved { .. }
+            | Error::SubjectKeyExists { .. } => ErrorKind::Conflict,
             Error::EventIdReused { .. }
             | Error::InvalidStreamName(_)
             | Error::InvalidEvent { .. }

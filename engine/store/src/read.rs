@@ -4,6 +4,11 @@
 //! so a reader of a million events holds one page in memory at a time and never
 //! keeps a long transaction open against the writers.
 
+use kroonika_engine::{RecordedEvent, StreamName};
+
+use crate::backend::dispatch;
+use crate::store::Store;
+
 /// Which way a read walks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -55,15 +60,14 @@ pub(crate) struct StoredRow {
 
 impl StoredRow {
     /// Builds the event, refusing a row that Kroonika could not have written.
-    pub(crate) fn into_event(self) -> crate::Result<kroonika_engine::RecordedEvent> {
+    pub(crate) fn into_event(self) -> crate::Result<RecordedEvent> {
         use crate::append::unsigned;
         let position = self.position;
         let corrupt = |reason: String| crate::Error::Corrupt { position, reason };
-        let stream = kroonika_engine::StreamName::new(self.stream)
-            .map_err(|err| corrupt(err.to_string()))?;
+        let stream = StreamName::new(self.stream).map_err(|err| corrupt(err.to_string()))?;
         let metadata = serde_json::from_str(&self.metadata)
             .map_err(|err| corrupt(format!("metadata is not Kroonika's: {err}")))?;
-        Ok(kroonika_engine::RecordedEvent {
+        Ok(RecordedEvent {
             position: unsigned(position, "position", position)?,
             stream,
             revision: unsigned(self.revision, "revision", position)?,
@@ -73,5 +77,82 @@ impl StoredRow {
             metadata,
             recorded_at: self.recorded_at,
         })
+    }
+}
+
+impl Store {
+    /// Reads up to `max_count` events of one stream, from a revision.
+    pub async fn read_stream(
+        &self,
+        stream: &StreamName,
+        from: ReadFrom,
+        direction: Direction,
+        max_count: usize,
+    ) -> crate::Result<Vec<RecordedEvent>> {
+        dispatch!(self, b => b.read_stream(stream, from, direction, max_count).await)
+    }
+
+    /// Every event of a stream, oldest first.
+    pub async fn load_stream(&self, stream: &StreamName) -> crate::Result<Vec<RecordedEvent>> {
+        const PAGE: usize = 1_000;
+        let mut events: Vec<RecordedEvent> = Vec::new();
+        loop {
+            let from = ReadFrom::At(events.len() as u64);
+            let page = self
+                .read_stream(stream, from, Direction::Forwards, PAGE)
+                .await?;
+            let full = page.len() == PAGE;
+            events.extend(page);
+            if !full {
+                return Ok(events);
+            }
+        }
+    }
+
+    /// Reads up to `max_count` events of the global log (`$all`), from a position.
+    pub async fn read_all(
+        &self,
+        from: ReadFrom,
+        direction: Direction,
+        max_count: usize,
+    ) -> crate::Result<Vec<RecordedEvent>> {
+        dispatch!(self, b => b.read_all(&[], from, direction, max_count).await)
+    }
+
+    /// Reads up to `max_count` events of every stream in `category`, in global order.
+    pub async fn read_category(
+        &self,
+        category: &str,
+        from: ReadFrom,
+        direction: Direction,
+        max_count: usize,
+    ) -> crate::Result<Vec<RecordedEvent>> {
+        let categories = [category.to_owned()];
+        dispatch!(self, b => b.read_all(&categories, from, direction, max_count).await)
+    }
+
+    /// Reads up to `max_count` events of any of `categories`, forwards in
+    /// global order from position `from` (inclusive): what changed in a few
+    /// categories since a position, in one query.
+    pub async fn read_categories(
+        &self,
+        categories: &[String],
+        from: u64,
+        max_count: usize,
+    ) -> crate::Result<Vec<RecordedEvent>> {
+        if categories.is_empty() {
+            return Ok(Vec::new());
+        }
+        dispatch!(self, b => b.read_all(categories, ReadFrom::At(from), Direction::Forwards, max_count).await)
+    }
+
+    /// The revision of the last event in a stream (None if it has no events).
+    pub async fn stream_revision(&self, stream: &StreamName) -> crate::Result<Option<u64>> {
+        dispatch!(self, b => b.stream_revision(stream).await)
+    }
+
+    /// The position of the last event in the log (0 when the log is empty).
+    pub async fn head_position(&self) -> crate::Result<u64> {
+        dispatch!(self, b => b.head_position().await)
     }
 }

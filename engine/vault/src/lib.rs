@@ -302,7 +302,7 @@ pub fn seal_events(
     keyring: &Keyring,
     events: &mut [CaseEvent],
 ) -> Result<(), Error> {
-    let stream = format!("case-{case_id}");
+    let stream = kroonika_engine::case::stream(case_id).to_string();
     for event in events.iter_mut() {
         let Some(data) = data_of_mut(event) else {
             continue;

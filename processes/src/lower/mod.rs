@@ -231,6 +231,7 @@ fn lower_root(cx: &mut Cx, root: &Node) -> Option<ProcessDefinition> {
         metrics,
         privacy,
         retention,
+        programs: Default::default(),
     };
     if !cx.has_errors() {
         for diagnostic in analysis::check(&definition, &state_spans) {

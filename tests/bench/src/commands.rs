@@ -1,10 +1,15 @@
-//! Case commands through the public library API, as an application would run
-//! them: load the case's stream, fold it, decide with the engine, append the
-//! event and the case's wake-up in one transaction (`Store::execute_scheduled`).
+//! Case commands, two ways. **Store level**: what an application written
+//! straight on the store does for each command: load the case's stream, fold
+//! it, decide with the engine, write the event with the exact revision
+//! (`Store::write`). **Application layer**: Kroonika's own `App::execute` in one
+//! long-lived process, with everything it adds (the registry precondition,
+//! metadata, fingerprints, denial recording) and what it saves (remembered
+//! cases, compiled definitions).
 //!
 //! Setup (not measured) writes cases of 50 events each: the school-conference
 //! example driven to monitoring, then `log-contact` steps. The measured command
-//! is one more `log-contact`: it loads 50 events and appends one.
+//! is one more `log-contact`: it loads 50 events (unless remembered) and
+//! appends one.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -15,8 +20,10 @@ use kroonika_engine::actors::Actor;
 use kroonika_engine::case::{self, Case, CaseEvent, RawInput, RawValue};
 use kroonika_engine::definition::ProcessDefinition;
 use kroonika_engine::publishing;
-use kroonika_engine::{ExpectedRevision, Metadata, NewEvent, RecordedEvent, Rejection, StreamName};
-use kroonika_store::{Store, Timer};
+use kroonika_engine::{
+    Code, ExpectedRevision, Metadata, NewEvent, RecordedEvent, Rejection, StreamName,
+};
+use kroonika_store::{Store, Timer, Write};
 use kroonika_tests::{Backend, TestStore};
 use uuid::Uuid;
 
@@ -74,7 +81,7 @@ fn fold(events: &[RecordedEvent]) -> Result<Case, Rejection> {
     let mut case = Case::default();
     for event in events {
         let decoded = CaseEvent::from_parts(&event.event_type, event.data.as_str())
-            .map_err(|e| Rejection::new(e.to_string()))?;
+            .map_err(|e| Rejection::new(Code::InvalidInput, e.to_string()))?;
         case.evolve(&decoded, event.metadata.occurred_at, event.revision);
     }
     Ok(case)
@@ -86,7 +93,7 @@ fn to_new(events: &[CaseEvent], actor: &str) -> Result<Vec<NewEvent>, Rejection>
         .iter()
         .map(|e| {
             NewEvent::new(Uuid::now_v7(), e.event_type(), &e.data(), metadata.clone())
-                .map_err(|err| Rejection::new(err.to_string()))
+                .map_err(|err| Rejection::new(Code::InvalidInput, err.to_string()))
         })
         .collect()
 }
@@ -169,32 +176,48 @@ fn history(world: &World, reference: &str) -> anyhow::Result<Vec<NewEvent>> {
     Ok(to_new(&events, "mari")?)
 }
 
-/// One measured command: `log-contact` on the case in `stream`.
+/// One measured command at store level: `log-contact` on the case in
+/// `stream`, loaded, folded, decided and written with its exact revision.
 async fn command(store: &Store, world: &World, stream: &StreamName) -> anyhow::Result<Duration> {
     let started = Instant::now();
     let contact = input(&[("channel", "phone")]);
-    store
-        .execute_scheduled(stream, |events| {
-            let case = fold(events)?;
-            let now = Utc::now();
-            let cx = case::Context {
-                definition: &world.definition,
-                version: 1,
-                actor: &world.actors["mari"],
-                actors: &world.actors,
-                now,
-                occurred_at: now,
-            };
-            let decided = case::take(&cx, &case, "log-contact", &contact)?;
-            Ok((to_new(&decided, "mari")?, Timer::Keep))
-        })
-        .await
-        .map_err(|err: kroonika_store::ExecuteError<Rejection>| anyhow::anyhow!("{err}"))?;
+    let history = store.load_stream(stream).await?;
+    let case = fold(&history)?;
+    let now = Utc::now();
+    let cx = case::Context {
+        definition: &world.definition,
+        version: 1,
+        actor: &world.actors["mari"],
+        actors: &world.actors,
+        now,
+        occurred_at: now,
+    };
+    let decided = case::take(&cx, &case, "log-contact", &contact)?;
+    let expected = ExpectedRevision::Exact(history.len() as u64 - 1);
+    let mut write = Write::append(stream, expected, to_new(&decided, "mari")?);
+    write.streams[0].timer = Timer::Keep;
+    store.write(&write).await?;
     Ok(started.elapsed())
 }
 
-/// Publishes the school-conference example as version 1, as `def publish` would.
+/// Publishes the school-conference example as version 1, as `def publish`
+/// would, and registers its actors, as `actor add` would.
 async fn publish(store: &Store, world: &World) -> anyhow::Result<()> {
+    for actor in world.actors.values() {
+        let event = kroonika_engine::actors::ActorEvent::ActorRegistered {
+            name: actor.name.clone(),
+            roles: actor.roles.iter().cloned().collect(),
+        };
+        let metadata = Metadata::for_command("anu", Uuid::now_v7(), Utc::now());
+        let new = NewEvent::new(Uuid::now_v7(), event.event_type(), &event.data(), metadata)?;
+        store
+            .append(
+                &StreamName::from_parts(kroonika_engine::actors::CATEGORY, &actor.name)?,
+                ExpectedRevision::NoStream,
+                &[new],
+            )
+            .await?;
+    }
     let published = publishing::DefinitionPublished {
         process: world.definition.id.clone(),
         version: 1,
@@ -293,6 +316,76 @@ pub async fn concurrent(
         elapsed,
         latencies,
     })
+}
+
+/// Commands through the application layer: one long-lived `App` shared by
+/// `clients` concurrent clients, each on 10 cases of its own. `remember`:
+/// whether the app remembers cases between commands (each case is touched once,
+/// unmeasured, first) or reads every case again for each command.
+pub async fn through_app(
+    backend: Backend,
+    clients: usize,
+    commands_per_client: usize,
+    remember: bool,
+) -> anyhow::Result<Measured> {
+    let t = TestStore::new(backend)
+        .await
+        .ok_or_else(|| anyhow::anyhow!("backend not available"))?;
+    let world = world()?;
+    let cases_per_client = 10;
+    let streams = prepare(&t.store, &world, clients * cases_per_client).await?;
+    let options = kroonika_app::Options {
+        remember: if remember { 10_000 } else { 0 },
+        ..kroonika_app::Options::default()
+    };
+    let app = kroonika_app::App::new(t.store.clone(), options).await?;
+    let ids: Vec<String> = streams.iter().map(|s| s.id().to_owned()).collect();
+    if remember {
+        for id in &ids {
+            app_command(&app, id).await?;
+        }
+    }
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for client in 0..clients {
+        let app = app.clone();
+        let own: Vec<String> =
+            ids[client * cases_per_client..(client + 1) * cases_per_client].to_vec();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(commands_per_client);
+            for i in 0..commands_per_client {
+                latencies.push(app_command(&app, &own[i % own.len()]).await?);
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await??);
+    }
+    let elapsed = started.elapsed();
+    t.cleanup().await;
+    Ok(Measured {
+        events: clients * commands_per_client,
+        elapsed,
+        latencies,
+    })
+}
+
+/// One `log-contact` through `App::execute`.
+async fn app_command(app: &kroonika_app::App, case: &str) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let command = kroonika_app::CaseCommand::Take {
+        step: "log-contact".to_owned(),
+        input: kroonika_app::Input::texts([("channel", "phone")]),
+    };
+    app.execute(
+        &kroonika_app::Request::new("mari", "case do"),
+        Some(case),
+        command,
+    )
+    .await?;
+    Ok(started.elapsed())
 }
 
 /// Peak resident memory of this process so far, in KiB (Linux).
@@ -394,14 +487,14 @@ pub async fn timers(
         let mut case = Case::default();
         case.evolve(&opened[0], occurred_at, 0);
         let wake = case.next_wake().map_or(Timer::Keep, Timer::Set);
-        t.store
-            .append_scheduled(
-                &StreamName::from_parts("case", Uuid::now_v7())?,
-                ExpectedRevision::NoStream,
-                &to_new(&opened, "mari")?,
-                wake,
-            )
-            .await?;
+        let stream = StreamName::from_parts("case", Uuid::now_v7())?;
+        let mut write = Write::append(
+            &stream,
+            ExpectedRevision::NoStream,
+            to_new(&opened, "mari")?,
+        );
+        write.streams[0].timer = wake;
+        t.store.write(&write).await?;
     }
     let started = Instant::now();
     let (mut out, mut err) = (Vec::new(), Vec::new());

@@ -73,18 +73,18 @@ impl Floor {
                 Floor::Sqlite(pool) => {
                     let mut tx = pool.begin().await?;
                     let mut query =
-                        sqlx::query(AssertSqlSafe(floor_sql::sqlite_insert(batch.events.len())))
-                            .bind(batch.stream.as_str())
-                            .bind(batch.stream.category())
-                            .bind(now.timestamp_micros());
+                        sqlx::query(AssertSqlSafe(floor_sql::sqlite_insert(batch.events.len())));
                     for (i, event) in batch.events.iter().enumerate() {
                         query = query
                             .bind(position + i as i64)
+                            .bind(batch.stream.as_str())
+                            .bind(batch.stream.category())
                             .bind(*revision + i as i64)
                             .bind(event.id)
                             .bind(event.event_type.as_str())
                             .bind(event.data.as_str())
                             .bind(batch.metadata[i].as_str())
+                            .bind(now.timestamp_micros())
                             .bind(FLOOR_HASH.as_slice());
                     }
                     query.execute(&mut *tx).await?;
@@ -93,11 +93,12 @@ impl Floor {
                 Floor::Postgres(pool) => {
                     let n = batch.events.len() as i64;
                     let mut tx = pool.begin().await?;
+                    let rows = batch.events.len();
                     sqlx::query(floor_sql::POSTGRES_INSERT)
-                        .bind(batch.stream.as_str())
-                        .bind(batch.stream.category())
                         .bind(now)
                         .bind((0..n).map(|i| position + i).collect::<Vec<_>>())
+                        .bind(vec![batch.stream.as_str(); rows])
+                        .bind(vec![batch.stream.category(); rows])
                         .bind((0..n).map(|i| *revision + i).collect::<Vec<_>>())
                         .bind(batch.events.iter().map(|e| e.id).collect::<Vec<_>>())
                         .bind(
@@ -122,6 +123,8 @@ impl Floor {
                                 .collect::<Vec<_>>(),
                         )
                         .bind(vec![FLOOR_HASH.as_slice(); batch.events.len()])
+                        .bind(Vec::<String>::new())
+                        .bind(0i64)
                         .execute(&mut *tx)
                         .await?;
                     tx.commit().await?;

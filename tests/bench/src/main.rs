@@ -157,9 +157,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Case commands (issue 4): latency on 50-event cases, and 4 (and, on
-/// PostgreSQL, 16) concurrent clients on distinct cases. Kroonika only; the
-/// side-by-side comparison with the floor and cqrs-es is the benchmark issue's.
+/// Case commands: latency on 50-event cases at store level (issue 4) and
+/// through the application layer (issue 13), one client and 4 (and, on
+/// PostgreSQL, 16 at store level) concurrent clients on distinct cases. The
+/// rounds alternate store level and application layer, so their ratio is
+/// measured side by side.
 async fn command_figures(
     backends: &[Backend],
     cases: usize,
@@ -169,37 +171,67 @@ async fn command_figures(
     let mut out = String::from(
         "\n| backend | case commands (load 50 events, decide, append 1) | commands | commands/s | p50 ms | p99 ms | max ms |\n|---|---|---:|---:|---:|---:|---:|\n",
     );
+    #[derive(Clone, Copy)]
+    enum Path {
+        Store,
+        App { remember: bool },
+    }
     for &backend in backends {
-        let mut shapes: Vec<(String, usize)> = vec![
-            ("one client".to_owned(), 1),
-            ("4 concurrent clients, distinct cases".to_owned(), 4),
+        let mut shapes: Vec<(String, usize, Path)> = vec![
+            ("store level, one client".to_owned(), 1, Path::Store),
+            (
+                "application layer, one client, cases read each time".to_owned(),
+                1,
+                Path::App { remember: false },
+            ),
+            (
+                "application layer, one client, cases remembered".to_owned(),
+                1,
+                Path::App { remember: true },
+            ),
+            (
+                "store level, 4 concurrent clients, distinct cases".to_owned(),
+                4,
+                Path::Store,
+            ),
+            (
+                "application layer, 4 concurrent clients, cases remembered".to_owned(),
+                4,
+                Path::App { remember: true },
+            ),
         ];
         if backend == Backend::Postgres {
-            shapes.push(("16 concurrent clients, distinct cases".to_owned(), 16));
+            shapes.push((
+                "store level, 16 concurrent clients, distinct cases".to_owned(),
+                16,
+                Path::Store,
+            ));
         }
-        for (name, clients) in shapes {
-            let mut runs = Vec::new();
-            for _ in 0..rounds {
-                let measured = if clients == 1 {
-                    commands::latency(backend, cases).await?
-                } else {
-                    commands::concurrent(backend, clients, cases).await?
+        let mut runs: Vec<Vec<Measured>> = vec![Vec::new(); shapes.len()];
+        for _ in 0..rounds {
+            for (i, (name, clients, path)) in shapes.iter().enumerate() {
+                let measured = match (path, clients) {
+                    (Path::Store, 1) => commands::latency(backend, cases).await?,
+                    (Path::Store, n) => commands::concurrent(backend, *n, cases).await?,
+                    (Path::App { remember }, n) => {
+                        commands::through_app(backend, *n, cases, *remember).await?
+                    }
                 };
                 eprintln!(
                     "{backend:?} {name}: {:.0} commands/s",
                     measured.events_per_second()
                 );
-                runs.push(measured);
+                runs[i].push(measured);
             }
-            out.push_str(&report::command_row(backend, &name, runs));
+        }
+        for ((name, _, _), runs) in shapes.iter().zip(runs) {
+            out.push_str(&report::command_row(backend, name, runs));
         }
     }
-    out.push_str("\nCase commands: median round of the rounds above, each on a fresh store.\n");
+    out.push_str("\nCase commands: median round of the rounds above, each on a fresh store; store level and application layer alternate within each round.\n");
     Ok(out)
 }
 
-/// Kroonika against cqrs-es 0.5 (sqlite-es / postgres-es), alternating rounds:
-/// the two append shapes, and single commands on 50-event cases.
 async fn cqrs_figures(
     backends: &[Backend],
     events: usize,

@@ -17,7 +17,6 @@ contract!(
     racing_writers_on_one_stream,
     writers_on_many_streams_under_a_subscriber,
     held_open_transaction_holds_back_later_writers,
-    a_remembered_history_is_used_then_refreshed_when_stale,
 );
 
 const TASKS: usize = 8;
@@ -212,56 +211,4 @@ async fn held_open_transaction_holds_back_later_writers(t: &TestStore) {
         c_result.events[0].position, 4,
         "no gap where the rolled-back append was"
     );
-}
-
-/// `execute_scheduled_cached` decides on the history it is given, appends with
-/// that revision, and keeps the history current; when another writer appended
-/// meanwhile it takes the conflict, reads the stream and decides again.
-async fn a_remembered_history_is_used_then_refreshed_when_stale(t: &TestStore) {
-    let s = StreamName::new("case-remembered").unwrap();
-    let mut history = Vec::new();
-    let mut seen = Vec::new();
-    let mut decide = |events: &[kroonika_store::RecordedEvent]| {
-        seen.push(events.len());
-        Ok::<_, String>((
-            vec![event("Noted", json!({ "n": events.len() }))],
-            kroonika_store::Timer::Keep,
-        ))
-    };
-    t.store
-        .execute_scheduled_cached(&s, &mut history, &mut decide)
-        .await
-        .unwrap();
-    t.store
-        .execute_scheduled_cached(&s, &mut history, &mut decide)
-        .await
-        .unwrap();
-    assert_eq!(history.len(), 2, "the history follows the appends");
-    assert_eq!(history[1].revision, 1);
-    // Someone else appends: the remembered history is stale.
-    t.store
-        .append(
-            &s,
-            ExpectedRevision::Exact(1),
-            &[event("Elsewhere", json!({}))],
-        )
-        .await
-        .unwrap();
-    t.store
-        .execute_scheduled_cached(&s, &mut history, &mut decide)
-        .await
-        .unwrap();
-    assert_eq!(
-        seen,
-        [0, 1, 2, 3],
-        "decided on the stale history, then on the stream read again"
-    );
-    let types: Vec<String> = history.iter().map(|e| e.event_type.clone()).collect();
-    assert_eq!(types, ["Noted", "Noted", "Elsewhere", "Noted"]);
-    let stored = t
-        .store
-        .read_stream(&s, ReadFrom::Start, Direction::Forwards, 10)
-        .await
-        .unwrap();
-    assert_eq!(stored, history, "exactly what is stored");
 }

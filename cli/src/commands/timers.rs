@@ -1,0 +1,67 @@
+//! `kroonika timers run`: every due deadline handled once, as the system; with
+//! `--follow`, again every minute until interrupted.
+
+use std::io::Write;
+use std::time::Duration;
+
+use kroonika_app::Day;
+use kroonika_app::timers::TimerRun;
+
+use crate::args::Cli;
+use crate::{context, exit};
+
+pub(crate) async fn run(
+    cli: &Cli,
+    now: Option<&str>,
+    follow: bool,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let at = context::time(now, "--now", Day::Noon)?;
+    let app = context::app(cli, false).await?;
+    let result = if follow {
+        let shutdown = crate::commands::projections::on_signal();
+        let mut failed = None;
+        let served = app
+            .run_timers_service(&shutdown, Duration::from_secs(60), &mut |run| {
+                if let Err(err) = report(run, out) {
+                    failed = Some(err);
+                    shutdown.stop();
+                }
+            })
+            .await;
+        served
+            .map_err(anyhow::Error::from)
+            .and_then(|()| failed.map_or(Ok(()), Err))
+    } else {
+        match app.run_timers(at).await {
+            Ok(run) => {
+                let handled = run.handled;
+                report(run, out).and_then(|()| {
+                    let when = at.unwrap_or_else(|| app.now());
+                    writeln!(
+                        out,
+                        "handled {handled} due deadline(s) as of {}",
+                        when.format("%Y-%m-%d %H:%M UTC")
+                    )?;
+                    Ok(())
+                })
+            }
+            Err(err) => Err(err.into()),
+        }
+    };
+    app.close().await;
+    result
+}
+
+/// What a run did, one line per event recorded or case not handled.
+fn report(run: TimerRun, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
+    for (reference, event) in &run.recorded {
+        writeln!(out, "{reference}: {}", kroonika_app::cases::describe(event))?;
+    }
+    for (reference, err) in run.failed {
+        let line = exit::describe(&anyhow::Error::from(err));
+        writeln!(out, "{reference}: not handled: {line}")?;
+    }
+    out.flush()?;
+    Ok(())
+}

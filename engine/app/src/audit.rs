@@ -1,0 +1,294 @@
+//! For auditors: the trail of every recorded act, the log's head to write
+//! down, and verification: the hash chain recomputed over the whole log (the
+//! first broken place named) and every event replayed against the rules it
+//! claims to follow (`kroonika_engine::conformance`), so an event written around
+//! Kroonika, hashes and all, is found too.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use kroonika_engine::Metadata;
+use kroonika_engine::RecordedEvent;
+use kroonika_engine::actors::{self, ActorEvent};
+use kroonika_engine::case::{self, CaseEvent, ReferenceAllocated};
+use kroonika_engine::conformance::{Entry, Finding, Replay};
+use kroonika_engine::publishing::{self, DefinitionPublished};
+use kroonika_store::ReadFrom;
+use kroonika_store::chain::{self, Break, Hash};
+use serde_json::{Value, json};
+
+use crate::error::{Error, Result};
+use crate::{App, cases};
+
+/// Which acts the trail shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrailFilter {
+    /// Only this case (reference or id).
+    pub case: Option<String>,
+    /// Only what this actor did.
+    pub by: Option<String>,
+    /// Recorded at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Recorded at or before.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// One recorded act, in words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrailRow {
+    pub event: RecordedEvent,
+    /// The case reference it concerns (empty if none).
+    pub reference: String,
+    pub what: String,
+}
+
+impl TrailRow {
+    /// The JSON form `audit trail --format json` prints.
+    pub fn to_json(&self) -> Value {
+        let event = &self.event;
+        json!({
+            "position": event.position,
+            "recorded_at": event.recorded_at,
+            "occurred_at": event.metadata.occurred_at,
+            "actor": event.metadata.actor,
+            "case": if self.reference.is_empty() { None } else { Some(&self.reference) },
+            "stream": event.stream,
+            "what": self.what,
+            "definition": event.metadata.extra.get("definition"),
+            "command_id": event.metadata.command_id,
+        })
+    }
+}
+
+/// The log's last position and hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub position: u64,
+    /// None for an event written before the chain existed.
+    pub hash: Option<Hash>,
+    pub recorded_at: DateTime<Utc>,
+    pub store_id: String,
+}
+
+/// What verification found.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// Events whose hash was checked.
+    pub events: u64,
+    /// Events before the chain existed.
+    pub before_chain: u64,
+    /// The last position the chain verified to, and its hash.
+    pub head: Option<(u64, Hash)>,
+    pub broken: Option<Break>,
+    /// The recorded head given to check against, and where it is in the log
+    /// (None: not in today's log, or past where the chain broke).
+    pub against: Option<(Hash, Option<u64>)>,
+    pub case_events: u64,
+    pub cases: usize,
+    /// Events the rules would not have produced, with their positions.
+    pub findings: Vec<(u64, Finding)>,
+}
+
+impl Verified {
+    /// Whether the log is intact and every event conforms (and the recorded
+    /// head, if given, is in it).
+    pub fn holds(&self) -> bool {
+        self.broken.is_none()
+            && self.findings.is_empty()
+            && self.against.as_ref().is_none_or(|(_, at)| at.is_some())
+    }
+
+    /// The failure, as the integrity error a front end reports (exit 4).
+    pub fn failure(&self) -> Option<Error> {
+        if let Some(broken) = &self.broken {
+            return Some(Error::Integrity(broken.to_string()));
+        }
+        if let Some((position, first)) = self.findings.first() {
+            return Some(Error::Integrity(format!(
+                "{} event(s) the rules would not have allowed; the first, position {position} ({}, revision {}, {}): {}",
+                self.findings.len(),
+                first.stream,
+                first.revision,
+                first.event_type,
+                first.why
+            )));
+        }
+        if let Some((hash, None)) = &self.against {
+            return Some(Error::Integrity(format!(
+                "the recorded head {} is not in today's log: history up to it was rewritten, or the log was cut back",
+                chain::to_hex(hash)
+            )));
+        }
+        None
+    }
+}
+
+impl App {
+    /// Every recorded act that `filter` lets through, oldest first.
+    pub async fn trail(&self, filter: &TrailFilter) -> Result<Vec<TrailRow>> {
+        let only_stream = match &filter.case {
+            Some(text) => Some(case::stream(self.case_id(text).await?).to_string()),
+            None => None,
+        };
+        let mut references: HashMap<String, String> = HashMap::new();
+        let mut rows = Vec::new();
+        let mut scan = self.inner.store.scan(None, ReadFrom::Start, 1_000);
+        while let Some(page) = scan.next_page().await? {
+            for event in page {
+                if event.event_type == "CaseOpened"
+                    && let Ok(CaseEvent::CaseOpened { reference, .. }) =
+                        CaseEvent::from_parts(&event.event_type, event.data.as_str())
+                {
+                    references.insert(event.stream.to_string(), reference);
+                }
+                let wanted = only_stream
+                    .as_ref()
+                    .is_none_or(|s| *s == event.stream.as_str())
+                    && filter
+                        .by
+                        .as_ref()
+                        .is_none_or(|b| *b == event.metadata.actor)
+                    && filter.from.is_none_or(|f| event.recorded_at >= f)
+                    && filter.to.is_none_or(|t| event.recorded_at <= t);
+                if wanted {
+                    let reference = references
+                        .get(event.stream.as_str())
+                        .cloned()
+                        .unwrap_or_default();
+                    let what = what(&event);
+                    rows.push(TrailRow {
+                        event,
+                        reference,
+                        what,
+                    });
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    /// The log's head (None when it is empty).
+    pub async fn head(&self) -> Result<Option<Head>> {
+        let store = &self.inner.store;
+        let Some(row) = store.chain_head().await? else {
+            return Ok(None);
+        };
+        Ok(Some(Head {
+            position: row.position,
+            hash: row.hash,
+            recorded_at: row.recorded_at,
+            store_id: store.info().await?.store_id,
+        }))
+    }
+
+    /// The store's id (what `audit head` prints beside the head).
+    pub async fn store_id(&self) -> Result<String> {
+        Ok(self.inner.store.info().await?.store_id)
+    }
+
+    /// Verifies the whole log: the hash chain, every event against its rules,
+    /// and (with `against`) that a head recorded earlier is still in it.
+    /// `progress` is told positions as it goes.
+    pub async fn verify(
+        &self,
+        against: Option<Hash>,
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<Verified> {
+        // The published definitions alone: an actor event changed outside
+        // Kroonika must be found by the replay, not stop it.
+        let mut catalog = kroonika_projections::Catalog::default();
+        let mut scan = self
+            .inner
+            .store
+            .scan(Some(publishing::CATEGORY), ReadFrom::Start, 1_000);
+        while let Some(page) = scan.next_page().await? {
+            for event in page {
+                let Ok(published) = event.data.decode::<DefinitionPublished>() else {
+                    continue;
+                };
+                if let Some(definition) = kroonika_processes::check(&published.source).definition {
+                    catalog.insert(published.version, definition);
+                }
+            }
+        }
+        let mut replay = Replay::default();
+        let mut findings: Vec<(u64, Finding)> = Vec::new();
+        let mut found_at: Option<u64> = None;
+        let report = self
+            .inner
+            .store
+            .verify_chain(|row| {
+                if row.position % 1_000 == 0 {
+                    progress(row.position);
+                }
+                if against.is_some() && row.hash == against {
+                    found_at = Some(row.position);
+                }
+                let finding = match serde_json::from_str::<Metadata>(&row.metadata) {
+                    Ok(metadata) => replay.feed(
+                        Entry {
+                            stream: &row.stream,
+                            revision: row.revision,
+                            event_type: &row.event_type,
+                            data: &row.data,
+                            metadata: &metadata,
+                        },
+                        |process, version| catalog.get(process, version),
+                    ),
+                    Err(err) => Some(Finding {
+                        stream: row.stream.clone(),
+                        revision: row.revision,
+                        event_type: row.event_type.clone(),
+                        why: format!("its metadata is not Kroonika's: {err}"),
+                    }),
+                };
+                if let Some(finding) = finding {
+                    findings.push((row.position, finding));
+                }
+            })
+            .await?;
+        // A recorded head counts only if the chain verified up to it.
+        let verified_to = report.head.map_or(0, |(p, _)| p);
+        Ok(Verified {
+            events: report.checked,
+            before_chain: report.unchained,
+            head: report.head,
+            broken: report.broken,
+            against: against.map(|hash| (hash, found_at.filter(|p| *p <= verified_to))),
+            case_events: replay.checked,
+            cases: replay.cases(),
+            findings,
+        })
+    }
+}
+
+/// What an event says, in words.
+fn what(event: &RecordedEvent) -> String {
+    match event.stream.category() {
+        case::CATEGORY => cases::view::describe_recorded(event),
+        actors::CATEGORY => match ActorEvent::from_parts(&event.event_type, event.data.as_str()) {
+            Ok(ActorEvent::ActorRegistered { name, roles }) => {
+                format!("registered actor {name} ({})", roles.join(", "))
+            }
+            Ok(ActorEvent::RoleGranted { role }) => {
+                format!("granted {role} to {}", event.stream.id())
+            }
+            Ok(ActorEvent::RoleRevoked { role }) => {
+                format!("revoked {role} from {}", event.stream.id())
+            }
+            Err(_) => event.event_type.clone(),
+        },
+        publishing::CATEGORY => match event.data.decode::<DefinitionPublished>() {
+            Ok(p) => format!(
+                "published {} version {} ({})",
+                p.process, p.version, p.content_hash
+            ),
+            Err(_) => event.event_type.clone(),
+        },
+        case::REFERENCE_CATEGORY => match event.data.decode::<ReferenceAllocated>() {
+            Ok(allocated) => format!("allocated reference {}", allocated.reference),
+            Err(_) => "allocated reference ".to_owned(),
+        },
+        _ => event.event_type.clone(),
+    }
+}

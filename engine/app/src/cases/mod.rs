@@ -1,0 +1,445 @@
+//! Cases: finding one by its reference, and every command on one through the
+//! one write path ([`App::execute`]).
+//!
+//! A command's walk: resolve the reference (remembered once read); take the
+//! case as this process last left it, or read and fold it (one read); decide
+//! (pure, `decide.rs`); write the events, the wake-up and any new or destroyed
+//! subject keys in one atomic write, with the case's exact revision and the
+//! registry's position as preconditions. If another writer got there first,
+//! the case is decided again inside the store's write lock (`write_locked`),
+//! where nothing can change under it: a command without an expected version
+//! never surfaces a conflict, and one with an expected version gets exactly the
+//! conflict it asked for.
+
+pub(crate) mod cache;
+pub(crate) mod decide;
+mod open;
+pub mod view;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use kroonika_engine::actors::Actor;
+use kroonika_engine::case::{self, ReferenceAllocated};
+use kroonika_engine::{Code, RecordedEvent};
+use kroonika_store::{
+    Direction, ErrorKind as StoreKind, ExpectedRevision, LockedError, LockedRead, ReadFrom,
+    StreamWrite, Write,
+};
+use uuid::Uuid;
+
+use self::cache::Remembered;
+use self::decide::{Decided, Deciding, Decision, Step};
+use crate::command::{CaseCommand, Outcome, Request, SystemCommand, fingerprint};
+use crate::error::{Error, Result, reject};
+use crate::registry::Registry;
+use crate::{App, time};
+
+pub use view::{CaseView, describe};
+
+impl App {
+    /// Runs a command on a case (or opens one): the one entry point every
+    /// front end and the demo use. `case` is a reference (`SC-2026-0042`) or a
+    /// case id; None for [`CaseCommand::Open`].
+    pub async fn execute(
+        &self,
+        request: &Request,
+        case: Option<&str>,
+        command: CaseCommand,
+    ) -> Result<Outcome> {
+        let done = match (&command, case) {
+            (CaseCommand::Open { open, input }, _) => self.open_case(request, open, input).await,
+            (_, Some(case)) => match self.case_id(case).await {
+                Ok(id) => self.step(request, case, id, Step::Command(command)).await,
+                Err(err) => Err(err),
+            },
+            (_, None) => Err(reject(Code::InvalidInput, "say which case")),
+        };
+        self.recorded(request, None, done).await
+    }
+
+    /// The case a reference (`SC-2026-0042`) or a case id names (a case id
+    /// is taken as it is; whether the case exists is for the command to find).
+    pub async fn case_id(&self, text: &str) -> Result<Uuid> {
+        if let Ok(id) = Uuid::parse_str(text) {
+            return Ok(id);
+        }
+        let remembered = self.cases().reference(text);
+        match remembered {
+            Some(id) => Ok(id),
+            None => self.look_up_reference(text).await,
+        }
+    }
+
+    async fn look_up_reference(&self, text: &str) -> Result<Uuid> {
+        let not_found = || {
+            reject(
+                Code::NotFound,
+                format!(
+                    "there is no case '{text}'; give a reference like SC-2026-0042 or a case id"
+                ),
+            )
+        };
+        let Some((stream, revision)) = case::parse_reference(text) else {
+            return Err(not_found());
+        };
+        let events = self
+            .inner
+            .store
+            .read_stream(&stream, ReadFrom::At(revision), Direction::Forwards, 1)
+            .await?;
+        let event = events
+            .first()
+            .filter(|e| e.revision == revision)
+            .ok_or_else(not_found)?;
+        let allocated: ReferenceAllocated = event.data.decode().map_err(|_| not_found())?;
+        self.cases().put_reference(text, allocated.case_id);
+        Ok(allocated.case_id)
+    }
+
+    pub(crate) fn cases(&self) -> std::sync::MutexGuard<'_, cache::Cases> {
+        self.inner.cases.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The case's recorded history, or the refusal naming `target`.
+    pub(crate) async fn history_of(&self, id: Uuid, target: &str) -> Result<Vec<RecordedEvent>> {
+        let history = self.inner.store.load_stream(&case::stream(id)).await?;
+        if history.is_empty() {
+            return Err(reject(
+                Code::NotFound,
+                format!("there is no case '{target}'"),
+            ));
+        }
+        Ok(history)
+    }
+
+    /// The case as this process last left it, or read and folded (and remembered).
+    async fn remembered(&self, id: Uuid, target: &str) -> Result<Remembered> {
+        if let Some(known) = self.cases().get(id) {
+            return Ok(known);
+        }
+        self.reread(id, target).await
+    }
+
+    async fn reread(&self, id: Uuid, target: &str) -> Result<Remembered> {
+        let known = Remembered::fold(&self.history_of(id, target).await?)?;
+        self.cases().put(id, known.clone());
+        Ok(known)
+    }
+
+    /// A registry that holds the version `case` is on (a registry that does not
+    /// is older than the case: it moves forward).
+    async fn registry_for(&self, process: &str, version: u32) -> Result<Arc<Registry>> {
+        let registry = self.registry();
+        if registry.versions(process).len() >= version as usize {
+            return Ok(registry);
+        }
+        self.refresh().await
+    }
+
+    /// Decides `step` on case `id` and writes it; see the module's documentation.
+    pub(crate) async fn step(
+        &self,
+        request: &Request,
+        target: &str,
+        id: Uuid,
+        step: Step,
+    ) -> Result<Outcome> {
+        let (actor, _) = self.acting(&request.actor).await?;
+        let now = match step {
+            Step::Timer(at) => at,
+            _ => self.now(),
+        };
+        let occurred_at = time::occurred(request.occurred_at.as_ref(), now)?;
+        let command_id = request.command_id.unwrap_or_else(|| self.new_id());
+        let print = match &step {
+            Step::Command(command) => command.fingerprint(),
+            Step::Timer(at) => fingerprint(&SystemCommand::Timer { timer: *at }),
+            Step::Retention(at) => fingerprint(&SystemCommand::Retention { retention: *at }),
+        };
+        let act = Act {
+            actor: &actor,
+            now,
+            occurred_at,
+            command_id,
+            given_id: request.command_id.is_some(),
+            expected: request.expected_version,
+            fingerprint: &print,
+        };
+        let mut known = self.remembered(id, target).await?;
+        if let Some(expected) = act.expected
+            && known.version() != expected
+        {
+            // What this process remembers may be stale: ask the store.
+            known = self.reread(id, target).await?;
+            if known.version() != expected {
+                return Err(conflict(&known, expected, known.version()));
+            }
+        }
+        if let Some(done) = already(&known, &act)? {
+            return Ok(done);
+        }
+        let mut keys = None;
+        loop {
+            let registry = self
+                .registry_for(&known.case.process, known.case.version)
+                .await?;
+            let deciding = Deciding {
+                registry: &registry,
+                actor: &actor,
+                now,
+                occurred_at,
+                master: self.master_key(),
+                missing_key: &self.inner.missing_key,
+                keys: keys.as_deref(),
+            };
+            let decided = match decide::decide(&deciding, &known.case, id, &step)? {
+                Decision::Decided(decided) => *decided,
+                Decision::NeedsKeys => {
+                    let stream = case::stream(id);
+                    keys = Some(self.inner.store.subject_keys(Some(stream.as_str())).await?);
+                    continue;
+                }
+            };
+            if decided.events.is_empty() && decided.timer == kroonika_store::Timer::Keep {
+                return Ok(Outcome::Nothing {
+                    reference: known.case.reference.clone(),
+                    version: known.version(),
+                });
+            }
+            let write = self.case_write(&act, &known, id, &decided, &registry)?;
+            match self.inner.store.write(&write).await {
+                Ok(_) => return Ok(self.stepped(id, &known, decided, &act)),
+                Err(err) if err.kind() == StoreKind::Conflict => {
+                    self.cases().forget(id);
+                    if let (
+                        Some(expected),
+                        kroonika_store::Error::WrongExpectedRevision { actual, .. },
+                    ) = (act.expected, &err)
+                    {
+                        return Err(conflict(&known, expected, actual.map_or(0, |r| r + 1)));
+                    }
+                    break;
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        self.step_locked(target, id, &step, &act).await
+    }
+
+    /// The write of a decision on case `id`, at the revision it was decided on.
+    fn case_write(
+        &self,
+        act: &Act<'_>,
+        known: &Remembered,
+        id: Uuid,
+        decided: &Decided,
+        registry: &Registry,
+    ) -> Result<Write> {
+        let meta = decide::metadata(
+            &act.actor.name,
+            act.command_id,
+            act.occurred_at,
+            act.now,
+            &decided.definition,
+            act.fingerprint,
+        );
+        let events = decide::to_new(&decided.events, &meta, || self.new_id())?;
+        let expected = known
+            .case
+            .revision
+            .map_or(ExpectedRevision::NoStream, ExpectedRevision::Exact);
+        Ok(Write {
+            streams: vec![StreamWrite {
+                stream: case::stream(id),
+                expected,
+                events,
+                timer: decided.timer,
+            }],
+            new_keys: decided.new_keys.clone(),
+            destroy_keys: decided.destroy.clone(),
+            unchanged: Some(App::unchanged(registry)),
+        })
+    }
+
+    /// Remembers the case as a written decision left it, and says what it did.
+    fn stepped(&self, id: Uuid, known: &Remembered, decided: Decided, act: &Act<'_>) -> Outcome {
+        let next = known.after(
+            decided.after,
+            &decided.events,
+            act.command_id,
+            act.fingerprint,
+        );
+        let outcome = if decided.events.is_empty() {
+            Outcome::Nothing {
+                reference: next.case.reference.clone(),
+                version: next.version(),
+            }
+        } else {
+            Outcome::Done {
+                reference: next.case.reference.clone(),
+                state: next.case.state.clone(),
+                version: next.version(),
+                events: decided.events,
+            }
+        };
+        self.cases().put(id, next);
+        outcome
+    }
+
+    /// Decides `step` again inside the store's write lock, on the case and the
+    /// registry as they are: nothing can change until the write commits.
+    async fn step_locked(
+        &self,
+        target: &str,
+        id: Uuid,
+        step: &Step,
+        act: &Act<'_>,
+    ) -> Result<Outcome> {
+        let stream = case::stream(id);
+        let mut with_keys = false;
+        loop {
+            let registry = self.registry();
+            let read = LockedRead {
+                streams: vec![stream.clone()],
+                since: Some(App::unchanged(&registry)),
+                keys_of: with_keys.then(|| stream.clone()),
+                ..LockedRead::default()
+            };
+            let mut result: Option<Locked> = None;
+            let written = self
+                .inner
+                .store
+                .write_locked(&read, |view| -> Result<Option<Write>> {
+                    let registry = registry.with(&view.since)?;
+                    let history = &view.histories[0];
+                    if history.is_empty() {
+                        return Err(reject(
+                            Code::NotFound,
+                            format!("there is no case '{target}'"),
+                        ));
+                    }
+                    let known = Remembered::fold(history)?;
+                    if let Some(expected) = act.expected
+                        && known.version() != expected
+                    {
+                        return Err(conflict(&known, expected, known.version()));
+                    }
+                    if let Some(done) = already(&known, act)? {
+                        result = Some((done, None, registry));
+                        return Ok(None);
+                    }
+                    let actor = registry.acting(&act.actor.name)?;
+                    let deciding = Deciding {
+                        registry: &registry,
+                        actor: &actor,
+                        now: act.now,
+                        occurred_at: act.occurred_at,
+                        master: self.master_key(),
+                        missing_key: &self.inner.missing_key,
+                        keys: with_keys.then_some(view.keys.as_slice()),
+                    };
+                    let decided = match decide::decide(&deciding, &known.case, id, step)? {
+                        Decision::Decided(decided) => *decided,
+                        Decision::NeedsKeys => return Err(Error::Invalid(NEEDS_KEYS.to_owned())),
+                    };
+                    let nothing = Outcome::Nothing {
+                        reference: known.case.reference.clone(),
+                        version: known.version(),
+                    };
+                    if decided.events.is_empty() && decided.timer == kroonika_store::Timer::Keep {
+                        result = Some((nothing, None, registry));
+                        return Ok(None);
+                    }
+                    let mut write = self.case_write(act, &known, id, &decided, &registry)?;
+                    write.unchanged = None;
+                    result = Some((nothing, Some((known, decided)), registry));
+                    Ok(Some(write))
+                })
+                .await;
+            match written {
+                Ok(_) => {
+                    let Some((outcome, decided, registry)) = result else {
+                        return Err(Error::Invalid("a command decided nothing".to_owned()));
+                    };
+                    self.adopt(registry);
+                    return Ok(match decided {
+                        Some((known, decided)) => self.stepped(id, &known, decided, act),
+                        None => outcome,
+                    });
+                }
+                Err(LockedError::Decided(Error::Invalid(why)))
+                    if why == NEEDS_KEYS && !with_keys =>
+                {
+                    with_keys = true;
+                }
+                Err(LockedError::Decided(err)) => return Err(err),
+                Err(LockedError::Store(err)) => return Err(err.into()),
+            }
+        }
+    }
+
+    /// Records a refusal for want of a right (so auditors see attempted
+    /// misuse), then passes the result on.
+    pub(crate) async fn recorded<T>(
+        &self,
+        request: &Request,
+        reference: Option<&str>,
+        result: Result<T>,
+    ) -> Result<T> {
+        if let Err(Error::Rejected(rejection)) = &result
+            && rejection.is_denial()
+            && self.registry().actor(&request.actor).is_some()
+        {
+            self.record_refusal(request, reference, rejection).await?;
+        }
+        result
+    }
+}
+
+/// What a decision under the lock came to: the outcome (if nothing was
+/// written), or the case and decision written; and the registry it was made on.
+type Locked = (Outcome, Option<(Remembered, Decided)>, Registry);
+
+/// Marks a decision that needs the case's keys, inside the lock.
+const NEEDS_KEYS: &str = "the case's keys are needed";
+
+/// A command's who, when and which.
+#[derive(Debug)]
+pub(crate) struct Act<'a> {
+    pub actor: &'a Actor,
+    pub now: DateTime<Utc>,
+    pub occurred_at: DateTime<Utc>,
+    pub command_id: Uuid,
+    /// The id was given (a retry is looked for).
+    pub given_id: bool,
+    pub expected: Option<u64>,
+    pub fingerprint: &'a str,
+}
+
+/// The answer to a command done before (same id, same command), or the
+/// refusal of an id used for another command.
+fn already(known: &Remembered, act: &Act<'_>) -> Result<Option<Outcome>> {
+    if !act.given_id {
+        return Ok(None);
+    }
+    match known.commands.get(&act.command_id) {
+        None => Ok(None),
+        Some((hash, _)) if hash.as_deref() != Some(act.fingerprint) => Err(decide::reused(
+            act.command_id,
+            &format!(" on {}", known.case.reference),
+        )),
+        Some((_, revision)) => Ok(Some(Outcome::Already {
+            reference: known.case.reference.clone(),
+            version: revision + 1,
+        })),
+    }
+}
+
+fn conflict(known: &Remembered, expected: u64, actual: u64) -> Error {
+    Error::Conflict {
+        reference: known.case.reference.clone(),
+        expected,
+        actual,
+    }
+}

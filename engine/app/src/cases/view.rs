@@ -1,0 +1,389 @@
+//! Reading cases: one case as a person sees it ([`CaseView`]: its state, data
+//! masked or revealed on purpose, checklist, deadline, and the steps this actor
+//! can take), its history, the case list, and events said in words.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use kroonika_engine::case::{self, Case, CaseEvent};
+use kroonika_engine::{Code, RecordedEvent};
+use kroonika_projections::Fold;
+use serde::Serialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::App;
+use crate::command::Request;
+use crate::error::{Result, reject};
+
+/// What a masked personal field shows.
+pub const HIDDEN: &str = "[hidden]";
+
+/// One case as a person sees it. Its JSON form is what `case show --format
+/// json` prints: stable, keys only ever added.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseView {
+    pub reference: String,
+    pub case_id: Uuid,
+    pub process: String,
+    /// The definition version it is decided by.
+    pub version: u32,
+    /// How many events it has.
+    pub case_version: usize,
+    pub state: String,
+    /// When it entered its state.
+    pub since: Option<DateTime<Utc>>,
+    pub closed: bool,
+    pub outcome: Option<String>,
+    /// Personal fields masked, or revealed.
+    pub data: BTreeMap<String, Value>,
+    pub subjects: Vec<SubjectView>,
+    pub legal_hold: Option<String>,
+    pub tasks: Vec<TaskView>,
+    pub deadline: Option<DeadlineView>,
+    pub transitions: Vec<StepView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SubjectView {
+    pub name: String,
+    pub id: Uuid,
+    pub erased: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TaskView {
+    pub id: String,
+    pub title: String,
+    pub done: bool,
+    pub required: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeadlineView {
+    pub due_on: NaiveDate,
+    pub status: DeadlineStatus,
+    /// Who it escalates to when missed.
+    pub escalate: Option<String>,
+}
+
+/// Where a case stands against its deadline on a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeadlineStatus {
+    Due,
+    Warned,
+    Overdue,
+}
+
+impl DeadlineStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadlineStatus::Due => "due",
+            DeadlineStatus::Warned => "warned",
+            DeadlineStatus::Overdue => "overdue",
+        }
+    }
+}
+
+/// Whether a deadline is overdue on `today`: marked missed, or its day passed.
+pub fn overdue(missed: bool, due_on: Option<NaiveDate>, today: NaiveDate) -> bool {
+    missed || due_on.is_some_and(|due| due < today)
+}
+
+/// A case's deadline and where it stands on `today`.
+pub fn deadline(case: &Case, today: NaiveDate) -> Option<DeadlineView> {
+    case.deadline.as_ref().map(|d| {
+        let status = if overdue(case.deadline_missed, Some(d.due_on), today) {
+            DeadlineStatus::Overdue
+        } else if case.deadline_warned || d.warn_on.is_some_and(|w| w <= today) {
+            DeadlineStatus::Warned
+        } else {
+            DeadlineStatus::Due
+        };
+        DeadlineView {
+            due_on: d.due_on,
+            status,
+            escalate: d.escalate.clone(),
+        }
+    })
+}
+
+/// A step offered in the case's state, and why this actor cannot take it now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepView {
+    pub name: String,
+    pub available: bool,
+    pub reason: Option<String>,
+}
+
+/// Which cases a list shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseFilter {
+    pub process: Option<String>,
+    pub state: Option<String>,
+    /// Cases that name this actor in an actor-list field.
+    pub assigned_to: Option<String>,
+    pub overdue: bool,
+    pub outcome: Option<String>,
+    pub open: bool,
+    pub closed: bool,
+    /// As recorded by then (the list folded from the log up to it).
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+/// A case list: the case-list projection's documents, filtered, nearest
+/// deadline first, and the day overdue was judged on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseList {
+    pub cases: Vec<Value>,
+    pub today: NaiveDate,
+}
+
+impl CaseList {
+    /// Whether a listed case is overdue on the list's day.
+    pub fn is_overdue(&self, doc: &Value) -> bool {
+        let due = doc["deadline"]["due_on"]
+            .as_str()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        overdue(
+            doc["deadline_missed"].as_bool() == Some(true),
+            due,
+            self.today,
+        )
+    }
+}
+
+impl App {
+    /// One case as `request.actor` sees it, as of now or as recorded by
+    /// `as_of`. With `reveal` (a purpose) personal data is shown in the clear,
+    /// if the actor may: the reading is recorded first; a refusal is recorded too.
+    pub async fn show_case(
+        &self,
+        request: &Request,
+        target: &str,
+        as_of: Option<DateTime<Utc>>,
+        reveal: Option<&str>,
+    ) -> Result<CaseView> {
+        let (actor, _) = self.acting(&request.actor).await?;
+        let id = self.case_id(target).await?;
+        let mut history = self.history_of(id, target).await?;
+        // As of a time: what had been recorded by then, judged at that time.
+        let now = as_of.unwrap_or_else(|| self.now());
+        history.retain(|e| e.recorded_at <= now);
+        if history.is_empty() {
+            return Err(reject(
+                Code::NotFound,
+                format!("case '{target}' was not yet opened at {now}"),
+            ));
+        }
+        let case = Case::fold(&history)?;
+        let registry = self.registry_for(&case.process, case.version).await?;
+        let (definition, version) = registry.definition(&case.process, Some(case.version))?;
+        let cx = case::Context {
+            definition: &definition,
+            version,
+            actor: &actor,
+            actors: registry.actors(),
+            now,
+            occurred_at: now,
+        };
+        let (tasks, steps) = if case.closed {
+            (Vec::new(), Vec::new())
+        } else {
+            (case::tasks(&cx, &case)?, case::availability(&cx, &case)?)
+        };
+        let data = match reveal {
+            None => masked(&definition, &case),
+            Some(purpose) => self.revealed(request, &cx, &case, id, purpose).await?,
+        };
+        Ok(CaseView {
+            reference: case.reference.clone(),
+            case_id: id,
+            process: case.process.clone(),
+            version: case.version,
+            case_version: history.len(),
+            state: case.state.clone(),
+            since: case.entered_at,
+            closed: case.closed,
+            outcome: case.outcome.clone(),
+            data,
+            subjects: definition
+                .subjects
+                .iter()
+                .map(|s| SubjectView {
+                    name: s.name.clone(),
+                    id: kroonika_vault::subject_id(id, &s.name),
+                    erased: case.erased.contains(&s.name),
+                })
+                .collect(),
+            legal_hold: case.hold.clone(),
+            tasks: tasks
+                .into_iter()
+                .map(|(id, title, done, required)| TaskView {
+                    id,
+                    title,
+                    done,
+                    required,
+                })
+                .collect(),
+            deadline: deadline(&case, now.date_naive()),
+            transitions: steps
+                .into_iter()
+                .map(|(name, reason)| StepView {
+                    name,
+                    available: reason.is_none(),
+                    reason,
+                })
+                .collect(),
+        })
+    }
+
+    /// A case's recorded events, oldest first.
+    pub async fn case_history(&self, target: &str) -> Result<Vec<RecordedEvent>> {
+        let id = self.case_id(target).await?;
+        self.history_of(id, target).await
+    }
+
+    /// The case list (caught up first; or folded up to `as_of`), filtered,
+    /// nearest deadline first, cases without one after, by reference.
+    pub async fn list_cases(&self, filter: &CaseFilter) -> Result<CaseList> {
+        let fold = &kroonika_projections::cases::CaseList;
+        let (mut cases, today) = match filter.as_of {
+            None => {
+                self.catch_up(fold, &mut |_| {}).await?;
+                let docs = self.inner.store.projection_docs(fold.name(), None).await?;
+                (
+                    docs.into_iter().map(|(_, doc)| doc).collect::<Vec<_>>(),
+                    self.now().date_naive(),
+                )
+            }
+            Some(at) => (self.fold_until(fold, at).await?, at.date_naive()),
+        };
+        let list = CaseList {
+            cases: Vec::new(),
+            today,
+        };
+        let text = |doc: &Value, field: &str| doc[field].as_str().unwrap_or_default().to_owned();
+        cases.retain(|doc| {
+            let closed = doc["closed"] == Value::Bool(true);
+            filter
+                .process
+                .as_ref()
+                .is_none_or(|p| text(doc, "process") == *p)
+                && filter
+                    .state
+                    .as_ref()
+                    .is_none_or(|s| text(doc, "state") == *s)
+                && filter
+                    .outcome
+                    .as_ref()
+                    .is_none_or(|o| text(doc, "outcome") == *o)
+                && (!filter.open || !closed)
+                && (!filter.closed || closed)
+                && (!filter.overdue || (!closed && list.is_overdue(doc)))
+                && filter.assigned_to.as_ref().is_none_or(|actor| {
+                    doc["assigned"].as_object().is_some_and(|fields| {
+                        fields.values().any(|names| {
+                            names
+                                .as_array()
+                                .is_some_and(|n| n.iter().any(|v| v.as_str() == Some(actor)))
+                        })
+                    })
+                })
+        });
+        cases.sort_by(|a, b| {
+            let due = |d: &Value| d["deadline"]["due_on"].as_str().map(str::to_owned);
+            match (due(a), due(b)) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            }
+            .then_with(|| text(a, "reference").cmp(&text(b, "reference")))
+        });
+        Ok(CaseList { cases, today })
+    }
+}
+
+/// The case's data with personal fields masked (or `[erased]`).
+fn masked(
+    definition: &kroonika_engine::definition::ProcessDefinition,
+    case: &Case,
+) -> BTreeMap<String, Value> {
+    case.data
+        .iter()
+        .map(|(name, value)| {
+            let shown = match definition.field(name).and_then(|f| f.personal.as_ref()) {
+                Some(subject) if case.erased.contains(subject) => json!(kroonika_vault::ERASED),
+                Some(_) => json!(HIDDEN),
+                None => value.clone(),
+            };
+            (name.clone(), shown)
+        })
+        .collect()
+}
+
+/// An event of a case's stream in words: what the history, the audit trail and
+/// the timers say.
+pub fn describe(event: &CaseEvent) -> String {
+    match event {
+        CaseEvent::CaseOpened {
+            reference, state, ..
+        } => format!("opened {reference} in {state}"),
+        CaseEvent::TransitionTaken {
+            transition,
+            from,
+            to,
+            ..
+        } if from == to => format!("{transition} (stays in {to})"),
+        CaseEvent::TransitionTaken { transition, to, .. } => format!("{transition} → {to}"),
+        CaseEvent::TaskCompleted { task, .. } => format!("task {task} done"),
+        CaseEvent::CaseMigrated {
+            from_version,
+            to_version,
+            from_state,
+            to_state,
+            ..
+        } if from_state == to_state => {
+            format!("migrated from version {from_version} to {to_version}")
+        }
+        CaseEvent::CaseMigrated {
+            from_version,
+            to_version,
+            to_state,
+            ..
+        } => {
+            format!("migrated from version {from_version} to {to_version}, now in {to_state}")
+        }
+        CaseEvent::DeadlineWarned { state, due_on } => {
+            format!("warned: the deadline of {state} is {due_on}")
+        }
+        CaseEvent::DeadlineMissed {
+            state,
+            due_on,
+            escalate,
+        } => match escalate {
+            Some(role) => format!("deadline of {state} missed ({due_on}); overdue for {role}"),
+            None => format!("deadline of {state} missed ({due_on})"),
+        },
+        CaseEvent::CaseDataCorrected { data, reason } => {
+            let fields: Vec<&str> = data.keys().map(String::as_str).collect();
+            format!("corrected {} ({reason})", fields.join(", "))
+        }
+        CaseEvent::SubjectErased {
+            subject, reason, ..
+        } => format!("erased the personal data of {subject} ({reason})"),
+        CaseEvent::LegalHoldPlaced { reason } => format!("legal hold placed ({reason})"),
+        CaseEvent::LegalHoldReleased { reason } if reason.is_empty() => {
+            "legal hold released".to_owned()
+        }
+        CaseEvent::LegalHoldReleased { reason } => format!("legal hold released ({reason})"),
+    }
+}
+
+/// A recorded event of a case in words (its type, if it does not read).
+pub fn describe_recorded(event: &RecordedEvent) -> String {
+    CaseEvent::from_parts(&event.event_type, event.data.as_str())
+        .map_or_else(|_| event.event_type.clone(), |e| describe(&e))
+}

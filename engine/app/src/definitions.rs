@@ -1,0 +1,204 @@
+//! Process definitions in the store: publishing versions, listing them,
+//! reading one back, and what moving open cases to a new version would do.
+//!
+//! Publishing and the directory (`actors.rs`) are registry writes: decided
+//! inside the store's write lock on the registry as it is then, so two
+//! publications never number the same version and a revoked service owner
+//! never publishes.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use kroonika_engine::case;
+use kroonika_engine::definition::ProcessDefinition;
+use kroonika_engine::publishing::{self, Publication};
+use kroonika_engine::{Code, ExpectedRevision, Metadata, NewEvent, StreamName};
+use kroonika_store::{LockedError, LockedRead, Write};
+
+use crate::command::Request;
+use crate::error::{Error, Result, reject};
+use crate::registry::{Published, Registry};
+use crate::{App, keys};
+
+/// What publishing came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Publishing {
+    /// A new version.
+    New {
+        process: String,
+        version: u32,
+        content_hash: String,
+    },
+    /// The text is the latest version's already: no new version.
+    Unchanged { process: String, version: u32 },
+}
+
+/// One open case and what moving it to a version would do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationRow {
+    pub case: String,
+    pub version: u32,
+    pub state: String,
+    /// `automatic`, `needs mapping` or `cannot`.
+    pub verdict: &'static str,
+    pub detail: String,
+}
+
+impl App {
+    /// Publishes `source` as the next version of its process (or finds it is
+    /// the latest already). A definition with errors is refused.
+    pub async fn publish(&self, request: &Request, source: &str) -> Result<Publishing> {
+        let done = self.publish_checked(request, source).await;
+        self.recorded(request, None, done).await
+    }
+
+    async fn publish_checked(&self, request: &Request, source: &str) -> Result<Publishing> {
+        let Some(definition) = kroonika_processes::check(source).definition else {
+            return Err(reject(
+                Code::InvalidDefinition,
+                "the definition has errors (`kroonika def check` shows them) and was not published",
+            ));
+        };
+        let (_, registry) = self.acting(&request.actor).await?;
+        let hash = kroonika_processes::content_hash(source);
+        let stream = StreamName::from_parts(publishing::CATEGORY, &definition.id)
+            .map_err(kroonika_store::Error::from)?;
+        let command_id = request.command_id.unwrap_or_else(|| self.new_id());
+        let (outcome, _) = self
+            .registry_write(&registry, &stream, |registry, revision| {
+                let by = registry.acting(&request.actor)?;
+                let history: Vec<_> = registry
+                    .versions(&definition.id)
+                    .iter()
+                    .map(|p| p.publication.clone())
+                    .collect();
+                match publishing::decide(
+                    &history,
+                    &by,
+                    &definition.id,
+                    &definition.title,
+                    source,
+                    &hash,
+                )? {
+                    Publication::Unchanged { version } => Ok((
+                        Publishing::Unchanged {
+                            process: definition.id.clone(),
+                            version,
+                        },
+                        None,
+                    )),
+                    Publication::New(event) => {
+                        let metadata = Metadata::for_command(&by.name, command_id, self.now());
+                        let new =
+                            NewEvent::new(self.new_id(), publishing::PUBLISHED, &event, metadata)
+                                .map_err(|err| Error::Invalid(err.to_string()))?;
+                        let expected =
+                            revision.map_or(ExpectedRevision::NoStream, ExpectedRevision::Exact);
+                        Ok((
+                            Publishing::New {
+                                process: event.process,
+                                version: event.version,
+                                content_hash: event.content_hash,
+                            },
+                            Some(Write::append(&stream, expected, vec![new])),
+                        ))
+                    }
+                }
+            })
+            .await?;
+        Ok(outcome)
+    }
+
+    /// A registry write decided inside the store's write lock: `decide` gets
+    /// the registry as it is then and the revision of `stream`, and says what
+    /// came of it and what to write. The registry moves past the write after.
+    pub(crate) async fn registry_write<T>(
+        &self,
+        registry: &Registry,
+        stream: &StreamName,
+        decide: impl FnOnce(&Registry, Option<u64>) -> Result<(T, Option<Write>)>,
+    ) -> Result<(T, Arc<Registry>)> {
+        let read = LockedRead {
+            revisions: vec![stream.clone()],
+            since: Some(App::unchanged(registry)),
+            ..LockedRead::default()
+        };
+        let mut outcome = None;
+        let written = self
+            .inner
+            .store
+            .write_locked(&read, |view| -> Result<Option<Write>> {
+                let current = registry.with(&view.since)?;
+                let (said, write) = decide(&current, view.revisions[0])?;
+                outcome = Some((said, current));
+                Ok(write)
+            })
+            .await;
+        match written {
+            Ok(_) => {}
+            Err(LockedError::Decided(err)) => return Err(err),
+            Err(LockedError::Store(err)) => return Err(err.into()),
+        }
+        let (said, current) =
+            outcome.ok_or_else(|| Error::Invalid("a registry write decided nothing".to_owned()))?;
+        self.adopt(current);
+        // Our own write moved the registry: read it back.
+        let registry = self.refresh().await?;
+        Ok((said, registry))
+    }
+
+    /// The latest version of every published process, by process id.
+    pub async fn published(&self) -> Result<Vec<Arc<Published>>> {
+        let registry = self.refresh().await?;
+        Ok(registry.latest_versions().cloned().collect())
+    }
+
+    /// One published version (the latest if `version` is None).
+    pub async fn published_version(
+        &self,
+        process: &str,
+        version: Option<u32>,
+    ) -> Result<Arc<Published>> {
+        let registry = self.refresh().await?;
+        Ok(registry.version(process, version)?.clone())
+    }
+
+    /// The validated model of a published version (the latest if None), and its number.
+    pub async fn definition(
+        &self,
+        process: &str,
+        version: Option<u32>,
+    ) -> Result<(Arc<ProcessDefinition>, u32)> {
+        self.refresh().await?.definition(process, version)
+    }
+
+    /// What moving each open case of `process` on an older version to
+    /// `to_version` would do: automatic, needs a state mapping, or impossible.
+    pub async fn migrations(&self, process: &str, to_version: u32) -> Result<Vec<MigrationRow>> {
+        let (definition, version) = self.definition(process, Some(to_version)).await?;
+        let mut rows = Vec::new();
+        for (id, mut case) in self.all_cases().await? {
+            if case.process != process || case.closed || case.version >= version {
+                continue;
+            }
+            if let Some(master) = self.master_key() {
+                let ring = keys::existing(&self.inner.store, master, id).await?;
+                keys::open_data(&ring, id, &mut case.data);
+            }
+            let (verdict, detail) =
+                match case::migration_target(&case, &definition, version, &BTreeMap::new()) {
+                    Ok(state) => ("automatic", format!("stays in {state}")),
+                    Err(case::Migration::NeedsMapping(why)) => ("needs mapping", why),
+                    Err(case::Migration::Impossible(why)) => ("cannot", why),
+                };
+            rows.push(MigrationRow {
+                case: case.reference,
+                version: case.version,
+                state: case.state,
+                verdict,
+                detail,
+            });
+        }
+        Ok(rows)
+    }
+}

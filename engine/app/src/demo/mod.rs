@@ -1,0 +1,598 @@
+//! The demo: a store full of believable history, made by the application's
+//! own commands.
+//!
+//! Setup registers actors and publishes the bundled processes; the years of
+//! casework go through [`App::execute`], each step dated in simulated time (a
+//! [`SetClock`] moved to the step's moment), and deadlines are handled by
+//! [`App::run_timers`] as the simulated clock passes each day. Nothing is
+//! inserted behind the engine's back: every step is decided by the engine and
+//! could be refused. Deterministic for a seed (`plan.rs` holds the script).
+
+mod plan;
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use kroonika_engine::Code;
+use kroonika_engine::actors::ActorCommand;
+use kroonika_store::{Store, StoreOptions};
+use uuid::Uuid;
+
+use self::plan::{
+    COORDINATORS, PEOPLE, Rng, STAFF_MEDIATORS, SimCase, Step, VOLUNTEER_MEDIATORS, Who,
+};
+use crate::command::{CaseCommand, Input, Outcome, Request};
+use crate::error::{Context, Error, Result, reject};
+use crate::keys::KeySource;
+use crate::{App, Options, SetClock, setup};
+
+const MEDIATION: &str = include_str!("../../../../processes/mediation.yaml");
+const VOLUNTEERS: &str = include_str!("../../../../processes/volunteer-onboarding.yaml");
+
+/// The demo's first administrator.
+pub const ADMIN: &str = "anu";
+
+/// What to make.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// The same seed makes the same demo.
+    pub seed: u64,
+    /// Years of history up to today (1 to 10).
+    pub years: u32,
+    /// A factor on the volumes (0.01 to 25).
+    pub scale: f64,
+    /// Replace a store that already holds data.
+    pub force: bool,
+}
+
+/// What the demo made, for its summary.
+#[derive(Debug, Default)]
+pub struct DemoReport {
+    /// Cases opened, by process.
+    pub opened: BTreeMap<&'static str, u64>,
+    pub steps: u64,
+    /// Scripted steps the engine refused (the first few say why).
+    pub refused: Vec<String>,
+    /// Cases whose deadlines the timers acted on.
+    pub deadlines: u64,
+    /// Cases moved to mediation's version 2.
+    pub migrated: u64,
+    /// Acts on personal data at the end, in words.
+    pub privacy: Vec<String>,
+    /// Events in the store.
+    pub events: u64,
+    /// The simulated days.
+    pub days: u64,
+}
+
+/// Fills the store at `url` with `options.years` of casework up to today.
+/// `progress` is told (day, days) as the simulated clock passes.
+pub async fn run(
+    url: &str,
+    keys: &KeySource,
+    options: &DemoOptions,
+    progress: &mut (dyn FnMut(NaiveDate, u64, u64) + Send),
+) -> Result<DemoReport> {
+    if !(0.01..=25.0).contains(&options.scale) {
+        return Err(reject(
+            Code::InvalidInput,
+            "--scale is a factor from 0.01 to 25",
+        ));
+    }
+    if !(1..=10).contains(&options.years) {
+        return Err(reject(Code::InvalidInput, "--years is from 1 to 10"));
+    }
+    prepare_store(url, options.force).await?;
+    setup::init(url, keys, Some(ADMIN)).await?;
+    let master = crate::keys::find(keys)?.map(|(key, _)| key);
+    let today = Utc::now().date_naive();
+    let start = today - Duration::days(365 * i64::from(options.years));
+    let clock = Arc::new(SetClock::new(moment(start, 0)));
+    // Demo data is made again in seconds: commits reach the disk at checkpoints.
+    let app = App::open_with(
+        url,
+        StoreOptions {
+            durable: false,
+            ..StoreOptions::default()
+        },
+        Options {
+            master,
+            clock: clock.clone(),
+            ..Options::default()
+        },
+    )
+    .await?;
+    let result = Simulation {
+        app: &app,
+        clock: &clock,
+        report: DemoReport::default(),
+        mediations: Vec::new(),
+    }
+    .run(options, start, today, progress)
+    .await;
+    app.close().await;
+    result
+}
+
+/// A store to fill: new, or replaced with `force` (an SQLite file is removed;
+/// a PostgreSQL store's tables are dropped, nothing else in its schema).
+async fn prepare_store(url: &str, force: bool) -> Result<()> {
+    let holds_data = match Store::open(url).await {
+        Ok(store) => {
+            let head = store.head_position().await?;
+            store.close().await;
+            head > 0
+        }
+        Err(_) => false,
+    };
+    if !holds_data {
+        return Ok(());
+    }
+    if !force {
+        return Err(reject(
+            Code::AlreadyExists,
+            format!(
+                "{url} already holds data; give --force to replace it with the demo, or --db for another store"
+            ),
+        ));
+    }
+    let Some(path) = url.strip_prefix("sqlite://") else {
+        // PostgreSQL: only a Kroonika store (open checks the mark) is dropped,
+        // table by table, never the schema or anything else in it.
+        let store = Store::open(url)
+            .await
+            .map_err(|err| Error::from(err).context("opening the store to replace"))?;
+        store
+            .destroy()
+            .await
+            .map_err(|err| Error::from(err).context("removing the old demo store"))?;
+        return Ok(());
+    };
+    let path = path.split('?').next().unwrap_or(path);
+    for suffix in ["", "-wal", "-shm"] {
+        let file = format!("{path}{suffix}");
+        if std::path::Path::new(&file).exists() {
+            std::fs::remove_file(&file).context(|| format!("removing {file}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// A time on `day` during office hours, spread by `seq` so steps keep their order.
+fn moment(day: NaiveDate, seq: u64) -> DateTime<Utc> {
+    plan::moment(day, seq)
+}
+
+struct Simulation<'a> {
+    app: &'a App,
+    clock: &'a SetClock,
+    report: DemoReport,
+    /// Mediation cases, in the order they were opened.
+    mediations: Vec<Uuid>,
+}
+
+impl Simulation<'_> {
+    async fn run(
+        mut self,
+        options: &DemoOptions,
+        start: NaiveDate,
+        today: NaiveDate,
+        progress: &mut (dyn FnMut(NaiveDate, u64, u64) + Send),
+    ) -> Result<DemoReport> {
+        self.set_up().await?;
+        let mid = start + Duration::days(365 * i64::from(options.years) / 2);
+        let mut rng = Rng(options.seed ^ 0x6B72_6F6F_6E69_6B61);
+        let mut cases: Vec<SimCase> = Vec::new();
+        let mut queue: BinaryHeap<Reverse<(NaiveDate, u64, usize)>> = BinaryHeap::new();
+        let mut seq = 0u64;
+        let days = (today - start).num_days().max(0) as u64;
+        self.report.days = days;
+        let mut day = start;
+        let mut passed = 0;
+        while day < today {
+            progress(day, passed, days);
+            if day == mid {
+                self.report.migrated = self.publish_version_two(day).await?;
+            }
+            // New referrals and applications of the day.
+            let weekday = day.weekday().num_days_from_monday() < 5;
+            let (conciliations, rj, applications) = if weekday {
+                (500.0 / 250.0, 200.0 / 250.0, 150.0 / 250.0)
+            } else {
+                (0.0, 0.0, 0.0)
+            };
+            for _ in 0..rng.poisson(conciliations * options.scale) {
+                let case = self.open_mediation(&mut rng, day, true).await?;
+                plan::schedule(&mut queue, &mut seq, &mut cases, case, day);
+            }
+            for _ in 0..rng.poisson(rj * options.scale) {
+                let case = self.open_mediation(&mut rng, day, false).await?;
+                plan::schedule(&mut queue, &mut seq, &mut cases, case, day);
+            }
+            for _ in 0..rng.poisson(applications * options.scale) {
+                let case = self.open_application(&mut rng, day).await?;
+                plan::schedule(&mut queue, &mut seq, &mut cases, case, day);
+            }
+            // Steps due today, in the order they were planned.
+            while let Some(Reverse((when, _, index))) = queue.peek().copied() {
+                if when > day {
+                    break;
+                }
+                queue.pop();
+                let Some((_, who, step)) = cases[index].plan.pop_front() else {
+                    continue;
+                };
+                let case = &cases[index];
+                let actor = match who {
+                    Who::Coordinator => case.coordinator,
+                    Who::Mediator => case.mediator,
+                    Who::Named(name) => name,
+                };
+                let at = moment(day, seq);
+                seq += 1;
+                match self.take(actor, case.id, &step, at).await {
+                    Ok(()) => self.report.steps += 1,
+                    Err(err) => {
+                        // A refused step ends the case's script; the refusal is reported.
+                        self.report.refused.push(format!("{}: {err}", case.id));
+                        cases[index].plan.clear();
+                    }
+                }
+                if let Some((delay, _, _)) = cases[index].plan.front() {
+                    let next = day + Duration::days(*delay);
+                    queue.push(Reverse((next, seq, index)));
+                    seq += 1;
+                }
+            }
+            // The day ends: deadlines due by its end are handled, as `timers run` would.
+            let end = day.and_hms_opt(23, 0, 0).unwrap_or_default().and_utc();
+            self.clock.set(end);
+            let run = self.app.run_timers(Some(end)).await?;
+            self.report.deadlines += run.handled as u64;
+            day += Duration::days(1);
+            passed += 1;
+        }
+        progress(today, days, days);
+        self.clock.set(Utc::now());
+        self.privacy_acts(&cases).await?;
+        self.report.events = self.app.status().await?.head;
+        Ok(self.report)
+    }
+
+    /// Actors for every role, and the bundled processes published.
+    async fn set_up(&self) -> Result<()> {
+        for (name, roles) in PEOPLE {
+            let command = ActorCommand::Register {
+                name: (*name).to_owned(),
+                roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            };
+            self.app
+                .administer(&Request::new(ADMIN, "actor add"), &command)
+                .await?;
+        }
+        for source in [MEDIATION, VOLUNTEERS] {
+            self.app
+                .publish(&Request::new("tiina", "def publish"), source)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn take(&self, actor: &str, id: Uuid, step: &Step, at: DateTime<Utc>) -> Result<()> {
+        self.clock.set(at);
+        // `+N`: a date N days after the step's own day (due dates, decisions).
+        let dated = |sets: &[(&'static str, String)]| -> Vec<(&'static str, String)> {
+            sets.iter()
+                .map(
+                    |(k, v)| match v.strip_prefix('+').and_then(|n| n.parse::<i64>().ok()) {
+                        Some(days) => (*k, (at.date_naive() + Duration::days(days)).to_string()),
+                        None => (*k, v.clone()),
+                    },
+                )
+                .collect()
+        };
+        let command = match step {
+            Step::Take(name, sets) => CaseCommand::Take {
+                step: (*name).to_owned(),
+                input: texts(&dated(sets)),
+            },
+            Step::Task(task) => CaseCommand::Task {
+                task: (*task).to_owned(),
+            },
+        };
+        let verb = match step {
+            Step::Take(..) => "case do",
+            Step::Task(_) => "case task",
+        };
+        self.app
+            .execute(&Request::new(actor, verb), Some(&id.to_string()), command)
+            .await
+            .map(|_| ())
+    }
+
+    async fn open_case(
+        &self,
+        process: &'static str,
+        coordinator: &str,
+        input: &[(&str, String)],
+        day: NaiveDate,
+        seq: u64,
+    ) -> Result<Uuid> {
+        self.clock.set(moment(day, seq));
+        let command = CaseCommand::Open {
+            open: process.to_owned(),
+            input: texts(input),
+        };
+        match self
+            .app
+            .execute(&Request::new(coordinator, "case open"), None, command)
+            .await?
+        {
+            Outcome::Opened { case_id, .. } | Outcome::AlreadyOpened { case_id, .. } => Ok(case_id),
+            other => Err(Error::Invalid(format!("opening said {other:?}"))),
+        }
+    }
+
+    /// Opens a mediation case and scripts its path.
+    async fn open_mediation(
+        &mut self,
+        rng: &mut Rng,
+        day: NaiveDate,
+        conciliation: bool,
+    ) -> Result<SimCase> {
+        let coordinator = *rng.pick(&COORDINATORS);
+        let (track, source, basis) = if conciliation {
+            let source = if rng.chance(0.8) {
+                "prosecutor"
+            } else {
+                "court"
+            };
+            let basis = if rng.chance(0.15) {
+                "krms-201-juvenile"
+            } else {
+                "krms-203-1"
+            };
+            ("conciliation", source, basis)
+        } else {
+            let source = *rng.pick(&[
+                "police",
+                "school",
+                "school",
+                "child-protection",
+                "local-government",
+                "self",
+                "other",
+            ]);
+            ("rj-service", source, "none")
+        };
+        let minor = if conciliation {
+            rng.chance(0.1)
+        } else {
+            rng.chance(0.85)
+        };
+        let received = day - Duration::days(rng.range(0, 2));
+        let input = [
+            ("track", track.to_owned()),
+            ("referral_source", source.to_owned()),
+            ("legal_basis", basis.to_owned()),
+            ("received_on", received.to_string()),
+            ("minor_involved", minor.to_string()),
+            (
+                "domestic_violence",
+                (conciliation && rng.chance(0.5)).to_string(),
+            ),
+            ("sexual_offence", rng.chance(0.03).to_string()),
+            ("victim_name", plan::person(rng)),
+            ("offender_name", plan::person(rng)),
+            (
+                "victim_contact",
+                format!("+372 5{:03} {:04}", rng.range(0, 999), rng.range(0, 9999)),
+            ),
+        ];
+        let id = self
+            .open_case("mediation", coordinator, &input, day, rng.next())
+            .await?;
+        *self.report.opened.entry("mediation").or_default() += 1;
+        self.mediations.push(id);
+        let mediators: Vec<&'static str> = if conciliation {
+            vec![*rng.pick(&STAFF_MEDIATORS)]
+        } else {
+            let first = *rng.pick(&VOLUNTEER_MEDIATORS);
+            let mut second = *rng.pick(&VOLUNTEER_MEDIATORS);
+            while second == first {
+                second = *rng.pick(&VOLUNTEER_MEDIATORS);
+            }
+            vec![first, second]
+        };
+        let plan = plan::mediation_plan(rng, conciliation, minor, &mediators);
+        Ok(SimCase {
+            id,
+            coordinator,
+            mediator: mediators[0],
+            plan: plan.into(),
+        })
+    }
+
+    /// Opens a volunteer application and scripts its path.
+    async fn open_application(&mut self, rng: &mut Rng, day: NaiveDate) -> Result<SimCase> {
+        let coordinator = *rng.pick(&COORDINATORS);
+        let track = *rng.pick(&[
+            "rj-mediator",
+            "rj-mediator",
+            "marac-support",
+            "mh-counsellor",
+            "crisis-psk",
+            "outreach",
+        ]);
+        let region = *rng.pick(&["north", "north", "south", "east", "west"]);
+        let name = plan::person(rng);
+        let input = [
+            ("tracks", track.to_owned()),
+            ("region", region.to_owned()),
+            (
+                "languages",
+                (*rng.pick(&["et", "et", "ru", "en"])).to_owned(),
+            ),
+            (
+                "committed_months",
+                (*rng.pick(&["12", "12", "24", "6"])).to_owned(),
+            ),
+            (
+                "channel",
+                (*rng.pick(&["website", "volunteer-portal", "referral", "event"])).to_owned(),
+            ),
+            ("applied_on", day.to_string()),
+            ("applicant_name", name.clone()),
+            (
+                "applicant_email",
+                format!(
+                    "{}@example.ee",
+                    name.to_lowercase()
+                        .replace(' ', ".")
+                        .replace(['õ', 'ä', 'ö', 'ü'], "o")
+                ),
+            ),
+        ];
+        let id = self
+            .open_case("volunteer-onboarding", coordinator, &input, day, rng.next())
+            .await?;
+        *self
+            .report
+            .opened
+            .entry("volunteer-onboarding")
+            .or_default() += 1;
+        let plan = plan::application_plan(rng, track);
+        Ok(SimCase {
+            id,
+            coordinator,
+            mediator: coordinator,
+            plan: plan.into(),
+        })
+    }
+
+    /// Halfway: version 2 of mediation (reports due sooner) is published, and
+    /// every third open case is moved to it; the rest stay on version 1.
+    async fn publish_version_two(&self, day: NaiveDate) -> Result<u64> {
+        let old =
+            "  reporting:\n    deadline: { within: 10 working days, escalate: regional-lead }";
+        let new = "  reporting:\n    deadline: { within: 7 working days, escalate: regional-lead }";
+        if !MEDIATION.contains(old) {
+            return Err(Error::Invalid(
+                "the bundled mediation process changed; update the demo's version 2".to_owned(),
+            ));
+        }
+        let source = MEDIATION
+            .replacen(old, new, 1)
+            .replace(
+                "title: Victim-offender mediation",
+                "title: Victim-offender mediation (reports in 7 working days)",
+            )
+            .replace(
+                "title: Report submitted within 10 working days",
+                "title: Report submitted within 7 working days",
+            );
+        self.clock.set(moment(day, 0));
+        self.app
+            .publish(&Request::new("tiina", "def publish"), &source)
+            .await?;
+        let mut migrated = 0;
+        for (i, id) in self.mediations.iter().enumerate() {
+            if i % 3 != 0 {
+                continue;
+            }
+            let command = CaseCommand::Migrate {
+                migrate: 2,
+                map: BTreeMap::new(),
+            };
+            // Closed cases are not migrated; that refusal is expected.
+            if self
+                .app
+                .execute(
+                    &Request::new("mari", "case migrate"),
+                    Some(&id.to_string()),
+                    command,
+                )
+                .await
+                .is_ok()
+            {
+                migrated += 1;
+            }
+        }
+        Ok(migrated)
+    }
+
+    /// Today's acts on personal data: coordinators reveal names for a purpose,
+    /// a mediator not on the case is refused (and the refusal recorded), a
+    /// victim's data is erased on request, a case is put under a legal hold.
+    async fn privacy_acts(&mut self, cases: &[SimCase]) -> Result<()> {
+        let picked: Vec<&SimCase> = self
+            .mediations
+            .iter()
+            .filter_map(|id| cases.iter().find(|c| c.id == *id))
+            .take(3)
+            .collect();
+        let [first, second, third] = picked.as_slice() else {
+            return Ok(());
+        };
+        for case in [first, second, third] {
+            self.app
+                .show_case(
+                    &Request::new(case.coordinator, "case show --reveal"),
+                    &case.id.to_string(),
+                    None,
+                    Some("writing the report to the prosecutor"),
+                )
+                .await?;
+        }
+        self.report
+            .privacy
+            .push("3 readings of names, each with its purpose".to_owned());
+        let outsider = STAFF_MEDIATORS
+            .iter()
+            .find(|m| **m != first.mediator)
+            .copied()
+            .unwrap_or("eve");
+        let refused = self
+            .app
+            .show_case(
+                &Request::new(outsider, "case show --reveal"),
+                &first.id.to_string(),
+                None,
+                Some("curious"),
+            )
+            .await;
+        if refused.is_err_and(|err| err.code() == Some(Code::Denied)) {
+            self.report
+                .privacy
+                .push(format!("1 reading denied to {outsider}, and recorded"));
+        }
+        self.app
+            .forget(
+                &Request::new(ADMIN, "subject forget"),
+                &format!("{}/victim", second.id),
+                "the victim's erasure request; no retention duty applies",
+            )
+            .await?;
+        self.report
+            .privacy
+            .push("1 victim's data erased on request".to_owned());
+        self.app
+            .hold(
+                &Request::new(ADMIN, "case hold"),
+                &third.id.to_string(),
+                true,
+                "complaint to the Chancellor of Justice pending",
+            )
+            .await?;
+        self.report
+            .privacy
+            .push("1 case under a legal hold".to_owned());
+        Ok(())
+    }
+}
+
+fn texts(pairs: &[(&str, String)]) -> Input {
+    Input::texts(pairs.iter().map(|(k, v)| (*k, v.as_str())))
+}

@@ -1,0 +1,583 @@
+//! The demo's script: who works, what each case goes through, and a random
+//! source whose sequence for a seed never changes with a dependency's version.
+//! Pure data; `mod.rs` runs it through the application.
+//!
+//! Volumes and mixes follow `shared/domain/research.md` (d): about 500 criminal
+//! conciliations and 200 restorative-justice cases a year across four regions,
+//! 100–200 volunteer applications a year; of conciliations about 10 % ineligible
+//! or withdrawn, 10 % unreachable, 20 % without consent, 60 % launched, of which
+//! 70 % agree and 85–90 % of agreements are fulfilled.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use uuid::Uuid;
+
+/// Who the demo registers: (name, roles).
+pub(super) const PEOPLE: &[(&str, &[&str])] = &[
+    ("tiina", &["service-owner"]),
+    ("mari", &["coordinator"]),
+    ("liis", &["coordinator"]),
+    ("kadri", &["coordinator"]),
+    ("peeter", &["coordinator"]),
+    ("ants", &["mediator"]),
+    ("helen", &["mediator"]),
+    ("margus", &["mediator"]),
+    ("reet", &["mediator", "mentor"]),
+    ("tonis", &["mediator", "mentor"]),
+    ("maarja", &["mediator"]),
+    ("juri", &["mediator"]),
+    ("eve", &["mediator"]),
+    ("rein", &["regional-lead"]),
+    ("signe", &["volunteer-expert"]),
+    ("tarmo", &["trainer"]),
+    ("aino", &["auditor"]),
+];
+pub(super) const COORDINATORS: [&str; 4] = ["mari", "liis", "kadri", "peeter"];
+pub(super) const STAFF_MEDIATORS: [&str; 3] = ["ants", "helen", "margus"];
+pub(super) const VOLUNTEER_MEDIATORS: [&str; 5] = ["reet", "tonis", "maarja", "juri", "eve"];
+const FIRST_NAMES: [&str; 16] = [
+    "Kadri", "Tõnu", "Mart", "Liina", "Andres", "Kristi", "Priit", "Eha", "Rasmus", "Anu", "Siim",
+    "Kertu", "Urmas", "Triin", "Jaan", "Helena",
+];
+const SURNAMES: [&str; 16] = [
+    "Kask", "Tamm", "Saar", "Mägi", "Sepp", "Ilves", "Rebane", "Kukk", "Lepp", "Pärn", "Koppel",
+    "Org", "Raud", "Vaher", "Kuusk", "Lill",
+];
+
+#[derive(Debug)]
+/// SplitMix64: a tiny generator whose sequence for a seed never changes with a
+/// dependency's version, so a seed means the same demo for good.
+pub(super) struct Rng(pub(super) u64);
+
+impl Rng {
+    pub(super) fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    pub(super) fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    pub(super) fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+    /// Uniform in lo..=hi.
+    pub(super) fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next() % (hi - lo + 1) as u64) as i64
+    }
+    pub(super) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[(self.next() % items.len() as u64) as usize]
+    }
+    /// How many events of a Poisson process with this mean (Knuth).
+    pub(super) fn poisson(&mut self, mean: f64) -> u32 {
+        let limit = (-mean).exp();
+        let (mut k, mut p) = (0u32, 1.0);
+        loop {
+            p *= self.unit();
+            if p <= limit {
+                return k;
+            }
+            k += 1;
+        }
+    }
+}
+
+/// One scripted step of a simulated case.
+#[derive(Debug, Clone)]
+pub(super) enum Step {
+    Take(&'static str, Vec<(&'static str, String)>),
+    Task(&'static str),
+}
+
+/// Who takes a step: the case's coordinator, its (first) mediator, or a named actor.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Who {
+    Coordinator,
+    Mediator,
+    Named(&'static str),
+}
+
+#[derive(Debug)]
+pub(super) struct SimCase {
+    pub(super) id: Uuid,
+    pub(super) coordinator: &'static str,
+    pub(super) mediator: &'static str,
+    /// Steps still to take: (days after the previous step, who, what).
+    pub(super) plan: std::collections::VecDeque<(i64, Who, Step)>,
+}
+
+/// A time on `day` during office hours, spread by `seq` so steps keep their order.
+pub(super) fn moment(day: NaiveDate, seq: u64) -> DateTime<Utc> {
+    let minutes = 7 * 60 + (seq % 540) as i64;
+    day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() + Duration::minutes(minutes)
+}
+
+pub(super) fn schedule(
+    queue: &mut BinaryHeap<Reverse<(NaiveDate, u64, usize)>>,
+    seq: &mut u64,
+    cases: &mut Vec<SimCase>,
+    case: SimCase,
+    day: NaiveDate,
+) {
+    if let Some((delay, _, _)) = case.plan.front() {
+        queue.push(Reverse((day + Duration::days(*delay), *seq, cases.len())));
+        *seq += 1;
+    }
+    cases.push(case);
+}
+
+pub(super) fn person(rng: &mut Rng) -> String {
+    format!("{} {}", rng.pick(&FIRST_NAMES), rng.pick(&SURNAMES))
+}
+
+pub(super) fn take_step(name: &'static str, sets: &[(&'static str, String)]) -> Step {
+    Step::Take(name, sets.to_vec())
+}
+
+/// The path of one mediation case, with the delays between its steps.
+pub(super) fn mediation_plan(
+    rng: &mut Rng,
+    conciliation: bool,
+    minor: bool,
+    mediators: &[&'static str],
+) -> Vec<(i64, Who, Step)> {
+    use Who::{Coordinator as C, Mediator as M};
+    let mut plan: Vec<(i64, Who, Step)> = Vec::new();
+    let roll = rng.unit();
+    plan.push((rng.range(0, 1), C, take_step("start-screening", &[])));
+    if roll < 0.07 {
+        let reason = *rng.pick(&[
+            "excluded-offence",
+            "not-second-degree",
+            "unsuitable",
+            "safety-risk",
+        ]);
+        plan.push((
+            rng.range(1, 3),
+            C,
+            take_step("declare-ineligible", &[("reason", reason.into())]),
+        ));
+        return plan;
+    }
+    if roll < 0.10 {
+        plan.push((rng.range(1, 3), C, take_step("withdraw-referral", &[])));
+        return plan;
+    }
+    plan.push((
+        rng.range(1, 2),
+        C,
+        take_step(
+            "declare-eligible",
+            &[("risk_assessment_required", rng.chance(0.3).to_string())],
+        ),
+    ));
+    // Assignment: usually within 5 working days of receipt; now and then late.
+    let late = rng.chance(0.08);
+    plan.push((
+        if late {
+            rng.range(6, 10)
+        } else {
+            rng.range(0, 3)
+        },
+        C,
+        take_step("assign", &[("mediators", mediators.join(","))]),
+    ));
+    let contact = |rng: &mut Rng, party: &str, reached: bool| {
+        take_step(
+            "contact-attempted",
+            &[
+                ("party", party.into()),
+                (
+                    "channel",
+                    (*rng.pick(&["phone", "phone", "email", "letter"])).into(),
+                ),
+                ("reached", reached.to_string()),
+            ],
+        )
+    };
+    if roll < 0.20 {
+        plan.push((rng.range(1, 4), M, contact(rng, "victim", false)));
+        plan.push((rng.range(3, 8), M, contact(rng, "victim", false)));
+        plan.push((
+            rng.range(3, 8),
+            M,
+            take_step("declare-unreachable", &[("attempts", "3".into())]),
+        ));
+        return plan;
+    }
+    plan.push((rng.range(1, 4), M, contact(rng, "victim", true)));
+    plan.push((rng.range(0, 3), M, contact(rng, "offender", true)));
+    if roll < 0.30 {
+        let who = *rng.pick(&["victim", "offender", "offender"]);
+        plan.push((
+            rng.range(2, 10),
+            M,
+            take_step("consent-refused", &[("refusing_party", who.into())]),
+        ));
+        return plan;
+    }
+    let meeting = |rng: &mut Rng, party: &str| {
+        take_step(
+            "preparatory-meeting-held",
+            &[
+                ("party", party.into()),
+                (
+                    "format",
+                    (*rng.pick(&["in-person", "in-person", "phone", "online"])).into(),
+                ),
+            ],
+        )
+    };
+    plan.push((rng.range(4, 12), M, meeting(rng, "victim")));
+    plan.push((rng.range(0, 5), M, meeting(rng, "offender")));
+    plan.push((0, M, Step::Task("information-provided")));
+    plan.push((0, M, Step::Task("victim-consent")));
+    if roll < 0.38 {
+        plan.push((
+            rng.range(3, 14),
+            M,
+            take_step(
+                "withdraw-consent",
+                &[("party", (*rng.pick(&["victim", "offender"])).into())],
+            ),
+        ));
+        return plan;
+    }
+    if roll < 0.40 {
+        plan.push((
+            rng.range(1, 7),
+            M,
+            take_step(
+                "safety-stop",
+                &[(
+                    "category",
+                    (*rng.pick(&["safety", "coercion", "capacity", "bad-faith"])).into(),
+                )],
+            ),
+        ));
+        return plan;
+    }
+    plan.push((rng.range(0, 3), M, Step::Task("offender-consent")));
+    if minor {
+        plan.push((0, M, Step::Task("legal-representative-consent")));
+    }
+    plan.push((
+        0,
+        M,
+        take_step(
+            "record-risk",
+            &[("risk_level", (*rng.pick(&["low", "low", "medium"])).into())],
+        ),
+    ));
+    plan.push((0, M, Step::Task("risk-assessed")));
+    plan.push((rng.range(0, 4), M, Step::Task("facts-acknowledged")));
+    plan.push((rng.range(1, 5), M, take_step("clear-for-dialogue", &[])));
+    let format = *rng.pick(&[
+        "face-to-face",
+        "face-to-face",
+        "face-to-face",
+        "indirect",
+        "online",
+        "conference",
+    ]);
+    let participants = rng.range(2, 6).to_string();
+    plan.push((
+        rng.range(5, 25),
+        M,
+        take_step(
+            "dialogue-held",
+            &[
+                ("format", format.into()),
+                ("participants", participants.clone()),
+            ],
+        ),
+    ));
+    let agreement = rng.unit();
+    if agreement < 0.30 {
+        let reason = *rng.pick(&["positions-too-far-apart", "party-left", "other"]);
+        plan.push((
+            rng.range(0, 10),
+            M,
+            take_step("no-agreement", &[("reason", reason.into())]),
+        ));
+        return plan;
+    }
+    if !conciliation && agreement < 0.45 {
+        plan.push((rng.range(0, 5), M, take_step("resolved-without-terms", &[])));
+        return plan;
+    }
+    let terms = *rng.pick(&[
+        "apology",
+        "monetary,apology",
+        "work-for-victim",
+        "treatment,behavioural",
+        "monetary",
+    ]);
+    let due = rng.range(60, 170);
+    plan.push((
+        rng.range(0, 7),
+        M,
+        take_step(
+            "agreement-signed",
+            &[
+                ("agreement_terms", terms.into()),
+                ("terms_due_on", format!("+{due}")),
+            ],
+        ),
+    ));
+    // The report: usually within 10 working days, sometimes late.
+    let slow = rng.chance(0.1);
+    plan.push((
+        if slow {
+            rng.range(15, 20)
+        } else {
+            rng.range(2, 10)
+        },
+        M,
+        take_step(
+            "report-drafted",
+            &[("report_document", format!("DOC-{}", rng.range(1000, 9999)))],
+        ),
+    ));
+    for party in ["victim", "offender"] {
+        if rng.chance(0.75) {
+            let satisfaction = rng.range(2, 5).max(rng.range(3, 5));
+            plan.push((
+                rng.range(0, 4),
+                Who::Coordinator,
+                take_step(
+                    "record-feedback",
+                    &[
+                        ("party", party.into()),
+                        ("satisfaction", satisfaction.to_string()),
+                        ("fairness", rng.range(3, 5).to_string()),
+                        ("safer", rng.range(2, 5).to_string()),
+                    ],
+                ),
+            ));
+        }
+    }
+    if conciliation {
+        plan.push((
+            rng.range(1, 5),
+            Who::Coordinator,
+            take_step("report-to-authority", &[]),
+        ));
+        let decided = rng.range(10, 30);
+        if rng.chance(0.05) {
+            plan.push((
+                decided,
+                Who::Coordinator,
+                take_step(
+                    "returned-by-authority",
+                    &[
+                        ("authority_decision", "court order".into()),
+                        ("decided_on", "+0".into()),
+                    ],
+                ),
+            ));
+            return plan;
+        }
+        plan.push((
+            decided,
+            Who::Coordinator,
+            take_step(
+                "terms-approved",
+                &[
+                    ("authority_decision", "prosecutor's order".into()),
+                    ("decided_on", "+0".into()),
+                    ("terms_due_on", format!("+{due}")),
+                ],
+            ),
+        ));
+    } else {
+        plan.push((
+            rng.range(1, 5),
+            Who::Coordinator,
+            take_step("report-with-terms", &[]),
+        ));
+    }
+    plan.push((
+        due / 2,
+        M,
+        take_step("fulfilment-checked", &[("status", "on-track".into())]),
+    ));
+    let fulfilled = rng.chance(0.87);
+    let last = if fulfilled {
+        "fulfilled"
+    } else {
+        "not-fulfilled"
+    };
+    plan.push((
+        due / 2 + rng.range(-3, 4),
+        Who::Coordinator,
+        take_step(last, &[]),
+    ));
+    plan
+}
+
+/// The path of one volunteer application (the applicant's `track`).
+pub(super) fn application_plan(rng: &mut Rng, track: &str) -> Vec<(i64, Who, Step)> {
+    use Who::{Coordinator as C, Named as N};
+    let mut plan: Vec<(i64, Who, Step)> = Vec::new();
+    let minors = rng.chance(0.6);
+    let late = rng.chance(0.1);
+    if rng.chance(0.15) {
+        plan.push((
+            rng.range(2, 8),
+            C,
+            take_step(
+                "reject",
+                &[(
+                    "reason",
+                    (*rng.pick(&["age", "availability", "suitability"])).into(),
+                )],
+            ),
+        ));
+    } else {
+        plan.push((
+            if late {
+                rng.range(15, 20)
+            } else {
+                rng.range(2, 9)
+            },
+            C,
+            take_step(
+                "screened-in",
+                &[
+                    ("meets_requirements", "true".into()),
+                    ("works_with_minors", minors.to_string()),
+                ],
+            ),
+        ));
+        plan.push((
+            rng.range(5, 20),
+            C,
+            take_step("interview-held", &[("recommendation", "recommend".into())]),
+        ));
+        if rng.chance(0.2) {
+            plan.push((
+                rng.range(1, 5),
+                N("signe"),
+                take_step("reject", &[("reason", "suitability".into())]),
+            ));
+        } else {
+            plan.push((rng.range(1, 5), N("signe"), take_step("select", &[])));
+            if minors {
+                plan.push((
+                    rng.range(5, 15),
+                    C,
+                    take_step(
+                        "check-recorded",
+                        &[
+                            ("background_check", "clear".into()),
+                            ("checked_on", "+0".into()),
+                            ("next_check_due", "+365".into()),
+                        ],
+                    ),
+                ));
+                plan.push((0, C, Step::Task("background-check")));
+            }
+            plan.push((rng.range(0, 5), C, Step::Task("confidentiality-agreement")));
+            plan.push((0, C, Step::Task("volunteer-agreement")));
+            plan.push((
+                rng.range(5, 40),
+                C,
+                take_step("enrol", &[("cohort", "spring".into())]),
+            ));
+            if rng.chance(0.1) {
+                plan.push((
+                    rng.range(10, 30),
+                    N("tarmo"),
+                    take_step("training-abandoned", &[]),
+                ));
+            } else {
+                for module in ["foundations", "mediation-skills", "safeguarding"] {
+                    plan.push((
+                        rng.range(5, 12),
+                        N("tarmo"),
+                        take_step(
+                            "module-completed",
+                            &[("module", module.into()), ("hours", "16".into())],
+                        ),
+                    ));
+                }
+                let mentor = *rng.pick(&["reet", "tonis"]);
+                plan.push((
+                    rng.range(1, 5),
+                    N("tarmo"),
+                    take_step(
+                        "training-completed",
+                        &[("training_hours", "48".into()), ("mentors", mentor.into())],
+                    ),
+                ));
+                plan.push((
+                    rng.range(10, 30),
+                    N(mentor),
+                    take_step("shadowing-completed", &[("role", "observer".into())]),
+                ));
+                plan.push((0, C, Step::Task("first-shadowing")));
+                plan.push((
+                    rng.range(10, 30),
+                    N(mentor),
+                    take_step("shadowing-completed", &[("role", "co-facilitator".into())]),
+                ));
+                plan.push((0, C, Step::Task("second-shadowing")));
+                plan.push((rng.range(1, 20), C, Step::Task("supervision-attended")));
+                plan.push((rng.range(1, 10), N("signe"), take_step("confirm", &[])));
+                for _ in 0..rng.range(2, 6) {
+                    let activity =
+                        *rng.pick(&["mediation", "preparation", "supervision", "outreach"]);
+                    plan.push((
+                        rng.range(20, 45),
+                        C,
+                        take_step(
+                            "hours-logged",
+                            &[
+                                ("activity", activity.into()),
+                                ("hours", rng.range(2, 8).to_string()),
+                            ],
+                        ),
+                    ));
+                    if rng.chance(0.4) {
+                        plan.push((
+                            rng.range(1, 10),
+                            C,
+                            take_step("supervision-attended", &[("kind", "supervision".into())]),
+                        ));
+                    }
+                    if track == "crisis-psk" {
+                        plan.push((
+                            rng.range(1, 20),
+                            C,
+                            take_step(
+                                "crisis-deployment",
+                                &[("accepted", rng.chance(0.7).to_string())],
+                            ),
+                        ));
+                    }
+                }
+                if rng.chance(0.35) {
+                    let reason = *rng.pick(&["moved", "time", "burnout", "other"]);
+                    plan.push((
+                        rng.range(30, 120),
+                        C,
+                        take_step(
+                            "exit",
+                            &[
+                                ("exit_reason", reason.into()),
+                                ("committed_period_met", rng.chance(0.6).to_string()),
+                            ],
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    plan
+}

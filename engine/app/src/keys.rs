@@ -1,0 +1,183 @@
+//! The master key and the keys of one case's subjects.
+//!
+//! Where a front end finds the master key: `KROONIKA_MASTER_KEY` (64 hex
+//! digits); a key file it names; and, for an SQLite store, the file `kroonika
+//! init` creates beside it (`<store>.key`, mode 0600). The first key used with a
+//! store is registered in it as a check value, so a wrong key is refused before
+//! anything is written or shown, never turned into garbage. [`crate::App`]
+//! checks its key once, when it starts.
+//!
+//! Subject keys are made only inside the write that first seals data under
+//! them, and read back (unwrapped) only to reveal or to check that sealed data
+//! fits a new definition version.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use kroonika_engine::case;
+use kroonika_store::{Store, SubjectKeyRow};
+use kroonika_vault::{Keyring, MasterKey, SubjectKey, subject_id};
+use uuid::Uuid;
+
+use crate::error::{Context, Error, Result};
+
+/// The environment variable that holds the master key.
+pub const ENV: &str = "KROONIKA_MASTER_KEY";
+/// The store information key of the master key's check value.
+pub(crate) const CHECK: &str = "master_key_check";
+
+/// Where a front end may have a master key: the environment variable's value,
+/// a key file it names (which must then exist), and the store (whose default
+/// key file is looked for when no file is named).
+#[derive(Debug, Clone, Default)]
+pub struct KeySource {
+    pub env: Option<String>,
+    pub file: Option<PathBuf>,
+    pub db: String,
+}
+
+/// The key file beside an SQLite store: `kroonika.db` → `kroonika.db.key`.
+pub fn default_key_file(db: &str) -> Option<PathBuf> {
+    let path = db
+        .strip_prefix("sqlite://")
+        .or_else(|| db.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next().unwrap_or(path);
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(format!("{path}.key")))
+}
+
+/// The master key and where it came from, or None when none is configured.
+pub fn find(source: &KeySource) -> Result<Option<(MasterKey, String)>> {
+    if let Some(text) = source.env.as_deref().filter(|t| !t.trim().is_empty()) {
+        let key = MasterKey::from_hex(text).context(|| format!("reading {ENV}"))?;
+        return Ok(Some((key, ENV.to_owned())));
+    }
+    let (path, required) = match &source.file {
+        Some(path) => (path.clone(), true),
+        None => match default_key_file(&source.db) {
+            Some(path) => (path, false),
+            None => return Ok(None),
+        },
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let key = MasterKey::from_hex(&text)
+                .context(|| format!("reading the master key file {}", path.display()))?;
+            Ok(Some((key, path.display().to_string())))
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound && !required => Ok(None),
+        Err(err) => {
+            Err(Error::from(err).context(format!("reading the master key file {}", path.display())))
+        }
+    }
+}
+
+/// Creates a key file with a fresh key, readable by its owner only. Refuses to
+/// overwrite one.
+pub fn create_key_file(path: &Path) -> Result<MasterKey> {
+    let key = MasterKey::generate();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .context(|| format!("creating the master key file {}", path.display()))?;
+    writeln!(file, "{}", key.to_hex())?;
+    file.sync_all()?;
+    Ok(key)
+}
+
+/// Checks `key` against the store's check value, registering it there if the
+/// store has none yet (its first key).
+pub async fn check(store: &Store, key: &MasterKey) -> Result<()> {
+    let stored = match store.info_value(CHECK).await? {
+        Some(stored) => stored,
+        None => {
+            store
+                .put_info_once(CHECK, &hex::encode(key.check_value()))
+                .await?
+        }
+    };
+    let bytes = hex::decode(&stored)
+        .map_err(|_| Error::Integrity("the stored master key check is damaged".to_owned()))?;
+    key.verify(&bytes)?;
+    Ok(())
+}
+
+/// The keyring of one case from its stored key rows: unwrapped, None for
+/// erased subjects.
+pub(crate) fn keyring(master: &MasterKey, rows: &[SubjectKeyRow]) -> Result<Keyring> {
+    let mut ring = Keyring::default();
+    for row in rows {
+        match &row.wrapped {
+            Some(wrapped) => ring.insert(
+                row.subject,
+                &row.name,
+                Some(master.unwrap(row.subject, wrapped)?),
+            ),
+            None => ring.insert(row.subject, &row.name, None),
+        }
+    }
+    Ok(ring)
+}
+
+/// Adds fresh keys to `ring` for the subjects `names` of case `case_id` that
+/// have none, returning the rows to store with the write that seals under them.
+pub(crate) fn add_new_keys(
+    ring: &mut Keyring,
+    existing: &[SubjectKeyRow],
+    master: &MasterKey,
+    case_id: Uuid,
+    names: &[String],
+    now: DateTime<Utc>,
+) -> Vec<SubjectKeyRow> {
+    let stream = case::stream(case_id).to_string();
+    let mut rows = Vec::new();
+    for name in names {
+        let subject = subject_id(case_id, name);
+        if existing.iter().any(|row| row.subject == subject) {
+            continue;
+        }
+        let key = SubjectKey::generate();
+        rows.push(SubjectKeyRow {
+            subject,
+            stream: stream.clone(),
+            name: name.clone(),
+            wrapped: Some(master.wrap(subject, &key)),
+            created_at: now,
+            erased_at: None,
+        });
+        ring.insert(subject, name, Some(key));
+    }
+    rows
+}
+
+/// The keyring of an existing case, read from the store (no keys made).
+pub(crate) async fn existing(store: &Store, master: &MasterKey, case_id: Uuid) -> Result<Keyring> {
+    let rows = store
+        .subject_keys(Some(case::stream(case_id).as_str()))
+        .await?;
+    keyring(master, &rows)
+}
+
+/// Opens the sealed values of case `case_id`'s data in place, where the keyring
+/// can; erased or unreadable ones stay sealed. For checks the system makes
+/// (does the data fit a new version), never for display.
+pub(crate) fn open_data(
+    ring: &Keyring,
+    case_id: Uuid,
+    data: &mut std::collections::BTreeMap<String, serde_json::Value>,
+) {
+    let stream = case::stream(case_id).to_string();
+    for (name, value) in data.iter_mut() {
+        if let kroonika_vault::Opened::Plain(plain) =
+            kroonika_vault::open(ring, &stream, name, value)
+        {
+            *value = plain;
+        }
+    }
+}

@@ -1,0 +1,289 @@
+//! Reports: a process's funnel, deadline compliance and the metrics its
+//! definition declares, from the case-facts projection.
+//!
+//! The report is built once as its JSON form, with every small cell already
+//! suppressed (`kroonika_projections::metrics::shown`); front ends render
+//! their formats (a table, CSV, HTML) from that JSON, so no format can show
+//! what another hides, and the JSON a program reads is exactly what a person
+//! sees. Aggregate output only: counts and statistics, never a case, a
+//! reference or a person.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use kroonika_engine::Code;
+use kroonika_engine::definition::{Cohort, Maturity, MetricKind, ProcessDefinition};
+use kroonika_projections::Fold;
+use kroonika_projections::facts::{CaseFacts, Facts};
+use kroonika_projections::metrics::{self, Cell, Measure, Period, Query, SUPPRESS_BELOW, shown};
+use serde_json::{Value, json};
+
+use crate::App;
+use crate::error::{Error, Result, reject};
+
+/// What a report is asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportQuery {
+    pub process: String,
+    /// Only cases whose opening (metrics: cohort) date is on or after this.
+    pub from: Option<NaiveDate>,
+    /// … on or before this.
+    pub to: Option<NaiveDate>,
+    pub period: Option<Period>,
+    /// Break every metric down by this enum or boolean field.
+    pub by: Option<String>,
+    /// As recorded by then: the time, and how it was written (shown in the report).
+    pub as_of: Option<(DateTime<Utc>, String)>,
+}
+
+impl App {
+    /// A process's report, as its JSON form.
+    pub async fn report(&self, asked: &ReportQuery) -> Result<Value> {
+        let fold = &CaseFacts;
+        // Read once: the fold needs it, and so does the report (the metrics).
+        let mut catalog = self.catalog().await?;
+        let (docs, today): (Vec<Value>, NaiveDate) = match &asked.as_of {
+            None => {
+                self.catch_up_with(&mut catalog, fold, fold.name(), &mut |_| {})
+                    .await?;
+                let docs = self.inner.store.projection_docs(fold.name(), None).await?;
+                (
+                    docs.into_iter().map(|(_, d)| d).collect(),
+                    self.now().date_naive(),
+                )
+            }
+            Some((at, _)) => (
+                self.fold_until_with(&catalog, fold, *at).await?,
+                at.date_naive(),
+            ),
+        };
+        let Some((version, definition)) = catalog.latest(&asked.process) else {
+            return Err(reject(
+                Code::NotFound,
+                format!(
+                    "there is no published process '{}'; `kroonika def list` shows them",
+                    asked.process
+                ),
+            ));
+        };
+        if let Some(by) = &asked.by {
+            let allowed = metrics::breakdown_fields(definition);
+            if !allowed.contains(&by.as_str()) {
+                return Err(reject(
+                    Code::InvalidInput,
+                    format!(
+                        "--by {by}: a report breaks down by an enum or boolean field that is not personal; {} has: {}",
+                        asked.process,
+                        allowed.join(", ")
+                    ),
+                ));
+            }
+        }
+        let query = Query {
+            from: asked.from,
+            to: asked.to,
+            period: asked.period,
+            by: asked.by.clone(),
+            today,
+        };
+        let mut facts: Vec<Facts> = Vec::new();
+        for doc in docs {
+            let case = Facts::from_doc(doc).map_err(Error::Invalid)?;
+            if case.process == asked.process {
+                facts.push(case);
+            }
+        }
+        Ok(build(definition, version, &facts, &query, asked))
+    }
+}
+
+/// The report's JSON form, suppression applied. Stable: keys are only added.
+fn build(
+    def: &ProcessDefinition,
+    version: u32,
+    facts: &[Facts],
+    query: &Query,
+    asked: &ReportQuery,
+) -> Value {
+    let funnel = metrics::funnel(def, facts, query);
+    let states: Vec<Value> = funnel
+        .states
+        .iter()
+        .map(|(state, reached, now)| json!({ "state": state, "reached": shown(*reached), "now": shown(*now) }))
+        .collect();
+    let outcomes: Vec<Value> = funnel
+        .outcomes
+        .iter()
+        .map(|(outcome, n)| json!({ "outcome": outcome, "cases": shown(*n) }))
+        .collect();
+    let trend: Vec<Value> = funnel
+        .trend
+        .iter()
+        .map(|(month, n)| json!({ "month": month, "opened": shown(*n) }))
+        .collect();
+    let deadlines: Vec<Value> = funnel
+        .deadlines
+        .iter()
+        .map(|(state, met, missed, pending)| {
+            let mut row = json!({ "state": state });
+            deadline_values(&mut row, *met, *missed, *pending);
+            row
+        })
+        .collect();
+    let metrics: Vec<Value> = metrics::metrics(def, facts, query)
+        .into_iter()
+        .map(|result| {
+            let metric = &result.metric;
+            let kind = match &metric.kind {
+                MetricKind::Count { .. } => "count",
+                MetricKind::Rate { .. } => "rate",
+                MetricKind::Duration { .. } => "duration",
+                MetricKind::Deadline { .. } => "deadline",
+                MetricKind::Score { .. } => "score",
+            };
+            let cohort = match &metric.cohort {
+                Cohort::Opened => "opened".to_owned(),
+                Cohort::Field { field } => field.clone(),
+            };
+            let mature = metric.mature.as_ref().map(|m| match m {
+                Maturity::Closed => "closed".to_owned(),
+                Maturity::After { after } => after.to_string(),
+            });
+            let days = match &metric.kind {
+                MetricKind::Duration { working_days, .. } => {
+                    Some(if *working_days { "working" } else { "calendar" })
+                }
+                _ => None,
+            };
+            let cells: Vec<Value> = result.cells.iter().map(cell).collect();
+            let mut doc = json!({
+                "id": metric.id,
+                "title": metric.title,
+                "kind": kind,
+                "cohort": cohort,
+                "mature": mature,
+                "cells": cells,
+            });
+            if let Some(description) = &metric.description {
+                doc["description"] = json!(description);
+            }
+            if let Some(days) = days {
+                doc["days"] = json!(days);
+            }
+            doc
+        })
+        .collect();
+    json!({
+        "process": def.id,
+        "title": def.title,
+        "version": version,
+        "from": query.from,
+        "to": query.to,
+        "period": asked.period.map(|p| format!("{p:?}").to_lowercase()),
+        "by": query.by,
+        "as_of": asked.as_of.as_ref().map(|(_, text)| text),
+        "day": query.today,
+        "suppressed_below": SUPPRESS_BELOW,
+        "funnel": {
+            "opened": shown(funnel.opened),
+            "open": shown(funnel.open),
+            "overdue": shown(funnel.overdue),
+            "closed": shown(funnel.closed),
+            "states": states,
+            "outcomes": outcomes,
+        },
+        "trend": trend,
+        "deadlines": deadlines,
+        "metrics": metrics,
+    })
+}
+
+/// A share of two counts, shown only when both counts are.
+fn share(of: u64, per: u64) -> Option<f64> {
+    match (shown(of), shown(per)) {
+        (Some(of), Some(per)) if per > 0 => Some(round(of as f64 / per as f64, 4)),
+        _ => None,
+    }
+}
+
+fn round(x: f64, places: i32) -> f64 {
+    let scale = 10f64.powi(places);
+    (x * scale).round() / scale
+}
+
+fn deadline_values(row: &mut Value, met: u64, missed: u64, pending: u64) {
+    row["met"] = json!(shown(met));
+    row["missed"] = json!(shown(missed));
+    row["pending"] = json!(shown(pending));
+    // Both counts the share is read against must be shown.
+    row["met_share"] = json!(shown(missed).and(share(met, met + missed)));
+}
+
+/// One metric cell, suppressed.
+fn cell(cell: &Cell) -> Value {
+    let mut row = json!({ "period": cell.period, "group": cell.group });
+    match &cell.measure {
+        Measure::Count { cases } => row["cases"] = json!(shown(*cases)),
+        Measure::Rate { of, per } => {
+            row["of"] = json!(shown(*of));
+            row["per"] = json!(shown(*per));
+            row["rate"] = json!(share(*of, *per));
+        }
+        Measure::Duration { days } => {
+            let n = days.len() as u64;
+            row["cases"] = json!(shown(n));
+            let stats = (n >= SUPPRESS_BELOW)
+                .then(|| metrics::summary(days))
+                .flatten();
+            row["median"] = json!(stats.map(|s| s.0));
+            row["p90"] = json!(stats.map(|s| s.1));
+            row["mean"] = json!(stats.map(|s| round(s.2, 1)));
+            row["distribution"] = json!(stats.map(|_| distribution(days)).unwrap_or_default());
+        }
+        Measure::Deadline {
+            met,
+            missed,
+            pending,
+        } => deadline_values(&mut row, *met, *missed, *pending),
+        Measure::Score {
+            answers,
+            threshold,
+            per,
+        } => {
+            let n = answers.len() as u64;
+            let enough = n >= SUPPRESS_BELOW;
+            row["answers"] = json!(shown(n));
+            row["mean"] = json!(enough.then(|| round(answers.iter().sum::<f64>() / n as f64, 2)));
+            if let Some(threshold) = threshold {
+                let above = answers.iter().filter(|a| **a >= *threshold).count() as u64;
+                row["threshold"] = json!(threshold);
+                row["at_or_above"] = json!(shown(above));
+                row["at_or_above_share"] = json!(share(above, n));
+            }
+            if let Some((cases, answered)) = per {
+                row["per"] = json!(shown(*cases));
+                row["responded"] = json!(shown(*answered));
+                row["response_rate"] = json!(share(*answered, *cases));
+            }
+        }
+    }
+    row
+}
+
+/// A histogram of durations in about ten bins of a round width; each bin's count
+/// suppressed like any other.
+fn distribution(sorted: &[i64]) -> Vec<Value> {
+    let Some(max) = sorted.last().copied() else {
+        return Vec::new();
+    };
+    let width = [1, 2, 5, 7, 10, 14, 21, 30, 60, 90, 180, 365]
+        .into_iter()
+        .find(|w| (max + 1) as f64 / *w as f64 <= 10.0)
+        .unwrap_or(((max + 1) / 10).max(1));
+    let bins = max / width + 1;
+    (0..bins)
+        .map(|k| {
+            let (from, to) = (k * width, k * width + width - 1);
+            let n = sorted.iter().filter(|d| (from..=to).contains(*d)).count() as u64;
+            json!({ "from": from, "to": to, "cases": shown(n) })
+        })
+        .collect()
+}

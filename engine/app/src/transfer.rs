@@ -1,0 +1,361 @@
+//! Export and import: the log as JSON Lines, verifiable on the way in.
+//!
+//! The file is a header line, then one line per event in global order
+//! (position, stream, revision, id, type, recorded-at, data, metadata, hash;
+//! data and metadata embedded byte for byte as stored, so every hash can be
+//! recomputed from the file alone), then one line per subject key, still
+//! wrapped by the master key (or erased). Personal data is ciphertext
+//! throughout: the file is as confidential as the database, no more.
+//!
+//! An import loads into an empty store in one transaction, recomputing the
+//! chain as it reads; the first broken or out-of-order line is named and
+//! nothing is kept. Wake-ups are not exported: they are derived from the
+//! cases, folded as the lines are read and written in the same transaction as
+//! the events, so an import killed at any point leaves nothing, and one that
+//! commits has every wake-up.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use kroonika_engine::case::{self, Case};
+use kroonika_engine::{EventData, Metadata, RecordedEvent, StreamName};
+use kroonika_store::chain::{self, ChainRow, Verifier};
+use kroonika_store::{Store, SubjectKeyRow};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use uuid::Uuid;
+
+use crate::error::{Context, Error, Result};
+use crate::{App, keys};
+
+const FORMAT: &str = "kroonika-export";
+const VERSION: u32 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Header {
+    format: String,
+    version: u32,
+    store_id: String,
+    /// Events before this position predate the hash chain.
+    chain_from: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    master_key_check: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct EventLine<'a> {
+    position: u64,
+    stream: String,
+    revision: u64,
+    id: Uuid,
+    #[serde(rename = "type")]
+    event_type: String,
+    recorded_at: DateTime<Utc>,
+    #[serde(borrow)]
+    data: &'a RawValue,
+    #[serde(borrow)]
+    metadata: &'a RawValue,
+    hash: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct KeyLine {
+    subject_key: KeyRecord,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct KeyRecord {
+    subject: Uuid,
+    stream: String,
+    name: String,
+    wrapped: Option<String>,
+    created_at: DateTime<Utc>,
+    erased_at: Option<DateTime<Utc>>,
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exported {
+    pub events: u64,
+    pub keys: usize,
+}
+
+/// What an import loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    pub events: u64,
+    pub keys: usize,
+    pub location: String,
+    /// The chain's head, `position N, hash H`, or `empty`.
+    pub head: String,
+    /// Open cases whose wake-ups were set.
+    pub woken: usize,
+}
+
+impl App {
+    /// Writes the whole log and the wrapped subject keys to `sink`.
+    /// `progress` is told the total, then positions as it goes.
+    pub async fn export(
+        &self,
+        sink: &mut (dyn Write + Send),
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> Result<Exported> {
+        let store = &self.inner.store;
+        let header = Header {
+            format: FORMAT.to_owned(),
+            version: VERSION,
+            store_id: store.info().await?.store_id,
+            chain_from: store.chain_from().await?,
+            master_key_check: store.info_value(keys::CHECK).await?,
+        };
+        writeln!(sink, "{}", serde_json::to_string(&header)?)?;
+        let total = store.head_position().await?;
+        let mut from = 1;
+        let mut events = 0u64;
+        loop {
+            const PAGE: usize = 2_000;
+            let page = store.read_chain(from, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            from = last.position + 1;
+            for row in &page {
+                let line = EventLine {
+                    position: row.position,
+                    stream: row.stream.clone(),
+                    revision: row.revision,
+                    id: row.id,
+                    event_type: row.event_type.clone(),
+                    recorded_at: row.recorded_at,
+                    data: raw(&row.data, row.position)?,
+                    metadata: raw(&row.metadata, row.position)?,
+                    hash: row.hash.as_ref().map(chain::to_hex),
+                };
+                writeln!(sink, "{}", serde_json::to_string(&line)?)?;
+                events += 1;
+            }
+            progress(total, from - 1);
+            if page.len() < PAGE {
+                break;
+            }
+        }
+        let keys = store.subject_keys(None).await?;
+        for key in &keys {
+            let line = KeyLine {
+                subject_key: KeyRecord {
+                    subject: key.subject,
+                    stream: key.stream.clone(),
+                    name: key.name.clone(),
+                    wrapped: key.wrapped.as_deref().map(hex::encode),
+                    created_at: key.created_at,
+                    erased_at: key.erased_at,
+                },
+            };
+            writeln!(sink, "{}", serde_json::to_string(&line)?)?;
+        }
+        sink.flush()?;
+        Ok(Exported {
+            events,
+            keys: keys.len(),
+        })
+    }
+}
+
+/// Loads an export into the store at `url` (created if missing; it must hold
+/// no events), verifying the chain line by line. `progress` is told how many
+/// events were read. All or nothing.
+pub async fn import(
+    url: &str,
+    path: &Path,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<Imported> {
+    let reader = std::io::BufReader::new(
+        std::fs::File::open(path).context(|| format!("opening {}", path.display()))?,
+    );
+    let mut lines = reader.lines();
+    let place = |n: usize| format!("{} line {n}", path.display());
+    let first = lines.next().transpose()?.ok_or_else(|| {
+        Error::Invalid(format!(
+            "{} is empty, not a Kroonika export",
+            path.display()
+        ))
+    })?;
+    let header: Header = serde_json::from_str(&first)
+        .ok()
+        .filter(|h: &Header| h.format == FORMAT)
+        .ok_or_else(|| Error::Invalid(format!("{}: not a Kroonika export header", place(1))))?;
+    if header.version != VERSION {
+        return Err(Error::Invalid(format!(
+            "{}: export format version {} is not known to this build (it reads {VERSION})",
+            place(1),
+            header.version
+        )));
+    }
+    let (store, _) = Store::init(url)
+        .await
+        .map_err(|err| Error::from(err).context("opening the store to import into"))?;
+    let result = load(&store, &header, lines, &place, progress).await;
+    store.close().await;
+    result
+}
+
+async fn load(
+    store: &Store,
+    header: &Header,
+    lines: std::io::Lines<std::io::BufReader<std::fs::File>>,
+    place: &(dyn Fn(usize) -> String + Sync),
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<Imported> {
+    let mut import = store.begin_import().await?;
+    let mut verifier = Verifier::new(header.chain_from);
+    let mut batch: Vec<ChainRow> = Vec::with_capacity(1_000);
+    let mut keys: Vec<SubjectKeyRow> = Vec::new();
+    let mut cases: BTreeMap<Uuid, Case> = BTreeMap::new();
+    let mut events = 0u64;
+    // The lines the last two events came from: a break is found at the event
+    // just read, or (a changed event) at the one before it.
+    let mut recent: [(u64, usize); 2] = [(0, 0); 2];
+    for (index, line) in lines.enumerate() {
+        let n = index + 2;
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        if let Ok(key) = serde_json::from_str::<KeyLine>(&line) {
+            keys.push(key_row(key.subject_key, &place(n))?);
+            continue;
+        }
+        if !keys.is_empty() {
+            return Err(Error::Invalid(format!(
+                "{}: an event after the subject keys",
+                place(n)
+            )));
+        }
+        let event: EventLine<'_> = serde_json::from_str(&line)
+            .map_err(|err| Error::Invalid(format!("{}: not an exported event: {err}", place(n))))?;
+        let hash = match &event.hash {
+            None => None,
+            Some(text) => Some(chain::from_hex(text).ok_or_else(|| {
+                Error::Invalid(format!("{}: the hash is not 64 hex digits", place(n)))
+            })?),
+        };
+        let row = ChainRow {
+            position: event.position,
+            stream: event.stream,
+            revision: event.revision,
+            id: event.id,
+            event_type: event.event_type,
+            data: event.data.get().to_owned(),
+            metadata: event.metadata.get().to_owned(),
+            recorded_at: event.recorded_at,
+            hash,
+        };
+        recent = [recent[1], (row.position, n)];
+        if !verifier.feed(&row) {
+            break;
+        }
+        fold_case(&mut cases, &row, &place(n))?;
+        batch.push(row);
+        events += 1;
+        if batch.len() == 1_000 {
+            import.insert(&batch).await?;
+            batch.clear();
+            progress(events);
+        }
+    }
+    let report = verifier.finish();
+    if let Some(broken) = &report.broken {
+        let line = recent
+            .iter()
+            .find(|(position, _)| *position == broken.position)
+            .map_or(0, |(_, line)| *line);
+        // Dropping the import rolls back everything inserted so far.
+        drop(import);
+        return Err(Error::Integrity(format!(
+            "{}: {broken}; nothing was imported",
+            place(line)
+        )));
+    }
+    import.insert(&batch).await?;
+    import.insert_keys(&keys).await?;
+    // Each open case's wake-up, as its events leave it: in this transaction.
+    let timers: Vec<(StreamName, DateTime<Utc>)> = cases
+        .iter()
+        .filter_map(|(id, case)| Some((case::stream(*id), case.next_wake()?)))
+        .collect();
+    import.set_timers(&timers).await?;
+    import
+        .commit(header.chain_from, header.master_key_check.as_deref())
+        .await?;
+    let head = report.head.map_or_else(
+        || "empty".to_owned(),
+        |(p, h)| format!("position {p}, hash {}", chain::to_hex(&h)),
+    );
+    Ok(Imported {
+        events,
+        keys: keys.len(),
+        location: store.location().to_owned(),
+        head,
+        woken: timers.len(),
+    })
+}
+
+/// Folds an imported row into its case, if it is a case event.
+fn fold_case(cases: &mut BTreeMap<Uuid, Case>, row: &ChainRow, place: &str) -> Result<()> {
+    let Ok(stream) = StreamName::new(row.stream.clone()) else {
+        return Ok(());
+    };
+    let Some(id) = case::id_of(&stream) else {
+        return Ok(());
+    };
+    let metadata: Metadata = serde_json::from_str(&row.metadata)
+        .map_err(|err| Error::Invalid(format!("{place}: the metadata is not Kroonika's: {err}")))?;
+    let event = RecordedEvent {
+        position: row.position,
+        stream,
+        revision: row.revision,
+        id: row.id,
+        event_type: row.event_type.clone(),
+        data: EventData::from_stored(row.data.clone()),
+        metadata,
+        recorded_at: row.recorded_at,
+    };
+    cases
+        .entry(id)
+        .or_default()
+        .apply(&event)
+        .map_err(|err| Error::Invalid(format!("{place}: {err}")))
+}
+
+/// Stored JSON text as a raw value; refuses text that would break the line.
+fn raw(text: &str, position: u64) -> Result<&RawValue> {
+    if text.contains(['\n', '\r']) {
+        return Err(Error::Integrity(format!(
+            "the event at position {position} holds a line break outside a string; it was not written by Kroonika"
+        )));
+    }
+    serde_json::from_str(text).map_err(|err| {
+        Error::Integrity(format!(
+            "the event at position {position} is not valid JSON: {err}"
+        ))
+    })
+}
+
+fn key_row(key: KeyRecord, place: &str) -> Result<SubjectKeyRow> {
+    let wrapped = match key.wrapped {
+        None => None,
+        Some(text) => Some(
+            hex::decode(&text)
+                .ok()
+                .ok_or_else(|| Error::Invalid(format!("{place}: a wrapped key is not hex")))?,
+        ),
+    };
+    Ok(SubjectKeyRow {
+        subject: key.subject,
+        stream: key.stream,
+        name: key.name,
+        wrapped,
+        created_at: key.created_at,
+        erased_at: key.erased_at,
+    })
+}
