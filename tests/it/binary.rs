@@ -30,7 +30,7 @@ pub(crate) fn built(package: &str, bin: &str) -> PathBuf {
 }
 
 /// The `kroonika` binary.
-fn binary() -> &'static PathBuf {
+pub(crate) fn binary() -> &'static PathBuf {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| built("kroonika-cli", "kroonika"))
 }

@@ -28,11 +28,13 @@
 //! - `timers`: deadlines warned, missed and fired, exactly once under racing runners.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod app;
 mod audit;
 mod binary;
 mod case_cli;
 mod cases;
 mod cli;
+mod crash;
 mod definitions;
 mod demo;
 mod mediation;

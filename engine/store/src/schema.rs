@@ -33,7 +33,9 @@ pub struct SchemaInfo {
 /// What a database holds, as far as telling a store apart goes.
 #[derive(Debug, Default)]
 pub(crate) struct Found {
-    /// Whether the database (or schema) holds any table at all.
+    /// Whether the database (or schema) holds any table besides sqlx's own
+    /// `_sqlx_migrations` (which alone means an init killed before its first
+    /// migration committed: still an empty store).
     pub any_tables: bool,
     /// The `format` mark in `store_info`, if that table exists.
     pub format: Option<String>,

@@ -9,6 +9,7 @@ mod projections;
 mod reads;
 mod schema;
 mod subscriptions;
+mod writes;
 
 /// Generates, for each named `async fn(&TestStore)`, one test per backend:
 /// `<module>::<name>::sqlite` and `<module>::<name>::postgres`.

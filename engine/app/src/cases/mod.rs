@@ -180,6 +180,11 @@ impl App {
             return Ok(done);
         }
         let mut keys = None;
+        // A refusal, or nothing to do, decided on what this process
+        // remembers is checked against the store before it is believed: the
+        // case or the directory may have moved (a write would have found out;
+        // these do not write).
+        let mut checked = false;
         loop {
             let registry = self
                 .registry_for(&known.case.process, known.case.version)
@@ -193,14 +198,43 @@ impl App {
                 missing_key: &self.inner.missing_key,
                 keys: keys.as_deref(),
             };
-            let decided = match decide::decide(&deciding, &known.case, id, &step)? {
-                Decision::Decided(decided) => *decided,
-                Decision::NeedsKeys => {
+            let decision = match decide::decide(&deciding, &known.case, id, &step) {
+                Ok(Decision::NeedsKeys) => {
                     let stream = case::stream(id);
                     keys = Some(self.inner.store.subject_keys(Some(stream.as_str())).await?);
                     continue;
                 }
+                Ok(Decision::Decided(decided)) => Ok(*decided),
+                Err(err) => Err(err),
             };
+            let settled = match &decision {
+                Err(Error::Rejected(_)) => true,
+                Ok(decided) => {
+                    decided.events.is_empty() && decided.timer == kroonika_store::Timer::Keep
+                }
+                Err(_) => false,
+            };
+            if settled && !checked {
+                checked = true;
+                let stored = self.inner.store.stream_revision(&case::stream(id)).await?;
+                let moved = self.refresh().await?.position() != registry.position();
+                if stored != known.case.revision {
+                    known = self.reread(id, target).await?;
+                    if let Some(expected) = act.expected
+                        && known.version() != expected
+                    {
+                        return Err(conflict(&known, expected, known.version()));
+                    }
+                    if let Some(done) = already(&known, &act)? {
+                        return Ok(done);
+                    }
+                    continue;
+                }
+                if moved {
+                    continue;
+                }
+            }
+            let decided = decision?;
             if decided.events.is_empty() && decided.timer == kroonika_store::Timer::Keep {
                 return Ok(Outcome::Nothing {
                     reference: known.case.reference.clone(),

@@ -165,6 +165,11 @@ impl App {
         as_of: Option<DateTime<Utc>>,
         reveal: Option<&str>,
     ) -> Result<CaseView> {
+        if reveal.is_some() {
+            // Whether one may read in the clear is judged on the directory as
+            // it is now, not as this process last read it.
+            self.refresh().await?;
+        }
         let (actor, _) = self.acting(&request.actor).await?;
         let id = self.case_id(target).await?;
         let mut history = self.history_of(id, target).await?;

@@ -116,7 +116,9 @@ impl PgBackend {
         .await?;
         let has = |name: &str| tables.iter().any(|t| t == name);
         let mut found = Found {
-            any_tables: !tables.is_empty(),
+            // sqlx makes its own table before the first migration: alone, it
+            // is an init that was interrupted before anything else was made.
+            any_tables: tables.iter().any(|t| t != "_sqlx_migrations"),
             ..Found::default()
         };
         if has("store_info") {

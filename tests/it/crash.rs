@@ -1,0 +1,303 @@
+//! Crashes: the real `kroonika` binary killed with SIGKILL at random points
+//! while it opens cases or imports a log, many times, on both backends.
+//! Afterwards the store holds whole commands only: every reference names its
+//! case, a retried command id finds its case or opens it (once), no subject key
+//! exists that no event names, and an import is there whole, wake-ups
+//! included, or not at all.
+
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use kroonika_tests::{Backend, TestStore};
+use uuid::Uuid;
+
+use crate::binary::binary;
+use crate::case_cli::setup;
+use crate::support::{json_lines, kroonika_on as kroonika, pg_key_file};
+
+crate::store::per_backend!(
+    killed_openings_leave_whole_cases_only,
+    killed_imports_leave_all_or_nothing,
+);
+
+/// Kills per test and backend: enough to land before, inside and after the
+/// write, few enough to keep the suite quick.
+const ROUNDS: usize = 24;
+
+/// Cases in the log an import is killed in.
+const OPENED: usize = 300;
+
+/// A small deterministic generator, so a failing round can be run again.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n.max(1)
+    }
+}
+
+/// Where the kills landed, for whoever reads the test's output.
+fn note(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "note: {text}");
+}
+
+/// `kroonika --db URL [--master-key-file F] ARGS…` as a child process.
+fn child(url: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(binary());
+    command.args(["--db", url]);
+    if url.starts_with("postgres") {
+        command.args(["--master-key-file", pg_key_file()]);
+    }
+    command
+        .args(args)
+        .env_remove("KROONIKA_DB")
+        .env_remove("KROONIKA_ACTOR")
+        .env_remove("KROONIKA_MASTER_KEY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Runs `command` and kills it (SIGKILL) after `after`, unless it ended
+/// first. Returns whether it was killed.
+async fn kill_after(mut command: Command, after: Duration) -> bool {
+    let mut running = command.spawn().unwrap();
+    tokio::time::sleep(after).await;
+    let killed = running.try_wait().unwrap().is_none();
+    let _ = running.kill();
+    let _ = running.wait();
+    killed
+}
+
+fn opening(id: Uuid) -> Vec<String> {
+    [
+        "--actor",
+        "mari",
+        "case",
+        "open",
+        "school-conference",
+        "--set",
+        "referral_source=school",
+        "--set",
+        "referred_on=2026-11-19",
+        "--set",
+        "minor_involved=true",
+        "--set",
+        "victim_name=Mari Maasikas",
+        "--set",
+        "victim_phone=5555 1234",
+        "--occurred-at",
+        "2026-11-20",
+        "--command-id",
+        &id.to_string(),
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect()
+}
+
+async fn killed_openings_leave_whole_cases_only(backend: Backend) {
+    let (url, _dir, pg) = setup(backend).await;
+    binary();
+    // How long one opening takes here, to spread the kills over it.
+    let args = opening(Uuid::now_v7());
+    let started = Instant::now();
+    let done = child(&url, &args.iter().map(String::as_str).collect::<Vec<_>>())
+        .output()
+        .unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let took = started.elapsed().as_micros() as u64;
+    let mut rng = Lcg(0x6b72_6f6f_6e69_6b61);
+    let mut by_command: BTreeMap<Uuid, String> = BTreeMap::new();
+    let (mut killed, mut committed_first) = (0, 0);
+    for _ in 0..ROUNDS {
+        let id = Uuid::now_v7();
+        let args = opening(id);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let after = Duration::from_micros(rng.below(took));
+        if kill_after(child(&url, &args), after).await {
+            killed += 1;
+        }
+        // The retry with the same id finds the case, or opens it.
+        let retry = child(&url, &args).output().unwrap();
+        let out = String::from_utf8_lossy(&retry.stdout).into_owned();
+        assert!(
+            retry.status.success(),
+            "{out}{}",
+            String::from_utf8_lossy(&retry.stderr)
+        );
+        let reference = match out.split_whitespace().collect::<Vec<_>>().as_slice() {
+            ["opened", reference, ..] => reference.to_string(),
+            ["already", "opened:", reference, ..] => {
+                committed_first += 1;
+                reference.to_string()
+            }
+            _ => panic!("{out}"),
+        };
+        by_command.insert(id, reference);
+    }
+    note(&format!(
+        "{backend:?}: {killed} of {ROUNDS} openings killed while running, {committed_first} had committed"
+    ));
+    // Every reference names an opened case with that reference, once.
+    let (_, refs, _) = kroonika(
+        &url,
+        None,
+        &["log", "--category", "caseref", "--format", "json"],
+    )
+    .await;
+    let (_, cases, _) = kroonika(
+        &url,
+        None,
+        &["log", "--category", "case", "--format", "json"],
+    )
+    .await;
+    let opened: BTreeMap<String, String> = json_lines(&cases)
+        .iter()
+        .filter(|e| e["type"] == "CaseOpened")
+        .map(|e| {
+            (
+                e["stream"].as_str().unwrap().to_owned(),
+                e["data"]["reference"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let allocated = json_lines(&refs);
+    assert_eq!(allocated.len(), opened.len(), "one reference per case");
+    for allocation in &allocated {
+        let stream = format!("case-{}", allocation["data"]["case_id"].as_str().unwrap());
+        assert_eq!(
+            opened.get(&stream).map(String::as_str),
+            allocation["data"]["reference"].as_str(),
+            "{allocation}"
+        );
+    }
+    // Each command id opened exactly one case: the one its retry named.
+    for (id, reference) in &by_command {
+        let mine: Vec<_> = allocated
+            .iter()
+            .filter(|a| a["metadata"]["command_id"] == id.to_string())
+            .collect();
+        assert_eq!(mine.len(), 1, "command {id}");
+        assert_eq!(mine[0]["data"]["reference"], reference.as_str());
+    }
+    // No key that no event names.
+    let store = kroonika_store::Store::open(&url).await.unwrap();
+    let keys = store.subject_keys(None).await.unwrap();
+    for key in &keys {
+        assert!(
+            opened.contains_key(&key.stream),
+            "key of {} orphaned",
+            key.stream
+        );
+    }
+    assert_eq!(
+        keys.len(),
+        opened.len(),
+        "the victim's key of each case opened"
+    );
+    store.close().await;
+    let (code, _, err) = kroonika(&url, None, &["audit", "verify"]).await;
+    assert_eq!((code, err.as_str()), (0, ""));
+    if let Some((base, schema)) = pg {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
+}
+
+/// How many events and wake-ups a store holds (None: no usable store).
+async fn contents(url: &str) -> Option<(u64, usize)> {
+    let store = kroonika_store::Store::open(url).await.ok()?;
+    let head = store.head_position().await.ok()?;
+    let timers = store.all_timers().await.ok()?.len();
+    store.close().await;
+    Some((head, timers))
+}
+
+async fn killed_imports_leave_all_or_nothing(backend: Backend) {
+    let (url, dir, pg) = setup(backend).await;
+    // Enough history that an import takes a while: cases opened, in-process.
+    let app = kroonika_app::App::open(&url, crate::app::options(backend, &url))
+        .await
+        .unwrap();
+    for _ in 0..OPENED {
+        let open = kroonika_app::CaseCommand::Open {
+            open: "school-conference".to_owned(),
+            input: kroonika_app::Input::texts([
+                ("referral_source", "school"),
+                ("referred_on", "2026-11-19"),
+                ("minor_involved", "false"),
+                ("victim_name", "Mari Maasikas"),
+                ("victim_phone", "5555 1234"),
+            ]),
+        };
+        app.execute(&kroonika_app::Request::new("mari", "case open"), None, open)
+            .await
+            .unwrap();
+    }
+    app.close().await;
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let path = file.path().to_str().unwrap().to_owned();
+    let (code, _, err) = kroonika(&url, None, &["export", "--output", &path]).await;
+    assert_eq!((code, err.as_str()), (0, ""));
+    let expected = contents(&url).await.unwrap();
+    assert_eq!(expected.1, OPENED, "each open case has a wake-up");
+    binary();
+    // How long one import takes here.
+    let (target, _target_dir, target_pg) = TestStore::fresh_url(backend).await.unwrap();
+    let started = Instant::now();
+    let done = child(&target, &["import", &path]).output().unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let took = started.elapsed().as_micros() as u64;
+    assert_eq!(contents(&target).await, Some(expected));
+    let mut rng = Lcg(0x696d_706f_7274);
+    let mut targets = vec![target_pg];
+    let (mut whole_at_kill, mut killed) = (0, 0);
+    for _ in 0..ROUNDS / 2 {
+        let (target, target_dir, target_pg) = TestStore::fresh_url(backend).await.unwrap();
+        targets.push(target_pg);
+        let after = Duration::from_micros(rng.below(took));
+        if kill_after(child(&target, &["import", &path]), after).await {
+            killed += 1;
+        }
+        match contents(&target).await {
+            // Whole: every event, every wake-up.
+            Some((head, _)) if head > 0 => {
+                assert_eq!(contents(&target).await, Some(expected));
+                whole_at_kill += 1;
+            }
+            // Nothing: the import runs again, whole.
+            _ => {
+                let again = child(&target, &["import", &path]).output().unwrap();
+                assert!(
+                    again.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&again.stderr)
+                );
+                assert_eq!(contents(&target).await, Some(expected));
+            }
+        }
+        drop(target_dir);
+    }
+    note(&format!(
+        "{backend:?}: {killed} of {} imports killed while running, {whole_at_kill} had committed",
+        ROUNDS / 2
+    ));
+    drop(dir);
+    for (base, schema) in targets.into_iter().flatten().chain(pg) {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
+}
