@@ -78,9 +78,9 @@ impl Replay {
         };
         let (category, id) = entry.stream.split_once('-').unwrap_or((entry.stream, ""));
         match category {
-            "case" => self.case(entry, definition).err().map(finding),
+            crate::case::CATEGORY => self.case(entry, definition).err().map(finding),
             actors::CATEGORY => self.actor(entry, id).err().map(finding),
-            "definition" => self.publication(entry, id).err().map(finding),
+            crate::publishing::CATEGORY => self.publication(entry, id).err().map(finding),
             _ => None,
         }
     }
@@ -297,5 +297,191 @@ impl Replay {
     /// The cases seen so far.
     pub fn cases(&self) -> usize {
         self.cases.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Given a log, replayed: what conforms, and what the rules would not
+    //! have produced, with why.
+
+    use chrono::{DateTime, Utc};
+    use serde_json::json;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::case::fixture::{self, Given};
+
+    /// A log being written: each entry with who did it and when.
+    struct Log {
+        replay: Replay,
+        definition: ProcessDefinition,
+        revisions: HashMap<String, u64>,
+        findings: Vec<Finding>,
+    }
+
+    impl Log {
+        fn new() -> Log {
+            Log {
+                replay: Replay::default(),
+                definition: fixture::definition(),
+                revisions: HashMap::new(),
+                findings: Vec::new(),
+            }
+        }
+
+        fn feed(
+            &mut self,
+            stream: &str,
+            event_type: &str,
+            data: &Value,
+            by: &str,
+            at: DateTime<Utc>,
+        ) {
+            let revision = self.revisions.entry(stream.to_owned()).or_default();
+            let metadata = Metadata::for_command(by, Uuid::from_u128(1), at);
+            let text = data.to_string();
+            let entry = Entry {
+                stream,
+                revision: *revision,
+                event_type,
+                data: &text,
+                metadata: &metadata,
+            };
+            *revision += 1;
+            let definition = &self.definition;
+            let found = self.replay.feed(entry, |process, version| {
+                (process == "tiny" && version == 1).then_some(definition)
+            });
+            self.findings.extend(found);
+        }
+
+        fn actor(&mut self, event: ActorEvent, name: &str, by: &str) {
+            let data = event.data();
+            self.feed(
+                &format!("actor-{name}"),
+                event.event_type(),
+                &data,
+                by,
+                fixture::monday(),
+            );
+        }
+
+        fn publish(&mut self, by: &str) {
+            let published = json!({
+                "process": "tiny",
+                "version": 1,
+                "title": "Tiny process",
+                "content_hash": "sha256:aa",
+                "source": "process: tiny",
+            });
+            self.feed(
+                "definition-tiny",
+                "DefinitionPublished",
+                &published,
+                by,
+                fixture::monday(),
+            );
+        }
+
+        fn case(&mut self, stream: &str, events: &[(CaseEvent, &str)]) {
+            for (event, by) in events {
+                self.feed(
+                    stream,
+                    event.event_type(),
+                    &event.data(),
+                    by,
+                    fixture::monday(),
+                );
+            }
+        }
+
+        /// The directory and the definition: an administrator, who registers
+        /// the rest; a service owner, who publishes.
+        fn set_up(&mut self) {
+            let register = |name: &str, role: &str| ActorEvent::ActorRegistered {
+                name: name.to_owned(),
+                roles: vec![role.to_owned()],
+            };
+            self.actor(register("anu", actors::ADMIN), "anu", "anu");
+            for (name, role) in [
+                ("tiina", actors::SERVICE_OWNER),
+                ("mari", "coordinator"),
+                ("jaan", "facilitator"),
+                ("piret", "facilitator"),
+            ] {
+                self.actor(register(name, role), name, "anu");
+            }
+            self.publish("tiina");
+        }
+    }
+
+    fn whys(log: &Log) -> Vec<&str> {
+        log.findings.iter().map(|f| f.why.as_str()).collect()
+    }
+
+    #[test]
+    fn a_history_the_engine_decided_conforms() {
+        let mut log = Log::new();
+        log.set_up();
+        let given = Given::opened(false)
+            .then("mari", "assign", &[("facilitators", "jaan,piret")])
+            .ticked("jaan", "consent")
+            .then("mari", "note", &[("channel", "phone")]);
+        let by = ["mari", "mari", "jaan", "mari"];
+        let events: Vec<(CaseEvent, &str)> = given.events.iter().cloned().zip(by).collect();
+        log.case("case-1", &events);
+        assert_eq!(whys(&log), Vec::<&str>::new());
+        assert_eq!(log.replay.checked, 4);
+        assert_eq!(log.replay.cases(), 1);
+    }
+
+    #[test]
+    fn events_the_rules_would_not_have_produced_are_found_with_why() {
+        let mut log = Log::new();
+        log.set_up();
+        let given = Given::opened(false).then("mari", "assign", &[("facilitators", "jaan,piret")]);
+        // The assignment, recorded as done by a facilitator.
+        log.case(
+            "case-1",
+            &[
+                (given.events[0].clone(), "mari"),
+                (given.events[1].clone(), "jaan"),
+            ],
+        );
+        // A case whose first event is not its opening.
+        log.case("case-2", &[(given.events[1].clone(), "mari")]);
+        // Someone nobody registered.
+        log.case("case-3", &[(given.events[0].clone(), "mallory")]);
+        // A coordinator making herself an administrator, and publishing.
+        log.actor(
+            ActorEvent::RoleGranted {
+                role: actors::ADMIN.to_owned(),
+            },
+            "mari",
+            "mari",
+        );
+        log.publish("jaan");
+        assert_eq!(
+            whys(&log),
+            [
+                "the rules refuse it: actor 'jaan' may not take 'assign': it needs coordinator (has: facilitator)",
+                "a case's first event is not its opening",
+                "recorded as done by 'mallory', who was not a registered actor then",
+                "the rules refuse it: actor 'mari' lacks role 'admin' needed to administer actors (has: coordinator)",
+                "the rules refuse it: actor 'jaan' lacks role 'service-owner' or 'admin' needed to publish definitions (has: facilitator)",
+            ]
+        );
+        let streams: Vec<&str> = log.findings.iter().map(|f| f.stream.as_str()).collect();
+        assert_eq!(
+            streams,
+            [
+                "case-1",
+                "case-2",
+                "case-3",
+                "actor-mari",
+                "definition-tiny"
+            ]
+        );
     }
 }

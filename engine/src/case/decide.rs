@@ -768,3 +768,305 @@ pub fn tasks(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    //! Given a case's history, when a command is decided, then these events
+    //! or this refusal (its code and words).
+
+    use super::*;
+    use crate::case::fixture::{Given, input};
+    use crate::rejection::Code;
+
+    fn refusal<T: std::fmt::Debug>(result: Result<T, Rejection>) -> (Code, String) {
+        let rejection = result.expect_err("a refusal");
+        (rejection.code(), rejection.reason().to_owned())
+    }
+
+    #[test]
+    fn opening_checks_the_role_then_the_inputs() {
+        let given = Given::opened(false);
+        let open = |actor: &str, pairs: &[(&str, &str)]| {
+            super::open(&given.cx(actor), "TP-2026-0002", &input(pairs))
+        };
+        assert_eq!(
+            refusal(open("jaan", &[])),
+            (
+                Code::Denied,
+                "actor 'jaan' may not open a case: it needs coordinator (has: facilitator)"
+                    .to_owned()
+            )
+        );
+        assert_eq!(
+            refusal(open("mari", &[("minor_involved", "false")])),
+            (
+                Code::MissingInput,
+                "opening a case needs input 'referred_on'".to_owned()
+            )
+        );
+        assert_eq!(
+            refusal(open("mari", &[("colour", "red")])).0,
+            Code::InvalidInput
+        );
+        assert_eq!(
+            refusal(open(
+                "mari",
+                &[
+                    ("referred_on", "yesterday"),
+                    ("minor_involved", "false"),
+                    ("victim_name", "x")
+                ]
+            ))
+            .0,
+            Code::InvalidInput
+        );
+        // Opened: in the initial state, its deadline counted in working days
+        // from Monday, with the warning before it.
+        let Some(CaseEvent::CaseOpened {
+            state, deadline, ..
+        }) = given.events.first()
+        else {
+            panic!("{:?}", given.events)
+        };
+        assert_eq!(state, "referred");
+        let deadline = deadline.as_ref().unwrap();
+        assert_eq!(deadline.due_on.to_string(), "2026-11-30");
+        assert_eq!(deadline.warn_on.unwrap().to_string(), "2026-11-26");
+        assert_eq!(deadline.escalate.as_deref(), Some("regional-lead"));
+    }
+
+    #[test]
+    fn steps_are_refused_in_the_order_a_user_wants_to_hear_about_them() {
+        let given = Given::opened(false);
+        let case = given.case();
+        let take = |actor: &str, step: &str, pairs: &[(&str, &str)]| {
+            super::take(&given.cx(actor), &case, step, &input(pairs))
+        };
+        assert_eq!(
+            refusal(take("mari", "agreed", &[])),
+            (
+                Code::UnknownTransition,
+                "unknown transition 'agreed' in state 'referred'; available: assign, withdraw"
+                    .to_owned()
+            )
+        );
+        assert_eq!(refusal(take("jaan", "assign", &[])).0, Code::Denied);
+        assert_eq!(
+            refusal(take("mari", "assign", &[])),
+            (
+                Code::MissingInput,
+                "'assign' needs input 'facilitators'".to_owned()
+            )
+        );
+        assert_eq!(
+            refusal(take("mari", "assign", &[("facilitators", "jaan,nobody")])),
+            (
+                Code::InvalidInput,
+                "there is no actor 'nobody' (named in 'facilitators')".to_owned()
+            )
+        );
+        assert_eq!(
+            refusal(take("mari", "assign", &[("facilitators", "jaan,mari")])).0,
+            Code::InvalidInput,
+            "mari is not a facilitator"
+        );
+        assert_eq!(
+            refusal(take("mari", "assign", &[("facilitators", "jaan")])),
+            (
+                Code::GuardFailed,
+                "A meeting needs two facilitators. (guard: size(input.facilitators) >= 2)"
+                    .to_owned()
+            )
+        );
+        let events = take("mari", "assign", &[("facilitators", "jaan,piret")]).unwrap();
+        assert!(matches!(
+            &events[..],
+            [CaseEvent::TransitionTaken { from, to, deadline: None, closes: false, .. }]
+                if from == "referred" && to == "meeting"
+        ));
+    }
+
+    #[test]
+    fn a_checklist_gates_its_step_and_only_the_named_may_tick_it() {
+        let given = Given::opened(true).then("mari", "assign", &[("facilitators", "jaan,piret")]);
+        let case = given.case();
+        assert_eq!(
+            refusal(super::take(
+                &given.cx("jaan"),
+                &case,
+                "agreed",
+                &input(&[("participants", "4")])
+            )),
+            (
+                Code::ChecklistIncomplete,
+                "'agreed' needs the checklist complete; missing: consent, risk".to_owned()
+            )
+        );
+        assert_eq!(
+            refusal(super::complete_task(&given.cx("kati"), &case, "consent")),
+            (
+                Code::Denied,
+                "actor 'kati' may not complete tasks in state 'meeting': it needs facilitator@facilitators or coordinator (has: facilitator)".to_owned()
+            )
+        );
+        assert_eq!(
+            refusal(super::complete_task(&given.cx("jaan"), &case, "coffee")),
+            (
+                Code::UnknownTask,
+                "state 'meeting' has no task 'coffee'; its tasks: consent, risk".to_owned()
+            )
+        );
+        let given = given.ticked("jaan", "consent").ticked("piret", "risk");
+        let case = given.case();
+        assert_eq!(
+            super::complete_task(&given.cx("jaan"), &case, "consent"),
+            Ok(Vec::new()),
+            "a task done is done"
+        );
+        let closed = super::take(
+            &given.cx("piret"),
+            &case,
+            "agreed",
+            &input(&[("participants", "4")]),
+        )
+        .unwrap();
+        assert!(matches!(
+            &closed[..],
+            [CaseEvent::TransitionTaken { closes: true, outcome: Some(o), .. }] if o == "agreed"
+        ));
+        let after = case.after(&closed, given.now);
+        assert!(after.closed);
+        assert_eq!(
+            refusal(super::take(
+                &given.cx("mari"),
+                &after,
+                "withdraw",
+                &input(&[])
+            )),
+            (
+                Code::Closed,
+                "case TP-2026-0001 is closed (closed-agreed)".to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn a_step_that_stays_keeps_state_checklist_and_deadline() {
+        let given = Given::opened(false)
+            .then("mari", "assign", &[("facilitators", "jaan,piret")])
+            .ticked("jaan", "consent")
+            .then("mari", "note", &[("channel", "phone")]);
+        let case = given.case();
+        assert_eq!(case.state, "meeting");
+        assert!(case.tasks_done.contains("consent"), "the checklist stays");
+        let Some(CaseEvent::TransitionTaken {
+            from, to, input, ..
+        }) = given.events.last()
+        else {
+            panic!()
+        };
+        assert_eq!((from.as_str(), to.as_str()), ("meeting", "meeting"));
+        assert_eq!(input["channel"], "phone");
+        assert!(
+            !case.data.contains_key("channel"),
+            "a local input is not case data"
+        );
+    }
+
+    #[test]
+    fn corrections_need_a_reason_and_a_change() {
+        let given = Given::opened(false);
+        let case = given.case();
+        let correct = |pairs: &[(&str, &str)], reason: &str| {
+            super::correct(&given.cx("mari"), &case, &input(pairs), reason)
+        };
+        assert_eq!(
+            refusal(correct(&[("referred_on", "2026-11-19")], " ")).0,
+            Code::MissingInput
+        );
+        assert_eq!(refusal(correct(&[], "typo")).0, Code::MissingInput);
+        assert_eq!(
+            refusal(correct(&[("colour", "red")], "typo")).0,
+            Code::InvalidInput
+        );
+        assert_eq!(
+            correct(&[("referred_on", "2026-11-20")], "same"),
+            Ok(Vec::new())
+        );
+        assert!(matches!(
+            &correct(&[("referred_on", "2026-11-19")], "typo").unwrap()[..],
+            [CaseEvent::CaseDataCorrected { reason, .. }] if reason == "typo"
+        ));
+        assert_eq!(
+            refusal(super::correct(
+                &given.cx("jaan"),
+                &case,
+                &input(&[("referred_on", "2026-11-19")]),
+                "typo"
+            ))
+            .0,
+            Code::Denied
+        );
+    }
+
+    #[test]
+    fn a_deadline_warns_then_passes_once() {
+        let at =
+            |day: u32| chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, day, 1, 0, 0).unwrap();
+        let given = Given::opened(false);
+        let case = given.case();
+        let early = given.at(at(25));
+        assert_eq!(super::on_timer(&early.system(), &case), Ok(Vec::new()));
+        let warned = early.at(at(26));
+        let warning = super::on_timer(&warned.system(), &case).unwrap();
+        assert!(matches!(&warning[..], [CaseEvent::DeadlineWarned { .. }]));
+        let case = case.after(&warning, at(26));
+        assert_eq!(
+            super::on_timer(&warned.system(), &case),
+            Ok(Vec::new()),
+            "warned once"
+        );
+        let late =
+            warned.at(chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 1, 1, 0, 0).unwrap());
+        let missed = super::on_timer(&late.system(), &case).unwrap();
+        assert!(matches!(
+            &missed[..],
+            [CaseEvent::DeadlineMissed { escalate: Some(role), .. }] if role == "regional-lead"
+        ));
+        let case = case.after(&missed, late.now);
+        assert!(case.deadline_missed);
+        assert_eq!(case.next_wake(), None, "nothing more to wake up for");
+    }
+
+    #[test]
+    fn availability_says_why_a_step_cannot_be_taken_now() {
+        let given = Given::opened(false).then("mari", "assign", &[("facilitators", "jaan,piret")]);
+        let case = given.case();
+        let steps = super::availability(&given.cx("jaan"), &case).unwrap();
+        assert_eq!(
+            steps,
+            [
+                (
+                    "agreed".to_owned(),
+                    Some("needs the checklist complete; missing: consent".to_owned())
+                ),
+                (
+                    "note".to_owned(),
+                    Some("needs coordinator (has: facilitator)".to_owned())
+                ),
+                (
+                    "withdraw".to_owned(),
+                    Some("needs coordinator (has: facilitator)".to_owned())
+                ),
+            ]
+        );
+        let tasks = super::tasks(&given.cx("jaan"), &case).unwrap();
+        assert_eq!(
+            tasks,
+            [
+                ("consent".to_owned(), "Both consent".to_owned(), false, true),
+                ("risk".to_owned(), "Risk assessed".to_owned(), false, false),
+            ]
+        );
+    }
+}

@@ -203,6 +203,78 @@ mod tests {
         shared::<ProcessDefinition>();
     }
 
+    fn scope<'a>(
+        definition: &'a ProcessDefinition,
+        data: &'a BTreeMap<String, Value>,
+        input: Option<&'a BTreeMap<String, Value>>,
+        actor: &'a Actor,
+    ) -> Scope<'a> {
+        Scope {
+            definition,
+            data,
+            input,
+            tasks: Some((false, vec!["consent".to_owned()])),
+            actor,
+            now: crate::case::fixture::monday(),
+            state: "meeting",
+            entered_at: None,
+        }
+    }
+
+    #[test]
+    fn guards_read_the_case_the_input_the_checklist_and_the_actor() {
+        let definition = crate::case::fixture::definition();
+        let actor = crate::case::fixture::actors()["mari"].clone();
+        let data: BTreeMap<String, Value> = [
+            ("minor_involved".to_owned(), serde_json::json!(true)),
+            // Personal fields are never in scope, whatever the case holds.
+            ("victim_name".to_owned(), serde_json::json!("Mari Maasikas")),
+        ]
+        .into();
+        let input: BTreeMap<String, Value> =
+            [("facilitators".to_owned(), serde_json::json!(["jaan"]))].into();
+        let scope = scope(&definition, &data, Some(&input), &actor);
+        let holds = |expression: &str| evaluate(expression, &scope);
+        assert_eq!(holds("size(input.facilitators) >= 2"), Ok(false));
+        assert_eq!(
+            holds("case.minor_involved && case.participants == null"),
+            Ok(true)
+        );
+        assert_eq!(
+            holds("'consent' in tasks.done && !tasks.complete"),
+            Ok(true)
+        );
+        assert_eq!(
+            holds("'coordinator' in actor.roles && state.name == 'meeting'"),
+            Ok(true)
+        );
+        assert_eq!(holds("now > timestamp('2026-01-01T00:00:00Z')"), Ok(true));
+        assert_eq!(holds("has(case.victim_name)"), Ok(false));
+        // Not a condition, or not an expression: a reason, never a panic.
+        assert!(holds("1 + 1").unwrap_err().contains("not true or false"));
+        assert!(holds("size(").is_err());
+    }
+
+    #[test]
+    fn a_definitions_programs_are_compiled_once_and_shared_by_its_clones() {
+        let definition = crate::case::fixture::definition();
+        assert_eq!(
+            format!("{:?}", definition.programs),
+            "Programs(not yet compiled)"
+        );
+        let actor = crate::case::fixture::actors()["mari"].clone();
+        let data = BTreeMap::new();
+        let clone = definition.clone();
+        evaluate("tasks.complete", &scope(&definition, &data, None, &actor)).unwrap();
+        // Every guard, task condition and deadline condition of the
+        // definition, at once; visible through the clone made before.
+        assert_eq!(format!("{:?}", clone.programs), "Programs(3 compiled)");
+        assert_eq!(
+            definition, clone,
+            "programs are not part of a definition's equality"
+        );
+    }
+
     #[test]
     fn json_values_become_cel_values() {
         assert_eq!(to_cel(&serde_json::json!(3)), cel::Value::Int(3));

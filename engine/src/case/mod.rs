@@ -19,6 +19,9 @@ pub mod privacy;
 pub mod state;
 pub mod value;
 
+#[cfg(test)]
+pub(crate) mod fixture;
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
