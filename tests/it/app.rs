@@ -242,3 +242,18 @@ async fn a_revoked_role_is_seen_by_a_long_lived_process(backend: Backend) {
         kroonika_tests::drop_schema(&base, &schema).await;
     }
 }
+
+/// Every rejection code is documented in one place: ARCHITECTURE.md's table
+/// lists exactly the engine's codes, in order.
+#[test]
+fn the_rejection_codes_are_documented() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../ARCHITECTURE.md"))
+        .unwrap();
+    let documented: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `"))
+        .filter_map(|rest| rest.split_once("` |").map(|(code, _)| code))
+        .collect();
+    let codes: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+    assert_eq!(documented, codes);
+}
