@@ -55,6 +55,19 @@ pub(crate) async fn app(cli: &Cli, with_key: bool) -> anyhow::Result<App> {
     Ok(app)
 }
 
+/// Runs `work` on the application (see [`app`]) and closes it after, whatever
+/// `work` came to.
+pub(crate) async fn with_app<T>(
+    cli: &Cli,
+    with_key: bool,
+    work: impl AsyncFnOnce(&App) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let app = app(cli, with_key).await?;
+    let result = work(&app).await;
+    app.close().await;
+    result
+}
+
 /// A request by the acting actor (who must be named), for the command `path`.
 pub(crate) fn request(cli: &Cli, path: &str) -> anyhow::Result<Request> {
     let Some(actor) = cli.actor.as_deref() else {

@@ -7,7 +7,7 @@ use kroonika_engine::Code;
 use kroonika_tests::Backend;
 
 use crate::case_cli::{open_case, setup};
-use crate::support::{kroonika_on as kroonika, pg_key_file};
+use crate::support::{at_once, kroonika_on as kroonika, pg_key_file};
 
 crate::store::per_backend!(
     eight_writers_without_an_expected_version_all_go_through,
@@ -16,6 +16,11 @@ crate::store::per_backend!(
     a_remembered_case_is_decided_again_when_another_process_wrote,
     a_revoked_role_is_seen_by_a_long_lived_process,
 );
+
+/// Two coordinators, taking turns.
+fn coordinator(i: usize) -> &'static str {
+    if i % 2 == 0 { "mari" } else { "toomas" }
+}
 
 /// The number of events of a case.
 async fn versions(url: &str, case: &str) -> usize {
@@ -28,23 +33,16 @@ async fn versions(url: &str, case: &str) -> usize {
 async fn eight_writers_without_an_expected_version_all_go_through(backend: Backend) {
     let (url, _dir, pg) = setup(backend).await;
     let case = open_case(&url).await;
-    let mut tasks = Vec::new();
-    for i in 0..8 {
-        let (url, case) = (url.clone(), case.clone());
-        tasks.push(tokio::spawn(async move {
-            let actor = if i % 2 == 0 { "mari" } else { "toomas" };
+    let runs = (0..8)
+        .map(|i| {
             let date = format!("referred_on=2026-11-{:02}", 10 + i);
-            let reason = format!("writer {i}");
-            kroonika(
-                &url,
-                Some(actor),
-                &["case", "update", &case, "--set", &date, "--reason", &reason],
-            )
-            .await
-        }));
-    }
-    for task in tasks {
-        let (code, out, err) = task.await.unwrap();
+            let args = [
+                "case", "update", &case, "--set", &date, "--reason", "writer",
+            ];
+            (coordinator(i), args.map(str::to_owned).to_vec())
+        })
+        .collect();
+    for (code, out, err) in at_once(&url, runs).await {
         assert_eq!((code, err.as_str()), (0, ""), "{out}");
         assert!(out.contains(": data corrected (version "), "{out}");
     }
@@ -66,22 +64,10 @@ async fn eight_writers_without_an_expected_version_all_go_through(backend: Backe
 async fn with_an_expected_version_exactly_the_losers_conflict(backend: Backend) {
     let (url, _dir, pg) = setup(backend).await;
     let case = open_case(&url).await;
-    let mut tasks = Vec::new();
-    for i in 0..8 {
-        let (url, case) = (url.clone(), case.clone());
-        tasks.push(tokio::spawn(async move {
-            let actor = if i % 2 == 0 { "mari" } else { "toomas" };
-            kroonika(
-                &url,
-                Some(actor),
-                &["case", "do", &case, "withdraw", "--expect-version", "1"],
-            )
-            .await
-        }));
-    }
+    let args = ["case", "do", &case, "withdraw", "--expect-version", "1"].map(str::to_owned);
+    let runs = (0..8).map(|i| (coordinator(i), args.to_vec())).collect();
     let mut codes = Vec::new();
-    for task in tasks {
-        let (code, _, err) = task.await.unwrap();
+    for (code, _, err) in at_once(&url, runs).await {
         if code == 3 {
             assert!(
                 err.starts_with(&format!("conflict: {case} changed since version 1 (now 2)")),

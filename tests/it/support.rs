@@ -61,3 +61,27 @@ pub(crate) fn field_of_lines(text: &str, field: &str) -> Vec<String> {
         .map(|v| v[field].as_str().unwrap_or_default().to_owned())
         .collect()
 }
+
+/// Runs several `kroonika` commands on `url` at once, as several people
+/// would: (actor, arguments) each; returns each one's (exit code, stdout,
+/// stderr), in the order given.
+pub(crate) async fn at_once(
+    url: &str,
+    runs: Vec<(&str, Vec<String>)>,
+) -> Vec<(u8, String, String)> {
+    let tasks: Vec<_> = runs
+        .into_iter()
+        .map(|(actor, args)| {
+            let (url, actor) = (url.to_owned(), actor.to_owned());
+            tokio::spawn(async move {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                kroonika_on(&url, Some(&actor), &args).await
+            })
+        })
+        .collect();
+    let mut done = Vec::new();
+    for task in tasks {
+        done.push(task.await.unwrap());
+    }
+    done
+}

@@ -14,10 +14,10 @@ pub(crate) async fn run(
     command: &ActorCommand,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let app = context::app(cli, false).await?;
-    let result = run_on(&app, cli, path, command, out).await;
-    app.close().await;
-    result
+    context::with_app(cli, false, async |app| {
+        run_on(app, cli, path, command, out).await
+    })
+    .await
 }
 
 async fn run_on(

@@ -34,10 +34,10 @@ pub(crate) async fn run(
         })?),
         _ => None,
     };
-    let app = context::app(cli, false).await?;
-    let result = run_on(&app, command, against, out).await;
-    app.close().await;
-    result
+    context::with_app(cli, false, async |app| {
+        run_on(app, command, against, out).await
+    })
+    .await
 }
 
 async fn run_on(

@@ -23,10 +23,10 @@ pub(crate) async fn run(
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
     let with_key = !matches!(command, Args::List { .. } | Args::History { .. });
-    let app = context::app(cli, with_key).await?;
-    let result = run_on(&app, cli, path, command, out).await;
-    app.close().await;
-    result
+    context::with_app(cli, with_key, async |app| {
+        run_on(app, cli, path, command, out).await
+    })
+    .await
 }
 
 async fn run_on(

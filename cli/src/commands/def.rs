@@ -127,10 +127,12 @@ pub(crate) async fn graph(
         }
         (args.target.clone(), read(path)?.1)
     } else {
-        let app = crate::context::app(cli, false).await?;
-        let published = app.published_version(&args.target, args.version).await;
-        app.close().await;
-        let published = published?.publication.clone();
+        let published = crate::context::with_app(cli, false, async |app| {
+            Ok(app.published_version(&args.target, args.version).await?)
+        })
+        .await?
+        .publication
+        .clone();
         let label = format!("{} version {}", published.process, published.version);
         (label, kroonika_processes::check(&published.source))
     };

@@ -16,17 +16,11 @@ pub(crate) async fn forget(
     reason: &str,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let app = context::app(cli, true).await?;
-    let request = context::request(cli, path);
-    let result = match request {
-        Ok(request) => app
-            .forget(&request, subject, reason)
-            .await
-            .map_err(Into::into),
-        Err(err) => Err(err),
-    };
-    app.close().await;
-    let forgotten = result?;
+    let request = context::request(cli, path)?;
+    let forgotten = context::with_app(cli, true, async |app| {
+        Ok(app.forget(&request, subject, reason).await?)
+    })
+    .await?;
     if forgotten.erased {
         writeln!(
             out,
@@ -52,11 +46,11 @@ pub(crate) async fn retention(
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
     let now = context::time(now, "--now", Day::Start)?;
-    let app = context::app(cli, true).await?;
-    let result = app.run_retention(cli.actor.as_deref(), now).await;
-    let today = now.unwrap_or_else(|| app.now()).date_naive();
-    app.close().await;
-    let rows = result?;
+    let (rows, today) = context::with_app(cli, true, async |app| {
+        let rows = app.run_retention(cli.actor.as_deref(), now).await?;
+        Ok((rows, now.unwrap_or_else(|| app.now()).date_naive()))
+    })
+    .await?;
     match format {
         Format::Json => {
             for row in &rows {

@@ -15,10 +15,7 @@ pub(crate) async fn run(
     command: &ProjectionsCommand,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let app = context::app(cli, false).await?;
-    let result = run_on(&app, command, out).await;
-    app.close().await;
-    result
+    context::with_app(cli, false, async |app| run_on(app, command, out).await).await
 }
 
 async fn run_on(

@@ -30,13 +30,12 @@ pub(crate) async fn publish(
         ))
         .into());
     }
-    let app = context::app(cli, false).await?;
-    let result = match context::request(cli, path) {
-        Ok(request) => app.publish(&request, &source).await.map_err(Into::into),
-        Err(err) => Err(err),
-    };
-    app.close().await;
-    match result? {
+    let request = context::request(cli, path)?;
+    let published = context::with_app(cli, false, async |app| {
+        Ok(app.publish(&request, &source).await?)
+    })
+    .await?;
+    match published {
         Publishing::New {
             process,
             version,
@@ -58,10 +57,7 @@ pub(crate) async fn list(
     format: Format,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let app = context::app(cli, false).await?;
-    let latest = app.published().await;
-    app.close().await;
-    let latest = latest?;
+    let latest = context::with_app(cli, false, async |app| Ok(app.published().await?)).await?;
     match format {
         Format::Json => {
             for published in &latest {
@@ -105,10 +101,10 @@ pub(crate) async fn show(
     wanted: Option<u32>,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let app = context::app(cli, false).await?;
-    let published = app.published_version(name, wanted).await;
-    app.close().await;
-    let published = published?;
+    let published = context::with_app(cli, false, async |app| {
+        Ok(app.published_version(name, wanted).await?)
+    })
+    .await?;
     let p = &published.publication;
     let rows = [
         ("process", p.process.clone()),
@@ -134,10 +130,10 @@ pub(crate) async fn migrations(
     format: Format,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let app = context::app(cli, true).await?;
-    let rows = app.migrations(process, to_version).await;
-    app.close().await;
-    let rows = rows?;
+    let rows = context::with_app(cli, true, async |app| {
+        Ok(app.migrations(process, to_version).await?)
+    })
+    .await?;
     match format {
         Format::Json => {
             for row in &rows {

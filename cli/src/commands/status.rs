@@ -12,10 +12,10 @@ pub(crate) async fn run(
     args: &StatusArgs,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let app = context::app(cli, false).await?;
-    let status = app.status().await.context("reading the store's details");
-    app.close().await;
-    let status = status?;
+    let status = context::with_app(cli, false, async |app| {
+        app.status().await.context("reading the store's details")
+    })
+    .await?;
     match args.format {
         DocFormat::Json => {
             let doc = serde_json::json!({

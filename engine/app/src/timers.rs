@@ -63,8 +63,8 @@ impl App {
                     Err(err) => {
                         let reference = self
                             .cases()
-                            .get(id)
-                            .map_or_else(|| id.to_string(), |c| c.case.reference);
+                            .reference_of(id)
+                            .unwrap_or_else(|| id.to_string());
                         run.failed.push((reference, err));
                     }
                 }

@@ -319,9 +319,10 @@ pub async fn concurrent(
 }
 
 /// Commands through the application layer: one long-lived `App` shared by
-/// `clients` concurrent clients, each on 10 cases of its own. `remember`:
-/// whether the app remembers cases between commands (each case is touched once,
-/// unmeasured, first) or reads every case again for each command.
+/// `clients` concurrent clients, each command on a 50-event case of its own
+/// (as the store-level latency measures). `remember`: whether the app has
+/// worked on each case once before (unmeasured) and remembers it, or has never
+/// seen it and reads it.
 pub async fn through_app(
     backend: Backend,
     clients: usize,
@@ -332,10 +333,9 @@ pub async fn through_app(
         .await
         .ok_or_else(|| anyhow::anyhow!("backend not available"))?;
     let world = world()?;
-    let cases_per_client = 10;
-    let streams = prepare(&t.store, &world, clients * cases_per_client).await?;
+    let streams = prepare(&t.store, &world, clients * commands_per_client).await?;
     let options = kroonika_app::Options {
-        remember: if remember { 10_000 } else { 0 },
+        remember: if remember { 100_000 } else { 0 },
         ..kroonika_app::Options::default()
     };
     let app = kroonika_app::App::new(t.store.clone(), options).await?;
@@ -346,23 +346,31 @@ pub async fn through_app(
         }
     }
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for client in 0..clients {
-        let app = app.clone();
-        let own: Vec<String> =
-            ids[client * cases_per_client..(client + 1) * cases_per_client].to_vec();
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::with_capacity(commands_per_client);
-            for i in 0..commands_per_client {
-                latencies.push(app_command(&app, &own[i % own.len()]).await?);
-            }
-            anyhow::Ok(latencies)
-        }));
-    }
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await??);
-    }
+    let latencies = if clients == 1 {
+        // One client runs in this task, as the store-level one does.
+        let mut latencies = Vec::with_capacity(ids.len());
+        for id in &ids {
+            latencies.push(app_command(&app, id).await?);
+        }
+        latencies
+    } else {
+        let mut tasks = Vec::new();
+        for own in ids.chunks(commands_per_client) {
+            let (app, own) = (app.clone(), own.to_vec());
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(own.len());
+                for id in &own {
+                    latencies.push(app_command(&app, id).await?);
+                }
+                anyhow::Ok(latencies)
+            }));
+        }
+        let mut latencies = Vec::new();
+        for task in tasks {
+            latencies.extend(task.await??);
+        }
+        latencies
+    };
     let elapsed = started.elapsed();
     t.cleanup().await;
     Ok(Measured {

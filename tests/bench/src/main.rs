@@ -49,6 +49,9 @@ struct Args {
     /// Measure only `timers run` over many open cases of which 100 are due.
     #[arg(long)]
     timers: bool,
+    /// Measure only case commands: store level and through the application layer.
+    #[arg(long)]
+    commands: bool,
     /// Also write the markdown table to this file. In a file that holds the
     /// markers `<!-- bench:latest -->` and `<!-- /bench:latest -->` (as
     /// BENCHMARKS.md does), only the part between them is replaced, with the
@@ -100,6 +103,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
     if args.timers {
         let table = timer_figures(&backends, args.quick).await?;
+        println!("{table}");
+        if let Some(path) = args.output {
+            write_output(&path, &table)?;
+        }
+        return Ok(());
+    }
+    if args.commands {
+        let table = command_figures(&backends, events / 50, args.rounds).await?;
         println!("{table}");
         if let Some(path) = args.output {
             write_output(&path, &table)?;

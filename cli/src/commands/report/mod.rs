@@ -44,10 +44,7 @@ pub(crate) async fn run(
         by: args.by.clone(),
         as_of,
     };
-    let app = context::app(cli, false).await?;
-    let report = app.report(&query).await;
-    app.close().await;
-    let report = report?;
+    let report = context::with_app(cli, false, async |app| Ok(app.report(&query).await?)).await?;
     let text = match args.format {
         ReportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),
         ReportFormat::Csv => text::csv(&report),

@@ -51,20 +51,20 @@ impl Remembered {
     }
 
     /// This case after `events` of command `command_id` (fingerprint `hash`)
-    /// were recorded at `occurred_at`.
+    /// were recorded, leaving it as `after`.
     pub fn after(
-        &self,
+        self,
         after: Case,
         events: &[CaseEvent],
         command_id: Uuid,
         hash: &str,
     ) -> Remembered {
+        let first = self.case.revision.map_or(0, |r| r + 1);
         let mut next = Remembered {
             case: after,
-            commands: self.commands.clone(),
+            commands: self.commands,
         };
         if !events.is_empty() {
-            let first = self.case.revision.map_or(0, |r| r + 1);
             next.commands
                 .entry(command_id)
                 .or_insert((Some(hash.to_owned()), first));
@@ -76,8 +76,13 @@ impl Remembered {
 #[derive(Debug)]
 pub(crate) struct Cases {
     capacity: usize,
-    entries: HashMap<Uuid, Remembered>,
-    order: VecDeque<Uuid>,
+    /// Each case with the stamp of when it was put.
+    entries: HashMap<Uuid, (Remembered, u64)>,
+    /// Cases in the order they were put; an entry whose stamp is not the
+    /// case's current one is stale and skipped (so taking a case costs
+    /// nothing here).
+    order: VecDeque<(Uuid, u64)>,
+    stamp: u64,
     references: HashMap<String, Uuid>,
 }
 
@@ -87,36 +92,50 @@ impl Cases {
             capacity,
             entries: HashMap::new(),
             order: VecDeque::new(),
+            stamp: 0,
             references: HashMap::new(),
         }
     }
 
-    pub fn get(&self, id: Uuid) -> Option<Remembered> {
-        self.entries.get(&id).cloned()
+    /// The case, taken out: a command works on it, then puts it back.
+    pub fn take(&mut self, id: Uuid) -> Option<Remembered> {
+        self.entries.remove(&id).map(|(known, _)| known)
+    }
+
+    /// The reference of a remembered case (without taking it).
+    pub fn reference_of(&self, id: Uuid) -> Option<String> {
+        self.entries
+            .get(&id)
+            .map(|(known, _)| known.case.reference.clone())
     }
 
     /// Remembers a case as it is now (a closed case is forgotten: nobody
-    /// works on it again soon).
+    /// works on it again soon). The oldest cases go first when full.
     pub fn put(&mut self, id: Uuid, remembered: Remembered) {
         if self.capacity == 0 || remembered.case.closed {
             self.forget(id);
             return;
         }
-        if self.entries.insert(id, remembered).is_none() {
-            self.order.push_back(id);
-        }
+        self.stamp += 1;
+        self.entries.insert(id, (remembered, self.stamp));
+        self.order.push_back((id, self.stamp));
         while self.entries.len() > self.capacity {
-            let Some(oldest) = self.order.pop_front() else {
+            let Some((oldest, stamp)) = self.order.pop_front() else {
                 break;
             };
-            self.entries.remove(&oldest);
+            if self.entries.get(&oldest).is_some_and(|(_, s)| *s == stamp) {
+                self.entries.remove(&oldest);
+            }
+        }
+        if self.order.len() > 2 * self.capacity.max(16) {
+            let entries = &self.entries;
+            self.order
+                .retain(|(id, stamp)| entries.get(id).is_some_and(|(_, s)| s == stamp));
         }
     }
 
     pub fn forget(&mut self, id: Uuid) {
-        if self.entries.remove(&id).is_some() {
-            self.order.retain(|kept| *kept != id);
-        }
+        self.entries.remove(&id);
     }
 
     pub fn reference(&self, reference: &str) -> Option<Uuid> {
@@ -131,5 +150,54 @@ impl Cases {
             self.references.clear();
         }
         self.references.insert(reference.to_owned(), id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(reference: &str, closed: bool) -> Remembered {
+        Remembered {
+            case: Case {
+                reference: reference.to_owned(),
+                closed,
+                ..Case::default()
+            },
+            commands: HashMap::new(),
+        }
+    }
+
+    #[test]
+    fn the_oldest_cases_are_forgotten_first_and_closed_ones_at_once() {
+        let mut cases = Cases::new(2);
+        let ids: Vec<Uuid> = (1..=3).map(Uuid::from_u128).collect();
+        cases.put(ids[0], case("A", false));
+        cases.put(ids[1], case("B", false));
+        // Taken and put back: it is the newest now.
+        let a = cases.take(ids[0]).unwrap();
+        assert!(cases.take(ids[0]).is_none(), "taken out while worked on");
+        cases.put(ids[0], a);
+        cases.put(ids[2], case("C", false));
+        assert_eq!(cases.reference_of(ids[1]), None, "B was the oldest");
+        assert_eq!(cases.reference_of(ids[0]).as_deref(), Some("A"));
+        assert_eq!(cases.reference_of(ids[2]).as_deref(), Some("C"));
+        cases.put(ids[2], case("C", true));
+        assert_eq!(
+            cases.reference_of(ids[2]),
+            None,
+            "closed cases are not kept"
+        );
+        for _ in 0..100 {
+            let a = cases.take(ids[0]).unwrap();
+            cases.put(ids[0], a);
+        }
+        assert!(
+            cases.order.len() <= 2 * 16 + 1,
+            "stale order entries are dropped"
+        );
+        let mut none = Cases::new(0);
+        none.put(ids[0], case("A", false));
+        assert!(none.take(ids[0]).is_none());
     }
 }

@@ -113,18 +113,19 @@ impl App {
         Ok(history)
     }
 
-    /// The case as this process last left it, or read and folded (and remembered).
+    /// The case as this process last left it (taken out of the cache for the
+    /// command's while: a second command on it meanwhile reads it again), or
+    /// read and folded.
     async fn remembered(&self, id: Uuid, target: &str) -> Result<Remembered> {
-        if let Some(known) = self.cases().get(id) {
-            return Ok(known);
+        let taken = self.cases().take(id);
+        match taken {
+            Some(known) => Ok(known),
+            None => self.reread(id, target).await,
         }
-        self.reread(id, target).await
     }
 
     async fn reread(&self, id: Uuid, target: &str) -> Result<Remembered> {
-        let known = Remembered::fold(&self.history_of(id, target).await?)?;
-        self.cases().put(id, known.clone());
-        Ok(known)
+        Remembered::fold(&self.history_of(id, target).await?)
     }
 
     /// A registry that holds the version `case` is on (a registry that does not
@@ -167,17 +168,48 @@ impl App {
             fingerprint: &print,
         };
         let mut known = self.remembered(id, target).await?;
+        match self.optimistic(target, id, &step, &act, &mut known).await {
+            Ok(Attempt::Written(next, outcome)) => {
+                self.cases().put(id, next);
+                Ok(outcome)
+            }
+            Ok(Attempt::Settled(outcome)) => {
+                self.cases().put(id, known);
+                Ok(outcome)
+            }
+            // Another writer got there first: decided again under the lock.
+            Ok(Attempt::Raced) => self.step_locked(target, id, &step, &act).await,
+            Err(err) => {
+                // A refusal was checked against the store: what is known holds.
+                if err.kind() == crate::ErrorKind::Rejected {
+                    self.cases().put(id, known);
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// Decides on what `known` says and writes, unless another writer got
+    /// there first. `known` is left as the case was decided on.
+    async fn optimistic(
+        &self,
+        target: &str,
+        id: Uuid,
+        step: &Step,
+        act: &Act<'_>,
+        known: &mut Remembered,
+    ) -> Result<Attempt> {
         if let Some(expected) = act.expected
             && known.version() != expected
         {
             // What this process remembers may be stale: ask the store.
-            known = self.reread(id, target).await?;
+            *known = self.reread(id, target).await?;
             if known.version() != expected {
-                return Err(conflict(&known, expected, known.version()));
+                return Err(conflict(known, expected, known.version()));
             }
         }
-        if let Some(done) = already(&known, &act)? {
-            return Ok(done);
+        if let Some(done) = already(known, act)? {
+            return Ok(Attempt::Settled(done));
         }
         let mut keys = None;
         // A refusal, or nothing to do, decided on what this process
@@ -191,14 +223,14 @@ impl App {
                 .await?;
             let deciding = Deciding {
                 registry: &registry,
-                actor: &actor,
-                now,
-                occurred_at,
+                actor: act.actor,
+                now: act.now,
+                occurred_at: act.occurred_at,
                 master: self.master_key(),
                 missing_key: &self.inner.missing_key,
                 keys: keys.as_deref(),
             };
-            let decision = match decide::decide(&deciding, &known.case, id, &step) {
+            let decision = match decide::decide(&deciding, &known.case, id, step) {
                 Ok(Decision::NeedsKeys) => {
                     let stream = case::stream(id);
                     keys = Some(self.inner.store.subject_keys(Some(stream.as_str())).await?);
@@ -219,14 +251,14 @@ impl App {
                 let stored = self.inner.store.stream_revision(&case::stream(id)).await?;
                 let moved = self.refresh().await?.position() != registry.position();
                 if stored != known.case.revision {
-                    known = self.reread(id, target).await?;
+                    *known = self.reread(id, target).await?;
                     if let Some(expected) = act.expected
                         && known.version() != expected
                     {
-                        return Err(conflict(&known, expected, known.version()));
+                        return Err(conflict(known, expected, known.version()));
                     }
-                    if let Some(done) = already(&known, &act)? {
-                        return Ok(done);
+                    if let Some(done) = already(known, act)? {
+                        return Ok(Attempt::Settled(done));
                     }
                     continue;
                 }
@@ -236,29 +268,30 @@ impl App {
             }
             let decided = decision?;
             if decided.events.is_empty() && decided.timer == kroonika_store::Timer::Keep {
-                return Ok(Outcome::Nothing {
+                return Ok(Attempt::Settled(Outcome::Nothing {
                     reference: known.case.reference.clone(),
                     version: known.version(),
-                });
+                }));
             }
-            let write = self.case_write(&act, &known, id, &decided, &registry)?;
-            match self.inner.store.write(&write).await {
-                Ok(_) => return Ok(self.stepped(id, &known, decided, &act)),
+            let write = self.case_write(act, known, id, &decided, &registry)?;
+            return match self.inner.store.write(&write).await {
+                Ok(_) => {
+                    let (next, outcome) = stepped(std::mem::take(known), decided, act);
+                    Ok(Attempt::Written(next, outcome))
+                }
                 Err(err) if err.kind() == StoreKind::Conflict => {
-                    self.cases().forget(id);
                     if let (
                         Some(expected),
                         kroonika_store::Error::WrongExpectedRevision { actual, .. },
                     ) = (act.expected, &err)
                     {
-                        return Err(conflict(&known, expected, actual.map_or(0, |r| r + 1)));
+                        return Err(conflict(known, expected, actual.map_or(0, |r| r + 1)));
                     }
-                    break;
+                    Ok(Attempt::Raced)
                 }
-                Err(err) => return Err(err.into()),
-            }
+                Err(err) => Err(err.into()),
+            };
         }
-        self.step_locked(target, id, &step, &act).await
     }
 
     /// The write of a decision on case `id`, at the revision it was decided on.
@@ -294,31 +327,6 @@ impl App {
             destroy_keys: decided.destroy.clone(),
             unchanged: Some(App::unchanged(registry)),
         })
-    }
-
-    /// Remembers the case as a written decision left it, and says what it did.
-    fn stepped(&self, id: Uuid, known: &Remembered, decided: Decided, act: &Act<'_>) -> Outcome {
-        let next = known.after(
-            decided.after,
-            &decided.events,
-            act.command_id,
-            act.fingerprint,
-        );
-        let outcome = if decided.events.is_empty() {
-            Outcome::Nothing {
-                reference: next.case.reference.clone(),
-                version: next.version(),
-            }
-        } else {
-            Outcome::Done {
-                reference: next.case.reference.clone(),
-                state: next.case.state.clone(),
-                version: next.version(),
-                events: decided.events,
-            }
-        };
-        self.cases().put(id, next);
-        outcome
     }
 
     /// Decides `step` again inside the store's write lock, on the case and the
@@ -398,7 +406,11 @@ impl App {
                     };
                     self.adopt(registry);
                     return Ok(match decided {
-                        Some((known, decided)) => self.stepped(id, &known, decided, act),
+                        Some((known, decided)) => {
+                            let (next, outcome) = stepped(known, decided, act);
+                            self.cases().put(id, next);
+                            outcome
+                        }
                         None => outcome,
                     });
                 }
@@ -429,6 +441,40 @@ impl App {
         }
         result
     }
+}
+
+/// How an optimistic attempt ended.
+enum Attempt {
+    /// Written: the case after it, and what it did.
+    Written(Remembered, Outcome),
+    /// Nothing written, and nothing to write: the answer.
+    Settled(Outcome),
+    /// Another writer got there first.
+    Raced,
+}
+
+/// The case as a written decision left it, and what the decision did.
+fn stepped(known: Remembered, decided: Decided, act: &Act<'_>) -> (Remembered, Outcome) {
+    let next = known.after(
+        decided.after,
+        &decided.events,
+        act.command_id,
+        act.fingerprint,
+    );
+    let outcome = if decided.events.is_empty() {
+        Outcome::Nothing {
+            reference: next.case.reference.clone(),
+            version: next.version(),
+        }
+    } else {
+        Outcome::Done {
+            reference: next.case.reference.clone(),
+            state: next.case.state.clone(),
+            version: next.version(),
+            events: decided.events,
+        }
+    };
+    (next, outcome)
 }
 
 /// What a decision under the lock came to: the outcome (if nothing was
