@@ -170,7 +170,7 @@ impl App {
         let mut known = self.remembered(id, target).await?;
         match self.optimistic(target, id, &step, &act, &mut known).await {
             Ok(Attempt::Written(next, outcome)) => {
-                self.cases().put(id, next);
+                self.cases().put(id, *next);
                 Ok(outcome)
             }
             Ok(Attempt::Settled(outcome)) => {
@@ -277,7 +277,7 @@ impl App {
             return match self.inner.store.write(&write).await {
                 Ok(_) => {
                     let (next, outcome) = stepped(std::mem::take(known), decided, act);
-                    Ok(Attempt::Written(next, outcome))
+                    Ok(Attempt::Written(Box::new(next), outcome))
                 }
                 Err(err) if err.kind() == StoreKind::Conflict => {
                     if let (
@@ -446,7 +446,7 @@ impl App {
 /// How an optimistic attempt ended.
 enum Attempt {
     /// Written: the case after it, and what it did.
-    Written(Remembered, Outcome),
+    Written(Box<Remembered>, Outcome),
     /// Nothing written, and nothing to write: the answer.
     Settled(Outcome),
     /// Another writer got there first.
