@@ -19,7 +19,11 @@ crate::store::per_backend!(
 
 /// Two coordinators, taking turns.
 fn coordinator(i: usize) -> &'static str {
-    if i % 2 == 0 { "mari" } else { "toomas" }
+    if i.is_multiple_of(2) {
+        "mari"
+    } else {
+        "toomas"
+    }
 }
 
 /// The number of events of a case.
