@@ -44,12 +44,16 @@ type Row = (
 /// precondition: nothing is inserted if an event of the categories $11 is after
 /// position $12 (an empty $11 checks nothing). The check runs in the INSERT's
 /// own snapshot, taken after the write lock was granted, so it sees every write
-/// that committed before; the caller learns of it from the row count.
+/// that committed before; the caller learns of it from the row count. Each
+/// category's last position is read on its own (an index lookup on
+/// `(category, position)`, whatever plan the statement is given), never by
+/// scanning positions after $12, which may be most of the log.
 pub(crate) const INSERT_SQL: &str = "INSERT INTO events (position, stream, category, revision, event_id, event_type, data, metadata, recorded_at, hash) \
      SELECT u.position, u.stream, u.category, u.revision, u.event_id, u.event_type, u.data::json, u.metadata::json, $1, u.hash \
      FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::uuid[], $7::text[], $8::text[], $9::text[], $10::bytea[]) \
           AS u(position, stream, category, revision, event_id, event_type, data, metadata, hash) \
-     WHERE NOT EXISTS (SELECT 1 FROM events w WHERE w.category = ANY($11::text[]) AND w.position > $12)";
+     WHERE NOT EXISTS (SELECT 1 FROM unnest($11::text[]) AS w(category) \
+                       WHERE (SELECT max(e.position) FROM events e WHERE e.category = w.category) > $12)";
 
 impl PgBackend {
     pub(crate) async fn read_stream(

@@ -347,12 +347,16 @@ type HeadRow = (
 
 /// The head query, watching `watched` categories (`?2`…); built once per count.
 fn head_sql(watched: usize) -> String {
+    // Each category's last position on its own: SQLite answers a max over one
+    // value of the index's first column from the index's end.
     let last_watched = match watched {
         0 => "NULL".to_owned(),
         n => format!(
-            "(SELECT max(position) FROM events WHERE category IN ({}))",
+            "max(0, {})",
             (2..n + 2)
-                .map(|i| format!("?{i}"))
+                .map(|i| format!(
+                    "coalesce((SELECT max(position) FROM events WHERE category = ?{i}), 0)"
+                ))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
