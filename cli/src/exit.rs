@@ -32,18 +32,12 @@ impl std::fmt::Display for Invalid {
 impl std::error::Error for Invalid {}
 
 /// The kind of the error that ended a command: that of the outermost
-/// application (or store) error in its chain.
+/// application error in its chain (the CLI calls nothing else that fails with
+/// a kind).
 fn kind(err: &anyhow::Error) -> Option<ErrorKind> {
-    err.chain().find_map(|cause| {
-        cause
-            .downcast_ref::<kroonika_app::Error>()
-            .map(kroonika_app::Error::kind)
-            .or_else(|| {
-                cause
-                    .downcast_ref::<kroonika_store::Error>()
-                    .map(|store| store.kind().into())
-            })
-    })
+    err.chain()
+        .find_map(|cause| cause.downcast_ref::<kroonika_app::Error>())
+        .map(kroonika_app::Error::kind)
 }
 
 /// The line printed for an error that ended a command: `rejected: …` for a

@@ -9,8 +9,7 @@
 use std::io::Write;
 
 use kroonika_app::audit::{TrailFilter, Verified};
-use kroonika_app::{App, Day};
-use kroonika_store::chain::{self, to_hex};
+use kroonika_app::{App, Day, Hash, hash_from_hex, hash_to_hex as to_hex};
 use serde_json::json;
 
 use crate::args::{AuditCommand, Cli, DocFormat, Format};
@@ -27,7 +26,7 @@ pub(crate) async fn run(
         AuditCommand::Verify {
             against: Some(text),
             ..
-        } => Some(chain::from_hex(text).ok_or_else(|| {
+        } => Some(hash_from_hex(text).ok_or_else(|| {
             Invalid(format!(
                 "--against takes the 64 hex digits `kroonika audit head` printed; '{text}' is not one"
             ))
@@ -43,7 +42,7 @@ pub(crate) async fn run(
 async fn run_on(
     app: &App,
     command: &AuditCommand,
-    against: Option<chain::Hash>,
+    against: Option<Hash>,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
     match command {

@@ -131,12 +131,13 @@ async fn run_on(
                 migrate: *to_version,
                 map: state_map(map)?,
             };
-            app.execute(&request, Some(case), migrate).await?;
-            let view = app.show_case(&request, case, None, None).await?;
-            writeln!(
+            let outcome = app.execute(&request, Some(case), migrate).await?;
+            said(
+                &outcome,
+                |reference, state, _| {
+                    format!("{reference}: now on version {to_version} in state {state}")
+                },
                 out,
-                "{}: now on version {} in state {}",
-                view.reference, view.version, view.state
             )?;
         }
         Args::Show {

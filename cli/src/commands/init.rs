@@ -3,9 +3,9 @@
 
 use std::io::Write;
 
+use kroonika_app::InitOutcome;
 use kroonika_app::keys;
 use kroonika_app::setup::{self, KeySetUp};
-use kroonika_store::InitOutcome;
 
 use crate::args::{Cli, InitArgs};
 use crate::context;

@@ -55,6 +55,10 @@ use uuid::Uuid;
 pub use command::{CaseCommand, Input, Outcome, Request};
 pub use env::{Clock, Ids, SetClock, SystemClock, V7Ids};
 pub use error::{Error, ErrorKind, Result};
+/// What front ends name of the store without holding one: how `init` went,
+/// and a chain head written out and read back.
+pub use kroonika_store::InitOutcome;
+pub use kroonika_store::chain::{Hash, from_hex as hash_from_hex, to_hex as hash_to_hex};
 pub use registry::Registry;
 pub use time::{Day, When};
 
