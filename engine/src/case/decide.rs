@@ -1069,4 +1069,73 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn migrating_keeps_a_state_the_new_version_has_and_needs_a_map_for_one_it_lacks() {
+        let given = Given::opened(false).then("mari", "assign", &[("facilitators", "jaan,piret")]);
+        let case = given.case();
+        let mut v2 = given.definition.clone();
+        v2.programs = Default::default();
+        // Version 2 renames 'meeting' to 'dialogue'.
+        for state in v2.states.iter_mut().filter(|s| s.name == "meeting") {
+            state.name = "dialogue".to_owned();
+        }
+        for state in &mut v2.states {
+            for step in state
+                .transitions
+                .iter_mut()
+                .filter(|t| t.to.as_deref() == Some("meeting"))
+            {
+                step.to = Some("dialogue".to_owned());
+            }
+        }
+        let cx = Context {
+            definition: &v2,
+            version: 2,
+            ..given.cx("mari")
+        };
+        let none = BTreeMap::new();
+        assert_eq!(
+            refusal(super::migrate(&cx, &case, &none)),
+            (
+                Code::NotMigratable,
+                "version 2 has no open state 'meeting'; map it with --map meeting=STATE".to_owned()
+            )
+        );
+        let to_closed: BTreeMap<String, String> =
+            [("meeting".to_owned(), "closed-agreed".to_owned())].into();
+        assert_eq!(
+            refusal(super::migrate(&cx, &case, &to_closed)).0,
+            Code::NotMigratable
+        );
+        let mapped: BTreeMap<String, String> =
+            [("meeting".to_owned(), "dialogue".to_owned())].into();
+        let events = super::migrate(&cx, &case, &mapped).unwrap();
+        assert!(matches!(
+            &events[..],
+            [CaseEvent::CaseMigrated { from_version: 1, to_version: 2, to_state, .. }] if to_state == "dialogue"
+        ));
+        let moved = case.after(&events, given.now);
+        assert_eq!((moved.version, moved.state.as_str()), (2, "dialogue"));
+        assert_eq!(
+            refusal(super::migrate(&cx, &moved, &mapped)),
+            (
+                Code::NotMigratable,
+                "case TP-2026-0001 is on version 2 already".to_owned()
+            )
+        );
+        // Only those who may correct data (and administrators) migrate.
+        assert_eq!(
+            refusal(super::migrate(
+                &Context {
+                    actor: &given.actors["jaan"],
+                    ..cx
+                },
+                &case,
+                &mapped
+            ))
+            .0,
+            Code::Denied
+        );
+    }
 }
