@@ -247,3 +247,42 @@ fn the_rejection_codes_are_documented() {
     let codes: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
     assert_eq!(documented, codes);
 }
+
+/// A long-lived process's registry follows the log (the registry service),
+/// and the service returns when told to stop.
+#[tokio::test]
+async fn the_registry_service_follows_changes_made_elsewhere() {
+    let (url, _dir, _) = setup(Backend::Sqlite).await;
+    let app = app(&url, Backend::Sqlite).await;
+    assert!(app.registry().actor("uku").is_none());
+    let shutdown = kroonika_app::services::Shutdown::new();
+    let service = {
+        let (app, shutdown) = (app.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            app.run_registry(&shutdown, std::time::Duration::from_millis(20))
+                .await
+        })
+    };
+    let (code, _, err) = kroonika(
+        &url,
+        Some("anu"),
+        &["actor", "add", "uku", "--role", "coordinator"],
+    )
+    .await;
+    assert_eq!((code, err.as_str()), (0, ""));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while app.registry().actor("uku").is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the registry never moved"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    shutdown.stop();
+    tokio::time::timeout(std::time::Duration::from_secs(5), service)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    app.close().await;
+}

@@ -79,6 +79,18 @@ impl App {
         Ok(())
     }
 
+    /// Keeps the registry (actors, published definitions) current until
+    /// `shutdown`, reading what moved every `every`: one indexed query, so
+    /// that what a long-lived process shows (who may take which step) follows
+    /// changes made elsewhere. Writes never depend on it: each carries the
+    /// registry's position as a precondition.
+    pub async fn run_registry(&self, shutdown: &Shutdown, every: Duration) -> Result<()> {
+        while !shutdown.sleep_or_stop(every).await {
+            self.refresh().await?;
+        }
+        Ok(())
+    }
+
     /// Handles due deadlines every `every` until `shutdown`. Each run is one
     /// [`App::run_timers`]; `each` is told what it did.
     pub async fn run_timers_service(
