@@ -141,3 +141,48 @@ fn the_benchmark_runs_in_each_mode() {
         assert!(stdout.contains("| SQLite |"), "{mode:?}: {stdout}");
     }
 }
+
+/// The follow modes run until Ctrl-C or SIGTERM, then stop cleanly (exit 0)
+/// between runs, never in the middle of a write.
+#[test]
+fn follow_modes_stop_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("k.db").display());
+    let (code, _, err) = run(&["--db", &db, "init", "--admin", "anu"], &[]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    for follow in [
+        &["projections", "run", "--follow"][..],
+        &["timers", "run", "--follow"],
+    ] {
+        let mut child = Command::new(binary())
+            .args(["--db", &db])
+            .args(follow)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Up and working: it has read the store.
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "{follow:?} ended by itself"
+        );
+        let term = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(term.success());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{follow:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            said.contains("projections are up to date") || said.is_empty(),
+            "{follow:?}: {said}"
+        );
+    }
+}

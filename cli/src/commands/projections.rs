@@ -65,6 +65,8 @@ async fn run_on(
             }
         }
         ProjectionsCommand::Run { follow } => {
+            // Listening for the stop before anything else, so no signal is missed.
+            let shutdown = follow.then(on_signal);
             app.catch_up_all().await?;
             writeln!(
                 out,
@@ -72,8 +74,7 @@ async fn run_on(
                 app.status().await?.head
             )?;
             out.flush()?;
-            if *follow {
-                let shutdown = on_signal();
+            if let Some(shutdown) = shutdown {
                 app.run_projections(&shutdown, Duration::from_secs(5))
                     .await?;
             }

@@ -17,9 +17,10 @@ pub(crate) async fn run(
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
     let at = context::time(now, "--now", Day::Noon)?;
+    // Listening for the stop before anything else, so no signal is missed.
+    let shutdown = follow.then(crate::commands::projections::on_signal);
     let app = context::app(cli, false).await?;
-    let result = if follow {
-        let shutdown = crate::commands::projections::on_signal();
+    let result = if let Some(shutdown) = shutdown {
         let mut failed = None;
         let served = app
             .run_timers_service(&shutdown, Duration::from_secs(60), &mut |run| {
