@@ -147,11 +147,6 @@ impl App {
         Ok(app)
     }
 
-    /// The store this app works on. Front ends use it only to say where it is.
-    pub fn store(&self) -> &Store {
-        &self.inner.store
-    }
-
     /// Where the store is, for messages (never a password).
     pub fn location(&self) -> &str {
         self.inner.store.location()
