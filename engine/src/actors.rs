@@ -17,6 +17,9 @@ use crate::rejection::{Code, Rejection};
 pub const ADMIN: &str = "admin";
 /// The role that publishes process definitions.
 pub const SERVICE_OWNER: &str = "service-owner";
+/// The role that reads the whole log: the audit trail, the access log,
+/// verification, exports.
+pub const AUDITOR: &str = "auditor";
 /// The name the system acts under (timers); never a registered actor.
 pub const SYSTEM: &str = "system";
 /// The stream category of actors.

@@ -13,6 +13,7 @@
 
 pub mod access;
 pub mod actors;
+pub mod auth;
 pub mod calendar;
 pub mod case;
 pub mod conformance;

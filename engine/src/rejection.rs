@@ -56,6 +56,11 @@ pub enum Code {
     /// Another rule of the system refused it (an administrator revoking their
     /// own administration, too many versions).
     Rule,
+    /// No valid credentials: none given, a wrong password, an unknown,
+    /// expired or revoked token, an ended session.
+    Unauthenticated,
+    /// Signing in is locked for a while after repeated failures.
+    LockedOut,
 }
 
 impl Code {
@@ -80,6 +85,8 @@ impl Code {
         Code::MasterKeyNeeded,
         Code::InvalidDefinition,
         Code::Rule,
+        Code::Unauthenticated,
+        Code::LockedOut,
     ];
 
     /// The code as it appears in JSON and documentation: `not-found`.
@@ -104,6 +111,8 @@ impl Code {
             Code::MasterKeyNeeded => "master-key-needed",
             Code::InvalidDefinition => "invalid-definition",
             Code::Rule => "rule",
+            Code::Unauthenticated => "unauthenticated",
+            Code::LockedOut => "locked-out",
         }
     }
 

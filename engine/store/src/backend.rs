@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::append::Batch;
 use crate::chain::Hash;
+use crate::credentials::{CredentialChange, FailureRow};
 use crate::error::Result;
 use crate::keys::SubjectKeyRow;
 use crate::postgres::PgBackend;
@@ -95,6 +96,14 @@ pub(crate) trait Backend {
     ) -> Result<(), sqlx::Error>;
     /// Destroys these subjects' wrapped keys.
     async fn destroy_keys(&self, tx: &mut Self::Tx, subjects: &[Uuid]) -> Result<(), sqlx::Error>;
+    /// A name's failed sign-ins, under the lock.
+    async fn failures_in(&self, tx: &mut Self::Tx, name_hash: &[u8]) -> Result<Option<FailureRow>>;
+    /// Changes the credential tables.
+    async fn change_credentials(
+        &self,
+        tx: &mut Self::Tx,
+        changes: &[CredentialChange],
+    ) -> Result<(), sqlx::Error>;
     /// Sets (Some) or clears (None) a stream's wake-up.
     async fn set_timer(
         &self,

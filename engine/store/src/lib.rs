@@ -27,6 +27,7 @@ pub mod append;
 mod backend;
 pub mod chain;
 mod connect;
+pub mod credentials;
 pub mod error;
 pub mod import;
 pub mod keys;
@@ -42,6 +43,7 @@ mod timers;
 mod write;
 
 pub use append::{AppendResult, Appended};
+pub use credentials::CredentialChange;
 pub use error::{Error, ErrorKind, Result};
 pub use import::Import;
 pub use keys::SubjectKeyRow;

@@ -1,7 +1,7 @@
 //! The one way to write: a [`Write`] is events for one or more streams, each
-//! checked against its expected revision, with the stream's wake-up and the
-//! subject keys made or destroyed with them, committed in one transaction or not
-//! at all. A case's opening (its reference, its stream and its subjects' keys),
+//! checked against its expected revision, with the stream's wake-up, the
+//! subject keys made or destroyed and the credentials changed with them,
+//! committed in one transaction or not at all. A case's opening (its reference, its stream and its subjects' keys),
 //! an erasure (the event and the destroyed key) and every other command go
 //! through it; there is no other append.
 //!
@@ -30,6 +30,7 @@ use uuid::Uuid;
 use crate::append::{self, AppendResult, Appended, Batch, Retry};
 use crate::backend::{AnyBackend, AnyTx, Backend, Head, Plan, PlannedRow};
 use crate::chain::{self, Hash};
+use crate::credentials::{CredentialChange, FailureRow};
 use crate::error::{Error, Result};
 use crate::keys::SubjectKeyRow;
 use crate::store::Store;
@@ -54,6 +55,8 @@ pub struct Write {
     pub new_keys: Vec<SubjectKeyRow>,
     /// Subjects whose keys are destroyed (an erasure).
     pub destroy_keys: Vec<Uuid>,
+    /// Changes to the credential tables, with the events that record them.
+    pub credentials: Vec<CredentialChange>,
     /// Write nothing if an event of these categories was written after this
     /// position: what the decision was made against has moved.
     pub unchanged: Option<Unchanged>,
@@ -125,6 +128,8 @@ pub struct LockedRead {
     pub since: Option<Unchanged>,
     /// The subject keys of this stream.
     pub keys_of: Option<StreamName>,
+    /// The failed sign-ins of this name (by its hash).
+    pub failures_of: Option<Vec<u8>>,
 }
 
 /// What was read under the lock, in the order [`LockedRead`] asked.
@@ -134,6 +139,7 @@ pub struct Locked {
     pub revisions: Vec<Option<u64>>,
     pub since: Vec<RecordedEvent>,
     pub keys: Vec<SubjectKeyRow>,
+    pub failures: Option<FailureRow>,
     /// The log's head position.
     pub head: u64,
 }
@@ -432,6 +438,9 @@ async fn read_locked<B: Backend>(
     if let Some(stream) = &read.keys_of {
         view.keys = b.keys_in(tx, stream.as_str()).await?;
     }
+    if let Some(name_hash) = &read.failures_of {
+        view.failures = b.failures_in(tx, name_hash).await?;
+    }
     Ok((view, known))
 }
 
@@ -490,7 +499,11 @@ async fn stage<B: Backend>(
         })
         .collect();
     let changes_timers = write.streams.iter().any(|s| s.timer != Timer::Keep);
-    if events == 0 && !changes_timers && write.new_keys.is_empty() && write.destroy_keys.is_empty()
+    if events == 0
+        && !changes_timers
+        && write.new_keys.is_empty()
+        && write.destroy_keys.is_empty()
+        && write.credentials.is_empty()
     {
         return Ok(Staged::Nothing(WriteResult {
             streams: results,
@@ -564,6 +577,11 @@ async fn stage<B: Backend>(
     }
     if !write.destroy_keys.is_empty() {
         b.destroy_keys(tx, &write.destroy_keys)
+            .await
+            .map_err(|err| Failed::Plain(Error::Database(err)))?;
+    }
+    if !write.credentials.is_empty() {
+        b.change_credentials(tx, &write.credentials)
             .await
             .map_err(|err| Failed::Plain(Error::Database(err)))?;
     }

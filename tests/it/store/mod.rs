@@ -3,6 +3,7 @@
 mod appends;
 mod chain;
 mod concurrency;
+mod credentials;
 mod idempotency;
 mod immutability;
 mod projections;

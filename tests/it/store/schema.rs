@@ -6,7 +6,7 @@ use kroonika_tests::{Backend, TestStore};
 use super::per_backend;
 
 /// The schema version this build migrates to (the number of migrations).
-const LATEST: i64 = 5;
+const LATEST: i64 = 6;
 
 per_backend!(
     init_is_idempotent_and_open_checks,
@@ -99,8 +99,8 @@ async fn foreign_and_newer_databases_are_refused(backend: Backend) {
     t.cleanup().await;
 }
 
-/// A store made by the first build (before timers, projections, the hash chain and
-/// subject keys): opening it says to run `kroonika init`, which upgrades it in
+/// A store made by the first build (before timers, projections, the hash chain,
+/// subject keys and credentials): opening it says to run `kroonika init`, which upgrades it in
 /// place, keeping its events; they predate the chain, which begins after them.
 async fn older_stores_are_upgraded_by_init_only(backend: Backend) {
     let t = TestStore::new(backend).await.unwrap();
@@ -118,6 +118,10 @@ async fn older_stores_are_upgraded_by_init_only(backend: Backend) {
         "DROP TABLE projection_docs",
         "DROP TABLE projection_checkpoints",
         "DROP TABLE subject_keys",
+        "DROP TABLE passwords",
+        "DROP TABLE tokens",
+        "DROP TABLE sessions",
+        "DROP TABLE sign_in_failures",
         "ALTER TABLE events DROP COLUMN hash",
         "DELETE FROM store_info WHERE key = 'chain_from'",
     ] {

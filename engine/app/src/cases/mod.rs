@@ -325,6 +325,7 @@ impl App {
             }],
             new_keys: decided.new_keys.clone(),
             destroy_keys: decided.destroy.clone(),
+            credentials: Vec::new(),
             unchanged: Some(App::unchanged(registry)),
         })
     }

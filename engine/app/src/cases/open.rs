@@ -63,6 +63,7 @@ impl App {
             revisions: vec![numbering.clone()],
             since: Some(App::unchanged(&registry)),
             keys_of: None,
+            failures_of: None,
         };
         let mut result = None;
         let written = self
@@ -158,6 +159,7 @@ impl App {
                     ],
                     new_keys,
                     destroy_keys: Vec::new(),
+                    credentials: Vec::new(),
                     unchanged: None,
                 };
                 let remembered = Remembered::default().after(after, &events, command_id, &print);

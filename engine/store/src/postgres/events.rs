@@ -13,6 +13,7 @@ use super::PgBackend;
 use crate::append::{signed, unsigned};
 use crate::backend::{Backend, Head, Plan};
 use crate::chain::ChainRow;
+use crate::credentials::{CredentialChange, FailureRow};
 use crate::error::Result;
 use crate::keys::SubjectKeyRow;
 use crate::read::{Direction, ReadFrom, StoredRow, limit};
@@ -347,6 +348,18 @@ impl Backend for PgBackend {
 
     async fn destroy_keys(&self, tx: &mut Self::Tx, subjects: &[Uuid]) -> Result<(), sqlx::Error> {
         super::keys::destroy_keys_on(&mut *tx, subjects).await
+    }
+
+    async fn failures_in(&self, tx: &mut Self::Tx, name_hash: &[u8]) -> Result<Option<FailureRow>> {
+        super::credentials::failures_on(&mut *tx, name_hash).await
+    }
+
+    async fn change_credentials(
+        &self,
+        tx: &mut Self::Tx,
+        changes: &[CredentialChange],
+    ) -> Result<(), sqlx::Error> {
+        super::credentials::change_on(&mut *tx, changes).await
     }
 
     async fn set_timer(

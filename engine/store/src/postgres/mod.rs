@@ -15,9 +15,11 @@
 //! notification that PostgreSQL delivers only if the write commits.
 //!
 //! By concern: `events.rs` reads and appends events (and implements the write
-//! path's [`crate::backend::Backend`]), `keys.rs` subject keys, `timers.rs`
+//! path's [`crate::backend::Backend`]), `keys.rs` subject keys, `credentials.rs` passwords, tokens,
+//! sessions and failed sign-ins, `timers.rs`
 //! wake-ups, `projections.rs` projection documents, `import.rs` loading an export.
 
+mod credentials;
 mod events;
 mod import;
 mod keys;

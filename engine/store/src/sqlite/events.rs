@@ -14,6 +14,7 @@ use super::{ROWS_PER_STATEMENT, SqliteBackend, from_micros, params};
 use crate::append::{signed, unsigned};
 use crate::backend::{Backend, Head, Plan};
 use crate::chain::ChainRow;
+use crate::credentials::{CredentialChange, FailureRow};
 use crate::error::{Error, Result};
 use crate::keys::SubjectKeyRow;
 use crate::read::{Direction, ReadFrom, StoredRow, limit};
@@ -300,6 +301,18 @@ impl Backend for SqliteBackend {
 
     async fn destroy_keys(&self, tx: &mut Self::Tx, subjects: &[Uuid]) -> Result<(), sqlx::Error> {
         super::keys::destroy_keys_on(&mut *tx, subjects).await
+    }
+
+    async fn failures_in(&self, tx: &mut Self::Tx, name_hash: &[u8]) -> Result<Option<FailureRow>> {
+        super::credentials::failures_on(&mut *tx, name_hash).await
+    }
+
+    async fn change_credentials(
+        &self,
+        tx: &mut Self::Tx,
+        changes: &[CredentialChange],
+    ) -> Result<(), sqlx::Error> {
+        super::credentials::change_on(&mut *tx, changes).await
     }
 
     async fn set_timer(
