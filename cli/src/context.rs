@@ -80,6 +80,15 @@ pub(crate) fn request(cli: &Cli, path: &str) -> anyhow::Result<Request> {
     Ok(Request::new(actor, path))
 }
 
+/// A read: by the named actor (whose roles are checked), or else by the
+/// store's operator, who holds its files (see `Request::operator`).
+pub(crate) fn reader(cli: &Cli, path: &str) -> Request {
+    match cli.actor.as_deref() {
+        Some(actor) => Request::new(actor, path),
+        None => Request::operator(path),
+    }
+}
+
 /// A request for a case command, with its id and when it happened.
 pub(crate) fn command_request(
     cli: &Cli,

@@ -34,13 +34,14 @@ pub(crate) async fn run(
         _ => None,
     };
     context::with_app(cli, false, async |app| {
-        run_on(app, command, against, out).await
+        run_on(app, cli, command, against, out).await
     })
     .await
 }
 
 async fn run_on(
     app: &App,
+    cli: &Cli,
     command: &AuditCommand,
     against: Option<Hash>,
     out: &mut (dyn Write + Send),
@@ -59,13 +60,24 @@ async fn run_on(
                 from: context::time(from.as_deref(), "--from", Day::Start)?,
                 to: context::time(to.as_deref(), "--to", Day::End)?,
             };
-            trail(app, &filter, *format, out).await
+            trail(
+                app,
+                &context::reader(cli, "audit trail"),
+                &filter,
+                *format,
+                out,
+            )
+            .await
         }
         AuditCommand::Verify { format, .. } => {
             let head = app.status().await?.head;
             let bar = output::progress(head, "verifying");
             let verified = app
-                .verify(against, &mut |position| bar.set_position(position))
+                .verify(
+                    &context::reader(cli, "audit verify"),
+                    against,
+                    &mut |position| bar.set_position(position),
+                )
                 .await?;
             bar.finish_and_clear();
             verify(&verified, *format, out)?;
@@ -74,7 +86,9 @@ async fn run_on(
                 None => Ok(()),
             }
         }
-        AuditCommand::Head { format } => head(app, *format, out).await,
+        AuditCommand::Head { format } => {
+            head(app, &context::reader(cli, "audit head"), *format, out).await
+        }
         AuditCommand::Access {
             subject,
             by,
@@ -82,7 +96,12 @@ async fn run_on(
             format,
         } => {
             let rows = app
-                .access_log(subject.as_deref(), by.as_deref(), case.as_deref())
+                .access_log(
+                    &context::reader(cli, "audit access"),
+                    subject.as_deref(),
+                    by.as_deref(),
+                    case.as_deref(),
+                )
                 .await?;
             match format {
                 Format::Json => {
@@ -121,11 +140,12 @@ async fn run_on(
 
 async fn trail(
     app: &App,
+    request: &kroonika_app::Request,
     filter: &TrailFilter,
     format: Format,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let rows = app.trail(filter).await?;
+    let rows = app.trail(request, filter).await?;
     match format {
         Format::Json => {
             for row in &rows {
@@ -155,8 +175,13 @@ async fn trail(
     Ok(())
 }
 
-async fn head(app: &App, format: DocFormat, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
-    let head = app.head().await?;
+async fn head(
+    app: &App,
+    request: &kroonika_app::Request,
+    format: DocFormat,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let head = app.head(request).await?;
     match (format, &head) {
         (DocFormat::Json, _) => {
             let store_id = match &head {

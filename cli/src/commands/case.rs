@@ -172,7 +172,9 @@ async fn run_on(
             writeln!(out, "{}: {said}", outcome.reference())?;
         }
         Args::History { case, format } => {
-            let events = app.case_history(case).await?;
+            let events = app
+                .case_history(&context::reader(cli, "case history"), case)
+                .await?;
             match format {
                 Format::Json => {
                     for event in &events {
@@ -218,7 +220,9 @@ async fn run_on(
                 closed: *closed,
                 as_of: context::time(as_of.as_deref(), "--as-of", Day::End)?,
             };
-            let list = app.list_cases(&filter).await?;
+            let list = app
+                .list_cases(&context::reader(cli, "case list"), &filter)
+                .await?;
             list_cases(&list, *format, out)?;
         }
     }

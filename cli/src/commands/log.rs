@@ -23,7 +23,11 @@ pub(crate) async fn run(
         backwards: args.backwards,
         limit: args.limit,
     };
-    let events = app.read_log(&query).await.context("reading the log");
+    let request = context::reader(cli, "log");
+    let events = app
+        .read_log(&request, &query)
+        .await
+        .context("reading the log");
     let events = match events {
         Ok(events) => events,
         Err(err) => {
@@ -38,7 +42,9 @@ pub(crate) async fn run(
             .map(|e| e.position)
             .or(args.from.map(|n| n.saturating_sub(1)))
             .unwrap_or(0);
-        let mut subscription = app.follow(after, args.category.as_deref());
+        let mut subscription = app
+            .follow(&request, after, args.category.as_deref())
+            .await?;
         loop {
             let event = subscription.next().await.context("following the log")?;
             print(std::slice::from_ref(&event), args.format, false, out)?;

@@ -15,6 +15,7 @@ pub(crate) async fn export(
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
     let app = context::app(cli, false).await?;
+    let request = context::reader(cli, "export");
     let bar = output::progress(0, "exporting");
     let mut progress = |total: u64, at: u64| {
         bar.set_length(total);
@@ -26,14 +27,17 @@ pub(crate) async fn export(
             match file.with_context(|| format!("creating {}", path.display())) {
                 Ok(file) => {
                     let mut file = std::io::BufWriter::new(file);
-                    app.export(&mut file, &mut progress)
+                    app.export(&request, &mut file, &mut progress)
                         .await
                         .map_err(Into::into)
                 }
                 Err(err) => Err(err),
             }
         }
-        None => app.export(out, &mut progress).await.map_err(Into::into),
+        None => app
+            .export(&request, out, &mut progress)
+            .await
+            .map_err(Into::into),
     };
     bar.finish_and_clear();
     app.close().await;

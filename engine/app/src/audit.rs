@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use kroonika_engine::Metadata;
 use kroonika_engine::RecordedEvent;
 use kroonika_engine::actors::{self, ActorEvent};
+use kroonika_engine::auth::{self, AuthEvent};
 use kroonika_engine::case::{self, CaseEvent, ReferenceAllocated};
 use kroonika_engine::conformance::{Entry, Finding, Replay};
 use kroonika_engine::publishing::{self, DefinitionPublished};
@@ -17,7 +18,9 @@ use kroonika_store::ReadFrom;
 use kroonika_store::chain::{self, Break, Hash};
 use serde_json::{Value, json};
 
+use crate::command::Request;
 use crate::error::{Error, Result};
+use crate::permissions::Reading;
 use crate::{App, cases};
 
 /// Which acts the trail shows.
@@ -125,7 +128,8 @@ impl Verified {
 
 impl App {
     /// Every recorded act that `filter` lets through, oldest first.
-    pub async fn trail(&self, filter: &TrailFilter) -> Result<Vec<TrailRow>> {
+    pub async fn trail(&self, request: &Request, filter: &TrailFilter) -> Result<Vec<TrailRow>> {
+        self.reader(request, Reading::Log).await?;
         let only_stream = match &filter.case {
             Some(text) => Some(case::stream(self.case_id(text).await?).to_string()),
             None => None,
@@ -168,7 +172,8 @@ impl App {
     }
 
     /// The log's head (None when it is empty).
-    pub async fn head(&self) -> Result<Option<Head>> {
+    pub async fn head(&self, request: &Request) -> Result<Option<Head>> {
+        self.reader(request, Reading::Log).await?;
         let store = &self.inner.store;
         let Some(row) = store.chain_head().await? else {
             return Ok(None);
@@ -191,9 +196,11 @@ impl App {
     /// `progress` is told positions as it goes.
     pub async fn verify(
         &self,
+        request: &Request,
         against: Option<Hash>,
         progress: &mut (dyn FnMut(u64) + Send),
     ) -> Result<Verified> {
+        self.reader(request, Reading::Log).await?;
         // The published definitions alone: an actor event changed outside
         // Kroonika must be found by the replay, not stop it.
         let mut catalog = kroonika_projections::Catalog::default();
@@ -283,6 +290,10 @@ fn what(event: &RecordedEvent) -> String {
                 "published {} version {} ({})",
                 p.process, p.version, p.content_hash
             ),
+            Err(_) => event.event_type.clone(),
+        },
+        auth::CATEGORY => match AuthEvent::from_parts(&event.event_type, event.data.as_str()) {
+            Ok(record) => record.describe(event.stream.id()),
             Err(_) => event.event_type.clone(),
         },
         case::REFERENCE_CATEGORY => match event.data.decode::<ReferenceAllocated>() {

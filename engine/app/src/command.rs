@@ -144,9 +144,23 @@ pub struct Request {
     pub occurred_at: Option<When>,
     /// Refuse (a conflict) unless the case is at this version.
     pub expected_version: Option<u64>,
+    /// The caller holds the store itself (the CLI on the store's machine,
+    /// with no actor named): reads need no role, since whoever can open the
+    /// store's files can read them anyway. Commands still need an actor. A
+    /// server never sets this.
+    pub operator: bool,
 }
 
 impl Request {
+    /// A read by the store's operator (see [`Request::operator`]).
+    pub fn operator(command: impl Into<String>) -> Request {
+        Request {
+            command: command.into(),
+            operator: true,
+            ..Request::default()
+        }
+    }
+
     /// A request by `actor`, named `command`, with nothing else said.
     pub fn new(actor: impl Into<String>, command: impl Into<String>) -> Request {
         Request {

@@ -34,6 +34,7 @@ pub mod env;
 pub mod error;
 pub mod keys;
 pub mod log;
+pub mod permissions;
 pub mod privacy;
 pub mod projections;
 pub mod registry;

@@ -9,7 +9,9 @@ use kroonika_store::{Direction, ReadFrom, Subscription};
 use uuid::Uuid;
 
 use crate::App;
+use crate::command::Request;
 use crate::error::Result;
+use crate::permissions::Reading;
 
 /// What the store is and how much it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +54,12 @@ impl App {
     }
 
     /// Events of the log, one stream or one category, in order.
-    pub async fn read_log(&self, query: &LogQuery) -> Result<Vec<RecordedEvent>> {
+    pub async fn read_log(
+        &self,
+        request: &Request,
+        query: &LogQuery,
+    ) -> Result<Vec<RecordedEvent>> {
+        self.reader(request, Reading::Log).await?;
         let store = &self.inner.store;
         let direction = if query.backwards {
             Direction::Backwards
@@ -81,11 +88,17 @@ impl App {
 
     /// Every event after position `after` (of one category, or all), then each
     /// new one as it commits.
-    pub fn follow(&self, after: u64, category: Option<&str>) -> Subscription {
-        match category {
+    pub async fn follow(
+        &self,
+        request: &Request,
+        after: u64,
+        category: Option<&str>,
+    ) -> Result<Subscription> {
+        self.reader(request, Reading::Log).await?;
+        Ok(match category {
             Some(category) => self.inner.store.subscribe_category(category, after),
             None => self.inner.store.subscribe(after),
-        }
+        })
     }
 
     /// Every case as its events leave it, by id: one scan of the case category,

@@ -21,6 +21,7 @@ use uuid::Uuid;
 use crate::cases::decide::Step;
 use crate::command::{CaseCommand, Outcome, Request};
 use crate::error::{Error, Result, reject};
+use crate::permissions::Reading;
 use crate::{App, keys};
 
 impl App {
@@ -286,10 +287,12 @@ impl App {
     /// oldest first; filtered by subject, actor or case.
     pub async fn access_log(
         &self,
+        request: &Request,
         subject: Option<&str>,
         by: Option<&str>,
         case: Option<&str>,
     ) -> Result<Vec<AccessRow>> {
+        self.reader(request, Reading::Log).await?;
         // The case's id and reference, found once: readings carry both,
         // refusals only the reference.
         let only_case = match case {

@@ -180,6 +180,15 @@ impl Registry {
         }
     }
 
+    /// Every role any published version of a process names.
+    pub fn process_roles(&self, process: &str) -> std::collections::BTreeSet<String> {
+        self.versions(process)
+            .iter()
+            .filter_map(|published| published.definition().ok())
+            .flat_map(|definition| definition.roles.clone())
+            .collect()
+    }
+
     /// The compiled definition of a version (the latest if None), with its number.
     pub fn definition(
         &self,

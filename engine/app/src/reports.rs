@@ -17,7 +17,9 @@ use kroonika_projections::metrics::{self, Cell, Measure, Period, Query, SUPPRESS
 use serde_json::{Value, json};
 
 use crate::App;
+use crate::command::Request;
 use crate::error::{Error, Result, reject};
+use crate::permissions::Reading;
 
 /// What a report is asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -36,7 +38,9 @@ pub struct ReportQuery {
 
 impl App {
     /// A process's report, as its JSON form.
-    pub async fn report(&self, asked: &ReportQuery) -> Result<Value> {
+    pub async fn report(&self, request: &Request, asked: &ReportQuery) -> Result<Value> {
+        self.reader(request, Reading::Report(&asked.process))
+            .await?;
         let fold = &CaseFacts;
         // Read once: the fold needs it, and so does the report (the metrics).
         let mut catalog = self.catalog().await?;

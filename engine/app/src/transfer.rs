@@ -27,7 +27,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
+use crate::command::Request;
 use crate::error::{Context, Error, Result};
+use crate::permissions::Reading;
 use crate::{App, keys};
 
 const FORMAT: &str = "kroonika-export";
@@ -99,9 +101,11 @@ impl App {
     /// `progress` is told the total, then positions as it goes.
     pub async fn export(
         &self,
+        request: &Request,
         sink: &mut (dyn Write + Send),
         progress: &mut (dyn FnMut(u64, u64) + Send),
     ) -> Result<Exported> {
+        self.reader(request, Reading::Log).await?;
         let store = &self.inner.store;
         let header = Header {
             format: FORMAT.to_owned(),

@@ -44,7 +44,10 @@ pub(crate) async fn run(
         by: args.by.clone(),
         as_of,
     };
-    let report = context::with_app(cli, false, async |app| Ok(app.report(&query).await?)).await?;
+    let report = context::with_app(cli, false, async |app| {
+        Ok(app.report(&context::reader(cli, "report"), &query).await?)
+    })
+    .await?;
     let text = match args.format {
         ReportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),
         ReportFormat::Csv => text::csv(&report),

@@ -12,9 +12,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use kroonika_engine::actors::Actor;
+
 use crate::App;
 use crate::command::Request;
 use crate::error::{Result, reject};
+use crate::permissions::Reading;
 
 /// What a masked personal field shows.
 pub const HIDDEN: &str = "[hidden]";
@@ -183,6 +186,7 @@ impl App {
             ));
         }
         let case = Case::fold(&history)?;
+        self.may_see(request, &actor, &case).await?;
         let registry = self.registry_for(&case.process, case.version).await?;
         let (definition, version) = registry.definition(&case.process, Some(case.version))?;
         let cx = case::Context {
@@ -245,14 +249,40 @@ impl App {
     }
 
     /// A case's recorded events, oldest first.
-    pub async fn case_history(&self, target: &str) -> Result<Vec<RecordedEvent>> {
+    pub async fn case_history(
+        &self,
+        request: &Request,
+        target: &str,
+    ) -> Result<Vec<RecordedEvent>> {
         let id = self.case_id(target).await?;
-        self.history_of(id, target).await
+        let history = self.history_of(id, target).await?;
+        if !request.operator || !request.actor.is_empty() {
+            let (actor, _) = self.acting(&request.actor).await?;
+            let case = Case::fold(&history)?;
+            self.may_see(request, &actor, &case).await?;
+        }
+        Ok(history)
+    }
+
+    /// Refuses (and records the refusal) unless `actor` may read cases of
+    /// `case`'s process.
+    async fn may_see(&self, request: &Request, actor: &Actor, case: &Case) -> Result<()> {
+        if let Err(refused) = self.may_read(actor, Reading::Cases(&case.process)) {
+            self.record_refusal(request, Some(&case.reference), &refused)
+                .await?;
+            return Err(refused.into());
+        }
+        Ok(())
     }
 
     /// The case list (caught up first; or folded up to `as_of`), filtered,
     /// nearest deadline first, cases without one after, by reference.
-    pub async fn list_cases(&self, filter: &CaseFilter) -> Result<CaseList> {
+    pub async fn list_cases(&self, request: &Request, filter: &CaseFilter) -> Result<CaseList> {
+        let reader = match &filter.process {
+            Some(process) => self.reader(request, Reading::Cases(process)).await?,
+            None if request.operator && request.actor.is_empty() => None,
+            None => Some(self.acting(&request.actor).await?.0),
+        };
         let fold = &kroonika_projections::cases::CaseList;
         let (mut cases, today) = match filter.as_of {
             None => {
@@ -270,12 +300,22 @@ impl App {
             today,
         };
         let text = |doc: &Value, field: &str| doc[field].as_str().unwrap_or_default().to_owned();
+        // Whether the reader may see each process's cases, judged once a process.
+        let mut visible: BTreeMap<String, bool> = BTreeMap::new();
         cases.retain(|doc| {
             let closed = doc["closed"] == Value::Bool(true);
-            filter
-                .process
-                .as_ref()
-                .is_none_or(|p| text(doc, "process") == *p)
+            let process = text(doc, "process");
+            let allowed = match &reader {
+                None => true,
+                Some(actor) => *visible.entry(process).or_insert_with_key(|process| {
+                    self.may_read(actor, Reading::Cases(process)).is_ok()
+                }),
+            };
+            allowed
+                && filter
+                    .process
+                    .as_ref()
+                    .is_none_or(|p| text(doc, "process") == *p)
                 && filter
                     .state
                     .as_ref()

@@ -184,7 +184,9 @@ impl PgBackend {
     pub(crate) async fn destroy(&self) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         for sql in [
-            "DROP TABLE IF EXISTS events, timers, projection_checkpoints, projection_docs, subject_keys, store_info, _sqlx_migrations CASCADE",
+            // Every table the migrations make (a new one is added here too).
+            "DROP TABLE IF EXISTS events, timers, projection_checkpoints, projection_docs, subject_keys, \
+             passwords, tokens, sessions, sign_in_failures, store_info, _sqlx_migrations CASCADE",
             "DROP FUNCTION IF EXISTS kroonika_begin_append(text)",
             "DROP FUNCTION IF EXISTS kroonika_events_immutable()",
         ] {
