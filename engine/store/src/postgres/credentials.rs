@@ -117,7 +117,8 @@ pub(super) async fn failures_on(
     conn: &mut PgConnection,
     name_hash: &[u8],
 ) -> Result<Option<FailureRow>> {
-    let row: Option<(Vec<u8>, i32, DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(
+    type Raw = (Vec<u8>, i32, DateTime<Utc>, Option<DateTime<Utc>>);
+    let row: Option<Raw> = sqlx::query_as(
         "SELECT name_hash, failures, last_at, locked_until FROM sign_in_failures WHERE name_hash = $1",
     )
     .bind(name_hash)
