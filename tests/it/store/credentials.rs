@@ -93,11 +93,13 @@ async fn sessions_are_found_touched_and_swept(t: &TestStore) {
         session(2, "mari", at + Duration::hours(8)),
         session(3, "jaan", at - Duration::hours(1)),
     );
-    let mut write = Write::default();
-    write.credentials = [&a, &b, &c]
-        .into_iter()
-        .map(|s| CredentialChange::OpenSession(s.clone()))
-        .collect();
+    let write = Write {
+        credentials: [&a, &b, &c]
+            .into_iter()
+            .map(|s| CredentialChange::OpenSession(s.clone()))
+            .collect(),
+        ..Write::default()
+    };
     t.store.write(&write).await.unwrap();
     assert_eq!(t.store.session(&[1; 32]).await.unwrap(), Some(a.clone()));
     assert_eq!(t.store.session(&[4; 32]).await.unwrap(), None);
@@ -114,10 +116,12 @@ async fn sessions_are_found_touched_and_swept(t: &TestStore) {
     assert_eq!(t.store.sweep_sessions(at).await.unwrap(), 1, "jaan's");
     assert_eq!(t.store.session(&[3; 32]).await.unwrap(), None);
 
-    let mut close = Write::default();
-    close.credentials = vec![CredentialChange::CloseSessionsOf {
-        actor: "mari".into(),
-    }];
+    let close = Write {
+        credentials: vec![CredentialChange::CloseSessionsOf {
+            actor: "mari".into(),
+        }],
+        ..Write::default()
+    };
     t.store.write(&close).await.unwrap();
     assert_eq!(t.store.session(&[1; 32]).await.unwrap(), None);
     assert_eq!(t.store.session(&[2; 32]).await.unwrap(), None);
@@ -156,10 +160,12 @@ async fn failures_are_read_under_the_lock(t: &TestStore) {
     let row = t.store.sign_in_failures(&name).await.unwrap().unwrap();
     assert_eq!(row.failures, 5);
     assert_eq!(row.locked_until, Some(at + Duration::minutes(15)));
-    let mut clear = Write::default();
-    clear.credentials = vec![CredentialChange::ClearFailures {
-        name_hash: name.clone(),
-    }];
+    let clear = Write {
+        credentials: vec![CredentialChange::ClearFailures {
+            name_hash: name.clone(),
+        }],
+        ..Write::default()
+    };
     t.store.write(&clear).await.unwrap();
     assert_eq!(t.store.sign_in_failures(&name).await.unwrap(), None);
 }
