@@ -101,6 +101,9 @@ pub enum Command {
     /// For auditors: who did what, when, under which definition version.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Bearer tokens for programs calling `kroonika serve` (administrators only).
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Data subjects: erase a person's data (their key is destroyed).
     #[command(subcommand)]
     Subject(SubjectCommand),
@@ -490,6 +493,44 @@ pub enum ActorCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Set the password a person signs in to `kroonika serve` with. It is read
+    /// from standard input (one line), or asked for twice on a terminal; never
+    /// from the command line. The person's sessions end.
+    #[command(
+        after_help = "Example: kroonika --actor anu actor password mari\n         printf '%s\\n' \"$NEW\" | kroonika --actor anu actor password mari"
+    )]
+    Password { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue a token for an actor (a program acts as that actor). The token is
+    /// printed once; only its hash is kept.
+    #[command(
+        after_help = "Example: kroonika --actor anu token issue intake --expires 90d --note 'prosecutor referrals'"
+    )]
+    Issue {
+        /// The actor the program acts as.
+        #[arg(value_name = "ACTOR")]
+        name: String,
+        /// Lifetime: 30m, 12h, 90d, 12w, or never.
+        #[arg(long, value_name = "LIFETIME", default_value = "90d")]
+        expires: String,
+        /// What the token is for (shown in `token list`).
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        note: String,
+        #[arg(long, value_enum, default_value_t = DocFormat::Table)]
+        format: DocFormat,
+    },
+    /// List tokens: whose, what for, when they expire, whether revoked.
+    #[command(after_help = "Example: kroonika --actor anu token list")]
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Revoke a token: it stops working at once.
+    #[command(after_help = "Example: kroonika --actor anu token revoke 0193a7c2-…")]
+    Revoke { id: uuid::Uuid },
 }
 
 #[derive(Debug, Subcommand)]

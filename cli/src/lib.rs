@@ -51,7 +51,7 @@ where
             return u8::try_from(code).unwrap_or(exit::USAGE);
         }
     };
-    let result = dispatch(&cli, &path, out).await;
+    let result = dispatch(&cli, &path, out, err).await;
     match result {
         Ok(()) => exit::OK,
         // The reader went away (`kroonika log | head`): nothing left to say.
@@ -70,7 +70,12 @@ where
     }
 }
 
-async fn dispatch(cli: &Cli, path: &str, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
+async fn dispatch(
+    cli: &Cli,
+    path: &str,
+    out: &mut (dyn Write + Send),
+    err: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
     match &cli.command {
         Command::Completions { shell } => {
             // Into memory first: clap_complete panics on a write error (`| head`).
@@ -81,6 +86,7 @@ async fn dispatch(cli: &Cli, path: &str, out: &mut (dyn Write + Send)) -> anyhow
         Command::Init(args) => commands::init::run(cli, args, out).await,
         Command::Demo(args) => commands::demo::run(cli, args, out).await,
         Command::Actor(command) => commands::actor::run(cli, path, command, out).await,
+        Command::Token(command) => commands::token::run(cli, path, command, out, err).await,
         Command::Case(command) => commands::case::run(cli, path, command, out).await,
         Command::Projections(command) => commands::projections::run(cli, command, out).await,
         Command::Audit(command) => commands::audit::run(cli, command, out).await,

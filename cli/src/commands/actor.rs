@@ -1,4 +1,4 @@
-//! `kroonika actor add|grant|revoke|list`.
+//! `kroonika actor add|grant|revoke|list|password`.
 
 use std::io::Write;
 
@@ -6,6 +6,7 @@ use kroonika_app::App;
 use kroonika_engine::actors::ActorCommand as Decide;
 
 use crate::args::{ActorCommand, Cli, Format};
+use crate::exit::Invalid;
 use crate::{context, output};
 
 pub(crate) async fn run(
@@ -29,6 +30,12 @@ async fn run_on(
 ) -> anyhow::Result<()> {
     let request = context::request(cli, path)?;
     let decide = match command {
+        ActorCommand::Password { name } => {
+            let password = read_password()?;
+            app.set_password(&request, name, &password).await?;
+            writeln!(out, "set the password of {name}; their sessions have ended")?;
+            return Ok(());
+        }
         ActorCommand::List { format } => {
             let actors = app.list_actors(&request).await?;
             return list(&actors, *format, out);
@@ -100,4 +107,34 @@ fn list(
         }
     }
     Ok(())
+}
+
+/// The new password: asked twice on a terminal (not echoed), else one line of
+/// standard input. Never an argument: arguments show in `ps` and shell history.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal, Read};
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("new password: ")?;
+        let again = rpassword::prompt_password("the same again: ")?;
+        if first != again {
+            return Err(Invalid("the two passwords differ; nothing was changed".to_owned()).into());
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .take(64 * 1024)
+        .read_line(&mut line)
+        .map_err(|err| Invalid(format!("reading the password from standard input: {err}")))?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    if password.is_empty() {
+        return Err(Invalid(
+            "give the new password on standard input (one line), or run on a terminal to be asked"
+                .to_owned(),
+        )
+        .into());
+    }
+    Ok(password.to_owned())
 }

@@ -14,4 +14,5 @@ pub(crate) mod publish;
 pub(crate) mod report;
 pub(crate) mod status;
 pub(crate) mod timers;
+pub(crate) mod token;
 pub(crate) mod transfer;

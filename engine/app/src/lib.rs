@@ -20,12 +20,15 @@
 //! - `timers.rs`, `services.rs`: deadlines, and long-running work with a
 //!   `run(shutdown)` loop.
 //! - `definitions.rs`, `actors.rs`: publishing and the directory.
+//! - `auth/`: who is asking: tokens, passwords, sessions, and the
+//!   [`auth::Authenticator`] front ends ask; `permissions.rs`: who may read what.
 //! - `projections.rs`, `reports.rs`, `audit.rs`, `transfer.rs`: reading the
 //!   log back: projections, reports, audit trail, verification, export, import.
 //! - `demo/`: years of believable casework, through this same API.
 
 pub mod actors;
 pub mod audit;
+pub mod auth;
 pub mod cases;
 pub mod command;
 pub mod definitions;
@@ -80,6 +83,8 @@ pub struct Options {
     pub ids: Arc<dyn Ids>,
     /// How many cases to remember between commands (0: none).
     pub remember: usize,
+    /// How signing in and sessions behave.
+    pub auth: auth::AuthPolicy,
 }
 
 impl Default for Options {
@@ -91,6 +96,7 @@ impl Default for Options {
             clock: Arc::new(SystemClock),
             ids: Arc::new(V7Ids),
             remember: 10_000,
+            auth: auth::AuthPolicy::default(),
         }
     }
 }
@@ -110,6 +116,7 @@ struct Inner {
     ids: Arc<dyn Ids>,
     registry: RwLock<Arc<Registry>>,
     cases: Mutex<cases::cache::Cases>,
+    auth: auth::AuthPolicy,
 }
 
 impl App {
@@ -135,6 +142,7 @@ impl App {
                 ids: options.ids,
                 registry: RwLock::new(Arc::new(Registry::default())),
                 cases: Mutex::new(cases::cache::Cases::new(options.remember)),
+                auth: options.auth,
             }),
         };
         // A registry that cannot be read (an event changed outside Kroonika)
