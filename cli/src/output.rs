@@ -1,7 +1,6 @@
 //! Shared rendering: tables that fit an 80-column terminal, and event rows.
 
 use comfy_table::{ContentArrangement, Table, presets};
-use kroonika_engine::RecordedEvent;
 
 /// The width tables are laid out for.
 const WIDTH: u16 = 80;
@@ -77,21 +76,3 @@ pub(crate) fn trimmed(table: &Table) -> String {
         .join("\n")
 }
 
-/// The JSON form of an event, as `log --format json` prints it (one per line).
-/// Stable: fields are only ever added.
-pub(crate) fn event_json(event: &RecordedEvent) -> serde_json::Value {
-    let data = event
-        .data
-        .to_value()
-        .unwrap_or_else(|_| serde_json::Value::String(event.data.as_str().to_owned()));
-    serde_json::json!({
-        "position": event.position,
-        "stream": event.stream,
-        "revision": event.revision,
-        "id": event.id,
-        "type": event.event_type,
-        "recorded_at": event.recorded_at,
-        "data": data,
-        "metadata": event.metadata,
-    })
-}

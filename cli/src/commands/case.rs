@@ -178,7 +178,7 @@ async fn run_on(
             match format {
                 Format::Json => {
                     for event in &events {
-                        writeln!(out, "{}", output::event_json(event))?;
+                        writeln!(out, "{}", kroonika_app::log::event_json(event))?;
                     }
                 }
                 Format::Table | Format::Csv => {

@@ -64,7 +64,7 @@ fn print(
     match format {
         Format::Json => {
             for event in events {
-                writeln!(out, "{}", output::event_json(event))?;
+                writeln!(out, "{}", kroonika_app::log::event_json(event))?;
             }
         }
         Format::Table | Format::Csv => {

@@ -120,3 +120,22 @@ impl App {
         Ok(cases)
     }
 }
+
+/// The JSON form of an event, as `log --format json` prints it (one per line).
+/// Stable: fields are only ever added.
+pub fn event_json(event: &RecordedEvent) -> serde_json::Value {
+    let data = event
+        .data
+        .to_value()
+        .unwrap_or_else(|_| serde_json::Value::String(event.data.as_str().to_owned()));
+    serde_json::json!({
+        "position": event.position,
+        "stream": event.stream,
+        "revision": event.revision,
+        "id": event.id,
+        "type": event.event_type,
+        "recorded_at": event.recorded_at,
+        "data": data,
+        "metadata": event.metadata,
+    })
+}

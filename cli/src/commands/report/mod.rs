@@ -4,7 +4,6 @@
 //! renders it as a table, CSV or self-contained HTML, so no format can show what
 //! another hides.
 
-mod html;
 mod text;
 
 use std::io::Write;
@@ -50,9 +49,9 @@ pub(crate) async fn run(
     .await?;
     let text = match args.format {
         ReportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),
-        ReportFormat::Csv => text::csv(&report),
+        ReportFormat::Csv => kroonika_app::reports::csv::csv(&report),
         ReportFormat::Table => text::table(&report),
-        ReportFormat::Html => html::page(&report),
+        ReportFormat::Html => kroonika_app::reports::html::page(&report),
     };
     match &args.output {
         Some(path) => {

@@ -8,6 +8,11 @@
 //! sees. Aggregate output only: counts and statistics, never a case, a
 //! reference or a person.
 
+
+pub mod csv;
+pub mod html;
+pub mod words;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use kroonika_engine::Code;
 use kroonika_engine::definition::{Cohort, Maturity, MetricKind, ProcessDefinition};

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::text::{self, describe, number, percent};
+use super::words::{self, describe, number, percent};
 
 const STYLE: &str = r#"
 :root { --ink: #1b2733; --muted: #5b6670; --bar: #2f6f9f; --outcome: #6a8f3a; --line: #d5dbe0; }
@@ -52,10 +52,10 @@ fn esc(text: &str) -> String {
 
 /// A count as printed, escaped (`&lt;5` where suppressed).
 fn count(value: &Value) -> String {
-    esc(&text::count(value))
+    esc(&words::count(value))
 }
 
-pub(super) fn page(report: &Value) -> String {
+pub fn page(report: &Value) -> String {
     let title = format!("{}: report", report["title"].as_str().unwrap_or("Process"));
     let mut html = String::new();
     let _ = write!(
