@@ -165,6 +165,19 @@ impl Error {
     pub fn is_conflict(&self) -> bool {
         self.kind() == ErrorKind::Conflict
     }
+
+    /// The database could not be reached (down, the network, no free
+    /// connection in time): retrying later may succeed.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Error::Unreachable { .. } => true,
+            Error::Database(err) => matches!(
+                err,
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
+            ),
+            _ => false,
+        }
+    }
 }
 
 /// Renders a stream's actual revision for the conflict message.

@@ -205,7 +205,7 @@ fn check_file(path: &Path, location: &str, create: bool) -> Result<()> {
                     ),
                 });
             }
-            return Ok(());
+            return create_private(path, location);
         }
         return Err(Error::NoStore {
             location: location.to_owned(),
@@ -229,6 +229,28 @@ fn check_file(path: &Path, location: &str, create: bool) -> Result<()> {
         return Err(not_a_store("it is not an SQLite database".to_owned()));
     }
     Ok(())
+}
+
+/// Creates the empty database file readable and writable by its owner only,
+/// whatever the umask: SQLite gives its WAL and shared-memory files the
+/// database file's mode, so the three stay private.
+fn create_private(path: &Path, location: &str) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        // Another process made it first: SQLite opens what is there.
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(Error::Unreachable {
+            location: location.to_owned(),
+            reason: format!("the file cannot be created: {err}"),
+        }),
+    }
 }
 
 /// A stored time (microseconds since the epoch).
