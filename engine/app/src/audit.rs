@@ -101,6 +101,38 @@ impl Verified {
             && self.against.as_ref().is_none_or(|(_, at)| at.is_some())
     }
 
+    /// The JSON form `audit verify --format json` prints (and the server sends).
+    pub fn to_json(&self) -> Value {
+        let verified = self;
+        let verified_to = verified.head.map_or(0, |(p, _)| p);
+        let head_hash = verified.head.map(|(_, h)| chain::to_hex(&h));
+        json!({
+            "verified": verified.broken.is_none() && verified.against.as_ref().is_none_or(|(_, at)| at.is_some()),
+            "events": verified.events,
+            "before_chain": verified.before_chain,
+            "head": { "position": verified_to, "hash": head_hash },
+            "broken": verified.broken.as_ref().map(|b| json!({
+                "position": b.position,
+                "stream": b.stream,
+                "revision": b.revision,
+                "type": b.event_type,
+                "what": b.to_string(),
+            })),
+            "against": verified.against.as_ref().map(|(h, at)| json!({ "hash": chain::to_hex(h), "position": at })),
+            "conformance": {
+                "case_events": verified.case_events,
+                "cases": verified.cases,
+                "findings": verified.findings.iter().map(|(position, f)| json!({
+                    "position": position,
+                    "stream": f.stream,
+                    "revision": f.revision,
+                    "type": f.event_type,
+                    "why": f.why,
+                })).collect::<Vec<_>>(),
+            },
+        })
+    }
+
     /// The failure, as the integrity error a front end reports (exit 4).
     pub fn failure(&self) -> Option<Error> {
         if let Some(broken) = &self.broken {

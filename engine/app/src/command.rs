@@ -174,10 +174,18 @@ impl Request {
 /// What a command came to.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    /// A case was opened.
-    Opened { reference: String, case_id: Uuid },
-    /// The same command (same id) opened this case before.
-    AlreadyOpened { reference: String, case_id: Uuid },
+    /// A case was opened; it is at `version`.
+    Opened {
+        reference: String,
+        case_id: Uuid,
+        version: u64,
+    },
+    /// The same command (same id) opened this case before, leaving it at `version`.
+    AlreadyOpened {
+        reference: String,
+        case_id: Uuid,
+        version: u64,
+    },
     /// Recorded: the case is now at `version`, in `state`.
     Done {
         reference: String,
@@ -188,9 +196,19 @@ pub enum Outcome {
     },
     /// Nothing to record (a task already done, data already so, a subject
     /// erased already).
-    Nothing { reference: String, version: u64 },
-    /// The same command (same id) was done before; the case was then at `version`.
-    Already { reference: String, version: u64 },
+    Nothing {
+        reference: String,
+        state: String,
+        version: u64,
+    },
+    /// The same command (same id) was done before: what it did then, the
+    /// state and version it left the case at (the first answer, again).
+    Already {
+        reference: String,
+        state: String,
+        version: u64,
+        events: Vec<kroonika_engine::case::CaseEvent>,
+    },
 }
 
 impl Outcome {

@@ -174,7 +174,15 @@ impl App {
 
     /// What moving each open case of `process` on an older version to
     /// `to_version` would do: automatic, needs a state mapping, or impossible.
-    pub async fn migrations(&self, process: &str, to_version: u32) -> Result<Vec<MigrationRow>> {
+    /// It names open cases: for those who may read the process's cases.
+    pub async fn migrations(
+        &self,
+        request: &Request,
+        process: &str,
+        to_version: u32,
+    ) -> Result<Vec<MigrationRow>> {
+        self.reader(request, crate::permissions::Reading::Cases(process))
+            .await?;
         let (definition, version) = self.definition(process, Some(to_version)).await?;
         let mut rows = Vec::new();
         for (id, mut case) in self.all_cases().await? {

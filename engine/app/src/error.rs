@@ -109,6 +109,15 @@ impl Error {
         }
     }
 
+    /// The store could not be reached: retrying later may succeed.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Error::Store(store) => store.is_unavailable(),
+            Error::Context { source, .. } => source.is_unavailable(),
+            _ => false,
+        }
+    }
+
     /// The rejection's code, for a rejection.
     pub fn code(&self) -> Option<Code> {
         match self {

@@ -72,6 +72,39 @@ pub fn find(source: &KeySource) -> Result<Option<(MasterKey, String)>> {
     }
 }
 
+/// Refuses a master key file that others than its owner can read or write:
+/// whoever reads it reads every victim's name. Checked where a key serves
+/// many people (the server), which then does not start.
+pub fn check_private(source: &KeySource) -> Result<()> {
+    if source.env.as_deref().is_some_and(|t| !t.trim().is_empty()) {
+        return Ok(());
+    }
+    let Some(path) = source.file.clone().or_else(|| default_key_file(&source.db)) else {
+        return Ok(());
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = match std::fs::metadata(&path) {
+            Ok(meta) => meta.permissions().mode() & 0o777,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(err) => {
+                return Err(Error::from(err)
+                    .context(format!("reading the master key file {}", path.display())));
+            }
+        };
+        if mode & 0o077 != 0 {
+            return Err(Error::Invalid(format!(
+                "the master key file {} can be read by others than its owner (mode {mode:o}); \
+                 whoever reads it can read every person's data. Run `chmod 600 {}` first",
+                path.display(),
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Creates a key file with a fresh key, readable by its owner only. Refuses to
 /// overwrite one.
 pub fn create_key_file(path: &Path) -> Result<MasterKey> {

@@ -36,6 +36,7 @@ pub mod demo;
 pub mod env;
 pub mod error;
 pub mod keys;
+mod limits;
 pub mod log;
 pub mod permissions;
 pub mod privacy;
@@ -85,6 +86,9 @@ pub struct Options {
     pub remember: usize,
     /// How signing in and sessions behave.
     pub auth: auth::AuthPolicy,
+    /// The longest text a command may carry in one value (an input field, a
+    /// reason, a purpose), in bytes: the log keeps everything forever.
+    pub max_text: usize,
 }
 
 impl Default for Options {
@@ -97,6 +101,7 @@ impl Default for Options {
             ids: Arc::new(V7Ids),
             remember: 10_000,
             auth: auth::AuthPolicy::default(),
+            max_text: 64 * 1024,
         }
     }
 }
@@ -117,6 +122,7 @@ struct Inner {
     registry: RwLock<Arc<Registry>>,
     cases: Mutex<cases::cache::Cases>,
     auth: auth::AuthPolicy,
+    max_text: usize,
 }
 
 impl App {
@@ -143,6 +149,7 @@ impl App {
                 registry: RwLock::new(Arc::new(Registry::default())),
                 cases: Mutex::new(cases::cache::Cases::new(options.remember)),
                 auth: options.auth,
+                max_text: options.max_text,
             }),
         };
         // A registry that cannot be read (an event changed outside Kroonika)

@@ -43,6 +43,14 @@ impl App {
         }
         let done = async {
             let (actor, _) = self.acting(&request.actor).await?;
+            if let Reading::Cases(process) | Reading::Report(process) = what {
+                // An unknown process is not found, for everyone alike.
+                let mut registry = self.registry();
+                if registry.versions(process).is_empty() {
+                    registry = self.refresh().await?;
+                }
+                registry.definition(process, None)?;
+            }
             self.may_read(&actor, what)?;
             Ok(Some(actor))
         }
@@ -70,5 +78,21 @@ impl App {
                 actor.require_any(&roles, &to)
             }
         }
+    }
+
+    /// Whether the request may run an administrator's chore now (timers,
+    /// retention, a projection rebuild) rather than wait for the background
+    /// services: administrators, and the operator. A refusal is recorded.
+    pub async fn may_administer(&self, request: &Request, to: &str) -> Result<()> {
+        if request.operator && request.actor.is_empty() {
+            return Ok(());
+        }
+        let done = async {
+            let (actor, _) = self.acting(&request.actor).await?;
+            actor.require_any(&[actors::ADMIN], to)?;
+            Ok(())
+        }
+        .await;
+        self.recorded(request, None, done).await
     }
 }

@@ -36,6 +36,7 @@ impl App {
         id: Uuid,
         purpose: &str,
     ) -> Result<BTreeMap<String, Value>> {
+        self.text_within("purpose", purpose)?;
         if let Err(refused) = privacy::may_reveal(cx, case, purpose) {
             self.record_refusal(request, Some(&case.reference), &refused)
                 .await?;

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use kroonika_engine::actors::Actor;
-use kroonika_engine::case::{self, ReferenceAllocated};
+use kroonika_engine::case::{self, Case, CaseEvent, ReferenceAllocated};
 use kroonika_engine::{Code, RecordedEvent};
 use kroonika_store::{
     Direction, ErrorKind as StoreKind, ExpectedRevision, LockedError, LockedRead, ReadFrom,
@@ -47,15 +47,69 @@ impl App {
         case: Option<&str>,
         command: CaseCommand,
     ) -> Result<Outcome> {
-        let done = match (&command, case) {
-            (CaseCommand::Open { open, input }, _) => self.open_case(request, open, input).await,
-            (_, Some(case)) => match self.case_id(case).await {
+        let done = match (self.within_limits(&command), &command, case) {
+            (Err(err), _, _) => Err(err),
+            (_, CaseCommand::Open { open, input }, _) => self.open_case(request, open, input).await,
+            (_, _, Some(case)) => match self.case_id(case).await {
                 Ok(id) => self.step(request, case, id, Step::Command(command)).await,
                 Err(err) => Err(err),
             },
-            (_, None) => Err(reject(Code::InvalidInput, "say which case")),
+            (_, _, None) => Err(reject(Code::InvalidInput, "say which case")),
+        };
+        let done = match (done, request.command_id) {
+            (Ok(Outcome::Already { reference, .. }), Some(command_id)) => {
+                self.replayed(&reference, command_id).await
+            }
+            (
+                Ok(Outcome::AlreadyOpened {
+                    reference, case_id, ..
+                }),
+                Some(command_id),
+            ) => self
+                .replayed(&reference, command_id)
+                .await
+                .map(|first| Outcome::AlreadyOpened {
+                    reference,
+                    case_id,
+                    version: match first {
+                        Outcome::Already { version, .. } => version,
+                        _ => 0,
+                    },
+                }),
+            (done, _) => done,
         };
         self.recorded(request, None, done).await
+    }
+
+    /// The first answer to a command done before: the events it recorded, and
+    /// the state and version they left the case at.
+    async fn replayed(&self, reference: &str, command_id: Uuid) -> Result<Outcome> {
+        let id = self.case_id(reference).await?;
+        let history = self.history_of(id, reference).await?;
+        let last = history
+            .iter()
+            .rposition(|e| e.metadata.command_id == command_id)
+            .unwrap_or(0);
+        let case = Case::fold(&history[..=last])?;
+        let events = history[..=last]
+            .iter()
+            .filter(|e| e.metadata.command_id == command_id)
+            .map(|e| {
+                CaseEvent::from_parts(&e.event_type, e.data.as_str()).map_err(|source| {
+                    Error::from(kroonika_engine::event::DecodeError {
+                        position: e.position,
+                        stream: e.stream.to_string(),
+                        source,
+                    })
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Outcome::Already {
+            reference: case.reference.clone(),
+            state: case.state,
+            version: last as u64 + 1,
+            events,
+        })
     }
 
     /// The case a reference (`SC-2026-0042`) or a case id names (a case id
@@ -204,12 +258,16 @@ impl App {
         {
             // What this process remembers may be stale: ask the store.
             *known = self.reread(id, target).await?;
-            if known.version() != expected {
-                return Err(conflict(known, expected, known.version()));
-            }
         }
+        // A retry returns its first answer, even though the case has moved
+        // past the version the first attempt expected.
         if let Some(done) = already(known, act)? {
             return Ok(Attempt::Settled(done));
+        }
+        if let Some(expected) = act.expected
+            && known.version() != expected
+        {
+            return Err(conflict(known, expected, known.version()));
         }
         let mut keys = None;
         // A refusal, or nothing to do, decided on what this process
@@ -252,13 +310,13 @@ impl App {
                 let moved = self.refresh().await?.position() != registry.position();
                 if stored != known.case.revision {
                     *known = self.reread(id, target).await?;
+                    if let Some(done) = already(known, act)? {
+                        return Ok(Attempt::Settled(done));
+                    }
                     if let Some(expected) = act.expected
                         && known.version() != expected
                     {
                         return Err(conflict(known, expected, known.version()));
-                    }
-                    if let Some(done) = already(known, act)? {
-                        return Ok(Attempt::Settled(done));
                     }
                     continue;
                 }
@@ -270,6 +328,7 @@ impl App {
             if decided.events.is_empty() && decided.timer == kroonika_store::Timer::Keep {
                 return Ok(Attempt::Settled(Outcome::Nothing {
                     reference: known.case.reference.clone(),
+                    state: known.case.state.clone(),
                     version: known.version(),
                 }));
             }
@@ -279,16 +338,9 @@ impl App {
                     let (next, outcome) = stepped(std::mem::take(known), decided, act);
                     Ok(Attempt::Written(Box::new(next), outcome))
                 }
-                Err(err) if err.kind() == StoreKind::Conflict => {
-                    if let (
-                        Some(expected),
-                        kroonika_store::Error::WrongExpectedRevision { actual, .. },
-                    ) = (act.expected, &err)
-                    {
-                        return Err(conflict(known, expected, actual.map_or(0, |r| r + 1)));
-                    }
-                    Ok(Attempt::Raced)
-                }
+                // Decided again under the lock, which tells a retry (the
+                // first answer) from a case that moved (a conflict).
+                Err(err) if err.kind() == StoreKind::Conflict => Ok(Attempt::Raced),
                 Err(err) => Err(err.into()),
             };
         }
@@ -363,14 +415,14 @@ impl App {
                         ));
                     }
                     let known = Remembered::fold(history)?;
+                    if let Some(done) = already(&known, act)? {
+                        result = Some((done, None, registry));
+                        return Ok(None);
+                    }
                     if let Some(expected) = act.expected
                         && known.version() != expected
                     {
                         return Err(conflict(&known, expected, known.version()));
-                    }
-                    if let Some(done) = already(&known, act)? {
-                        result = Some((done, None, registry));
-                        return Ok(None);
                     }
                     let actor = registry.acting(&act.actor.name)?;
                     let deciding = Deciding {
@@ -388,6 +440,7 @@ impl App {
                     };
                     let nothing = Outcome::Nothing {
                         reference: known.case.reference.clone(),
+                        state: known.case.state.clone(),
                         version: known.version(),
                     };
                     if decided.events.is_empty() && decided.timer == kroonika_store::Timer::Keep {
@@ -465,6 +518,7 @@ fn stepped(known: Remembered, decided: Decided, act: &Act<'_>) -> (Remembered, O
     let outcome = if decided.events.is_empty() {
         Outcome::Nothing {
             reference: next.case.reference.clone(),
+            state: next.case.state.clone(),
             version: next.version(),
         }
     } else {
@@ -510,9 +564,12 @@ fn already(known: &Remembered, act: &Act<'_>) -> Result<Option<Outcome>> {
             act.command_id,
             &format!(" on {}", known.case.reference),
         )),
-        Some((_, revision)) => Ok(Some(Outcome::Already {
+        // What it did is read back by `App::execute`.
+        Some(_) => Ok(Some(Outcome::Already {
             reference: known.case.reference.clone(),
-            version: revision + 1,
+            state: String::new(),
+            version: 0,
+            events: Vec::new(),
         })),
     }
 }

@@ -90,6 +90,7 @@ impl App {
                             Outcome::AlreadyOpened {
                                 reference: allocated.reference,
                                 case_id: allocated.case_id,
+                                version: 0,
                             },
                             None,
                             registry,
@@ -167,6 +168,7 @@ impl App {
                     Outcome::Opened {
                         reference: reference.clone(),
                         case_id,
+                        version: events.len() as u64,
                     },
                     Some((reference, remembered)),
                     registry,

@@ -25,6 +25,7 @@ pub const HIDDEN: &str = "[hidden]";
 /// One case as a person sees it. Its JSON form is what `case show --format
 /// json` prints: stable, keys only ever added.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaseView {
     pub reference: String,
     pub case_id: Uuid,
@@ -48,6 +49,7 @@ pub struct CaseView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubjectView {
     pub name: String,
     pub id: Uuid,
@@ -55,6 +57,7 @@ pub struct SubjectView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskView {
     pub id: String,
     pub title: String,
@@ -63,6 +66,7 @@ pub struct TaskView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeadlineView {
     pub due_on: NaiveDate,
     pub status: DeadlineStatus,
@@ -72,6 +76,7 @@ pub struct DeadlineView {
 
 /// Where a case stands against its deadline on a day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum DeadlineStatus {
     Due,
@@ -114,6 +119,7 @@ pub fn deadline(case: &Case, today: NaiveDate) -> Option<DeadlineView> {
 
 /// A step offered in the case's state, and why this actor cannot take it now.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepView {
     pub name: String,
     pub available: bool,

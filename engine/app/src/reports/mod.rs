@@ -8,7 +8,6 @@
 //! sees. Aggregate output only: counts and statistics, never a case, a
 //! reference or a person.
 
-
 pub mod csv;
 pub mod html;
 pub mod words;

@@ -86,4 +86,3 @@ pub fn describe(kind: &str, cell: &Value) -> (String, String) {
         }
     }
 }
-
