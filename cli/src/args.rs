@@ -60,6 +60,13 @@ pub enum Command {
         after_help = "Example: kroonika --db sqlite://kroonika-demo.db demo --years 2 --seed 7"
     )]
     Demo(DemoArgs),
+    /// Serve the HTTP API for a team on this store: people sign in, programs
+    /// use tokens; projections, deadlines and retention run in the background.
+    /// Stops cleanly on Ctrl-C or SIGTERM.
+    #[command(
+        after_help = "Example: kroonika serve --listen 127.0.0.1:8080\n         kroonika serve --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem"
+    )]
+    Serve(ServeArgs),
     /// Show what the store is and how much it holds.
     #[command(after_help = "Example: kroonika --db postgres://kroonika@db.example/kroonika status")]
     Status(StatusArgs),
@@ -618,6 +625,43 @@ pub enum GraphFormat {
 pub struct StatusArgs {
     #[arg(long, value_enum, default_value_t = DocFormat::Table)]
     pub format: DocFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where to listen (port 0: any free port, printed when ready).
+    #[arg(long, env = "KROONIKA_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Serve HTTPS with this certificate chain (PEM); without it, plain HTTP,
+    /// for loopback or behind a TLS-terminating proxy only.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+    /// Largest request body, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024)]
+    pub max_body: usize,
+    /// Longest text one value of a command may hold (an input field, a
+    /// reason, a purpose), in bytes: the log keeps every value for good.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024)]
+    pub max_text: usize,
+    /// Longest a request may take, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+    /// Sign-in attempts allowed per client address per minute.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub sign_ins_per_minute: u32,
+    /// Log lines as text (for people) or JSON (for a log collector); never
+    /// personal data either way. Levels: KROONIKA_LOG (e.g. `info`, `debug`).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

@@ -35,6 +35,12 @@ fn missing_key(db: &str) -> String {
 /// `--actor` that is given must be a registered actor, whatever the command
 /// (reading is an act too).
 pub(crate) async fn app(cli: &Cli, with_key: bool) -> anyhow::Result<App> {
+    app_with(cli, with_key, Options::default()).await
+}
+
+/// [`app`] with options of the command's own (the master key and the
+/// messages are still this function's).
+pub(crate) async fn app_with(cli: &Cli, with_key: bool, given: Options) -> anyhow::Result<App> {
     let (master, key_from) = match with_key.then(|| keys::find(&key_source(cli))).transpose()? {
         Some(Some((key, from))) => (Some(key), from),
         _ => (None, String::new()),
@@ -43,7 +49,7 @@ pub(crate) async fn app(cli: &Cli, with_key: bool) -> anyhow::Result<App> {
         master,
         key_from,
         missing_key: missing_key(&cli.db),
-        ..Options::default()
+        ..given
     };
     let app = App::open(&cli.db, options).await?;
     if let Some(actor) = &cli.actor

@@ -101,6 +101,7 @@ async fn dispatch(
             commands::timers::run(cli, now.as_deref(), *follow, out).await
         }
         Command::Status(status) => commands::status::run(cli, status, out).await,
+        Command::Serve(args) => commands::serve::run(cli, args, out).await,
         Command::Log(log) => commands::log::run(cli, log, out).await,
         Command::Export { output } => commands::transfer::export(cli, output.as_deref(), out).await,
         Command::Import { file } => commands::transfer::import(cli, file, out).await,

@@ -75,4 +75,3 @@ pub(crate) fn trimmed(table: &Table) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
-

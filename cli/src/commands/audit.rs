@@ -227,35 +227,7 @@ fn verify(
     let head_hash = verified.head.map(|(_, h)| to_hex(&h));
     let against_holds = verified.against.as_ref().and_then(|(_, at)| *at);
     match format {
-        DocFormat::Json => writeln!(
-            out,
-            "{}",
-            json!({
-                "verified": verified.broken.is_none() && verified.against.as_ref().is_none_or(|(_, at)| at.is_some()),
-                "events": verified.events,
-                "before_chain": verified.before_chain,
-                "head": { "position": verified_to, "hash": head_hash },
-                "broken": verified.broken.as_ref().map(|b| json!({
-                    "position": b.position,
-                    "stream": b.stream,
-                    "revision": b.revision,
-                    "type": b.event_type,
-                    "what": b.to_string(),
-                })),
-                "against": verified.against.as_ref().map(|(h, at)| json!({ "hash": to_hex(h), "position": at })),
-                "conformance": {
-                    "case_events": verified.case_events,
-                    "cases": verified.cases,
-                    "findings": verified.findings.iter().map(|(position, f)| json!({
-                        "position": position,
-                        "stream": f.stream,
-                        "revision": f.revision,
-                        "type": f.event_type,
-                        "why": f.why,
-                    })).collect::<Vec<_>>(),
-                },
-            })
-        )?,
+        DocFormat::Json => writeln!(out, "{}", verified.to_json())?,
         DocFormat::Table => {
             if verified.broken.is_none() {
                 writeln!(

@@ -45,12 +45,12 @@ async fn run_on(
                 input,
             };
             match app.execute(&request, None, open).await? {
-                Outcome::AlreadyOpened { reference, case_id } => {
-                    writeln!(out, "already opened: {reference} (case {case_id})")?
-                }
-                Outcome::Opened { reference, case_id } => {
-                    writeln!(out, "opened {reference} (case {case_id})")?
-                }
+                Outcome::AlreadyOpened {
+                    reference, case_id, ..
+                } => writeln!(out, "already opened: {reference} (case {case_id})")?,
+                Outcome::Opened {
+                    reference, case_id, ..
+                } => writeln!(out, "opened {reference} (case {case_id})")?,
                 other => writeln!(out, "{}", other.reference())?,
             }
         }
@@ -236,12 +236,12 @@ fn said(
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
     match outcome {
-        Outcome::Already { reference, version } => {
-            writeln!(out, "already done: {reference} (version {version})")?
-        }
-        Outcome::Nothing { reference, version } => {
-            writeln!(out, "{reference}: nothing to do (version {version})")?
-        }
+        Outcome::Already {
+            reference, version, ..
+        } => writeln!(out, "already done: {reference} (version {version})")?,
+        Outcome::Nothing {
+            reference, version, ..
+        } => writeln!(out, "{reference}: nothing to do (version {version})")?,
         Outcome::Done {
             reference,
             state,

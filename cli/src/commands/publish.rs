@@ -131,7 +131,9 @@ pub(crate) async fn migrations(
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
     let rows = context::with_app(cli, true, async |app| {
-        Ok(app.migrations(process, to_version).await?)
+        Ok(app
+            .migrations(&context::reader(cli, "def migrations"), process, to_version)
+            .await?)
     })
     .await?;
     match format {

@@ -23,7 +23,7 @@ pub(crate) async fn export(
     };
     let exported = match path {
         Some(path) => {
-            let file = std::fs::File::create(path);
+            let file = private_file(path);
             match file.with_context(|| format!("creating {}", path.display())) {
                 Ok(file) => {
                     let mut file = std::io::BufWriter::new(file);
@@ -70,4 +70,22 @@ pub(crate) async fn import(
         imported.events, imported.keys, imported.location, imported.head, imported.woken
     )?;
     Ok(())
+}
+
+/// A new file (or an existing one truncated) readable by its owner only,
+/// whatever the umask: an export holds the whole log.
+pub(crate) fn private_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let file = options.open(path)?;
+        // A file that existed keeps its mode on open: narrow it.
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
 }

@@ -111,4 +111,3 @@ fn section(text: &mut String, table: &comfy_table::Table) {
     text.push_str(&output::trimmed(table));
     text.push('\n');
 }
-

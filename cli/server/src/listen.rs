@@ -1,0 +1,154 @@
+//! Listening: plain HTTP, or HTTPS with rustls; the background services
+//! beside it; and a graceful end. When `shutdown` is asked (SIGTERM, Ctrl-C),
+//! the listener stops taking connections, requests in flight finish (up to
+//! the grace period: a command is one transaction, so one cut short writes
+//! nothing), the services stop between runs, and the store is closed.
+
+use std::net::SocketAddr;
+
+use axum_server::Handle;
+use axum_server::tls_rustls::RustlsConfig;
+use kroonika_app::App;
+use kroonika_app::services::Shutdown;
+
+use crate::background::{self, Schedule};
+use crate::{Limits, ServeOptions, Server};
+
+/// Why the server could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot use the TLS certificate and key: {0}")]
+    Tls(String),
+    #[error("the server stopped: {0}")]
+    Serve(#[source] std::io::Error),
+}
+
+/// Serves `app` until `shutdown`. `ready` is told the address listened on
+/// (the port chosen, for `:0`) once connections are taken.
+pub async fn serve(
+    app: App,
+    options: ServeOptions,
+    shutdown: Shutdown,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServeError> {
+    serve_with(
+        Server::new(app, options.limits.clone()),
+        options,
+        Schedule::default(),
+        shutdown,
+        ready,
+    )
+    .await
+}
+
+/// [`serve`] with a server made by the caller and its own schedule.
+pub async fn serve_with(
+    server: Server,
+    options: ServeOptions,
+    schedule: Schedule,
+    shutdown: Shutdown,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServeError> {
+    let listener =
+        std::net::TcpListener::bind(options.listen).map_err(|source| ServeError::Bind {
+            address: options.listen,
+            source,
+        })?;
+    listener.set_nonblocking(true).map_err(ServeError::Serve)?;
+    let address = listener.local_addr().map_err(ServeError::Serve)?;
+    let tls = match &options.tls {
+        Some(tls) => {
+            // One process-wide provider; a second install is harmless.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            Some(
+                RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+                    .await
+                    .map_err(|err| {
+                        ServeError::Tls(format!(
+                            "{} and {}: {err}",
+                            tls.cert.display(),
+                            tls.key.display()
+                        ))
+                    })?,
+            )
+        }
+        None => {
+            if !address.ip().is_loopback() {
+                tracing::warn!(
+                    %address,
+                    "serving plain HTTP on an address others can reach: put a TLS-terminating proxy in front, or give --tls-cert and --tls-key"
+                );
+            }
+            None
+        }
+    };
+    let (_, mut router) = crate::openapi::document_and_router(&server);
+    if tls.is_some() {
+        // Browsers that have seen this server over HTTPS never fall back to
+        // plain HTTP for it.
+        router = router.layer(axum::middleware::map_response(
+            |mut response: axum::response::Response| async move {
+                response.headers_mut().insert(
+                    axum::http::header::STRICT_TRANSPORT_SECURITY,
+                    axum::http::HeaderValue::from_static("max-age=31536000"),
+                );
+                response
+            },
+        ));
+    }
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let handle = Handle::new();
+    let services = options
+        .background
+        .then(|| background::start(server.app(), &shutdown, &schedule));
+    {
+        let (handle, shutdown, grace) = (handle.clone(), shutdown.clone(), options.grace);
+        tokio::spawn(async move {
+            shutdown.stopped().await;
+            handle.graceful_shutdown(Some(grace));
+        });
+    }
+    tracing::info!(%address, tls = tls.is_some(), "listening");
+    ready(address);
+    let served = match tls {
+        Some(config) => {
+            axum_server::from_tcp_rustls(listener, config)
+                .handle(handle)
+                .serve(service)
+                .await
+        }
+        None => {
+            axum_server::from_tcp(listener)
+                .handle(handle)
+                .serve(service)
+                .await
+        }
+    };
+    // However the listener ended, the services stop, then the store closes.
+    shutdown.stop();
+    if let Some(mut services) = services {
+        while services.join_next().await.is_some() {}
+    }
+    server.app().close().await;
+    tracing::info!("stopped");
+    served.map_err(ServeError::Serve)
+}
+
+impl ServeOptions {
+    /// Listening on `listen` with the default limits, background work on.
+    pub fn new(listen: SocketAddr) -> ServeOptions {
+        ServeOptions {
+            listen,
+            tls: None,
+            limits: Limits::default(),
+            background: true,
+            grace: std::time::Duration::from_secs(30),
+        }
+    }
+}

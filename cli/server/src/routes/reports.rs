@@ -1,0 +1,108 @@
+//! A process's report: its funnel, deadline compliance and declared metrics,
+//! small cells suppressed, as JSON, CSV or one self-contained HTML page.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use kroonika_app::Day;
+use kroonika_app::reports::ReportQuery;
+use kroonika_projections::metrics::Period;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{Path, Query, tags, time};
+use crate::Server;
+use crate::caller::Caller;
+use crate::problem::{Problem, ProblemBody};
+
+pub(super) fn routes() -> OpenApiRouter<Server> {
+    OpenApiRouter::new().routes(routes!(report))
+}
+
+/// The report's filters (as `kroonika report`).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ReportParams {
+    /// `json` (the default), `csv` or `html`.
+    format: Option<String>,
+    /// Cases opened on or after this date.
+    from: Option<String>,
+    /// … on or before this date.
+    to: Option<String>,
+    /// Break figures down by `month`, `quarter` or `year`.
+    period: Option<String>,
+    /// Break every metric down by this enum or boolean field.
+    by: Option<String>,
+    /// The report as it could have been made then (recorded by then).
+    as_of: Option<String>,
+}
+
+/// A process's report (for those holding a role the process names, its
+/// service owner, auditors).
+#[utoipa::path(get, path = "/api/v1/reports/{process}", tag = tags::REPORTS,
+    params(("process" = String, Path, description = "The process id"), ReportParams),
+    responses((status = 200, description = "The report: JSON, CSV (text/csv) or HTML (text/html)", body = Object),
+        (status = 400, body = ProblemBody), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody),
+        (status = 404, body = ProblemBody)))]
+async fn report(
+    State(server): State<Server>,
+    caller: Caller,
+    Path(process): Path<String>,
+    Query(params): Query<ReportParams>,
+) -> Result<Response, Problem> {
+    let date = |text: &Option<String>, name: &str| {
+        Ok::<_, Problem>(time(text.as_deref(), name, Day::Noon)?.map(|at| at.date_naive()))
+    };
+    let period = match params.period.as_deref() {
+        None => None,
+        Some("month") => Some(Period::Month),
+        Some("quarter") => Some(Period::Quarter),
+        Some("year") => Some(Period::Year),
+        Some(other) => {
+            return Err(Problem::malformed(format!(
+                "period takes month, quarter or year, got '{other}'"
+            )));
+        }
+    };
+    let as_of = match &params.as_of {
+        Some(text) => Some((
+            kroonika_app::time::parse(text, "as_of", Day::End)?,
+            text.clone(),
+        )),
+        None => None,
+    };
+    let format = params.format.as_deref().unwrap_or("json");
+    if !matches!(format, "json" | "csv" | "html") {
+        return Err(Problem::malformed(format!(
+            "format takes json, csv or html, got '{format}'"
+        )));
+    }
+    let query = ReportQuery {
+        process,
+        from: date(&params.from, "from")?,
+        to: date(&params.to, "to")?,
+        period,
+        by: params.by,
+        as_of,
+    };
+    let report = server.app().report(&caller.request, &query).await?;
+    let (text, kind) = match format {
+        "csv" => (
+            kroonika_app::reports::csv::csv(&report),
+            "text/csv; charset=utf-8",
+        ),
+        "html" => (
+            kroonika_app::reports::html::page(&report),
+            "text/html; charset=utf-8",
+        ),
+        _ => return Ok(Json(report).into_response()),
+    };
+    let mut response = text.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    Ok(response)
+}
