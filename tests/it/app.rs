@@ -234,18 +234,33 @@ async fn a_revoked_role_is_seen_by_a_long_lived_process(backend: Backend) {
 }
 
 /// Every rejection code is documented in one place: ARCHITECTURE.md's table
-/// lists exactly the engine's codes, in order.
+/// lists exactly the engine's codes, in order, with the status the server
+/// answers each with.
 #[test]
 fn the_rejection_codes_are_documented() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../ARCHITECTURE.md"))
         .unwrap();
-    let documented: Vec<&str> = text
+    let documented: Vec<(&str, &str)> = text
         .lines()
         .filter_map(|line| line.strip_prefix("| `"))
-        .filter_map(|rest| rest.split_once("` |").map(|(code, _)| code))
+        .filter_map(|rest| {
+            let (code, rest) = rest.split_once("` |")?;
+            let status = rest.trim_end_matches(" |").rsplit("| ").next()?;
+            Some((code, status))
+        })
         .collect();
-    let codes: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
-    assert_eq!(documented, codes);
+    let codes: Vec<(&str, String)> = Code::ALL
+        .iter()
+        .map(|c| {
+            let status = kroonika_server::problem::status_of(*c);
+            (c.as_str(), status.as_u16().to_string())
+        })
+        .collect();
+    let codes: Vec<(&str, &str)> = codes.iter().map(|(c, s)| (*c, s.as_str())).collect();
+    assert_eq!(
+        documented, codes,
+        "ARCHITECTURE.md's codes and their HTTP statuses"
+    );
 }
 
 /// A long-lived process's registry follows the log (the registry service),

@@ -42,6 +42,7 @@ mod privacy;
 mod publishing;
 mod readme;
 mod reports;
+mod server;
 mod store;
 mod support;
 mod timers;

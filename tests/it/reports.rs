@@ -395,7 +395,7 @@ async fn metrics_match_hand_computed_figures(backend: Backend) {
     let (code, _, err) = kroonika(&h.url, Some("tiina"), &["report", "no-such-process"]).await;
     assert_eq!(code, 1);
     assert!(
-        err.contains("there is no published process 'no-such-process'"),
+        err.contains("no process 'no-such-process' is published"),
         "{err}"
     );
 
