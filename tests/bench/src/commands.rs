@@ -48,6 +48,7 @@ fn world() -> anyhow::Result<World> {
         .definition
         .ok_or_else(|| anyhow::anyhow!("the school-conference example does not check"))?;
     let actors = [
+        ("anu", "admin"),
         ("mari", "coordinator"),
         ("jaan", "facilitator"),
         ("piret", "facilitator"),
@@ -256,6 +257,13 @@ async fn prepare(store: &Store, world: &World, cases: usize) -> anyhow::Result<V
         streams.push(stream);
     }
     Ok(streams)
+}
+
+/// `cases` prepared cases of 50 events on `store`: their ids.
+pub async fn prepared(store: &Store, cases: usize) -> anyhow::Result<Vec<String>> {
+    let world = world()?;
+    let streams = prepare(store, &world, cases).await?;
+    Ok(streams.iter().map(|s| s.id().to_owned()).collect())
 }
 
 /// Latency of single commands, one per 50-event case.

@@ -15,6 +15,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod commands;
 mod cqrs;
 mod floor;
+mod http;
 mod report;
 mod workload;
 
@@ -186,6 +187,7 @@ async fn command_figures(
     enum Path {
         Store,
         App { remember: bool },
+        Http,
     }
     for &backend in backends {
         let mut shapes: Vec<(String, usize, Path)> = vec![
@@ -210,6 +212,21 @@ async fn command_figures(
                 4,
                 Path::App { remember: true },
             ),
+            (
+                "HTTP API, one client, cases remembered".to_owned(),
+                1,
+                Path::Http,
+            ),
+            (
+                "application layer, 16 concurrent clients, cases remembered".to_owned(),
+                16,
+                Path::App { remember: true },
+            ),
+            (
+                "HTTP API, 16 concurrent clients, cases remembered".to_owned(),
+                16,
+                Path::Http,
+            ),
         ];
         if backend == Backend::Postgres {
             shapes.push((
@@ -231,6 +248,7 @@ async fn command_figures(
                     (Path::App { remember }, n) => {
                         commands::through_app(backend, *n, cases, *remember).await?
                     }
+                    (Path::Http, n) => http::through_http(backend, *n, cases).await?,
                 };
                 eprintln!(
                     "{backend:?} {name}: {:.0} commands/s",
