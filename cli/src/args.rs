@@ -619,6 +619,8 @@ pub enum CheckFormat {
 pub enum GraphFormat {
     Mermaid,
     Dot,
+    /// A drawing to open in a browser (no Graphviz needed).
+    Svg,
 }
 
 #[derive(Debug, Args)]

@@ -145,6 +145,7 @@ pub(crate) async fn graph(
     let text = match args.format {
         GraphFormat::Mermaid => kroonika_processes::graph::mermaid(&definition),
         GraphFormat::Dot => kroonika_processes::graph::dot(&definition),
+        GraphFormat::Svg => kroonika_processes::graph::svg(&definition),
     };
     write!(out, "{text}")?;
     Ok(())

@@ -10,6 +10,7 @@ on_both!(
     tokens_expire_and_are_revoked,
     retries_and_versions,
     personal_data_only_on_purpose,
+    definitions_reports_and_audit,
 );
 
 /// 401, 403, 404, 422, 400, 413 and 415, each with its stable code.
@@ -500,4 +501,145 @@ async fn personal_data_only_on_purpose(stage: &Stage) {
             "'{secret}' in the server's log: {lines:?}"
         );
     }
+}
+
+/// The service owner checks, publishes and draws a definition and reads the
+/// report; the auditor verifies the log and reads its head.
+async fn definitions_reports_and_audit(stage: &Stage) {
+    let served = stage.serve(&[]).await;
+    let tiina = Client::new(&served, Some(&stage.token("tiina").await));
+    let mari = Client::new(&served, Some(&stage.token("mari").await));
+    let aili = Client::new(&served, Some(&stage.token("aili").await));
+    let source = std::fs::read_to_string("data/definitions/school-conference.yaml").unwrap();
+    let yaml = |client: &Client, path: &str, body: String| {
+        answer(
+            client
+                .request(Method::POST, path)
+                .header("content-type", "application/yaml")
+                .body(body),
+        )
+    };
+
+    // A broken definition: located diagnostics, and publishing it is refused.
+    let broken = source.replace("initial: referred", "initial: refered");
+    let checked = yaml(&tiina, "/api/v1/definitions/check", broken.clone()).await;
+    assert_eq!(checked.status, StatusCode::OK, "{}", checked.text);
+    assert_eq!(checked.json["errors"], 1, "{}", checked.text);
+    let diagnostic = &checked.json["diagnostics"][0];
+    assert!(
+        diagnostic["line"].as_u64().is_some()
+            && diagnostic["message"].as_str().unwrap().contains("refered"),
+        "{diagnostic}"
+    );
+    let refused = yaml(&tiina, "/api/v1/definitions", broken).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid-definition")
+    );
+    assert!(refused.json["diagnostics"].is_array());
+    // Only service owners publish; the same text again changes nothing.
+    let by_mari = yaml(&mari, "/api/v1/definitions", source.clone()).await;
+    assert_eq!(by_mari.status, StatusCode::FORBIDDEN);
+    let same = yaml(&tiina, "/api/v1/definitions", source.clone()).await;
+    assert_eq!(
+        (same.status, &same.json["changed"]),
+        (StatusCode::OK, &json!(false))
+    );
+    let second = yaml(
+        &tiina,
+        "/api/v1/definitions",
+        source.replace("within: 5 working days", "within: 4 working days"),
+    )
+    .await;
+    assert_eq!(
+        (second.status, second.json["version"].as_u64()),
+        (StatusCode::CREATED, Some(2)),
+        "{}",
+        second.text
+    );
+    let listed = mari.get("/api/v1/definitions").await;
+    assert!(listed.text.contains("school-conference"), "{}", listed.text);
+
+    // The diagram in three formats.
+    for (format, starts, kind) in [
+        ("mermaid", "---", "text/plain"),
+        ("dot", "digraph", "text/plain"),
+        ("svg", "<svg", "image/svg+xml"),
+    ] {
+        let drawn = mari
+            .get(&format!(
+                "/api/v1/definitions/school-conference/graph?format={format}"
+            ))
+            .await;
+        assert_eq!(drawn.status, StatusCode::OK, "{format}");
+        assert!(drawn.text.starts_with(starts), "{format}: {}", drawn.text);
+        assert!(
+            drawn.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(kind),
+            "{format}"
+        );
+    }
+    let odd = mari
+        .get("/api/v1/definitions/school-conference/graph?format=png")
+        .await;
+    assert_eq!(odd.status, StatusCode::BAD_REQUEST);
+
+    // The report, for the service owner in each format, and for the roles
+    // the process names.
+    mari.open_case().await;
+    for (format, kind) in [
+        ("json", "application/json"),
+        ("csv", "text/csv"),
+        ("html", "text/html"),
+    ] {
+        let report = tiina
+            .get(&format!(
+                "/api/v1/reports/school-conference?format={format}"
+            ))
+            .await;
+        assert_eq!(report.status, StatusCode::OK, "{format}: {}", report.text);
+        assert!(
+            report.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(kind),
+            "{format}"
+        );
+    }
+    let jaan = Client::new(&served, Some(&stage.token("jaan").await));
+    let named = jaan.get("/api/v1/reports/school-conference").await;
+    assert_eq!(
+        named.status,
+        StatusCode::OK,
+        "a facilitator is named by the process: {}",
+        named.text
+    );
+
+    // The auditor: the chain holds, the head is where the log ends.
+    let verified = aili.get("/api/v1/audit/verify").await;
+    assert_eq!(
+        (verified.status, &verified.json["verified"]),
+        (StatusCode::OK, &json!(true)),
+        "{}",
+        verified.text
+    );
+    let head = aili.get("/api/v1/audit/head").await;
+    assert!(
+        head.json["hash"].as_str().is_some_and(|h| h.len() == 64),
+        "{}",
+        head.text
+    );
+    let trail = aili.get("/api/v1/audit/trail?by=tiina").await;
+    assert!(
+        !trail.json["rows"].as_array().unwrap().is_empty(),
+        "{}",
+        trail.text
+    );
+    assert_eq!(
+        mari.get("/api/v1/audit/verify").await.status,
+        StatusCode::FORBIDDEN
+    );
+    served.stop().await;
 }

@@ -196,17 +196,17 @@ async fn publish(
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct GraphQuery {
-    /// `mermaid` (the default) or `dot`.
+    /// `mermaid` (the default), `dot`, or `svg` (a drawing, `image/svg+xml`).
     format: Option<String>,
     /// A version number (the latest if not given).
     version: Option<u32>,
 }
 
 /// A published version as a diagram: Mermaid (renders on GitHub and GitLab
-/// as it is) or Graphviz DOT, as text.
+/// as it is) or Graphviz DOT, as text, or an SVG drawing.
 #[utoipa::path(get, path = "/api/v1/definitions/{process}/graph", tag = tags::DEFINITIONS,
     params(("process" = String, Path, description = "The process id"), GraphQuery),
-    responses((status = 200, body = String, content_type = "text/plain"), (status = 400, body = ProblemBody),
+    responses((status = 200, content((String = "text/plain"), (String = "image/svg+xml"))), (status = 400, body = ProblemBody),
         (status = 401, body = ProblemBody), (status = 404, body = ProblemBody)))]
 async fn graph(
     State(server): State<Server>,
@@ -219,20 +219,29 @@ async fn graph(
         .published_version(&process, query.version)
         .await?;
     let definition = published.definition()?;
-    let text = match query.format.as_deref().unwrap_or("mermaid") {
-        "mermaid" => kroonika_processes::graph::mermaid(&definition),
-        "dot" => kroonika_processes::graph::dot(&definition),
+    let (text, content_type) = match query.format.as_deref().unwrap_or("mermaid") {
+        "mermaid" => (
+            kroonika_processes::graph::mermaid(&definition),
+            "text/plain; charset=utf-8",
+        ),
+        "dot" => (
+            kroonika_processes::graph::dot(&definition),
+            "text/plain; charset=utf-8",
+        ),
+        "svg" => (
+            kroonika_processes::graph::svg(&definition),
+            "image/svg+xml; charset=utf-8",
+        ),
         other => {
             return Err(Problem::malformed(format!(
-                "format takes mermaid or dot, got '{other}'"
+                "format takes mermaid, dot or svg, got '{other}'"
             )));
         }
     };
     let mut response = text.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     Ok(response)
 }
 

@@ -1,11 +1,15 @@
-//! Drawing a definition: Mermaid (renders on GitHub and GitLab as is) and
-//! Graphviz DOT. Transitions carry their roles, states their deadlines and
+//! Drawing a definition: Mermaid (renders on GitHub and GitLab as is),
+//! Graphviz DOT, and SVG drawn here (`svg.rs`: for a browser, with no
+//! Graphviz installed). Transitions carry their roles, states their deadlines and
 //! checklists, terminal states their outcomes; `anywhere` transitions are drawn
 //! once, from a pseudo-state "any open state", instead of from every state.
 
 use std::fmt::Write;
 
 use kroonika_engine::definition::{ProcessDefinition, State, Transition};
+
+mod svg;
+pub use svg::svg;
 
 /// A Mermaid `stateDiagram-v2`.
 pub fn mermaid(def: &ProcessDefinition) -> String {
@@ -120,14 +124,14 @@ pub fn dot(def: &ProcessDefinition) -> String {
     out
 }
 
-fn state_label(state: &State) -> String {
+pub(crate) fn state_label(state: &State) -> String {
     match (&state.outcome, state.terminal) {
         (Some(outcome), true) => format!("{} (outcome: {outcome})", state.name),
         _ => state.name.clone(),
     }
 }
 
-fn transition_label(transition: &Transition) -> String {
+pub(crate) fn transition_label(transition: &Transition) -> String {
     let roles: Vec<String> = transition.roles.iter().map(ToString::to_string).collect();
     let guard = if transition.guard.is_some() {
         " [guard]"
@@ -137,7 +141,7 @@ fn transition_label(transition: &Transition) -> String {
     format!("{} ({}){guard}", transition.name, roles.join(", "))
 }
 
-fn state_note(state: &State) -> Option<String> {
+pub(crate) fn state_note(state: &State) -> Option<String> {
     let mut lines = Vec::new();
     if let Some(deadline) = &state.deadline {
         let mut line = format!("deadline: {}", deadline.within);
