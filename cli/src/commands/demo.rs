@@ -137,5 +137,15 @@ fn summary(
     writeln!(out, "  kroonika{flag} audit access")?;
     writeln!(out, "  kroonika{flag} audit verify")?;
     writeln!(out, "  kroonika{flag} log --category definition")?;
+    writeln!(out, "As a team, over HTTP:")?;
+    writeln!(
+        out,
+        "  kroonika{flag} --actor anu token issue mari > mari.token"
+    )?;
+    writeln!(out, "  kroonika{flag} serve")?;
+    writeln!(
+        out,
+        "  curl -H \"Authorization: Bearer $(cat mari.token)\" 'localhost:8080/api/v1/cases?overdue=true'"
+    )?;
     Ok(())
 }

@@ -161,6 +161,7 @@ const PROMISED: &[(&str, &str)] = &[
     ("get", "/api/v1/definitions/{process}"),
     ("get", "/api/v1/definitions/{process}/graph"),
     ("get", "/api/v1/definitions/{process}/migrations"),
+    ("get", "/api/v1/definition-schema"),
     ("get", "/api/v1/reports/{process}"),
     ("get", "/api/v1/audit/trail"),
     ("get", "/api/v1/audit/access"),

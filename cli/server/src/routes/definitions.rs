@@ -26,6 +26,15 @@ pub(super) fn routes() -> OpenApiRouter<Server> {
         .routes(routes!(show_definition))
         .routes(routes!(graph))
         .routes(routes!(migrations))
+        .routes(routes!(definition_schema))
+}
+
+/// The JSON Schema of the definition language, for an editor's completion
+/// (what `kroonika def schema` prints; any registered actor).
+#[utoipa::path(get, path = "/api/v1/definition-schema", tag = tags::DEFINITIONS,
+    responses((status = 200, body = Object), (status = 401, body = ProblemBody)))]
+async fn definition_schema(_caller: Caller) -> Json<Value> {
+    Json(kroonika_processes::schema::json_schema())
 }
 
 /// One published version.
