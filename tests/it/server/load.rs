@@ -138,17 +138,28 @@ fn hammer(
     (acknowledged, set)
 }
 
+/// Waits until `n` cases are acknowledged (at most a minute).
+async fn until_acknowledged(acknowledged: &Mutex<Vec<String>>, n: usize) {
+    for _ in 0..3000 {
+        if acknowledged.lock().await.len() >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the server acknowledged fewer than {n} cases in a minute");
+}
+
 /// SIGTERM while 8 clients open cases: the server finishes what it took,
 /// exits 0, and every case it acknowledged is in the log, whole.
 async fn sigterm_under_load_loses_nothing_acknowledged(stage: &Stage) {
     let served = stage.serve(&[]).await;
     let token = stage.token("mari").await;
     let (acknowledged, mut clients) = hammer(&served, &token, 8);
-    while acknowledged.lock().await.len() < 20 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_acknowledged(&acknowledged, 20).await;
     served.signal("TERM");
-    while clients.join_next().await.is_some() {}
+    while let Some(client) = clients.join_next().await {
+        client.unwrap();
+    }
     let (code, log) = served.wait().await;
     assert_eq!(code, Some(0), "exit after SIGTERM; its log:\n{log}");
     assert!(log.contains("stopped"), "{log}");
@@ -172,11 +183,11 @@ async fn sigkill_under_load_leaves_whole_commands(stage: &Stage) {
     let served = stage.serve(&[]).await;
     let token = stage.token("mari").await;
     let (acknowledged, mut clients) = hammer(&served, &token, 8);
-    while acknowledged.lock().await.len() < 20 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_acknowledged(&acknowledged, 20).await;
     served.signal("KILL");
-    while clients.join_next().await.is_some() {}
+    while let Some(client) = clients.join_next().await {
+        client.unwrap();
+    }
     let (code, _) = served.wait().await;
     assert_eq!(code, Some(-1), "killed");
     let acknowledged: BTreeSet<String> = acknowledged.lock().await.iter().cloned().collect();
