@@ -394,6 +394,14 @@ pub enum CaseCommand {
         #[command(flatten)]
         command: CommandArgs,
     },
+    /// My work: the open cases you can act on now, or that escalate to you,
+    /// overdue first, then due soon, then the rest; with what each needs and
+    /// the state's guidance.
+    #[command(after_help = "Example: kroonika --actor mari case mine")]
+    Mine {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// List cases, nearest deadline first (the case-list projection, caught up first).
     #[command(after_help = "Example: kroonika --actor mari case list --open --overdue")]
     List {

@@ -16,7 +16,7 @@ mod commands;
 pub mod config;
 mod context;
 pub mod exit;
-mod output;
+pub mod output;
 pub mod style;
 
 use std::ffi::OsString;

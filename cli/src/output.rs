@@ -1,18 +1,52 @@
-//! Shared rendering: tables that fit an 80-column terminal, and event rows.
+//! Shared rendering: tables that fill the terminal (and do not wrap at all
+//! off a terminal, so an id is never split), and event rows.
+
+use std::sync::atomic::{AtomicU16, Ordering};
 
 use comfy_table::{ContentArrangement, Table, presets};
 
-/// The width tables are laid out for.
+/// The width tables are laid out for when nobody said otherwise (the
+/// in-process tests).
 const WIDTH: u16 = 80;
 
-/// A new table with our look: no borders to copy-paste around, 80 columns.
+/// What the binary found standard output to be: 0 not told (80 columns), a
+/// terminal's width, or [`UNWRAPPED`].
+static LAYOUT: AtomicU16 = AtomicU16::new(0);
+const UNWRAPPED: u16 = u16::MAX;
+
+/// Called by the binary: tables as wide as the terminal standard output is,
+/// or not wrapped at all when it is a pipe or a file.
+pub fn detect() {
+    use std::io::IsTerminal;
+    let width = if std::io::stdout().is_terminal() {
+        Table::new().width().unwrap_or(WIDTH)
+    } else {
+        UNWRAPPED
+    };
+    LAYOUT.store(width, Ordering::Relaxed);
+}
+
+fn lay_out(table: &mut Table) {
+    match LAYOUT.load(Ordering::Relaxed) {
+        UNWRAPPED => {
+            table.set_content_arrangement(ContentArrangement::Disabled);
+        }
+        width => {
+            table
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(if width == 0 { WIDTH } else { width });
+        }
+    }
+}
+
+/// A new table with our look: no borders to copy-paste around, as wide as
+/// the terminal.
 pub(crate) fn table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table
         .load_style(presets::NOTHING)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(WIDTH)
         .set_header(header.iter().copied());
+    lay_out(&mut table);
     table
 }
 
@@ -31,10 +65,8 @@ pub(crate) fn progress(total: u64, what: &str) -> indicatif::ProgressBar {
 /// A two-column table of labels and values.
 pub(crate) fn key_values(rows: &[(&str, String)]) -> String {
     let mut table = Table::new();
-    table
-        .load_style(presets::NOTHING)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(WIDTH);
+    table.load_style(presets::NOTHING);
+    lay_out(&mut table);
     for (key, value) in rows {
         table.add_row([(*key).to_owned(), value.clone()]);
     }

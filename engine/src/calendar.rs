@@ -106,6 +106,28 @@ pub fn add_working_days(start: NaiveDate, n: u32) -> NaiveDate {
     day
 }
 
+/// Working days from `from` to `to`: the working days after `from` up to and
+/// including `to`, negative when `to` is earlier (how many have passed).
+pub fn working_days_between(from: NaiveDate, to: NaiveDate) -> i64 {
+    let (start, end, sign) = if to >= from {
+        (from, to, 1)
+    } else {
+        (to, from, -1)
+    };
+    let mut count = 0;
+    let mut day = start;
+    while day < end {
+        match day.succ_opt() {
+            Some(next) => day = next,
+            None => break,
+        }
+        if is_working_day(day) {
+            count += 1;
+        }
+    }
+    sign * count
+}
+
 pub fn is_working_day(day: NaiveDate) -> bool {
     !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) && !is_public_holiday(day)
 }
@@ -217,7 +239,18 @@ mod tests {
         ];
         for (start, n, due) in cases {
             assert_eq!(add_working_days(date(start), n), date(due), "{start} + {n}");
+            // Counting back: the working days between are the ones added.
+            assert_eq!(
+                working_days_between(date(start), date(due)),
+                i64::from(n),
+                "{start} .. {due}"
+            );
+            assert_eq!(working_days_between(date(due), date(start)), -i64::from(n));
         }
+        assert_eq!(
+            working_days_between(date("2026-11-23"), date("2026-11-23")),
+            0
+        );
     }
 
     #[test]

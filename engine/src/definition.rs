@@ -237,6 +237,24 @@ pub struct Deadline {
     pub when: Option<String>,
 }
 
+impl Input {
+    /// The input's type: its case field's, or its own.
+    pub fn field_type<'a>(&'a self, def: &'a ProcessDefinition) -> Option<&'a FieldType> {
+        match &self.source {
+            InputSource::CaseField => def.field(&self.name).map(|f| &f.ty),
+            InputSource::Local { ty } => Some(ty),
+        }
+    }
+
+    /// The data subject whose personal data the input is, if any.
+    pub fn personal<'a>(&'a self, def: &'a ProcessDefinition) -> Option<&'a str> {
+        match &self.source {
+            InputSource::CaseField => def.field(&self.name)?.personal.as_deref(),
+            InputSource::Local { .. } => None,
+        }
+    }
+}
+
 impl ProcessDefinition {
     pub fn state(&self, name: &str) -> Option<&State> {
         self.states.iter().find(|s| s.name == name)

@@ -1,7 +1,7 @@
 //! The case list: one document per case with what lists and filters need:
 //! the case as [`Case::evolve`] leaves it (reference, process and version,
 //! state and since when, deadline, warned/missed, outcome) without its data,
-//! plus who is named in actor-list fields. Folding through `evolve` keeps the
+//! plus who opened it and who is named in actor-list fields. Folding through `evolve` keeps the
 //! list and the engine's own view of a case from ever disagreeing.
 
 use std::collections::BTreeMap;
@@ -58,6 +58,7 @@ struct Row {
     case: Case,
     case_id: String,
     opened_at: Value,
+    opened_by: Value,
     assigned: Map<String, Value>,
     updated_at: Value,
 }
@@ -66,6 +67,7 @@ impl Row {
     fn from_doc(doc: Value) -> Result<Row, String> {
         let assigned = doc["assigned"].as_object().cloned().unwrap_or_default();
         let opened_at = doc["opened_at"].clone();
+        let opened_by = doc["opened_by"].clone();
         let updated_at = doc["updated_at"].clone();
         let case_id = doc["case_id"].as_str().unwrap_or_default().to_owned();
         let case: Case = serde_json::from_value(doc).map_err(|err| {
@@ -75,6 +77,7 @@ impl Row {
             case,
             case_id,
             opened_at,
+            opened_by,
             assigned,
             updated_at,
         })
@@ -85,6 +88,7 @@ impl Row {
         if let Some(fields) = doc.as_object_mut() {
             fields.insert("case_id".into(), json!(self.case_id));
             fields.insert("opened_at".into(), self.opened_at);
+            fields.insert("opened_by".into(), self.opened_by);
             fields.insert("assigned".into(), Value::Object(self.assigned));
             fields.insert("updated_at".into(), self.updated_at);
         }
@@ -105,6 +109,7 @@ fn fold(state: &mut Option<Row>, event: &RecordedEvent) -> Result<(), String> {
             case: Case::default(),
             case_id: event.stream.id().to_owned(),
             opened_at: json!(event.metadata.occurred_at),
+            opened_by: json!(event.metadata.actor),
             assigned: Map::new(),
             updated_at: Value::Null,
         });

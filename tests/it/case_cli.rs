@@ -622,7 +622,7 @@ async fn input_files_are_typed(backend: Backend) {
         (code, err.as_str()),
         (
             1,
-            "rejected: field 'minor_involved' must be true or false, got 'yes'\n"
+            "rejected: field 'minor_involved' must be true or false (yes/no, 1/0), got 'yes'; opening a case needs input 'victim_phone'\n"
         )
     );
     let (code, _, err) = kroonika(

@@ -150,7 +150,7 @@ fn opening_a_case_records_typed_data_and_schedules_the_deadline() {
         ),
         Err(Rejection::new(
             kroonika_engine::Code::MissingInput,
-            "opening a case needs input 'referred_on'"
+            "opening a case needs inputs 'referred_on', 'minor_involved', 'victim_name' and 'victim_phone'"
         ))
     );
 }

@@ -26,6 +26,8 @@
 //! - `reports`: the report's funnel and declared metrics against figures worked
 //!   out by hand, its four formats snapshotted, the HTML opened in Chromium.
 //! - `timers`: deadlines warned, missed and fired, exactly once under racing runners.
+//! - `work`: the coordinator's day: `case mine` and what `case show` says to do next.
+//! - `server`: `kroonika serve` over HTTP (see its module).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod app;
@@ -46,3 +48,4 @@ mod server;
 mod store;
 mod support;
 mod timers;
+mod work;

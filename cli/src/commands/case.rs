@@ -22,7 +22,10 @@ pub(crate) async fn run(
     command: &Args,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let with_key = !matches!(command, Args::List { .. } | Args::History { .. });
+    let with_key = !matches!(
+        command,
+        Args::List { .. } | Args::History { .. } | Args::Mine { .. }
+    );
     context::with_app(cli, with_key, async |app| {
         run_on(app, cli, path, command, out).await
     })
@@ -199,6 +202,10 @@ async fn run_on(
                 }
             }
         }
+        Args::Mine { format } => {
+            let items = app.my_work(&context::request(cli, path)?).await?;
+            mine(&items, *format, out)?;
+        }
         Args::List {
             process,
             state,
@@ -335,6 +342,9 @@ fn show(view: &CaseView, format: DocFormat, out: &mut (dyn Write + Send)) -> any
                 ),
                 ("state", format!("{} since {since}", view.state)),
             ];
+            if let Some(guidance) = &view.guidance {
+                rows.push(("guidance", guidance.trim().to_owned()));
+            }
             if let Some(outcome) = &view.outcome {
                 rows.push(("outcome", outcome.clone()));
             }
@@ -344,9 +354,20 @@ fn show(view: &CaseView, format: DocFormat, out: &mut (dyn Write + Send)) -> any
                     .as_ref()
                     .map(|r| format!(", escalates to {r}"))
                     .unwrap_or_default();
+                let left = match deadline.working_days_left {
+                    0 => "due today".to_owned(),
+                    1 => "1 working day left".to_owned(),
+                    n if n > 1 => format!("{n} working days left"),
+                    -1 => "1 working day late".to_owned(),
+                    n => format!("{} working days late", -n),
+                };
                 rows.push((
                     "deadline",
-                    format!("{} ({}{to})", deadline.due_on, deadline.status.as_str()),
+                    format!(
+                        "{} ({}, {left}{to})",
+                        deadline.due_on,
+                        deadline.status.as_str()
+                    ),
                 ));
             }
             if let Some(hold) = &view.legal_hold {
@@ -389,26 +410,99 @@ fn show(view: &CaseView, format: DocFormat, out: &mut (dyn Write + Send)) -> any
                     })
                     .collect();
                 writeln!(out, "{}", output::key_values(&rows))?;
+                if view.may_tick && view.tasks.iter().any(|t| !t.done) {
+                    writeln!(
+                        out,
+                        "  tick one: kroonika case task {} TASK",
+                        view.reference
+                    )?;
+                }
             }
-            if !view.transitions.is_empty() {
-                writeln!(out, "\nyou can")?;
-                let rows: Vec<(&str, String)> = view
-                    .transitions
-                    .iter()
-                    .map(|step| {
-                        (
-                            step.name.as_str(),
-                            step.reason
-                                .as_ref()
-                                .map_or("available".to_owned(), |r| format!("not now: {r}")),
-                        )
-                    })
-                    .collect();
-                writeln!(out, "{}", output::key_values(&rows))?;
-            }
+            steps(view, out)?;
         }
     }
     Ok(())
+}
+
+/// The steps the reader can take now, each with the command that takes it
+/// and its inputs; then the others, with why not.
+fn steps(view: &CaseView, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
+    let (now, later): (Vec<_>, Vec<_>) = view.transitions.iter().partition(|s| s.available);
+    let width = view
+        .transitions
+        .iter()
+        .map(|s| s.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    if !now.is_empty() {
+        writeln!(out, "\nyou can now")?;
+        for step in now {
+            let mut command = format!("kroonika case do {} {}", view.reference, step.name);
+            for input in step.inputs.iter().filter(|i| i.required) {
+                command.push_str(&format!(" --set {}={}", input.name, placeholder(input)));
+            }
+            let goes = step
+                .to
+                .as_ref()
+                .map_or("(stays)".to_owned(), |to| format!("→ {to}"));
+            writeln!(out, "  {:<width$}  {goes}: {command}", step.name)?;
+            let described: Vec<String> = step.inputs.iter().map(describe_input).collect();
+            if !described.is_empty() {
+                writeln!(out, "  {:<width$}  inputs: {}", "", described.join("; "))?;
+            }
+        }
+    }
+    if !later.is_empty() {
+        writeln!(out, "\nnot now")?;
+        for step in later {
+            let why = step.reason.as_deref().unwrap_or_default();
+            writeln!(out, "  {:<width$}  {why}", step.name)?;
+        }
+    }
+    Ok(())
+}
+
+/// What to type for an input on the command line.
+fn placeholder(input: &kroonika_app::cases::view::InputView) -> String {
+    match input.kind.as_str() {
+        "enum" if input.values.len() <= 4 => input.values.join("|"),
+        "enum" => format!("{}|…", input.values[..3].join("|")),
+        "boolean" => "yes|no".to_owned(),
+        "date" => "YYYY-MM-DD".to_owned(),
+        "datetime" => "YYYY-MM-DDTHH:MM:SS+02:00".to_owned(),
+        "integer" | "number" => "N".to_owned(),
+        "actors" | "list" => "NAME,NAME".to_owned(),
+        _ => "'…'".to_owned(),
+    }
+}
+
+/// An input in words: its type and bounds, required or optional.
+fn describe_input(input: &kroonika_app::cases::view::InputView) -> String {
+    let mut kind = match input.kind.as_str() {
+        "enum" => format!("one of {}", input.values.join(", ")),
+        "actors" => format!(
+            "names of actors with role {}",
+            input.role.as_deref().unwrap_or("?")
+        ),
+        other => other.to_owned(),
+    };
+    match (input.min, input.max) {
+        (Some(min), Some(max)) => {
+            kind.push_str(&format!(" {min}–{max}"));
+        }
+        (Some(min), None) => {
+            kind.push_str(&format!(" ≥ {min}"));
+        }
+        (None, Some(max)) => {
+            kind.push_str(&format!(" ≤ {max}"));
+        }
+        (None, None) => {}
+    }
+    if input.personal.is_some() {
+        kind.push_str(", personal");
+    }
+    let need = if input.required { "" } else { ", optional" };
+    format!("{} ({kind}{need})", input.name)
 }
 
 fn shown(value: &Value) -> String {
@@ -417,6 +511,60 @@ fn shown(value: &Value) -> String {
         Value::Array(items) => items.iter().map(shown).collect::<Vec<_>>().join(", "),
         other => other.to_string(),
     }
+}
+
+fn mine(
+    items: &[kroonika_app::cases::work::WorkItem],
+    format: Format,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    use kroonika_app::cases::work::Urgency;
+    match format {
+        Format::Json => {
+            for item in items {
+                writeln!(out, "{}", serde_json::to_string(item)?)?;
+            }
+        }
+        Format::Table | Format::Csv => {
+            if items.is_empty() && format == Format::Table {
+                writeln!(out, "nothing waits for you")?;
+                return Ok(());
+            }
+            let mut table = output::table(&["case", "state", "deadline", "needs", "you can"]);
+            for item in items {
+                let deadline = match (item.due_on, item.working_days_left) {
+                    (Some(due), Some(0)) => format!("{due} (today)"),
+                    (Some(due), Some(left)) if left < 0 => format!("{due} ({} late)", -left),
+                    (Some(due), Some(left)) => format!("{due} ({left} left)"),
+                    _ => String::new(),
+                };
+                table.add_row([
+                    item.reference.clone(),
+                    item.state.clone(),
+                    deadline,
+                    item.needs.join(", "),
+                    item.steps.join(", "),
+                ]);
+            }
+            writeln!(out, "{}", output::render(&table, format))?;
+            if format == Format::Table {
+                let late = items
+                    .iter()
+                    .filter(|i| i.urgency == Urgency::Overdue)
+                    .count();
+                let soon = items
+                    .iter()
+                    .filter(|i| i.urgency == Urgency::DueSoon)
+                    .count();
+                writeln!(
+                    out,
+                    "{} case(s): {late} overdue, {soon} due within 5 working days; `case show REF` says how",
+                    items.len()
+                )?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn list_cases(

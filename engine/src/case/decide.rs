@@ -189,15 +189,9 @@ pub fn complete_task(
             ),
         ));
     }
-    // Whoever may take one of the state's own steps may tick its checklist.
-    let roles: Vec<RoleRef> = state
-        .transitions
-        .iter()
-        .flat_map(|t| t.roles.iter().cloned())
-        .collect();
     allowed(
         cx,
-        &roles,
+        &tick_roles(state),
         &case.data,
         &format!("complete tasks in state '{}'", state.name),
     )?;
@@ -208,6 +202,24 @@ pub fn complete_task(
         state: state.name.clone(),
         task: task.to_owned(),
     }])
+}
+
+/// Who may tick a state's checklist: whoever may take one of the state's own
+/// steps.
+fn tick_roles(state: &State) -> Vec<RoleRef> {
+    state
+        .transitions
+        .iter()
+        .flat_map(|t| t.roles.iter().cloned())
+        .collect()
+}
+
+/// Whether the actor may tick the case's checklist now (for a case view).
+pub fn may_tick(cx: &Context<'_>, case: &Case) -> bool {
+    !case.closed
+        && current_state(cx.definition, case).is_ok_and(|state| {
+            !state.tasks.is_empty() && allowed(cx, &tick_roles(state), &case.data, "").is_ok()
+        })
 }
 
 /// Corrects case data, outside any step, with a reason. Allowed on closed cases
@@ -582,7 +594,12 @@ pub fn allowed(
             }
         )));
     }
-    let needed: Vec<String> = roles.iter().map(ToString::to_string).collect();
+    let mut needed: Vec<String> = Vec::new();
+    for role in roles.iter().map(ToString::to_string) {
+        if !needed.contains(&role) {
+            needed.push(role);
+        }
+    }
     Err(Rejection::denied(format!(
         "actor '{}' may not {to}: it needs {} (has: {has})",
         actor.name,
@@ -594,19 +611,29 @@ pub fn allowed(
     )))
 }
 
-/// Parses the inputs a step declares; returns (case-field data, step-only inputs).
+/// Parses the inputs a step declares; returns (case-field data, step-only
+/// inputs). Every problem is reported at once: one alone as it is, several
+/// in one refusal (missing inputs named together), so that nobody learns the
+/// required fields one attempt at a time.
 fn read_inputs(
     cx: &Context<'_>,
     specs: &[Input],
     raw: &RawInput,
     step: &str,
 ) -> Result<(Values, Values), Rejection> {
-    if let Some(unknown) = raw.keys().find(|k| !specs.iter().any(|s| &s.name == *k)) {
+    let mut problems: Vec<Rejection> = Vec::new();
+    let unknown: Vec<&String> = raw
+        .keys()
+        .filter(|k| !specs.iter().any(|s| &s.name == *k))
+        .collect();
+    if !unknown.is_empty() {
         let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
-        return Err(Rejection::new(
+        let quoted: Vec<String> = unknown.iter().map(|k| format!("'{k}'")).collect();
+        problems.push(Rejection::new(
             Code::InvalidInput,
             format!(
-                "{step} takes no input '{unknown}'; {}",
+                "{step} takes no input {}; {}",
+                quoted.join(", "),
                 if names.is_empty() {
                     "it takes no input".to_owned()
                 } else {
@@ -615,71 +642,107 @@ fn read_inputs(
             ),
         ));
     }
+    let mut missing: Vec<&str> = Vec::new();
     let mut data = BTreeMap::new();
     let mut local = BTreeMap::new();
     for spec in specs {
-        let ty = match &spec.source {
-            InputSource::CaseField => {
-                &cx.definition
-                    .field(&spec.name)
-                    .ok_or_else(|| {
-                        Rejection::new(
-                            Code::InvalidDefinition,
-                            format!("the definition has no field '{}'", spec.name),
-                        )
-                    })?
-                    .ty
-            }
-            InputSource::Local { ty } => ty,
-        };
         let Some(raw) = raw.get(&spec.name) else {
             if spec.required {
-                return Err(Rejection::new(
-                    Code::MissingInput,
-                    format!("{step} needs input '{}'", spec.name),
-                ));
+                missing.push(&spec.name);
             }
             continue;
         };
-        let parsed = value::parse(&spec.name, ty, raw)?;
-        if let FieldType::Actors { role } = ty {
-            for name in parsed
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-            {
-                match cx.actors.get(name) {
-                    None => {
-                        return Err(Rejection::new(
-                            Code::InvalidInput,
-                            format!("there is no actor '{name}' (named in '{}')", spec.name),
-                        ));
-                    }
-                    Some(named) if !named.has_role(role) => {
-                        let has = if named.roles.is_empty() {
-                            "no roles".to_owned()
-                        } else {
-                            named.roles.iter().cloned().collect::<Vec<_>>().join(", ")
-                        };
-                        return Err(Rejection::new(
-                            Code::InvalidInput,
-                            format!(
-                                "actor '{name}' lacks role '{role}' named in '{}' (has: {has})",
-                                spec.name
-                            ),
-                        ));
-                    }
-                    Some(_) => {}
+        match read_input(cx, spec, raw) {
+            Ok(parsed) => {
+                match spec.source {
+                    InputSource::CaseField => data.insert(spec.name.clone(), parsed),
+                    InputSource::Local { .. } => local.insert(spec.name.clone(), parsed),
+                };
+            }
+            Err(problem) => problems.push(problem),
+        }
+    }
+    match missing.as_slice() {
+        [] => {}
+        [one] => problems.push(Rejection::new(
+            Code::MissingInput,
+            format!("{step} needs input '{one}'"),
+        )),
+        [many @ .., last] => {
+            let quoted: Vec<String> = many.iter().map(|n| format!("'{n}'")).collect();
+            problems.push(Rejection::new(
+                Code::MissingInput,
+                format!("{step} needs inputs {} and '{last}'", quoted.join(", ")),
+            ));
+        }
+    }
+    match problems.len() {
+        0 => Ok((data, local)),
+        1 => Err(problems.remove(0)),
+        _ => {
+            // Missing inputs last, so the code says what to fix first: a
+            // value given wrong.
+            let code = problems[0].code();
+            let reasons: Vec<&str> = problems.iter().map(Rejection::reason).collect();
+            Err(Rejection::new(code, reasons.join("; ")))
+        }
+    }
+}
+
+/// One input's value, parsed by its type; actors named must hold the role.
+fn read_input(
+    cx: &Context<'_>,
+    spec: &Input,
+    raw: &RawValue,
+) -> Result<serde_json::Value, Rejection> {
+    let ty = match &spec.source {
+        InputSource::CaseField => {
+            &cx.definition
+                .field(&spec.name)
+                .ok_or_else(|| {
+                    Rejection::new(
+                        Code::InvalidDefinition,
+                        format!("the definition has no field '{}'", spec.name),
+                    )
+                })?
+                .ty
+        }
+        InputSource::Local { ty } => ty,
+    };
+    let parsed = value::parse(&spec.name, ty, raw)?;
+    if let FieldType::Actors { role } = ty {
+        for name in parsed
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            match cx.actors.get(name) {
+                None => {
+                    return Err(Rejection::new(
+                        Code::InvalidInput,
+                        format!("there is no actor '{name}' (named in '{}')", spec.name),
+                    ));
                 }
+                Some(named) if !named.has_role(role) => {
+                    let has = if named.roles.is_empty() {
+                        "no roles".to_owned()
+                    } else {
+                        named.roles.iter().cloned().collect::<Vec<_>>().join(", ")
+                    };
+                    return Err(Rejection::new(
+                        Code::InvalidInput,
+                        format!(
+                            "actor '{name}' lacks role '{role}' named in '{}' (has: {has})",
+                            spec.name
+                        ),
+                    ));
+                }
+                Some(_) => {}
             }
         }
-        match spec.source {
-            InputSource::CaseField => data.insert(spec.name.clone(), parsed),
-            InputSource::Local { .. } => local.insert(spec.name.clone(), parsed),
-        };
     }
-    Ok((data, local))
+    Ok(parsed)
 }
 
 /// For `case show`: each transition offered in the case's state, and why this
@@ -801,7 +864,18 @@ mod tests {
             refusal(open("mari", &[("minor_involved", "false")])),
             (
                 Code::MissingInput,
-                "opening a case needs input 'referred_on'".to_owned()
+                "opening a case needs inputs 'referred_on' and 'victim_name'".to_owned()
+            )
+        );
+        // Every problem at once: a value given wrong first, then what is missing.
+        assert_eq!(
+            refusal(open("mari", &[("minor_involved", "perhaps"), ("colour", "red")])),
+            (
+                Code::InvalidInput,
+                "opening a case takes no input 'colour'; it takes: referred_on, minor_involved, victim_name; \
+                 field 'minor_involved' must be true or false (yes/no, 1/0), got 'perhaps'; \
+                 opening a case needs inputs 'referred_on' and 'victim_name'"
+                    .to_owned()
             )
         );
         assert_eq!(

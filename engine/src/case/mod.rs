@@ -28,7 +28,7 @@ use uuid::Uuid;
 use crate::stream::StreamName;
 
 pub use decide::{
-    Context, Migration, RawInput, Values, availability, complete_task, correct, migrate,
+    Context, Migration, RawInput, Values, availability, complete_task, correct, may_tick, migrate,
     migration_target, on_timer, open, take, tasks,
 };
 pub use event::{CaseEvent, ScheduledDeadline};

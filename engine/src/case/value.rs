@@ -157,11 +157,14 @@ fn scalar(name: &str, ty: &FieldType, value: &Value, from_text: bool) -> Result<
             }
             Ok(serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number))
         }
-        FieldType::Boolean => match (value, text) {
+        FieldType::Boolean => match (
+            value,
+            text.map(|t| t.trim().to_ascii_lowercase()).as_deref(),
+        ) {
             (Value::Bool(b), _) => Ok(Value::Bool(*b)),
-            (_, Some("true" | "yes")) if from_text => Ok(Value::Bool(true)),
-            (_, Some("false" | "no")) if from_text => Ok(Value::Bool(false)),
-            _ => Err(wrong(name, "true or false", value)),
+            (_, Some("true" | "yes" | "1")) if from_text => Ok(Value::Bool(true)),
+            (_, Some("false" | "no" | "0")) if from_text => Ok(Value::Bool(false)),
+            _ => Err(wrong(name, "true or false (yes/no, 1/0)", value)),
         },
         FieldType::Date => {
             let s = text.ok_or_else(|| wrong(name, "a date like 2026-11-24", value))?;
@@ -286,6 +289,21 @@ mod tests {
             .is_err(),
             "JSON must be typed"
         );
+        for (typed, meant) in [
+            ("TRUE", true),
+            ("Yes", true),
+            ("1", true),
+            (" no ", false),
+            ("False", false),
+            ("0", false),
+        ] {
+            assert_eq!(
+                parse("flag", &FieldType::Boolean, &text(typed)),
+                Ok(Value::Bool(meant)),
+                "{typed}"
+            );
+        }
+        assert!(parse("flag", &FieldType::Boolean, &text("maybe")).is_err());
         assert_eq!(
             parse(
                 "at",

@@ -141,6 +141,7 @@ async fn serves_https_with_the_certificate_given() {
 const PROMISED: &[(&str, &str)] = &[
     ("get", "/healthz"),
     ("get", "/api/v1/cases"),
+    ("get", "/api/v1/work"),
     ("post", "/api/v1/cases"),
     ("get", "/api/v1/cases/{reference}"),
     ("get", "/api/v1/cases/{reference}/history"),

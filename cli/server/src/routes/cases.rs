@@ -36,6 +36,18 @@ pub(super) fn routes() -> OpenApiRouter<Server> {
         .routes(routes!(release_hold))
         .routes(routes!(reveal))
         .routes(routes!(erase_subject))
+        .routes(routes!(my_work))
+}
+
+/// My work: the open cases the caller can act on now, or that escalate to
+/// them, overdue first, then due soon, then the rest (as `kroonika case mine`).
+#[utoipa::path(get, path = "/api/v1/work", tag = tags::CASES,
+    responses((status = 200, body = Vec<kroonika_app::cases::work::WorkItem>), (status = 401, body = ProblemBody)))]
+async fn my_work(
+    State(server): State<Server>,
+    caller: Caller,
+) -> Result<Json<Vec<kroonika_app::cases::work::WorkItem>>, Problem> {
+    Ok(Json(server.app().my_work(&caller.request).await?))
 }
 
 /// Which cases to list (as `kroonika case list`).

@@ -15,6 +15,7 @@ pub(crate) mod cache;
 pub(crate) mod decide;
 mod open;
 pub mod view;
+pub mod work;
 
 use std::sync::Arc;
 

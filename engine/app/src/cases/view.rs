@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kroonika_engine::case::{self, Case, CaseEvent};
+use kroonika_engine::definition::{FieldType, Input, ProcessDefinition};
 use kroonika_engine::{Code, RecordedEvent};
 use kroonika_projections::Fold;
 use serde::Serialize;
@@ -35,6 +36,8 @@ pub struct CaseView {
     /// How many events it has.
     pub case_version: usize,
     pub state: String,
+    /// What the service owner tells whoever works a case in this state.
+    pub guidance: Option<String>,
     /// When it entered its state.
     pub since: Option<DateTime<Utc>>,
     pub closed: bool,
@@ -44,7 +47,11 @@ pub struct CaseView {
     pub subjects: Vec<SubjectView>,
     pub legal_hold: Option<String>,
     pub tasks: Vec<TaskView>,
+    /// Whether the reader may tick the checklist now.
+    pub may_tick: bool,
     pub deadline: Option<DeadlineView>,
+    /// Every step the state offers; for each, whether the reader can take
+    /// it now (and why not) and the inputs it takes.
     pub transitions: Vec<StepView>,
 }
 
@@ -70,6 +77,9 @@ pub struct TaskView {
 pub struct DeadlineView {
     pub due_on: NaiveDate,
     pub status: DeadlineStatus,
+    /// Working days from the day judged on to the due day (negative: how
+    /// many have passed since).
+    pub working_days_left: i64,
     /// Who it escalates to when missed.
     pub escalate: Option<String>,
 }
@@ -112,6 +122,7 @@ pub fn deadline(case: &Case, today: NaiveDate) -> Option<DeadlineView> {
         DeadlineView {
             due_on: d.due_on,
             status,
+            working_days_left: kroonika_engine::calendar::working_days_between(today, d.due_on),
             escalate: d.escalate.clone(),
         }
     })
@@ -122,8 +133,87 @@ pub fn deadline(case: &Case, today: NaiveDate) -> Option<DeadlineView> {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepView {
     pub name: String,
+    /// The state it leads to (None: the case stays where it is).
+    pub to: Option<String>,
     pub available: bool,
     pub reason: Option<String>,
+    pub inputs: Vec<InputView>,
+}
+
+/// One input a step or an opening takes, as a form or a command line needs it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InputView {
+    pub name: String,
+    /// `string`, `text`, `integer`, `number`, `boolean`, `date`,
+    /// `datetime`, `enum`, `list`, `actors`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub required: bool,
+    /// An enum's values.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// For a list of actors: the role each must hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Personal data of this data subject (sealed when recorded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub personal: Option<String>,
+}
+
+impl InputView {
+    /// The inputs `specs` declares, typed from `definition`.
+    pub fn of(definition: &ProcessDefinition, specs: &[Input]) -> Vec<InputView> {
+        specs
+            .iter()
+            .map(|spec| {
+                let mut view = InputView {
+                    name: spec.name.clone(),
+                    kind: String::new(),
+                    required: spec.required,
+                    values: Vec::new(),
+                    min: None,
+                    max: None,
+                    pattern: None,
+                    role: None,
+                    personal: spec.personal(definition).map(str::to_owned),
+                };
+                view.kind = match spec.field_type(definition) {
+                    Some(FieldType::Enum { values }) => {
+                        view.values = values.clone();
+                        "enum".to_owned()
+                    }
+                    Some(FieldType::Integer { min, max }) => {
+                        view.min = min.map(|m| m as f64);
+                        view.max = max.map(|m| m as f64);
+                        "integer".to_owned()
+                    }
+                    Some(FieldType::Number { min, max }) => {
+                        view.min = *min;
+                        view.max = *max;
+                        "number".to_owned()
+                    }
+                    Some(FieldType::String { pattern }) => {
+                        view.pattern = pattern.clone();
+                        "string".to_owned()
+                    }
+                    Some(FieldType::Actors { role }) => {
+                        view.role = Some(role.clone());
+                        "actors".to_owned()
+                    }
+                    Some(other) => other.name().to_owned(),
+                    None => "string".to_owned(),
+                };
+                view
+            })
+            .collect()
+    }
 }
 
 /// Which cases a list shows.
@@ -208,6 +298,10 @@ impl App {
         } else {
             (case::tasks(&cx, &case)?, case::availability(&cx, &case)?)
         };
+        let state = definition.state(&case.state);
+        let offered: Vec<_> = state
+            .map(|s| definition.transitions_in(s).collect())
+            .unwrap_or_default();
         let data = match reveal {
             None => masked(&definition, &case),
             Some(purpose) => self.revealed(request, &cx, &case, id, purpose).await?,
@@ -219,6 +313,7 @@ impl App {
             version: case.version,
             case_version: history.len(),
             state: case.state.clone(),
+            guidance: state.and_then(|s| s.guidance.clone()),
             since: case.entered_at,
             closed: case.closed,
             outcome: case.outcome.clone(),
@@ -242,13 +337,21 @@ impl App {
                     required,
                 })
                 .collect(),
+            may_tick: case::may_tick(&cx, &case),
             deadline: deadline(&case, now.date_naive()),
             transitions: steps
                 .into_iter()
-                .map(|(name, reason)| StepView {
-                    name,
-                    available: reason.is_none(),
-                    reason,
+                .map(|(name, reason)| {
+                    let step = offered.iter().find(|t| t.name == name);
+                    StepView {
+                        to: step.and_then(|t| t.to.clone()),
+                        inputs: step
+                            .map(|t| InputView::of(&definition, &t.input))
+                            .unwrap_or_default(),
+                        name,
+                        available: reason.is_none(),
+                        reason,
+                    }
                 })
                 .collect(),
         })

@@ -1,0 +1,200 @@
+//! My work: the open cases where the asking person can act now, or that
+//! escalate to them, most urgent first, each with what it needs and the
+//! state's guidance. Read from the case list (the projection), judged
+//! against the case's definition version; no case's events are read.
+//!
+//! A person is linked to a case when they opened it, are named in one of its
+//! actor-list fields (the mediators, say), or hold a role one of the current
+//! state's own steps needs (a coordinator, for the states coordinators work).
+//! Steps offered in every state (`anywhere`: withdrawing, stopping) link
+//! nobody: they would put every case on every coordinator's list. A missed
+//! deadline that escalates to a role the person holds links them too.
+
+use chrono::NaiveDate;
+use kroonika_engine::actors::Actor;
+use kroonika_engine::calendar::working_days_between;
+use kroonika_engine::definition::{RoleRef, State};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::App;
+use crate::cases::view::CaseFilter;
+use crate::command::Request;
+use crate::error::Result;
+
+/// How urgent a case is, in the order the list shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum Urgency {
+    /// Its deadline has passed.
+    Overdue,
+    /// Warned, or due within five working days.
+    DueSoon,
+    /// Anything else.
+    Later,
+}
+
+/// One case on a person's list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WorkItem {
+    pub reference: String,
+    pub process: String,
+    pub state: String,
+    pub urgency: Urgency,
+    pub due_on: Option<NaiveDate>,
+    /// Working days to the due day (negative: how many late).
+    pub working_days_left: Option<i64>,
+    /// Why it is on the list: `opened`, `named in FIELD`, `role ROLE`,
+    /// `escalated to ROLE`.
+    pub why: Vec<String>,
+    /// The state's own steps this person may take.
+    pub steps: Vec<String>,
+    /// Checklist items not yet done (those without a condition; a
+    /// conditional one shows on the case).
+    pub needs: Vec<String>,
+    /// The state's guidance, its first line.
+    pub guidance: Option<String>,
+}
+
+/// Cases due within this many working days are due soon.
+const SOON: i64 = 5;
+
+impl App {
+    /// The open cases `request.actor` is linked to and can act on now (or
+    /// that escalate to them), overdue first, then due soon, then the rest;
+    /// within each, the nearest deadline first.
+    pub async fn my_work(&self, request: &Request) -> Result<Vec<WorkItem>> {
+        let (actor, _) = self.acting(&request.actor).await?;
+        let list = self
+            .list_cases(
+                request,
+                &CaseFilter {
+                    open: true,
+                    ..CaseFilter::default()
+                },
+            )
+            .await?;
+        let registry = self.registry();
+        let mut items = Vec::new();
+        for doc in &list.cases {
+            let text = |field: &str| doc[field].as_str().unwrap_or_default().to_owned();
+            let (process, state_name) = (text("process"), text("state"));
+            let version = doc["version"].as_u64().and_then(|v| u32::try_from(v).ok());
+            let Ok((definition, _)) = registry.definition(&process, version) else {
+                continue;
+            };
+            let Some(state) = definition.state(&state_name) else {
+                continue;
+            };
+            let due_on = doc["deadline"]["due_on"]
+                .as_str()
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+            let overdue = list.is_overdue(doc);
+            let item = judge(&actor, doc, state, overdue);
+            let Some((why, steps)) = item else {
+                continue;
+            };
+            let left = due_on.map(|due| working_days_between(list.today, due));
+            let urgency = if overdue {
+                Urgency::Overdue
+            } else if doc["deadline_warned"] == Value::Bool(true) || left.is_some_and(|l| l <= SOON)
+            {
+                Urgency::DueSoon
+            } else {
+                Urgency::Later
+            };
+            let done: Vec<&str> = doc["tasks_done"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            items.push(WorkItem {
+                reference: text("reference"),
+                process,
+                state: state_name,
+                urgency,
+                due_on,
+                working_days_left: left,
+                why,
+                steps,
+                needs: state
+                    .tasks
+                    .iter()
+                    .filter(|t| t.when.is_none() && !done.contains(&t.id.as_str()))
+                    .map(|t| t.id.clone())
+                    .collect(),
+                guidance: state
+                    .guidance
+                    .as_deref()
+                    .and_then(|g| g.trim().lines().next())
+                    .map(str::to_owned),
+            });
+        }
+        items.sort_by(|a, b| {
+            (a.urgency, a.due_on.is_none(), a.due_on, &a.reference).cmp(&(
+                b.urgency,
+                b.due_on.is_none(),
+                b.due_on,
+                &b.reference,
+            ))
+        });
+        Ok(items)
+    }
+}
+
+/// Why `actor` is linked to the case and which of its state's own steps
+/// they may take; None when the case is not theirs to act on now.
+fn judge(
+    actor: &Actor,
+    doc: &Value,
+    state: &State,
+    overdue: bool,
+) -> Option<(Vec<String>, Vec<String>)> {
+    let named_in = |field: &str| {
+        doc["assigned"][field]
+            .as_array()
+            .is_some_and(|names| names.iter().any(|n| n.as_str() == Some(&actor.name)))
+    };
+    let may = |role: &RoleRef| match role {
+        RoleRef::Role { role } => actor.has_role(role),
+        RoleRef::Assigned { role, field } => actor.has_role(role) && named_in(field),
+    };
+    let mut why = Vec::new();
+    if doc["opened_by"].as_str() == Some(actor.name.as_str()) {
+        why.push("opened".to_owned());
+    }
+    if let Some(fields) = doc["assigned"].as_object() {
+        for field in fields.keys() {
+            if named_in(field) {
+                why.push(format!("named in {field}"));
+            }
+        }
+    }
+    let steps: Vec<String> = state
+        .transitions
+        .iter()
+        .filter(|t| t.roles.iter().any(may))
+        .map(|t| t.name.clone())
+        .collect();
+    for step in &state.transitions {
+        for role in &step.roles {
+            if let RoleRef::Role { role } = role
+                && actor.has_role(role)
+                && !why.iter().any(|w| w == &format!("role {role}"))
+            {
+                why.push(format!("role {role}"));
+            }
+        }
+    }
+    let escalated = doc["deadline"]["escalate"]
+        .as_str()
+        .filter(|role| overdue && actor.has_role(role));
+    if let Some(role) = escalated {
+        why.push(format!("escalated to {role}"));
+    }
+    let linked = !why.is_empty();
+    (linked && (!steps.is_empty() || escalated.is_some())).then_some((why, steps))
+}

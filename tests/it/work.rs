@@ -1,0 +1,188 @@
+//! The coordinator's day: `case mine` on a scripted history (who is linked
+//! to which case, in which order), and `case show` saying what the reader
+//! can do now, with each step's inputs and the state's guidance.
+
+use kroonika_tests::Backend;
+use serde_json::Value;
+
+use crate::case_cli::setup;
+use crate::support::{json_lines, kroonika_on as kroonika};
+
+crate::store::per_backend!(my_work_is_ordered_and_linked, a_case_says_what_to_do_next);
+
+async fn open(url: &str, occurred: &str) -> String {
+    let (code, out, err) = kroonika(
+        url,
+        Some("mari"),
+        &[
+            "case",
+            "open",
+            "school-conference",
+            "--set",
+            "referral_source=school",
+            "--set",
+            &format!("referred_on={occurred}"),
+            "--set",
+            "minor_involved=no",
+            "--set",
+            "victim_name=Mari Maasikas",
+            "--set",
+            "victim_phone=+372 5555 1234",
+            "--occurred-at",
+            occurred,
+        ],
+    )
+    .await;
+    assert_eq!((code, err.as_str()), (0, ""));
+    out.split_whitespace().nth(1).unwrap().to_owned()
+}
+
+async fn mine(url: &str, actor: &str) -> Vec<Value> {
+    let (code, out, err) = kroonika(url, Some(actor), &["case", "mine", "--format", "json"]).await;
+    assert_eq!(code, 0, "{err}");
+    json_lines(&out)
+}
+
+fn references(items: &[Value]) -> Vec<&str> {
+    items
+        .iter()
+        .map(|i| i["reference"].as_str().unwrap())
+        .collect()
+}
+
+async fn my_work_is_ordered_and_linked(backend: Backend) {
+    let (url, _dir, pg) = setup(backend).await;
+    let today = chrono::Utc::now().date_naive();
+    let long_ago = "2026-01-05";
+    let yesterday = (today - chrono::Duration::days(1)).to_string();
+    // Opened later, yet overdue: listed first.
+    let due_soon = open(&url, &yesterday).await;
+    let overdue = open(&url, long_ago).await;
+    let assigned = open(&url, &yesterday).await;
+    let closed = open(&url, &yesterday).await;
+    for (case, args) in [
+        (
+            &assigned,
+            vec!["assign", "--set", "facilitators=jaan,piret"],
+        ),
+        (&closed, vec!["withdraw"]),
+    ] {
+        let mut argv = vec!["case", "do", case.as_str()];
+        argv.extend(args);
+        let (code, _, err) = kroonika(&url, Some("mari"), &argv).await;
+        assert_eq!(code, 0, "{err}");
+    }
+
+    // mari: the two referred cases, overdue first; not the assigned one
+    // (she opened it, but its state's steps are the facilitators').
+    let items = mine(&url, "mari").await;
+    assert_eq!(references(&items), [overdue.as_str(), due_soon.as_str()]);
+    assert_eq!(items[0]["urgency"], "overdue");
+    assert!(items[0]["working_days_left"].as_i64().unwrap() < 0);
+    assert_eq!(items[1]["urgency"], "due-soon");
+    assert_eq!(items[0]["steps"], serde_json::json!(["assign", "decline"]));
+    assert_eq!(
+        items[0]["why"],
+        serde_json::json!(["opened", "role coordinator"])
+    );
+    assert_eq!(
+        items[0]["guidance"],
+        "Contact the referrer and check suitability."
+    );
+
+    // Another coordinator works the referred cases too.
+    assert_eq!(
+        references(&mine(&url, "toomas").await),
+        [overdue.as_str(), due_soon.as_str()]
+    );
+
+    // jaan is named on the assigned case: its checklist is what it needs.
+    let items = mine(&url, "jaan").await;
+    assert_eq!(references(&items), [assigned.as_str()]);
+    assert_eq!(
+        items[0]["why"],
+        serde_json::json!(["named in facilitators"])
+    );
+    assert_eq!(items[0]["steps"], serde_json::json!(["schedule"]));
+    assert_eq!(
+        items[0]["needs"],
+        serde_json::json!(["victim-consent", "respondent-consent"])
+    );
+    // kati facilitates, but not this case.
+    assert!(mine(&url, "kati").await.is_empty());
+    // The regional lead is escalated to when a deadline is missed.
+    let items = mine(&url, "lead").await;
+    assert_eq!(references(&items), [overdue.as_str()]);
+    assert_eq!(
+        items[0]["why"],
+        serde_json::json!(["escalated to regional-lead"])
+    );
+    assert!(items[0]["steps"].as_array().unwrap().is_empty());
+
+    // The table says how many and how urgent.
+    let (_, table, _) = kroonika(&url, Some("mari"), &["case", "mine"]).await;
+    assert!(
+        table.contains("2 case(s): 1 overdue, 1 due within 5 working days"),
+        "{table}"
+    );
+    let (_, none, _) = kroonika(&url, Some("kati"), &["case", "mine"]).await;
+    assert_eq!(none, "nothing waits for you\n");
+    if let Some((base, schema)) = pg {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
+}
+
+async fn a_case_says_what_to_do_next(backend: Backend) {
+    let (url, _dir, pg) = setup(backend).await;
+    let case = open(&url, "2026-11-20").await;
+    let (code, out, err) = kroonika(&url, Some("mari"), &["case", "show", &case]).await;
+    assert_eq!(code, 0, "{err}");
+    for line in [
+        "guidance  Contact the referrer and check suitability.",
+        "you can now",
+        &format!(
+            "assign    → preparation: kroonika case do {case} assign --set facilitators=NAME,NAME"
+        ),
+        "inputs: facilitators (names of actors with role facilitator)",
+        &format!(
+            "decline   → closed-unsuitable: kroonika case do {case} decline --set reason=unsuitable|safety-risk"
+        ),
+        "inputs: reason (one of unsuitable, safety-risk)",
+    ] {
+        assert!(out.contains(line), "{line:?} in:\n{out}");
+    }
+    // A facilitator sees the same steps as not theirs, with why.
+    let (_, out, _) = kroonika(&url, Some("jaan"), &["case", "show", &case]).await;
+    assert!(!out.contains("you can now"), "{out}");
+    assert!(
+        out.contains("not now\n  assign    needs coordinator (has: facilitator)"),
+        "{out}"
+    );
+    // As JSON: every step with its inputs, typed.
+    let (_, json, _) = kroonika(
+        &url,
+        Some("mari"),
+        &["case", "show", &case, "--format", "json"],
+    )
+    .await;
+    let view: Value = serde_json::from_str(&json).unwrap();
+    let decline = view["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "decline")
+        .unwrap();
+    assert_eq!(decline["to"], "closed-unsuitable");
+    assert_eq!(
+        decline["inputs"],
+        serde_json::json!([{"name": "reason", "type": "enum", "required": true, "values": ["unsuitable", "safety-risk"]}])
+    );
+    assert!(view["deadline"]["working_days_left"].is_i64());
+    assert_eq!(
+        view["guidance"],
+        "Contact the referrer and check suitability."
+    );
+    if let Some((base, schema)) = pg {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
+}
