@@ -64,7 +64,8 @@ where
             exit::OK
         }
         Err(error) => {
-            let _ = writeln!(err, "{}", style::error_line(&exit::describe(&error)));
+            let line = output::neutralised(&exit::describe(&error));
+            let _ = writeln!(err, "{}", style::error_line(&line));
             exit::code_for(&error)
         }
     }

@@ -100,10 +100,36 @@ pub(crate) fn render(table: &Table, format: crate::args::Format) -> String {
 
 /// The table as text, without the padding comfy-table leaves at line ends.
 pub(crate) fn trimmed(table: &Table) -> String {
-    table
+    let text = table
         .to_string()
         .lines()
         .map(str::trim_end)
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\n");
+    neutralised(&text)
+}
+
+/// Text for a terminal with its control characters made visible: a value
+/// stored in a case (a reason, a name, a note) could otherwise carry an
+/// escape sequence that clears the screen, retitles the window or hides
+/// what follows. Line breaks and tabs stay; everything else below U+0020,
+/// DEL and the C1 controls (U+0080–U+009F) become `\u{…}`. JSON escapes them
+/// itself and CSV is written as stored.
+pub(crate) fn neutralised(text: &str) -> String {
+    let control = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if control(c) {
+                format!("\\u{{{:x}}}", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }

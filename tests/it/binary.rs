@@ -116,6 +116,116 @@ fn colour_on_a_terminal_only_without_no_color() {
     assert!(!plain.contains('\u{1b}'), "NO_COLOR: {plain:?}");
 }
 
+/// A value stored with an escape sequence in it (here a legal hold's reason
+/// that would clear the screen and retitle the window) reaches a terminal
+/// neutralised, and JSON keeps it exact.
+#[test]
+fn stored_escape_sequences_never_reach_a_terminal_raw() {
+    let Ok(probe) = Command::new("script").arg("--version").output() else {
+        eprintln!(
+            "note: `script` (util-linux) is not installed; the terminal safety test is skipped"
+        );
+        return;
+    };
+    if !probe.status.success() {
+        eprintln!("note: `script` does not run here; the terminal safety test is skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("k.db").display());
+    let definition = "../tests/data/definitions/school-conference.yaml";
+    let hostile = "court\u{1b}]0;pwned\u{7}\u{1b}[2J\u{202e}";
+    for args in [
+        vec!["init", "--admin", "anu"],
+        vec![
+            "--actor",
+            "anu",
+            "actor",
+            "add",
+            "tiina",
+            "--role",
+            "service-owner",
+        ],
+        vec![
+            "--actor",
+            "anu",
+            "actor",
+            "add",
+            "mari",
+            "--role",
+            "coordinator",
+        ],
+        vec!["--actor", "tiina", "def", "publish", definition],
+        vec![
+            "--actor",
+            "mari",
+            "case",
+            "open",
+            "school-conference",
+            "--set",
+            "referral_source=school",
+            "--set",
+            "referred_on=2026-11-19",
+            "--set",
+            "minor_involved=no",
+            "--set",
+            "victim_name=Mari Maasikas",
+            "--set",
+            "victim_phone=+372 5555 1234",
+        ],
+        vec![
+            "--actor",
+            "anu",
+            "case",
+            "hold",
+            "SC-2026-0001",
+            "--reason",
+            hostile,
+        ],
+    ] {
+        let mut argv = vec!["--db", db.as_str()];
+        argv.extend(args);
+        let (code, _, err) = run(&argv, &[]);
+        assert_eq!(code, 0, "{argv:?}: {err}");
+    }
+    let line = format!(
+        "{} --db {db} --actor mari case show SC-2026-0001",
+        binary().display()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm-256color")
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("legal hold"), "{shown}");
+    assert!(
+        !shown.contains('\u{1b}') && !shown.contains('\u{7}') && !shown.contains('\u{202e}'),
+        "{shown:?}"
+    );
+    assert!(
+        shown.contains("court\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\u{202e}"),
+        "{shown:?}"
+    );
+    let (_, json, _) = run(
+        &[
+            "--db",
+            &db,
+            "--actor",
+            "mari",
+            "case",
+            "show",
+            "SC-2026-0001",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    let view: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(view["legal_hold"], hostile, "JSON keeps the value exact");
+}
+
 /// The benchmark cannot rot: each of its modes runs once, quick, on SQLite (a
 /// debug build, about 20 seconds in all). Its figures are not judged here.
 #[test]
