@@ -186,3 +186,75 @@ async fn a_case_says_what_to_do_next(backend: Backend) {
         kroonika_tests::drop_schema(&base, &schema).await;
     }
 }
+
+crate::store::per_backend!(operators_and_dates_are_told_the_truth);
+
+/// A backdated step that would make a case's history run backwards is
+/// refused; a run of the deadlines that leaves one unhandled exits 1.
+async fn operators_and_dates_are_told_the_truth(backend: Backend) {
+    let (url, _dir, pg) = setup(backend).await;
+    let case = open(&url, "2026-11-20").await;
+    let (code, _, err) = kroonika(
+        &url,
+        Some("mari"),
+        &[
+            "case",
+            "do",
+            &case,
+            "decline",
+            "--set",
+            "reason=unsuitable",
+            "--occurred-at",
+            "2026-11-19",
+        ],
+    )
+    .await;
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.starts_with("rejected: it happened at 2026-11-19 12:00 UTC, before the case's last recorded event (2026-11-20 12:00 UTC)"),
+        "{err}"
+    );
+    let (code, _, err) = kroonika(
+        &url,
+        Some("mari"),
+        &[
+            "case",
+            "do",
+            &case,
+            "decline",
+            "--set",
+            "reason=unsuitable",
+            "--occurred-at",
+            "2026-11-21",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+
+    // A wake-up for a case that is not there: the run says so and exits 1.
+    let ghost = uuid::Uuid::now_v7();
+    let sql = if backend == Backend::Postgres {
+        format!(
+            "INSERT INTO timers (stream, due_at) VALUES ('case-{ghost}', now() - interval '1 day')"
+        )
+    } else {
+        format!("INSERT INTO timers (stream, due_at) VALUES ('case-{ghost}', 1)")
+    };
+    kroonika_tests::TestStore::attach(&url, backend)
+        .raw_execute(&sql)
+        .await
+        .unwrap();
+    let (code, out, err) = kroonika(&url, None, &["timers", "run"]).await;
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains(&format!("{ghost}: not handled: rejected: there is no case")),
+        "{out}"
+    );
+    assert!(
+        err.starts_with("error: 1 due deadline(s) could not be handled (listed above)"),
+        "{err}"
+    );
+    if let Some((base, schema)) = pg {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
+}

@@ -36,7 +36,7 @@ pub(crate) async fn run(
     } else {
         match app.run_timers(at).await {
             Ok(run) => {
-                let handled = run.handled;
+                let (handled, failed) = (run.handled, run.failed.len());
                 report(run, out).and_then(|()| {
                     let when = at.unwrap_or_else(|| app.now());
                     writeln!(
@@ -44,6 +44,14 @@ pub(crate) async fn run(
                         "handled {handled} due deadline(s) as of {}",
                         when.format("%Y-%m-%d %H:%M UTC")
                     )?;
+                    // A scheduler (cron, a systemd timer) must notice a run
+                    // that left deadlines unhandled.
+                    if failed > 0 {
+                        return Err(exit::Invalid(format!(
+                            "{failed} due deadline(s) could not be handled (listed above); they are tried again on the next run"
+                        ))
+                        .into());
+                    }
                     Ok(())
                 })
             }

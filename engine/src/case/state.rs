@@ -38,11 +38,15 @@ pub struct Case {
     pub erased: BTreeSet<String>,
     /// The reason of the legal hold in force, if any.
     pub hold: Option<String>,
+    /// When the latest thing recorded about the case happened.
+    #[serde(default)]
+    pub last_occurred_at: Option<DateTime<Utc>>,
 }
 
 impl Case {
     /// Folds one event in, with when it occurred and its stream revision.
     pub fn evolve(&mut self, event: &CaseEvent, occurred_at: DateTime<Utc>, revision: u64) {
+        self.last_occurred_at = self.last_occurred_at.max(Some(occurred_at));
         match event {
             CaseEvent::CaseOpened {
                 process,

@@ -39,6 +39,8 @@ pub(crate) struct Deciding<'a> {
     pub now: DateTime<Utc>,
     /// When it happened in the world; deadlines count from it.
     pub occurred_at: DateTime<Utc>,
+    /// Whether the person said when (a time given, not the moment of deciding).
+    pub occurred_given: bool,
     pub master: Option<&'a MasterKey>,
     /// What to say when the master key is needed and missing.
     pub missing_key: &'a str,
@@ -87,6 +89,20 @@ pub(crate) fn decide(
         now: d.now,
         occurred_at: d.occurred_at,
     };
+    // A person's record goes after what the case already holds: one dated
+    // earlier would make its history run backwards.
+    if let (Step::Command(_), Some(last), true) = (step, case.last_occurred_at, d.occurred_given)
+        && d.occurred_at < last
+    {
+        return Err(reject(
+            Code::InvalidInput,
+            format!(
+                "it happened at {}, before the case's last recorded event ({}); record what happened in order, or correct the data with a reason",
+                d.occurred_at.format("%Y-%m-%d %H:%M UTC"),
+                last.format("%Y-%m-%d %H:%M UTC")
+            ),
+        ));
+    }
     let mut destroy = Vec::new();
     let mut events = match step {
         Step::Command(CaseCommand::Take { step, input }) => case::take(&cx, case, step, &input.0)?,

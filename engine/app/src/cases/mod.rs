@@ -219,6 +219,7 @@ impl App {
             occurred_at,
             command_id,
             given_id: request.command_id.is_some(),
+            given_time: request.occurred_at.is_some(),
             expected: request.expected_version,
             fingerprint: &print,
         };
@@ -285,6 +286,7 @@ impl App {
                 actor: act.actor,
                 now: act.now,
                 occurred_at: act.occurred_at,
+                occurred_given: act.given_time,
                 master: self.master_key(),
                 missing_key: &self.inner.missing_key,
                 keys: keys.as_deref(),
@@ -431,6 +433,7 @@ impl App {
                         actor: &actor,
                         now: act.now,
                         occurred_at: act.occurred_at,
+                        occurred_given: act.given_time,
                         master: self.master_key(),
                         missing_key: &self.inner.missing_key,
                         keys: with_keys.then_some(view.keys.as_slice()),
@@ -549,6 +552,8 @@ pub(crate) struct Act<'a> {
     pub command_id: Uuid,
     /// The id was given (a retry is looked for).
     pub given_id: bool,
+    /// When it happened was given (not "now").
+    pub given_time: bool,
     pub expected: Option<u64>,
     pub fingerprint: &'a str,
 }

@@ -115,6 +115,7 @@ impl App {
                     actor: &actor,
                     now,
                     occurred_at,
+                    occurred_given: false,
                     master: self.master_key(),
                     missing_key: &self.inner.missing_key,
                     // A new case has no keys yet.
