@@ -566,6 +566,9 @@ pub enum DefCommand {
     Publish {
         #[arg(value_name = "FILE")]
         file: std::path::PathBuf,
+        /// Publish the text of an older version again as the newest (a revert).
+        #[arg(long)]
+        force: bool,
     },
     /// List published processes and their latest versions.
     #[command(after_help = "Example: kroonika def list --format json")]

@@ -109,8 +109,8 @@ async fn dispatch(
         Command::Def(DefCommand::Check(args)) => commands::def::check(args, out),
         Command::Def(DefCommand::Graph(args)) => commands::def::graph(cli, args, out).await,
         Command::Def(DefCommand::Schema) => commands::def::schema(out),
-        Command::Def(DefCommand::Publish { file }) => {
-            commands::publish::publish(cli, path, file, out).await
+        Command::Def(DefCommand::Publish { file, force }) => {
+            commands::publish::publish(cli, path, file, *force, out).await
         }
         Command::Def(DefCommand::List { format }) => {
             commands::publish::list(cli, *format, out).await

@@ -141,6 +141,7 @@ impl Replay {
             &published.title,
             &published.source,
             &published.content_hash,
+            true,
         ) {
             Ok(crate::publishing::Publication::New(expected)) if expected == published => Ok(()),
             Ok(_) => Err(format!(

@@ -45,6 +45,7 @@ pub fn decide(
     title: &str,
     source: &str,
     content_hash: &str,
+    revert: bool,
 ) -> Result<Publication, Rejection> {
     by.require_any(&[SERVICE_OWNER, ADMIN], "publish definitions")?;
     if let Some(latest) = history.last()
@@ -53,6 +54,21 @@ pub fn decide(
         return Ok(Publication::Unchanged {
             version: latest.version,
         });
+    }
+    // The text of an older version again: taking back every later change
+    // is done on purpose, not by publishing yesterday's file by mistake.
+    if let Some(older) = history.iter().find(|p| p.content_hash == content_hash)
+        && !revert
+    {
+        let latest = history.last().map_or(0, |p| p.version);
+        return Err(Rejection::new(
+            Code::AlreadyExists,
+            format!(
+                "this text is version {} of '{process}'; publishing it again would replace version {latest} with it as version {}; say so with --force (a revert), or publish the file you meant",
+                older.version,
+                latest + 1
+            ),
+        ));
     }
     let version = u32::try_from(history.len() + 1)
         .map_err(|_| Rejection::new(Code::Rule, "too many versions"))?;
@@ -78,7 +94,17 @@ mod tests {
 
     #[test]
     fn versions_count_up_and_identical_text_is_not_a_version() {
-        let v1 = match decide(&[], &owner(), "mediation", "Mediation", "a", "sha256:aa").unwrap() {
+        let v1 = match decide(
+            &[],
+            &owner(),
+            "mediation",
+            "Mediation",
+            "a",
+            "sha256:aa",
+            false,
+        )
+        .unwrap()
+        {
             Publication::New(event) => event,
             other => panic!("{other:?}"),
         };
@@ -91,7 +117,8 @@ mod tests {
                 "mediation",
                 "Mediation",
                 "a",
-                "sha256:aa"
+                "sha256:aa",
+                false
             ),
             Ok(Publication::Unchanged { version: 1 })
         );
@@ -102,10 +129,41 @@ mod tests {
             "Mediation",
             "b",
             "sha256:bb",
+            false,
         ) else {
             panic!()
         };
         assert_eq!(v2.version, 2);
+        // Version 1's text again, on top of version 2: only when meant.
+        let both = [history[0].clone(), v2.clone()];
+        let refused = decide(
+            &both,
+            &owner(),
+            "mediation",
+            "Mediation",
+            "a",
+            "sha256:aa",
+            false,
+        );
+        assert_eq!(
+            refused.map_err(|r| (r.code(), r.reason().to_owned())),
+            Err((
+                Code::AlreadyExists,
+                "this text is version 1 of 'mediation'; publishing it again would replace version 2 with it as version 3; say so with --force (a revert), or publish the file you meant".to_owned()
+            ))
+        );
+        let Ok(Publication::New(v3)) = decide(
+            &both,
+            &owner(),
+            "mediation",
+            "Mediation",
+            "a",
+            "sha256:aa",
+            true,
+        ) else {
+            panic!()
+        };
+        assert_eq!(v3.version, 3);
         let coordinator = Actor {
             name: "mari".into(),
             roles: ["coordinator".to_owned()].into(),
@@ -117,7 +175,8 @@ mod tests {
                 "mediation",
                 "Mediation",
                 "b",
-                "sha256:bb"
+                "sha256:bb",
+                false
             ),
             Err(Rejection::denied(
                 "actor 'mari' lacks role 'service-owner' or 'admin' needed to publish definitions (has: coordinator)"

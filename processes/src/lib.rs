@@ -14,7 +14,7 @@ pub mod graph;
 mod guard;
 mod lower;
 pub mod schema;
-mod suggest;
+pub mod suggest;
 pub mod tree;
 
 pub use diagnostic::{Code, Diagnostic, Severity};

@@ -1,18 +1,12 @@
 //! "Did you mean …?": the closest known name to a misspelt one.
 
 /// A help line suggesting the known name closest to `wrong`, if one is close.
-pub(crate) fn did_you_mean<'a>(
-    wrong: &str,
-    known: impl IntoIterator<Item = &'a str>,
-) -> Option<String> {
+pub fn did_you_mean<'a>(wrong: &str, known: impl IntoIterator<Item = &'a str>) -> Option<String> {
     closest(wrong, known).map(|name| format!("did you mean '{name}'?"))
 }
 
 /// The known name closest to `wrong`, if it is close enough to be a typo.
-pub(crate) fn closest<'a>(
-    wrong: &str,
-    known: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn closest<'a>(wrong: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     known
         .into_iter()
         .map(|name| (strsim::jaro_winkler(wrong, name), name))

@@ -228,7 +228,7 @@ async fn publishing_versions(backend: Backend) {
         (code, err.as_str()),
         (
             1,
-            "rejected: no process 'medation' is published; `kroonika def list` shows what is\n"
+            "rejected: no process 'medation' is published; did you mean 'mediation'? `kroonika def list` shows what is\n"
         )
     );
 

@@ -231,6 +231,65 @@ async fn operators_and_dates_are_told_the_truth(backend: Backend) {
     .await;
     assert_eq!(code, 0, "{err}");
 
+    // A filter that names nothing is refused with what was meant.
+    let (code, _, err) = kroonika(
+        &url,
+        Some("mari"),
+        &["case", "list", "--state", "prepration"],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with(
+            "rejected: there is no state 'prepration' in any process; did you mean 'preparation'?"
+        ),
+        "{err}"
+    );
+    let (code, _, err) = kroonika(
+        &url,
+        Some("mari"),
+        &["case", "list", "--process", "school-conferense"],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(err.contains("did you mean 'school-conference'?"), "{err}");
+
+    // Yesterday's file published over today's version is a revert, and only
+    // happens when said.
+    let dir = tempfile::tempdir().unwrap();
+    let original = std::fs::read_to_string("data/definitions/school-conference.yaml").unwrap();
+    let changed = dir.path().join("v2.yaml");
+    std::fs::write(
+        &changed,
+        original.replace("within: 5 working days", "within: 4 working days"),
+    )
+    .unwrap();
+    let publish = |file: String, force: bool| {
+        let url = url.clone();
+        async move {
+            let mut args = vec!["def".to_owned(), "publish".to_owned(), file];
+            if force {
+                args.push("--force".to_owned());
+            }
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            kroonika(&url, Some("tiina"), &args).await
+        }
+    };
+    assert_eq!(
+        publish(changed.to_str().unwrap().to_owned(), false).await.0,
+        0
+    );
+    let (code, _, err) = publish("data/definitions/school-conference.yaml".to_owned(), false).await;
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("rejected: this text is version 1 of 'school-conference'; publishing it again would replace version 2 with it as version 3; say so with --force"),
+        "{err}"
+    );
+    let (code, out, err) =
+        publish("data/definitions/school-conference.yaml".to_owned(), true).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("version 3"), "{out}");
+
     // A wake-up for a case that is not there: the run says so and exits 1.
     let ghost = uuid::Uuid::now_v7();
     let sql = if backend == Backend::Postgres {

@@ -16,6 +16,7 @@ pub(crate) async fn publish(
     cli: &Cli,
     path: &str,
     file: &Path,
+    force: bool,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
     let (source, checked) = def::read(file)?;
@@ -32,7 +33,7 @@ pub(crate) async fn publish(
     }
     let request = context::request(cli, path)?;
     let published = context::with_app(cli, false, async |app| {
-        Ok(app.publish(&request, &source).await?)
+        Ok(app.publish(&request, &source, force).await?)
     })
     .await?;
     match published {

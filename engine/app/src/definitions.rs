@@ -47,12 +47,24 @@ pub struct MigrationRow {
 impl App {
     /// Publishes `source` as the next version of its process (or finds it is
     /// the latest already). A definition with errors is refused.
-    pub async fn publish(&self, request: &Request, source: &str) -> Result<Publishing> {
-        let done = self.publish_checked(request, source).await;
+    /// Publishes `source` as its process's next version. The text of an older
+    /// version is refused unless `revert` says it is meant.
+    pub async fn publish(
+        &self,
+        request: &Request,
+        source: &str,
+        revert: bool,
+    ) -> Result<Publishing> {
+        let done = self.publish_checked(request, source, revert).await;
         self.recorded(request, None, done).await
     }
 
-    async fn publish_checked(&self, request: &Request, source: &str) -> Result<Publishing> {
+    async fn publish_checked(
+        &self,
+        request: &Request,
+        source: &str,
+        revert: bool,
+    ) -> Result<Publishing> {
         let Some(definition) = kroonika_processes::check(source).definition else {
             return Err(reject(
                 Code::InvalidDefinition,
@@ -79,6 +91,7 @@ impl App {
                     &definition.title,
                     source,
                     &hash,
+                    revert,
                 )? {
                     Publication::Unchanged { version } => Ok((
                         Publishing::Unchanged {

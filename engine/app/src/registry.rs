@@ -162,9 +162,17 @@ impl Registry {
     pub fn version(&self, process: &str, version: Option<u32>) -> Result<&Arc<Published>> {
         let all = self.versions(process);
         let Some(latest) = all.last() else {
+            let hint = kroonika_processes::suggest::did_you_mean(
+                process,
+                self.definitions.keys().map(String::as_str),
+            )
+            .map(|h| format!("{h} "))
+            .unwrap_or_default();
             return Err(reject(
                 Code::NotFound,
-                format!("no process '{process}' is published; `kroonika def list` shows what is"),
+                format!(
+                    "no process '{process}' is published; {hint}`kroonika def list` shows what is"
+                ),
             ));
         };
         match version {

@@ -157,17 +157,18 @@ pub(crate) struct Published {
 /// version (service owners and administrators). One with errors is refused
 /// (422, with the diagnostics).
 #[utoipa::path(post, path = "/api/v1/definitions", tag = tags::DEFINITIONS,
-    request_body(content = String, content_type = "application/yaml"),
+    request_body(content = String, content_type = "application/yaml"), params(PublishQuery),
     responses((status = 201, body = Published), (status = 200, body = Published, description = "Unchanged"),
         (status = 401, body = ProblemBody), (status = 403, body = ProblemBody), (status = 422, body = ProblemBody)))]
 async fn publish(
     State(server): State<Server>,
     caller: Caller,
+    Query(query): Query<PublishQuery>,
     Text(source): Text,
 ) -> Result<Response, Problem> {
     let published = server
         .app()
-        .publish(&caller.request, &source)
+        .publish(&caller.request, &source, query.force)
         .await
         .map_err(|err| {
             let mut problem = Problem::from(err);
@@ -199,6 +200,15 @@ async fn publish(
         })
         .into_response(),
     })
+}
+
+/// Publishing options.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PublishQuery {
+    /// Publish the text of an older version again as the newest (a revert).
+    #[serde(default)]
+    force: bool,
 }
 
 /// The diagram's format and version.

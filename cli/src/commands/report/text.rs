@@ -99,8 +99,9 @@ pub(super) fn table(report: &Value) -> String {
         section(&mut text, &table);
     }
     text.push_str(&format!(
-        "\ncounts from 1 to {} are shown as <{}, and figures built on them as –\n",
+        "\ncounts from 1 to {} are shown as <{}; a share is shown when what it is a share of counts at least {} cases, other figures built on a small count as –\n",
         report["suppressed_below"].as_u64().unwrap_or(5) - 1,
+        report["suppressed_below"],
         report["suppressed_below"]
     ));
     text

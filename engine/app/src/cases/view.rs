@@ -357,6 +357,66 @@ impl App {
         })
     }
 
+    /// Refuses a state or outcome no published version of the process (or
+    /// of any process) has: a typo would otherwise list "no cases".
+    fn known_filter(&self, filter: &CaseFilter) -> Result<()> {
+        let registry = self.registry();
+        let processes: Vec<String> = match &filter.process {
+            Some(process) => vec![process.clone()],
+            None => registry
+                .latest_versions()
+                .map(|p| p.publication.process.clone())
+                .collect(),
+        };
+        let mut states: Vec<String> = Vec::new();
+        let mut outcomes: Vec<String> = Vec::new();
+        for process in &processes {
+            for published in registry.versions(process) {
+                let Ok(definition) = published.definition() else {
+                    continue;
+                };
+                for state in &definition.states {
+                    if !states.contains(&state.name) {
+                        states.push(state.name.clone());
+                    }
+                    if let Some(outcome) = &state.outcome
+                        && !outcomes.contains(outcome)
+                    {
+                        outcomes.push(outcome.clone());
+                    }
+                }
+            }
+        }
+        let of = filter
+            .process
+            .as_ref()
+            .map_or("any process".to_owned(), |p| format!("'{p}'"));
+        for (what, given, known) in [
+            ("state", &filter.state, &states),
+            ("outcome", &filter.outcome, &outcomes),
+        ] {
+            if let Some(given) = given
+                && !known.contains(given)
+                && !processes.is_empty()
+            {
+                let hint = kroonika_processes::suggest::did_you_mean(
+                    given,
+                    known.iter().map(String::as_str),
+                )
+                .map(|h| format!("; {h}"))
+                .unwrap_or_default();
+                return Err(reject(
+                    Code::InvalidInput,
+                    format!(
+                        "there is no {what} '{given}' in {of}{hint} ({what}s: {})",
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// A case's recorded events, oldest first.
     pub async fn case_history(
         &self,
@@ -387,6 +447,7 @@ impl App {
     /// The case list (caught up first; or folded up to `as_of`), filtered,
     /// nearest deadline first, cases without one after, by reference.
     pub async fn list_cases(&self, request: &Request, filter: &CaseFilter) -> Result<CaseList> {
+        self.known_filter(filter)?;
         let reader = match &filter.process {
             Some(process) => self.reader(request, Reading::Cases(process)).await?,
             None if request.operator && request.actor.is_empty() => None,

@@ -274,7 +274,7 @@ impl Simulation<'_> {
         }
         for source in [MEDIATION, VOLUNTEERS] {
             self.app
-                .publish(&Request::new("tiina", "def publish"), source)
+                .publish(&Request::new("tiina", "def publish"), source, false)
                 .await?;
         }
         Ok(())
@@ -495,7 +495,7 @@ impl Simulation<'_> {
             );
         self.clock.set(moment(day, 0));
         self.app
-            .publish(&Request::new("tiina", "def publish"), &source)
+            .publish(&Request::new("tiina", "def publish"), &source, false)
             .await?;
         let mut migrated = 0;
         for (i, id) in self.mediations.iter().enumerate() {

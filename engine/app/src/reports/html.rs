@@ -86,7 +86,7 @@ pub fn page(report: &Value) -> String {
     );
     let _ = writeln!(
         html,
-        "<p class=\"note\">Counts from 1 to 4 are shown as &lt;5 and figures built on them as –, so that no small group points at a person.</p>"
+        "<p class=\"note\">Counts from 1 to 4 are shown as &lt;5 so that no small group points at a person; a share is shown when what it is a share of counts at least 5 cases, other figures built on a small count as –.</p>"
     );
 
     let funnel = &report["funnel"];

@@ -204,12 +204,12 @@ fn build(
     })
 }
 
-/// A share of two counts, shown only when both counts are.
+/// A share, shown when what it is a share of is not a small group (at least
+/// [`SUPPRESS_BELOW`] cases), however small its own count: "met 1025, missed
+/// <5" still shows its met share. Suppression protects the people in small
+/// groups; it does not blank a figure computed over a thousand cases.
 fn share(of: u64, per: u64) -> Option<f64> {
-    match (shown(of), shown(per)) {
-        (Some(of), Some(per)) if per > 0 => Some(round(of as f64 / per as f64, 4)),
-        _ => None,
-    }
+    (per >= SUPPRESS_BELOW).then(|| round(of as f64 / per as f64, 4))
 }
 
 fn round(x: f64, places: i32) -> f64 {
@@ -221,8 +221,7 @@ fn deadline_values(row: &mut Value, met: u64, missed: u64, pending: u64) {
     row["met"] = json!(shown(met));
     row["missed"] = json!(shown(missed));
     row["pending"] = json!(shown(pending));
-    // Both counts the share is read against must be shown.
-    row["met_share"] = json!(shown(missed).and(share(met, met + missed)));
+    row["met_share"] = json!(share(met, met + missed));
 }
 
 /// One metric cell, suppressed.
