@@ -360,11 +360,21 @@ pub enum CaseCommand {
         #[command(flatten)]
         command: CommandArgs,
     },
-    /// Complete a checklist task of the case's current state.
-    #[command(after_help = "Example: kroonika --actor ants case task LE-2026-0001 victim-consent")]
+    /// Complete a checklist task of the case's current state; with --undo,
+    /// untick one ticked by mistake (while its state is current; recorded
+    /// with the reason).
+    #[command(
+        after_help = "Example: kroonika --actor ants case task LE-2026-0001 victim-consent\n         kroonika --actor ants case task LE-2026-0001 victim-consent --undo --reason 'ticked the wrong case'"
+    )]
     Task {
         case: String,
         task: String,
+        /// Untick the task instead (needs --reason).
+        #[arg(long, requires = "reason")]
+        undo: bool,
+        /// Why the task is unticked.
+        #[arg(long, value_name = "TEXT", requires = "undo")]
+        reason: Option<String>,
         #[command(flatten)]
         command: CommandArgs,
     },

@@ -228,6 +228,7 @@ impl Replay {
                 case::take(&cx, case, transition, &all)
             }
             CaseEvent::TaskCompleted { task, .. } => case::complete_task(&cx, case, task),
+            CaseEvent::TaskUndone { task, reason, .. } => case::undo_task(&cx, case, task, reason),
             CaseEvent::CaseDataCorrected { data, reason } => {
                 case::correct(&cx, case, &raw(data), reason)
             }

@@ -266,6 +266,7 @@ fn fold(catalog: &Catalog, facts: &mut Option<Facts>, event: &RecordedEvent) -> 
             }
         }
         CaseEvent::TaskCompleted { .. }
+        | CaseEvent::TaskUndone { .. }
         | CaseEvent::DeadlineWarned { .. }
         | CaseEvent::SubjectErased { .. }
         | CaseEvent::LegalHoldPlaced { .. }

@@ -274,6 +274,14 @@ fn anywhere_transitions_and_task_events() {
         "victim-consent",
     ));
     insta::assert_json_snapshot!("task_completed", task[0]);
+    let undone = given.accept(case::undo_task(
+        &given.cx("piret"),
+        &given.case(),
+        "victim-consent",
+        "ticked on the wrong case",
+    ));
+    insta::assert_json_snapshot!("task_undone", undone[0]);
+    assert!(given.case().tasks_done.is_empty());
     // Entering a state clears its checklist and replaces the deadline.
     given.accept(given.take("mari", "withdraw", &[]));
     let case = given.case();

@@ -317,3 +317,96 @@ async fn operators_and_dates_are_told_the_truth(backend: Backend) {
         kroonika_tests::drop_schema(&base, &schema).await;
     }
 }
+
+crate::store::per_backend!(a_mis_ticked_task_is_undone);
+
+/// `case task … --undo --reason` unticks, the case shows it undone, the
+/// audit's replay accepts it, and without a reason it is a usage error.
+async fn a_mis_ticked_task_is_undone(backend: Backend) {
+    let (url, _dir, pg) = setup(backend).await;
+    let case = open(&url, "2026-11-20").await;
+    for (actor, args) in [
+        (
+            "mari",
+            vec![
+                "case",
+                "do",
+                case.as_str(),
+                "assign",
+                "--set",
+                "facilitators=jaan,piret",
+            ],
+        ),
+        (
+            "jaan",
+            vec!["case", "task", case.as_str(), "victim-consent"],
+        ),
+    ] {
+        let (code, _, err) = kroonika(&url, Some(actor), &args).await;
+        assert_eq!(code, 0, "{err}");
+    }
+    let (code, _, err) = kroonika(
+        &url,
+        Some("piret"),
+        &["case", "task", &case, "victim-consent", "--undo"],
+    )
+    .await;
+    assert_eq!(code, 2, "--undo needs --reason: {err}");
+    let (code, out, err) = kroonika(
+        &url,
+        Some("piret"),
+        &[
+            "case",
+            "task",
+            &case,
+            "victim-consent",
+            "--undo",
+            "--reason",
+            "ticked on the wrong case",
+        ],
+    )
+    .await;
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(
+        out,
+        format!("{case}: task victim-consent undone (version 4)\n")
+    );
+    let (_, json, _) = kroonika(
+        &url,
+        Some("jaan"),
+        &["case", "show", &case, "--format", "json"],
+    )
+    .await;
+    let view: Value = serde_json::from_str(&json).unwrap();
+    let consent = view["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "victim-consent")
+        .unwrap();
+    assert_eq!(consent["done"], false);
+    let (code, out, err) = kroonika(&url, None, &["audit", "verify"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, _, err) = kroonika(
+        &url,
+        Some("piret"),
+        &[
+            "case",
+            "task",
+            &case,
+            "victim-consent",
+            "--undo",
+            "--reason",
+            "again",
+        ],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        "rejected: task 'victim-consent' is not done; there is nothing to undo\n"
+    );
+    if let Some((base, schema)) = pg {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
+}

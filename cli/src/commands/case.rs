@@ -81,6 +81,8 @@ async fn run_on(
         Args::Task {
             case,
             task,
+            undo,
+            reason,
             command,
         } => {
             let request = context::command_request(cli, path, command)?;
@@ -91,17 +93,19 @@ async fn run_on(
                 ))
                 .into());
             }
-            let outcome = app
-                .execute(
-                    &request,
-                    Some(case),
-                    CaseCommand::Task { task: task.clone() },
-                )
-                .await?;
+            let command = match (undo, reason) {
+                (true, Some(reason)) => CaseCommand::Untick {
+                    untick: task.clone(),
+                    reason: reason.clone(),
+                },
+                _ => CaseCommand::Task { task: task.clone() },
+            };
+            let outcome = app.execute(&request, Some(case), command).await?;
+            let done = if *undo { "undone" } else { "done" };
             said(
                 &outcome,
                 |reference, _, version| {
-                    format!("{reference}: task {task} done (version {version})")
+                    format!("{reference}: task {task} {done} (version {version})")
                 },
                 out,
             )?;

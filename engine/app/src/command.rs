@@ -92,6 +92,8 @@ pub enum CaseCommand {
     },
     /// Tick a checklist task of the current state.
     Task { task: String },
+    /// Untick a task ticked by mistake, while its state is current.
+    Untick { untick: String, reason: String },
     /// Correct case data outside any step, with the reason recorded.
     Correct { update: Input, reason: String },
     /// Move the case to a newer version of its definition; `map` renames

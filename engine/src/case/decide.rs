@@ -204,6 +204,51 @@ pub fn complete_task(
     }])
 }
 
+/// Unticks a task ticked by mistake: only in the state it was ticked in
+/// (once the case moved on, what was decided on it stands), by whoever may
+/// tick, with a reason.
+pub fn undo_task(
+    cx: &Context<'_>,
+    case: &Case,
+    task: &str,
+    reason: &str,
+) -> Result<Vec<CaseEvent>, Rejection> {
+    let def = cx.definition;
+    let state = current_state(def, case)?;
+    if !state.tasks.iter().any(|t| t.id == task) {
+        return Err(Rejection::new(
+            Code::UnknownTask,
+            format!(
+                "state '{}' has no task '{task}'; a task can be undone only while its state is current",
+                state.name
+            ),
+        ));
+    }
+    allowed(
+        cx,
+        &tick_roles(state),
+        &case.data,
+        &format!("undo tasks in state '{}'", state.name),
+    )?;
+    if reason.trim().is_empty() {
+        return Err(Rejection::new(
+            Code::MissingInput,
+            "undoing a task needs a reason",
+        ));
+    }
+    if !case.tasks_done.contains(task) {
+        return Err(Rejection::new(
+            Code::InvalidInput,
+            format!("task '{task}' is not done; there is nothing to undo"),
+        ));
+    }
+    Ok(vec![CaseEvent::TaskUndone {
+        state: state.name.clone(),
+        task: task.to_owned(),
+        reason: reason.trim().to_owned(),
+    }])
+}
+
 /// Who may tick a state's checklist: whoever may take one of the state's own
 /// steps.
 fn tick_roles(state: &State) -> Vec<RoleRef> {
@@ -1021,6 +1066,76 @@ mod tests {
                 Code::Closed,
                 "case TP-2026-0001 is closed (closed-agreed)".to_owned()
             )
+        );
+    }
+
+    #[test]
+    fn a_task_ticked_by_mistake_is_undone_with_a_reason_while_its_state_is_current() {
+        let given = Given::opened(true)
+            .then("mari", "assign", &[("facilitators", "jaan,piret")])
+            .ticked("jaan", "consent");
+        let case = given.case();
+        // Given a ticked task, when a facilitator of the case undoes it with a
+        // reason, then it is undone and the checklist is incomplete again.
+        let undone =
+            super::undo_task(&given.cx("piret"), &case, "consent", " wrong case ").unwrap();
+        assert_eq!(
+            undone,
+            vec![CaseEvent::TaskUndone {
+                state: "meeting".into(),
+                task: "consent".into(),
+                reason: "wrong case".into(),
+            }]
+        );
+        let after = case.after(&undone, given.now);
+        assert!(!after.tasks_done.contains("consent"));
+        // Refused: without a reason, by someone who may not tick, a task not
+        // done, a task of no state of the case's.
+        assert_eq!(
+            refusal(super::undo_task(&given.cx("jaan"), &case, "consent", "  ")),
+            (
+                Code::MissingInput,
+                "undoing a task needs a reason".to_owned()
+            )
+        );
+        assert_eq!(
+            refusal(super::undo_task(
+                &given.cx("kati"),
+                &case,
+                "consent",
+                "oops"
+            ))
+            .0,
+            Code::Denied
+        );
+        assert_eq!(
+            refusal(super::undo_task(&given.cx("jaan"), &case, "risk", "oops")),
+            (
+                Code::InvalidInput,
+                "task 'risk' is not done; there is nothing to undo".to_owned()
+            )
+        );
+        // Once the case moved on, its old state's tasks stand.
+        let given = given.ticked("piret", "risk");
+        let moved = given.case().after(
+            &super::take(
+                &given.cx("jaan"),
+                &given.case(),
+                "agreed",
+                &input(&[("participants", "4")]),
+            )
+            .unwrap(),
+            given.now,
+        );
+        assert_eq!(
+            refusal(super::undo_task(
+                &given.cx("jaan"),
+                &moved,
+                "consent",
+                "oops"
+            ))
+            .0,
+            Code::Closed
         );
     }
 

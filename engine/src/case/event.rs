@@ -55,6 +55,12 @@ pub enum CaseEvent {
         state: String,
         task: String,
     },
+    /// A task ticked by mistake, unticked while its state is current, with why.
+    TaskUndone {
+        state: String,
+        task: String,
+        reason: String,
+    },
     /// The case moved to a newer version of its definition.
     CaseMigrated {
         from_version: u32,
@@ -104,6 +110,7 @@ impl CaseEvent {
             CaseEvent::CaseOpened { .. } => "CaseOpened",
             CaseEvent::TransitionTaken { .. } => "TransitionTaken",
             CaseEvent::TaskCompleted { .. } => "TaskCompleted",
+            CaseEvent::TaskUndone { .. } => "TaskUndone",
             CaseEvent::CaseDataCorrected { .. } => "CaseDataCorrected",
             CaseEvent::CaseMigrated { .. } => "CaseMigrated",
             CaseEvent::DeadlineWarned { .. } => "DeadlineWarned",

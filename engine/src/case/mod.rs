@@ -29,7 +29,7 @@ use crate::stream::StreamName;
 
 pub use decide::{
     Context, Migration, RawInput, Values, availability, complete_task, correct, may_tick, migrate,
-    migration_target, on_timer, open, take, tasks,
+    migration_target, on_timer, open, take, tasks, undo_task,
 };
 pub use event::{CaseEvent, ScheduledDeadline};
 pub use state::{Case, Wake};

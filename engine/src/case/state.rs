@@ -90,6 +90,9 @@ impl Case {
             CaseEvent::TaskCompleted { task, .. } => {
                 self.tasks_done.insert(task.clone());
             }
+            CaseEvent::TaskUndone { task, .. } => {
+                self.tasks_done.remove(task);
+            }
             CaseEvent::CaseMigrated {
                 to_version,
                 from_state,

@@ -147,6 +147,7 @@ const PROMISED: &[(&str, &str)] = &[
     ("get", "/api/v1/cases/{reference}/history"),
     ("post", "/api/v1/cases/{reference}/steps"),
     ("post", "/api/v1/cases/{reference}/tasks/{task}"),
+    ("post", "/api/v1/cases/{reference}/tasks/{task}/undo"),
     ("post", "/api/v1/cases/{reference}/corrections"),
     ("post", "/api/v1/cases/{reference}/hold"),
     ("post", "/api/v1/cases/{reference}/release"),

@@ -30,6 +30,7 @@ pub(super) fn routes() -> OpenApiRouter<Server> {
         .routes(routes!(case_history))
         .routes(routes!(take_step))
         .routes(routes!(complete_task))
+        .routes(routes!(undo_task))
         .routes(routes!(correct_data))
         .routes(routes!(migrate_case))
         .routes(routes!(place_hold))
@@ -376,6 +377,27 @@ async fn complete_task(
 ) -> Result<Response, Problem> {
     caller.request.occurred_at = when(body.occurred_at.as_deref())?;
     command_on(&server, &caller, &reference, CaseCommand::Task { task }).await
+}
+
+/// Unticks a task ticked by mistake, while its state is current, with the
+/// reason recorded.
+#[utoipa::path(post, path = "/api/v1/cases/{reference}/tasks/{task}/undo", tag = tags::CASES, request_body = Reason,
+    params(("reference" = String, Path, description = REFERENCE), ("task" = String, Path, description = "The task's id"),
+        ("If-Match" = Option<String>, Header, description = "The case version it expects"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command id")),
+    responses((status = 200, body = Changed), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody),
+        (status = 404, body = ProblemBody), (status = 409, body = ProblemBody), (status = 422, body = ProblemBody)))]
+async fn undo_task(
+    State(server): State<Server>,
+    caller: Caller,
+    Path((reference, task)): Path<(String, String)>,
+    Body(body): Body<Reason>,
+) -> Result<Response, Problem> {
+    let command = CaseCommand::Untick {
+        untick: task,
+        reason: body.reason,
+    };
+    command_on(&server, &caller, &reference, command).await
 }
 
 /// A correction of case data outside any step.

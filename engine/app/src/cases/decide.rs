@@ -107,6 +107,9 @@ pub(crate) fn decide(
     let mut events = match step {
         Step::Command(CaseCommand::Take { step, input }) => case::take(&cx, case, step, &input.0)?,
         Step::Command(CaseCommand::Task { task }) => case::complete_task(&cx, case, task)?,
+        Step::Command(CaseCommand::Untick { untick, reason }) => {
+            case::undo_task(&cx, case, untick, reason)?
+        }
         Step::Command(CaseCommand::Correct { update, reason }) => {
             case::correct(&cx, case, &update.0, reason)?
         }

@@ -554,6 +554,7 @@ pub fn describe(event: &CaseEvent) -> String {
         } if from == to => format!("{transition} (stays in {to})"),
         CaseEvent::TransitionTaken { transition, to, .. } => format!("{transition} → {to}"),
         CaseEvent::TaskCompleted { task, .. } => format!("task {task} done"),
+        CaseEvent::TaskUndone { task, .. } => format!("task {task} undone"),
         CaseEvent::CaseMigrated {
             from_version,
             to_version,
