@@ -378,6 +378,20 @@ pub enum CaseCommand {
         #[command(flatten)]
         command: CommandArgs,
     },
+    /// Add a note to the case's journal: a call, a meeting, what was agreed.
+    /// The text is personal data: sealed for the case's data subjects,
+    /// shown with `case show --reveal --purpose …`, gone when a subject is erased.
+    #[command(
+        after_help = "Example: kroonika --actor ants case note LE-2026-0001 --text 'Called the victim; meeting on Thursday'\n         echo 'Offender asked to postpone' | kroonika --actor ants case note LE-2026-0001"
+    )]
+    Note {
+        case: String,
+        /// The note (without it, standard input is read to its end).
+        #[arg(long, value_name = "TEXT")]
+        text: Option<String>,
+        #[command(flatten)]
+        command: CommandArgs,
+    },
     /// Move a case to a newer version of its process definition.
     #[command(
         after_help = "Example: kroonika --actor mari case migrate LE-2026-0001 --to-version 2 --map preparation=getting-ready"

@@ -253,6 +253,7 @@ impl Replay {
             } => privacy::erase(&cx, case, subject, *subject_id, reason),
             CaseEvent::LegalHoldPlaced { reason } => privacy::hold(&cx, case, reason),
             CaseEvent::LegalHoldReleased { reason } => privacy::release(&cx, case, reason),
+            CaseEvent::NoteAdded { note } => privacy::add_note(&cx, case, note),
         };
         same(expected, std::slice::from_ref(event))
     }

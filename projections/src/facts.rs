@@ -270,7 +270,8 @@ fn fold(catalog: &Catalog, facts: &mut Option<Facts>, event: &RecordedEvent) -> 
         | CaseEvent::DeadlineWarned { .. }
         | CaseEvent::SubjectErased { .. }
         | CaseEvent::LegalHoldPlaced { .. }
-        | CaseEvent::LegalHoldReleased { .. } => {}
+        | CaseEvent::LegalHoldReleased { .. }
+        | CaseEvent::NoteAdded { .. } => {}
         CaseEvent::CaseDataCorrected { data, .. } => keep_fields(def, &mut facts.fields, &data),
         CaseEvent::CaseMigrated {
             to_version,

@@ -410,3 +410,139 @@ async fn a_mis_ticked_task_is_undone(backend: Backend) {
         kroonika_tests::drop_schema(&base, &schema).await;
     }
 }
+
+crate::store::per_backend!(notes_are_sealed_revealed_on_purpose_and_erased);
+
+/// A note: kept sealed (the raw database never holds its text), hidden in
+/// `case show`, read with a purpose (recorded), unreadable once a subject
+/// is erased; the audit's replay accepts it.
+async fn notes_are_sealed_revealed_on_purpose_and_erased(backend: Backend) {
+    let (url, _dir, pg) = setup(backend).await;
+    let case = open(&url, "2026-11-20").await;
+    let secret = "Kadri helistas: kohtumine neljapäeval Tartus";
+    let (code, out, err) = kroonika(
+        &url,
+        Some("mari"),
+        &["case", "note", &case, "--text", secret],
+    )
+    .await;
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(out, format!("{case}: note added (version 2)\n"));
+    // From standard input, through the real binary.
+    let mut child = std::process::Command::new(crate::binary::binary());
+    child.args(["--db", &url, "--actor", "mari"]);
+    if url.starts_with("postgres") {
+        child.args(["--master-key-file", crate::support::pg_key_file()]);
+    }
+    let mut running = child
+        .args(["case", "note", &case])
+        .env_remove("KROONIKA_DB")
+        .env_remove("KROONIKA_ACTOR")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        &mut running.stdin.take().unwrap(),
+        b"Offender asked to postpone\n",
+    )
+    .unwrap();
+    let done = running.wait_with_output().unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+
+    let (_, shown, _) = kroonika(&url, Some("mari"), &["case", "show", &case]).await;
+    assert!(
+        shown.contains("notes") && shown.contains("[hidden: --reveal --purpose … to read]"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("Kadri") && !shown.contains("postpone"),
+        "{shown}"
+    );
+    let (code, shown, err) = kroonika(
+        &url,
+        Some("mari"),
+        &[
+            "case",
+            "show",
+            &case,
+            "--reveal",
+            "--purpose",
+            "preparing the meeting",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        shown.contains(secret) && shown.contains("Offender asked to postpone"),
+        "{shown}"
+    );
+    let (_, access, _) = kroonika(&url, None, &["audit", "access", "--format", "json"]).await;
+    assert!(
+        access.contains("preparing the meeting"),
+        "the reading is recorded: {access}"
+    );
+
+    // Nowhere in the database in the clear.
+    let raw = kroonika_tests::TestStore::attach(&url, backend);
+    if backend == Backend::Postgres {
+        let found = raw
+            .raw_execute("UPDATE events SET event_type = event_type WHERE data::text LIKE '%Kadri%' OR data::text LIKE '%postpone%'")
+            .await
+            .unwrap();
+        assert_eq!(found, 0);
+    } else {
+        let path = url.strip_prefix("sqlite://").unwrap();
+        for file in [path.to_owned(), format!("{path}-wal")] {
+            if let Ok(bytes) = std::fs::read(&file) {
+                let text = String::from_utf8_lossy(&bytes);
+                assert!(
+                    !text.contains("Kadri") && !text.contains("postpone"),
+                    "{file}"
+                );
+            }
+        }
+    }
+
+    // Erasing the harmed person makes the notes unreadable.
+    let (code, _, err) = kroonika(
+        &url,
+        Some("anu"),
+        &[
+            "subject",
+            "forget",
+            &format!("{case}/victim"),
+            "--reason",
+            "request of the person",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let (_, shown, _) = kroonika(
+        &url,
+        Some("mari"),
+        &[
+            "case",
+            "show",
+            &case,
+            "--reveal",
+            "--purpose",
+            "after the erasure",
+        ],
+    )
+    .await;
+    assert!(
+        !shown.contains(secret) && shown.matches("[erased]").count() >= 2,
+        "{shown}"
+    );
+    let (code, out, err) = kroonika(&url, None, &["audit", "verify"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    if let Some((base, schema)) = pg {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
+}

@@ -110,6 +110,40 @@ async fn run_on(
                 out,
             )?;
         }
+        Args::Note {
+            case,
+            text,
+            command,
+        } => {
+            let request = context::command_request(cli, path, command)?;
+            if !read_input(command)?.is_empty() {
+                return Err(invalid(
+                    "a note takes its text, not --set or --input-file".to_owned(),
+                ));
+            }
+            let note = match text {
+                Some(text) => text.clone(),
+                None => {
+                    let mut text = String::new();
+                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(
+                        |err| {
+                            invalid(format!(
+                                "the note cannot be read from standard input: {err}"
+                            ))
+                        },
+                    )?;
+                    text
+                }
+            };
+            let outcome = app
+                .execute(&request, Some(case), CaseCommand::Note { note })
+                .await?;
+            said(
+                &outcome,
+                |reference, _, version| format!("{reference}: note added (version {version})"),
+                out,
+            )?;
+        }
         Args::Update {
             case,
             reason,
@@ -421,6 +455,27 @@ fn show(view: &CaseView, format: DocFormat, out: &mut (dyn Write + Send)) -> any
                         view.reference
                     )?;
                 }
+            }
+            if !view.notes.is_empty() {
+                writeln!(out, "\nnotes")?;
+                let rows: Vec<(String, String)> = view
+                    .notes
+                    .iter()
+                    .map(|note| {
+                        let text = match (&note.text, note.erased) {
+                            (Some(text), _) => text.clone(),
+                            (None, true) => "[erased]".to_owned(),
+                            (None, false) => "[hidden: --reveal --purpose … to read]".to_owned(),
+                        };
+                        (
+                            format!("{} {}", note.at.format("%Y-%m-%d %H:%M"), note.by),
+                            text,
+                        )
+                    })
+                    .collect();
+                let rows: Vec<(&str, String)> =
+                    rows.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+                writeln!(out, "{}", output::key_values(&rows))?;
             }
             steps(view, out)?;
         }

@@ -94,6 +94,8 @@ pub enum CaseCommand {
     Task { task: String },
     /// Untick a task ticked by mistake, while its state is current.
     Untick { untick: String, reason: String },
+    /// Add a note to the case's journal (sealed: personal data).
+    Note { note: String },
     /// Correct case data outside any step, with the reason recorded.
     Correct { update: Input, reason: String },
     /// Move the case to a newer version of its definition; `map` renames

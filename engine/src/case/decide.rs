@@ -1140,6 +1140,38 @@ mod tests {
     }
 
     #[test]
+    fn notes_are_kept_by_whoever_may_read_personal_data() {
+        use super::super::privacy::add_note;
+        let given = Given::opened(false);
+        let case = given.case();
+        let note = |text: &str| serde_json::Value::String(text.to_owned());
+        // Given an open case, when a coordinator (privacy: read) writes a
+        // note, then a NoteAdded event holds its text (sealed later, by the vault).
+        assert_eq!(
+            add_note(&given.cx("mari"), &case, &note("  Called the victim  ")),
+            Ok(vec![CaseEvent::NoteAdded {
+                note: note("Called the victim")
+            }])
+        );
+        assert_eq!(
+            refusal(add_note(&given.cx("jaan"), &case, &note("hello"))).0,
+            Code::Denied,
+            "a facilitator may not read personal data here, so may not write it"
+        );
+        assert_eq!(
+            refusal(add_note(&given.cx("mari"), &case, &note("   "))),
+            (Code::MissingInput, "a note needs its text".to_owned())
+        );
+        let mut no_subjects = given;
+        no_subjects.definition.subjects.clear();
+        let case = no_subjects.case();
+        assert_eq!(
+            refusal(add_note(&no_subjects.cx("mari"), &case, &note("x"))).0,
+            Code::Rule
+        );
+    }
+
+    #[test]
     fn a_step_that_stays_keeps_state_checklist_and_deadline() {
         let given = Given::opened(false)
             .then("mari", "assign", &[("facilitators", "jaan,piret")])

@@ -102,6 +102,12 @@ pub enum CaseEvent {
     LegalHoldReleased {
         reason: String,
     },
+    /// A note in the case's journal (a call, a meeting, what was agreed
+    /// informally). Its text is personal data: sealed under every data
+    /// subject of the case, so erasing any of them makes it unreadable.
+    NoteAdded {
+        note: Value,
+    },
 }
 
 impl CaseEvent {
@@ -118,6 +124,7 @@ impl CaseEvent {
             CaseEvent::SubjectErased { .. } => "SubjectErased",
             CaseEvent::LegalHoldPlaced { .. } => "LegalHoldPlaced",
             CaseEvent::LegalHoldReleased { .. } => "LegalHoldReleased",
+            CaseEvent::NoteAdded { .. } => "NoteAdded",
         }
     }
 

@@ -3,6 +3,7 @@
 //! `decide`: the vault and the store do the cryptography and the key deletion.
 
 use chrono::NaiveDate;
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::decide::{Context, allowed};
@@ -28,6 +29,40 @@ pub fn may_reveal(cx: &Context<'_>, case: &Case, purpose: &str) -> Result<(), Re
         ));
     }
     Ok(())
+}
+
+/// A note in the case's journal, by whoever may read the case's personal
+/// data (the note is personal data itself). `note` is the text, or (when an
+/// auditor replays the log) the text as sealed. A process that declares no
+/// data subjects has nobody to seal a note for, and keeps none.
+pub fn add_note(cx: &Context<'_>, case: &Case, note: &Value) -> Result<Vec<CaseEvent>, Rejection> {
+    allowed(
+        cx,
+        &cx.definition.privacy.read,
+        &case.data,
+        "keep notes on the case",
+    )?;
+    if cx.definition.subjects.is_empty() {
+        return Err(Rejection::new(
+            Code::Rule,
+            format!(
+                "process '{}' declares no data subjects; a note is personal data and would have nobody to be erased for",
+                cx.definition.id
+            ),
+        ));
+    }
+    match note {
+        Value::String(text) if text.trim().is_empty() => {
+            Err(Rejection::new(Code::MissingInput, "a note needs its text"))
+        }
+        Value::String(text) => Ok(vec![CaseEvent::NoteAdded {
+            note: Value::String(text.trim().to_owned()),
+        }]),
+        sealed if crate::sealed::is_sealed(sealed) => Ok(vec![CaseEvent::NoteAdded {
+            note: sealed.clone(),
+        }]),
+        _ => Err(Rejection::new(Code::InvalidInput, "a note is text")),
+    }
 }
 
 /// Administrators, and the roles the definition lets erase.

@@ -119,6 +119,8 @@ impl Case {
             }
             CaseEvent::LegalHoldPlaced { reason } => self.hold = Some(reason.clone()),
             CaseEvent::LegalHoldReleased { .. } => self.hold = None,
+            // A note changes nothing the rules look at.
+            CaseEvent::NoteAdded { .. } => {}
         }
         self.revision = Some(revision);
     }

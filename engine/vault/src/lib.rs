@@ -261,10 +261,21 @@ pub fn open(keyring: &Keyring, stream: &str, field: &str, value: &Value) -> Open
     }
 }
 
-/// The subjects whose personal fields appear in these events (by name).
+/// The field name a note is sealed as (its place in the associated data).
+pub const NOTE: &str = "note";
+
+/// The subjects whose personal fields appear in these events (by name); a
+/// note concerns every subject of the case.
 pub fn subjects_in(def: &ProcessDefinition, events: &[CaseEvent]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for event in events {
+        if let CaseEvent::NoteAdded { .. } = event {
+            for subject in &def.subjects {
+                if !names.contains(&subject.name) {
+                    names.push(subject.name.clone());
+                }
+            }
+        }
         for name in data_of(event).into_iter().flat_map(BTreeMap::keys) {
             if let Some(subject) = def.field(name).and_then(|f| f.personal.clone())
                 && !names.contains(&subject)
@@ -304,6 +315,10 @@ pub fn seal_events(
 ) -> Result<(), Error> {
     let stream = kroonika_engine::case::stream(case_id).to_string();
     for event in events.iter_mut() {
+        if let CaseEvent::NoteAdded { note } = event {
+            *note = seal_note(def, case_id, keyring, &stream, note)?;
+            continue;
+        }
         let Some(data) = data_of_mut(event) else {
             continue;
         };
@@ -332,6 +347,64 @@ pub fn seal_events(
         }
     }
     Ok(())
+}
+
+/// A note sealed under each subject of the case in turn (the innermost under
+/// the first), so that erasing any one of them makes it unreadable. Subjects
+/// erased already are left out; with all of them erased, the note is refused.
+fn seal_note(
+    def: &ProcessDefinition,
+    case_id: Uuid,
+    keyring: &Keyring,
+    stream: &str,
+    note: &Value,
+) -> Result<Value, Error> {
+    if kroonika_engine::sealed::is_sealed(note) {
+        return Ok(note.clone());
+    }
+    let mut sealed = note.clone();
+    let mut any = None;
+    for subject in &def.subjects {
+        let id = subject_id(case_id, &subject.name);
+        match keyring.keys.get(&id) {
+            Some((_, Some(key))) => {
+                sealed = seal(key, id, stream, NOTE, &sealed);
+                any = Some(());
+            }
+            Some((_, None)) => {}
+            None => {
+                return Err(Error::Damaged(format!(
+                    "no key was prepared for subject '{}'",
+                    subject.name
+                )));
+            }
+        }
+    }
+    match (any, def.subjects.first()) {
+        (Some(()), _) => Ok(sealed),
+        (None, Some(first)) => Err(Error::Erased {
+            subject: subject_id(case_id, &first.name),
+            name: first.name.clone(),
+        }),
+        (None, None) => Err(Error::Damaged("a note needs a data subject".to_owned())),
+    }
+}
+
+/// Opens a note: each layer in turn; erased when any subject it was sealed
+/// for is.
+pub fn open_note(keyring: &Keyring, stream: &str, note: &Value) -> Opened {
+    let mut value = note.clone();
+    // One layer per subject; a bound keeps a hostile value from looping.
+    for _ in 0..64 {
+        if !kroonika_engine::sealed::is_sealed(&value) {
+            return Opened::Plain(value);
+        }
+        match open(keyring, stream, NOTE, &value) {
+            Opened::Plain(inner) => value = inner,
+            other => return other,
+        }
+    }
+    Opened::Unreadable
 }
 
 #[cfg(test)]

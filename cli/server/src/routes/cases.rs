@@ -31,6 +31,7 @@ pub(super) fn routes() -> OpenApiRouter<Server> {
         .routes(routes!(take_step))
         .routes(routes!(complete_task))
         .routes(routes!(undo_task))
+        .routes(routes!(add_note))
         .routes(routes!(correct_data))
         .routes(routes!(migrate_case))
         .routes(routes!(place_hold))
@@ -398,6 +399,37 @@ async fn undo_task(
         reason: body.reason,
     };
     command_on(&server, &caller, &reference, command).await
+}
+
+/// A note's text.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct Note {
+    /// The note (personal data: sealed for the case's data subjects).
+    text: String,
+    /// When what it tells of happened, if not now.
+    occurred_at: Option<String>,
+}
+
+/// Adds a note to the case's journal (read back with `reveal`).
+#[utoipa::path(post, path = "/api/v1/cases/{reference}/notes", tag = tags::CASES, request_body = Note,
+    params(("reference" = String, Path, description = REFERENCE),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command id")),
+    responses((status = 200, body = Changed), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody),
+        (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
+async fn add_note(
+    State(server): State<Server>,
+    mut caller: Caller,
+    Path(reference): Path<String>,
+    Body(body): Body<Note>,
+) -> Result<Response, Problem> {
+    caller.request.occurred_at = when(body.occurred_at.as_deref())?;
+    command_on(
+        &server,
+        &caller,
+        &reference,
+        CaseCommand::Note { note: body.text },
+    )
+    .await
 }
 
 /// A correction of case data outside any step.

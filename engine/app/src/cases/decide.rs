@@ -110,6 +110,9 @@ pub(crate) fn decide(
         Step::Command(CaseCommand::Untick { untick, reason }) => {
             case::undo_task(&cx, case, untick, reason)?
         }
+        Step::Command(CaseCommand::Note { note }) => {
+            privacy::add_note(&cx, case, &serde_json::Value::String(note.clone()))?
+        }
         Step::Command(CaseCommand::Correct { update, reason }) => {
             case::correct(&cx, case, &update.0, reason)?
         }

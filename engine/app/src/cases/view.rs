@@ -53,6 +53,20 @@ pub struct CaseView {
     /// Every step the state offers; for each, whether the reader can take
     /// it now (and why not) and the inputs it takes.
     pub transitions: Vec<StepView>,
+    /// The case's journal, oldest first: who wrote when, and (revealed) what.
+    pub notes: Vec<NoteView>,
+}
+
+/// One note of a case's journal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NoteView {
+    /// When it was written about (its occurred-at).
+    pub at: DateTime<Utc>,
+    pub by: String,
+    /// The text, when revealed; None when masked, or erased (`erased` says which).
+    pub text: Option<String>,
+    pub erased: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -306,6 +320,7 @@ impl App {
             None => masked(&definition, &case),
             Some(purpose) => self.revealed(request, &cx, &case, id, purpose).await?,
         };
+        let notes = self.notes(&history, id, reveal.is_some()).await?;
         Ok(CaseView {
             reference: case.reference.clone(),
             case_id: id,
@@ -337,6 +352,7 @@ impl App {
                     required,
                 })
                 .collect(),
+            notes,
             may_tick: case::may_tick(&cx, &case),
             deadline: deadline(&case, now.date_naive()),
             transitions: steps
@@ -415,6 +431,52 @@ impl App {
             }
         }
         Ok(())
+    }
+
+    /// The case's notes; opened when `revealed` (the reading recorded by
+    /// the caller first).
+    async fn notes(
+        &self,
+        history: &[RecordedEvent],
+        id: Uuid,
+        revealed: bool,
+    ) -> Result<Vec<NoteView>> {
+        let sealed: Vec<(&RecordedEvent, Value)> = history
+            .iter()
+            .filter(|e| e.event_type == "NoteAdded")
+            .filter_map(
+                |e| match CaseEvent::from_parts(&e.event_type, e.data.as_str()) {
+                    Ok(CaseEvent::NoteAdded { note }) => Some((e, note)),
+                    _ => None,
+                },
+            )
+            .collect();
+        if sealed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ring = if revealed {
+            Some(crate::keys::existing(&self.inner.store, self.master()?, id).await?)
+        } else {
+            None
+        };
+        let stream = case::stream(id).to_string();
+        Ok(sealed
+            .into_iter()
+            .map(|(event, note)| {
+                let opened = ring
+                    .as_ref()
+                    .map(|ring| kroonika_vault::open_note(ring, &stream, &note));
+                NoteView {
+                    at: event.metadata.occurred_at,
+                    by: event.metadata.actor.clone(),
+                    erased: matches!(opened, Some(kroonika_vault::Opened::Erased)),
+                    text: match opened {
+                        Some(kroonika_vault::Opened::Plain(Value::String(text))) => Some(text),
+                        _ => None,
+                    },
+                }
+            })
+            .collect())
     }
 
     /// A case's recorded events, oldest first.
@@ -595,6 +657,7 @@ pub fn describe(event: &CaseEvent) -> String {
             "legal hold released".to_owned()
         }
         CaseEvent::LegalHoldReleased { reason } => format!("legal hold released ({reason})"),
+        CaseEvent::NoteAdded { .. } => "note added".to_owned(),
     }
 }
 
