@@ -200,7 +200,7 @@ fn every_rule_names_itself_when_it_refuses() {
         "mari",
         "shedule",
         &[],
-        "unknown transition 'shedule' in state 'referred'; available: assign, decline, withdraw",
+        "unknown transition 'shedule' in state 'referred'; you can take: assign, decline, withdraw",
     );
 
     given.accept(given.take("mari", "assign", &[("facilitators", "jaan,piret")]));
@@ -208,7 +208,7 @@ fn every_rule_names_itself_when_it_refuses() {
         "mari",
         "shedule",
         &[],
-        "unknown transition 'shedule' in state 'preparation'; available: schedule, withdraw",
+        "unknown transition 'shedule' in state 'preparation'; you can take: withdraw (others' steps here: schedule)",
     );
     // The minor is involved, so the risk assessment is required too.
     given.rejects("jaan", "schedule", &[], "'schedule' needs the checklist complete; missing: victim-consent, respondent-consent, risk-assessed");

@@ -79,17 +79,32 @@ pub fn take(
     let state = current_state(def, case)?;
     let available: Vec<&Transition> = def.transitions_in(state).collect();
     let Some(step) = available.iter().find(|t| t.name == transition) else {
-        let names: Vec<&str> = available.iter().map(|t| t.name.as_str()).collect();
+        // The steps this actor may take first; the others only named.
+        let (mine, others): (Vec<&&Transition>, Vec<&&Transition>) = available
+            .iter()
+            .partition(|t| allowed(cx, &t.roles, &case.data, "").is_ok());
+        let names = |steps: &[&&Transition]| {
+            steps
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let yours = if mine.is_empty() {
+            "none of its steps is yours to take".to_owned()
+        } else {
+            format!("you can take: {}", names(&mine))
+        };
+        let rest = if others.is_empty() {
+            String::new()
+        } else {
+            format!(" (others' steps here: {})", names(&others))
+        };
         return Err(Rejection::new(
             Code::UnknownTransition,
             format!(
-                "unknown transition '{transition}' in state '{}'; available: {}",
-                state.name,
-                if names.is_empty() {
-                    "none".to_owned()
-                } else {
-                    names.join(", ")
-                }
+                "unknown transition '{transition}' in state '{}'; {yours}{rest}",
+                state.name
             ),
         ));
     };
@@ -965,9 +980,14 @@ mod tests {
             refusal(take("mari", "agreed", &[])),
             (
                 Code::UnknownTransition,
-                "unknown transition 'agreed' in state 'referred'; available: assign, withdraw"
+                "unknown transition 'agreed' in state 'referred'; you can take: assign, withdraw"
                     .to_owned()
             )
+        );
+        assert_eq!(
+            refusal(take("jaan", "agreed", &[])).1,
+            "unknown transition 'agreed' in state 'referred'; none of its steps is yours to take (others' steps here: assign, withdraw)",
+            "a facilitator is not offered the coordinator's steps"
         );
         assert_eq!(refusal(take("jaan", "assign", &[])).0, Code::Denied);
         assert_eq!(
