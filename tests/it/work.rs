@@ -546,3 +546,44 @@ async fn notes_are_sealed_revealed_on_purpose_and_erased(backend: Backend) {
         kroonika_tests::drop_schema(&base, &schema).await;
     }
 }
+
+crate::store::per_backend!(a_read_only_store_still_answers_reads);
+
+/// On a store that can be read but not written (an auditor's copy), the case
+/// list and the report are folded from the log, and say so; writing
+/// commands fail with the database's reason.
+async fn a_read_only_store_still_answers_reads(backend: Backend) {
+    let (url, _dir, pg) = setup(backend).await;
+    let case = open(&url, "2026-11-20").await;
+    let read_only = match backend {
+        Backend::Sqlite => format!("{url}?mode=ro"),
+        Backend::Postgres => format!("{url}&options[default_transaction_read_only]=on"),
+    };
+    let (code, out, err) = kroonika(&read_only, Some("mari"), &["case", "list"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&case), "{out}");
+    assert!(
+        out.contains("note: the store is read-only: the list was folded from the log"),
+        "{out}"
+    );
+    let (code, out, err) = kroonika(
+        &read_only,
+        Some("tiina"),
+        &["report", "school-conference", "--format", "json"],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        report["funnel"]["opened"],
+        Value::Null,
+        "one case: suppressed, but counted"
+    );
+    let (code, _, err) =
+        kroonika(&read_only, Some("mari"), &["case", "do", &case, "withdraw"]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("read"), "{err}");
+    if let Some((base, schema)) = pg {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
+}

@@ -665,6 +665,9 @@ fn list_cases(
                 ]);
             }
             writeln!(out, "{}", output::render(&table, format))?;
+            if let (Some(note), Format::Table) = (&list.note, format) {
+                writeln!(out, "note: {note}")?;
+            }
         }
     }
     Ok(())

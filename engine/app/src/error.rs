@@ -110,6 +110,15 @@ impl Error {
     }
 
     /// The store could not be reached: retrying later may succeed.
+    /// The store may be read but not written (see the store's error).
+    pub fn is_read_only(&self) -> bool {
+        match self {
+            Error::Store(store) => store.is_read_only(),
+            Error::Context { source, .. } => source.is_read_only(),
+            _ => false,
+        }
+    }
+
     pub fn is_unavailable(&self) -> bool {
         match self {
             Error::Store(store) => store.is_unavailable(),

@@ -166,6 +166,21 @@ impl Error {
         self.kind() == ErrorKind::Conflict
     }
 
+    /// The store may be read but not written (an auditor's read-only copy,
+    /// a file opened read-only, a database role without write rights).
+    pub fn is_read_only(&self) -> bool {
+        let Error::Database(sqlx::Error::Database(db)) = self else {
+            return false;
+        };
+        match db.code().as_deref() {
+            // PostgreSQL: a read-only transaction, or no right to write.
+            Some("25006" | "42501") => true,
+            // SQLite: SQLITE_READONLY and its extended codes (8 + n·256).
+            Some(code) => code.parse::<i32>().is_ok_and(|c| c & 0xff == 8),
+            None => false,
+        }
+    }
+
     /// The database could not be reached (down, the network, no free
     /// connection in time): retrying later may succeed.
     pub fn is_unavailable(&self) -> bool {

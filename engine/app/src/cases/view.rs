@@ -251,6 +251,9 @@ pub struct CaseFilter {
 pub struct CaseList {
     pub cases: Vec<Value>,
     pub today: NaiveDate,
+    /// Said once to the reader when the list did not come from its
+    /// projection (a read-only store: folded from the log instead).
+    pub note: Option<String>,
 }
 
 impl CaseList {
@@ -516,20 +519,31 @@ impl App {
             None => Some(self.acting(&request.actor).await?.0),
         };
         let fold = &kroonika_projections::cases::CaseList;
+        let mut note = None;
         let (mut cases, today) = match filter.as_of {
-            None => {
-                self.catch_up(fold, &mut |_| {}).await?;
-                let docs = self.inner.store.projection_docs(fold.name(), None).await?;
-                (
-                    docs.into_iter().map(|(_, doc)| doc).collect::<Vec<_>>(),
-                    self.now().date_naive(),
-                )
-            }
+            None => match self.catch_up(fold, &mut |_| {}).await {
+                Ok(_) => {
+                    let docs = self.inner.store.projection_docs(fold.name(), None).await?;
+                    (
+                        docs.into_iter().map(|(_, doc)| doc).collect::<Vec<_>>(),
+                        self.now().date_naive(),
+                    )
+                }
+                Err(err) if err.is_read_only() => {
+                    note = Some(
+                        "the store is read-only: the list was folded from the log, not read from its projection".to_owned(),
+                    );
+                    let now = self.now();
+                    (self.fold_until(fold, now).await?, now.date_naive())
+                }
+                Err(err) => return Err(err),
+            },
             Some(at) => (self.fold_until(fold, at).await?, at.date_naive()),
         };
         let list = CaseList {
             cases: Vec::new(),
             today,
+            note: None,
         };
         let text = |doc: &Value, field: &str| doc[field].as_str().unwrap_or_default().to_owned();
         // Whether the reader may see each process's cases, judged once a process.
@@ -579,7 +593,7 @@ impl App {
             }
             .then_with(|| text(a, "reference").cmp(&text(b, "reference")))
         });
-        Ok(CaseList { cases, today })
+        Ok(CaseList { cases, today, note })
     }
 }
 

@@ -49,15 +49,27 @@ impl App {
         // Read once: the fold needs it, and so does the report (the metrics).
         let mut catalog = self.catalog().await?;
         let (docs, today): (Vec<Value>, NaiveDate) = match &asked.as_of {
-            None => {
-                self.catch_up_with(&mut catalog, fold, fold.name(), &mut |_| {})
-                    .await?;
-                let docs = self.inner.store.projection_docs(fold.name(), None).await?;
-                (
-                    docs.into_iter().map(|(_, d)| d).collect(),
-                    self.now().date_naive(),
-                )
-            }
+            None => match self
+                .catch_up_with(&mut catalog, fold, fold.name(), &mut |_| {})
+                .await
+            {
+                Ok(_) => {
+                    let docs = self.inner.store.projection_docs(fold.name(), None).await?;
+                    (
+                        docs.into_iter().map(|(_, d)| d).collect(),
+                        self.now().date_naive(),
+                    )
+                }
+                // A read-only store: the same figures, folded from the log.
+                Err(err) if err.is_read_only() => {
+                    let now = self.now();
+                    (
+                        self.fold_until_with(&catalog, fold, now).await?,
+                        now.date_naive(),
+                    )
+                }
+                Err(err) => return Err(err),
+            },
             Some((at, _)) => (
                 self.fold_until_with(&catalog, fold, *at).await?,
                 at.date_naive(),
