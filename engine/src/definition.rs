@@ -72,6 +72,10 @@ pub struct Field {
     /// personal fields, and they are stored encrypted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub personal: Option<String>,
+    /// For a date or datetime that says when something happened: not later
+    /// than the command records, and not longer ago than this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub past: Option<crate::calendar::Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

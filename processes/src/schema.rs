@@ -27,7 +27,8 @@ pub fn json_schema() -> Value {
             "personal": { "type": "string", "description": "The data subject whose personal data this is." },
             "pattern": { "type": "string", "description": "For string: a regular expression the value must match." },
             "min": { "type": "number" },
-            "max": { "type": "number" }
+            "max": { "type": "number" },
+            "past": { "oneOf": [{ "type": "boolean" }, { "type": "string", "pattern": DURATION }], "description": "For date and datetime: when something happened; not later than it is recorded, and at most this long ago (true: 10 years)." }
         }
     });
     let mut input_spec = field.clone();

@@ -281,7 +281,7 @@ fn every_terminal_outcome_is_reachable() {
         "returned-by-authority",
         &[
             ("authority_decision", "PR-2026-77"),
-            ("decided_on", "2026-10-20"),
+            ("decided_on", "2026-10-01"),
         ],
     );
     assert_eq!(
@@ -297,7 +297,7 @@ fn every_terminal_outcome_is_reachable() {
             "terms-approved",
             &[
                 ("authority_decision", "PR-2026-78"),
-                ("decided_on", "2026-10-20"),
+                ("decided_on", "2026-10-01"),
                 ("terms_due_on", "2027-03-01"),
             ],
         )
@@ -316,7 +316,7 @@ fn every_terminal_outcome_is_reachable() {
             "terms-approved",
             &[
                 ("authority_decision", "PR-2026-79"),
-                ("decided_on", "2026-10-20"),
+                ("decided_on", "2026-10-01"),
                 ("terms_due_on", "2027-03-01"),
             ],
         )

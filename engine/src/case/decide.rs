@@ -219,6 +219,52 @@ pub fn complete_task(
     }])
 }
 
+/// Refuses a date no case can mean (before 1900 or after 2200: a typo such as
+/// 0001-01-01), and, for a field declared `past`, one later than the command
+/// records or longer ago than the field allows.
+fn plausible_date(
+    cx: &Context<'_>,
+    name: &str,
+    value: &Value,
+    past: Option<crate::calendar::Duration>,
+) -> Result<(), Rejection> {
+    use chrono::Datelike;
+    let Some(day) = value.as_str().and_then(|text| {
+        text.get(..10)
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    }) else {
+        return Ok(());
+    };
+    let shown = value.as_str().unwrap_or_default();
+    if !(1900..=2200).contains(&day.year()) {
+        return Err(Rejection::new(
+            Code::InvalidInput,
+            format!("field '{name}': {shown} is not a plausible date (years 1900 to 2200)"),
+        ));
+    }
+    let Some(back) = past else {
+        return Ok(());
+    };
+    let recorded = cx.occurred_at.date_naive();
+    if day > recorded {
+        return Err(Rejection::new(
+            Code::InvalidInput,
+            format!(
+                "field '{name}' says when something happened: {shown} is after {recorded}, the day this records"
+            ),
+        ));
+    }
+    if back.after(day) < recorded {
+        return Err(Rejection::new(
+            Code::InvalidInput,
+            format!(
+                "field '{name}': {shown} is more than {back} before {recorded}; check the year"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Unticks a task ticked by mistake: only in the state it was ticked in
 /// (once the case moved on, what was decided on it stands), by whoever may
 /// tick, with a reason.
@@ -770,6 +816,13 @@ fn read_input(
         InputSource::Local { ty } => ty,
     };
     let parsed = value::parse(&spec.name, ty, raw)?;
+    if matches!(ty, FieldType::Date | FieldType::Datetime) {
+        let past = match &spec.source {
+            InputSource::CaseField => cx.definition.field(&spec.name).and_then(|f| f.past),
+            InputSource::Local { .. } => None,
+        };
+        plausible_date(cx, &spec.name, &parsed, past)?;
+    }
     if let FieldType::Actors { role } = ty {
         for name in parsed
             .as_array()
@@ -1189,6 +1242,57 @@ mod tests {
             refusal(add_note(&no_subjects.cx("mari"), &case, &note("x"))).0,
             Code::Rule
         );
+    }
+
+    #[test]
+    fn dates_must_be_plausible_and_past_ones_in_the_past() {
+        let mut given = Given::opened(false);
+        let open = |given: &Given, day: &str| {
+            super::open(
+                &given.cx("mari"),
+                "TP-2026-0002",
+                &input(&[
+                    ("referred_on", day),
+                    ("minor_involved", "no"),
+                    ("victim_name", "Mari Maasikas"),
+                ]),
+            )
+        };
+        assert_eq!(
+            refusal(open(&given, "0001-01-01")),
+            (
+                Code::InvalidInput,
+                "field 'referred_on': 0001-01-01 is not a plausible date (years 1900 to 2200)"
+                    .to_owned()
+            )
+        );
+        // Not declared `past`: a future date is a plan, and allowed.
+        assert!(open(&given, "2027-01-15").is_ok());
+        for field in &mut given.definition.fields {
+            if field.name == "referred_on" {
+                field.past = Some(crate::calendar::Duration::parse("2 years").unwrap());
+            }
+        }
+        let today = given.now.date_naive();
+        assert_eq!(
+            refusal(open(&given, "2027-01-15")),
+            (
+                Code::InvalidInput,
+                format!(
+                    "field 'referred_on' says when something happened: 2027-01-15 is after {today}, the day this records"
+                )
+            )
+        );
+        assert_eq!(
+            refusal(open(&given, "2020-01-15")),
+            (
+                Code::InvalidInput,
+                format!(
+                    "field 'referred_on': 2020-01-15 is more than 2 years before {today}; check the year"
+                )
+            )
+        );
+        assert!(open(&given, "2026-11-20").is_ok());
     }
 
     #[test]

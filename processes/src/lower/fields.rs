@@ -12,9 +12,12 @@ use crate::tree::{Kind, Node};
 pub(crate) const TYPES: [&str; 9] = [
     "string", "text", "integer", "number", "boolean", "date", "datetime", "enum", "list",
 ];
-pub(crate) const FIELD_KEYS: [&str; 9] = [
-    "type", "title", "values", "of", "role", "personal", "pattern", "min", "max",
+pub(crate) const FIELD_KEYS: [&str; 10] = [
+    "type", "title", "values", "of", "role", "personal", "pattern", "min", "max", "past",
 ];
+
+/// How far back a `past: true` date may lie.
+pub(crate) const PAST_DEFAULT: &str = "10 years";
 
 /// Lowers the `fields:` map.
 pub(crate) fn fields(
@@ -63,15 +66,56 @@ pub(crate) fn fields(
                 None
             }
         });
+        let past = spec.get("past").and_then(|node| past(cx, node, &what, &ty));
         if name_ok {
             out.push(Field {
                 name: key.name.clone(),
                 ty,
                 personal,
+                past,
             });
         }
     }
     out
+}
+
+/// `past: true` (at most ten years back) or `past: N years|months|…`: a date
+/// of something that happened. Only for dates and datetimes.
+fn past(
+    cx: &mut Cx,
+    node: &Node,
+    what: &str,
+    ty: &FieldType,
+) -> Option<kroonika_engine::calendar::Duration> {
+    if !matches!(ty, FieldType::Date | FieldType::Datetime) {
+        cx.error(
+            Code::UnknownKey,
+            node.span.clone(),
+            format!("'past' does not apply to {what}, which is not a date or datetime"),
+        );
+        return None;
+    }
+    let text = match &node.kind {
+        Kind::Bool(true) => PAST_DEFAULT.to_owned(),
+        Kind::Bool(false) => return None,
+        _ => cx.text(node, "'past'")?,
+    };
+    match kroonika_engine::calendar::Duration::parse(&text) {
+        Ok(duration) => Some(duration),
+        Err(_) => {
+            cx.push(
+                Diagnostic::error(
+                    Code::InvalidDuration,
+                    node.span.clone(),
+                    format!(
+                        "'past' of {what} takes true, or how far back it may lie, got '{text}'"
+                    ),
+                )
+                .with_help("for example: past: true (ten years), or past: 2 years"),
+            );
+            None
+        }
+    }
 }
 
 /// Reads `type` and the keys that go with it.
