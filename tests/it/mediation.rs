@@ -437,3 +437,57 @@ fn the_law_and_practice_hold_in_the_bundled_process() {
             .starts_with("After an agreement is signed, consent is no longer withdrawn")
     );
 }
+
+/// A mediator who cannot go on is replaced by a step of its own: the new
+/// one takes over, the old one can no longer act, and before assignment the
+/// step says to assign instead.
+#[test]
+fn a_mediator_is_reassigned_by_a_step_of_its_own() {
+    let mut run = Run::open("conciliation", false);
+    let early = case::take(
+        &run.cx("mari"),
+        &run.case(),
+        "reassign",
+        &Run::input(&[("mediators", "eva")]),
+    );
+    assert!(
+        early
+            .unwrap_err()
+            .reason()
+            .starts_with("Mediators are reassigned once assigned"),
+    );
+    run.reach_contacting("ants");
+    run.take("mari", "reassign", &[("mediators", "eva")]);
+    let case = run.case();
+    assert_eq!(case.state, "contacting", "the case stays where it is");
+    assert_eq!(case.data["mediators"], serde_json::json!(["eva"]));
+    assert!(matches!(
+        run.history.last(),
+        Some(CaseEvent::TransitionTaken { transition, .. }) if transition == "reassign"
+    ));
+    let contact = Run::input(&[
+        ("party", "victim"),
+        ("channel", "phone"),
+        ("reached", "true"),
+    ]);
+    assert_eq!(
+        case::take(&run.cx("ants"), &case, "contact-attempted", &contact)
+            .unwrap_err()
+            .code(),
+        kroonika_engine::Code::Denied,
+        "the replaced mediator no longer acts"
+    );
+    assert!(case::take(&run.cx("eva"), &case, "contact-attempted", &contact).is_ok());
+    // Only a coordinator reassigns.
+    assert_eq!(
+        case::take(
+            &run.cx("eva"),
+            &case,
+            "reassign",
+            &Run::input(&[("mediators", "ants")])
+        )
+        .unwrap_err()
+        .code(),
+        kroonika_engine::Code::Denied
+    );
+}
