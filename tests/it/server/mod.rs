@@ -196,8 +196,9 @@ impl Served {
 
     /// Sends a signal (`TERM`, `KILL`) to the server.
     pub(crate) fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{signal}"), &self.pid().to_string()])
+        // The shell's own `kill`: no procps needed.
+        let status = Command::new("sh")
+            .args(["-c", &format!("kill -{signal} {}", self.pid())])
             .status()
             .unwrap();
         assert!(status.success());
