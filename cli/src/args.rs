@@ -498,6 +498,12 @@ pub enum CaseCommand {
     )]
     History {
         case: String,
+        /// Show the notes' texts (needs --purpose; recorded like any reveal).
+        #[arg(long, requires = "purpose")]
+        reveal: bool,
+        /// Why the notes are read: recorded with the access.
+        #[arg(long, value_name = "TEXT", requires = "reveal")]
+        purpose: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },

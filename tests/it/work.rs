@@ -487,6 +487,50 @@ async fn notes_are_sealed_revealed_on_purpose_and_erased(backend: Backend) {
         access.contains("preparing the meeting"),
         "the reading is recorded: {access}"
     );
+    // The history: "note added" for anyone who may read the case; the text
+    // only with a purpose, recorded.
+    let (_, history, _) = kroonika(&url, Some("mari"), &["case", "history", &case]).await;
+    assert!(
+        history.contains("note added") && !history.contains("Kadri"),
+        "{history}"
+    );
+    let (code, history, err) = kroonika(
+        &url,
+        Some("mari"),
+        &[
+            "case",
+            "history",
+            &case,
+            "--reveal",
+            "--purpose",
+            "reading the journal",
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let texts: Vec<Value> = json_lines(&history)
+        .into_iter()
+        .filter(|e| e["type"] == "NoteAdded")
+        .map(|e| e["note_text"].clone())
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            serde_json::json!(secret),
+            serde_json::json!("Offender asked to postpone")
+        ]
+    );
+    let (_, access, _) = kroonika(&url, None, &["audit", "access", "--format", "json"]).await;
+    assert!(access.contains("reading the journal"), "{access}");
+    let (code, _, err) = kroonika(
+        &url,
+        Some("jaan"),
+        &["case", "history", &case, "--reveal", "--purpose", "curious"],
+    )
+    .await;
+    assert_eq!(code, 1, "a facilitator may not read the notes: {err}");
 
     // Nowhere in the database in the clear.
     let raw = kroonika_tests::TestStore::attach(&url, backend);

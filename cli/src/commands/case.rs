@@ -24,7 +24,7 @@ pub(crate) async fn run(
 ) -> anyhow::Result<()> {
     let with_key = !matches!(
         command,
-        Args::List { .. } | Args::History { .. } | Args::Mine { .. }
+        Args::List { .. } | Args::History { reveal: false, .. } | Args::Mine { .. }
     );
     context::with_app(cli, with_key, async |app| {
         run_on(app, cli, path, command, out).await
@@ -212,14 +212,31 @@ async fn run_on(
             };
             writeln!(out, "{}: {said}", outcome.reference())?;
         }
-        Args::History { case, format } => {
+        Args::History {
+            case,
+            reveal: _,
+            purpose,
+            format,
+        } => {
             let events = app
                 .case_history(&context::reader(cli, "case history"), case)
                 .await?;
+            let notes = match purpose {
+                Some(purpose) => {
+                    app.note_texts(&context::request(cli, path)?, case, purpose)
+                        .await?
+                }
+                None => BTreeMap::new(),
+            };
             match format {
                 Format::Json => {
                     for event in &events {
-                        writeln!(out, "{}", kroonika_app::log::event_json(event))?;
+                        let mut json = kroonika_app::log::event_json(event);
+                        // Revealed: the note's text beside its sealed form.
+                        if let Some(text) = notes.get(&event.position) {
+                            json["note_text"] = serde_json::json!(text);
+                        }
+                        writeln!(out, "{json}")?;
                     }
                 }
                 Format::Table | Format::Csv => {
@@ -233,7 +250,11 @@ async fn run_on(
                                 .format("%Y-%m-%d %H:%M")
                                 .to_string(),
                             event.metadata.actor.clone(),
-                            view::describe_recorded(event),
+                            match notes.get(&event.position) {
+                                Some(Some(text)) => format!("note: {text}"),
+                                Some(None) => "note: [erased]".to_owned(),
+                                None => view::describe_recorded(event),
+                            },
                         ]);
                     }
                     writeln!(out, "{}", output::render(&table, *format))?;

@@ -498,6 +498,48 @@ impl App {
         Ok(history)
     }
 
+    /// The texts of the case's notes, by event position, for `purpose`:
+    /// refused (and recorded) unless the actor may read the case's personal
+    /// data; the reading recorded before anything is returned. None for a
+    /// note that can no longer be read (a subject erased).
+    pub async fn note_texts(
+        &self,
+        request: &Request,
+        target: &str,
+        purpose: &str,
+    ) -> Result<BTreeMap<u64, Option<String>>> {
+        self.refresh().await?;
+        let (actor, _) = self.acting(&request.actor).await?;
+        let id = self.case_id(target).await?;
+        let history = self.history_of(id, target).await?;
+        let case = Case::fold(&history)?;
+        self.may_see(request, &actor, &case).await?;
+        let registry = self.registry_for(&case.process, case.version).await?;
+        let (definition, version) = registry.definition(&case.process, Some(case.version))?;
+        let now = self.now();
+        let cx = case::Context {
+            definition: &definition,
+            version,
+            actor: &actor,
+            actors: registry.actors(),
+            now,
+            occurred_at: now,
+        };
+        // Judged and recorded as every reveal is.
+        self.revealed(request, &cx, &case, id, purpose).await?;
+        let positions: Vec<u64> = history
+            .iter()
+            .filter(|e| e.event_type == "NoteAdded")
+            .map(|e| e.position)
+            .collect();
+        let notes = self.notes(&history, id, true).await?;
+        Ok(positions
+            .into_iter()
+            .zip(notes)
+            .map(|(position, note)| (position, note.text))
+            .collect())
+    }
+
     /// Refuses (and records the refusal) unless `actor` may read cases of
     /// `case`'s process.
     async fn may_see(&self, request: &Request, actor: &Actor, case: &Case) -> Result<()> {
