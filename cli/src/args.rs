@@ -96,7 +96,7 @@ pub enum Command {
     /// Actors and their roles (administrators only).
     #[command(subcommand)]
     Actor(ActorCommand),
-    /// Cases: open, take steps, complete tasks, show, history.
+    /// Cases: my work, open, take steps, tick tasks, notes, show, history.
     #[command(subcommand)]
     Case(CaseCommand),
     /// Deadlines: warn, mark overdue, or take a deadline's transition.
