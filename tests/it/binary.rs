@@ -81,14 +81,7 @@ fn the_binary_exits_with_the_documented_codes_and_prints_json() {
 /// unless NO_COLOR is set. Skipped, with a note, where `script` is missing.
 #[test]
 fn colour_on_a_terminal_only_without_no_color() {
-    let Ok(probe) = Command::new("script").arg("--version").output() else {
-        eprintln!(
-            "note: `script` (util-linux) is not installed; the terminal colour test is skipped"
-        );
-        return;
-    };
-    if !probe.status.success() {
-        eprintln!("note: `script` does not run here; the terminal colour test is skipped");
+    if !script_runs("the terminal colour test") {
         return;
     }
     let file = "../tests/data/definitions/broken/21-invalid-duration.yaml";
@@ -116,19 +109,29 @@ fn colour_on_a_terminal_only_without_no_color() {
     assert!(!plain.contains('\u{1b}'), "NO_COLOR: {plain:?}");
 }
 
+/// Whether `script` (util-linux), which runs a command on a pseudo-terminal,
+/// is here; if not, `test` is skipped and says so.
+#[allow(clippy::print_stderr)]
+fn script_runs(test: &str) -> bool {
+    match Command::new("script").arg("--version").output() {
+        Ok(probe) if probe.status.success() => true,
+        Ok(_) => {
+            eprintln!("note: `script` does not run here; {test} is skipped");
+            false
+        }
+        Err(_) => {
+            eprintln!("note: `script` (util-linux) is not installed; {test} is skipped");
+            false
+        }
+    }
+}
+
 /// A value stored with an escape sequence in it (here a legal hold's reason
 /// that would clear the screen and retitle the window) reaches a terminal
 /// neutralised, and JSON keeps it exact.
 #[test]
 fn stored_escape_sequences_never_reach_a_terminal_raw() {
-    let Ok(probe) = Command::new("script").arg("--version").output() else {
-        eprintln!(
-            "note: `script` (util-linux) is not installed; the terminal safety test is skipped"
-        );
-        return;
-    };
-    if !probe.status.success() {
-        eprintln!("note: `script` does not run here; the terminal safety test is skipped");
+    if !script_runs("the terminal safety test") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -368,6 +368,17 @@ async fn racing_coordinators_one_winner(backend: Backend) {
 }
 
 async fn open_with_phone(url: &str, phone: &str) -> String {
+    open_referred(url, phone, "2026-11-19", "2026-11-20").await
+}
+
+/// Opens a school-conference case as mari, referred on `referred_on`, and
+/// recorded as happening at `occurred`; its reference.
+pub(crate) async fn open_referred(
+    url: &str,
+    phone: &str,
+    referred_on: &str,
+    occurred: &str,
+) -> String {
     let (code, out, err) = kroonika(
         url,
         Some("mari"),
@@ -378,7 +389,7 @@ async fn open_with_phone(url: &str, phone: &str) -> String {
             "--set",
             "referral_source=school",
             "--set",
-            "referred_on=2026-11-19",
+            &format!("referred_on={referred_on}"),
             "--set",
             "minor_involved=false",
             "--set",
@@ -386,7 +397,7 @@ async fn open_with_phone(url: &str, phone: &str) -> String {
             "--set",
             &format!("victim_phone={phone}"),
             "--occurred-at",
-            "2026-11-20",
+            occurred,
         ],
     )
     .await;

@@ -48,7 +48,7 @@ fn note(text: &str) {
 }
 
 /// `kroonika --db URL [--master-key-file F] ARGS…` as a child process.
-fn child(url: &str, args: &[&str]) -> Command {
+pub(crate) fn child(url: &str, args: &[&str]) -> Command {
     let mut command = Command::new(binary());
     command.args(["--db", url]);
     if url.starts_with("postgres") {

@@ -11,30 +11,7 @@ use crate::support::{json_lines, kroonika_on as kroonika};
 crate::store::per_backend!(my_work_is_ordered_and_linked, a_case_says_what_to_do_next);
 
 async fn open(url: &str, occurred: &str) -> String {
-    let (code, out, err) = kroonika(
-        url,
-        Some("mari"),
-        &[
-            "case",
-            "open",
-            "school-conference",
-            "--set",
-            "referral_source=school",
-            "--set",
-            &format!("referred_on={occurred}"),
-            "--set",
-            "minor_involved=no",
-            "--set",
-            "victim_name=Mari Maasikas",
-            "--set",
-            "victim_phone=+372 5555 1234",
-            "--occurred-at",
-            occurred,
-        ],
-    )
-    .await;
-    assert_eq!((code, err.as_str()), (0, ""));
-    out.split_whitespace().nth(1).unwrap().to_owned()
+    crate::case_cli::open_referred(url, "+372 5555 1234", occurred, occurred).await
 }
 
 async fn mine(url: &str, actor: &str) -> Vec<Value> {
@@ -429,18 +406,8 @@ async fn notes_are_sealed_revealed_on_purpose_and_erased(backend: Backend) {
     assert_eq!((code, err.as_str()), (0, ""));
     assert_eq!(out, format!("{case}: note added (version 2)\n"));
     // From standard input, through the real binary.
-    let mut child = std::process::Command::new(crate::binary::binary());
-    child.args(["--db", &url, "--actor", "mari"]);
-    if url.starts_with("postgres") {
-        child.args(["--master-key-file", crate::support::pg_key_file()]);
-    }
-    let mut running = child
-        .args(["case", "note", &case])
-        .env_remove("KROONIKA_DB")
-        .env_remove("KROONIKA_ACTOR")
+    let mut running = crate::crash::child(&url, &["--actor", "mari", "case", "note", &case])
         .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     std::io::Write::write_all(

@@ -87,12 +87,7 @@ impl App {
         if request.operator && request.actor.is_empty() {
             return Ok(());
         }
-        let done = async {
-            let (actor, _) = self.acting(&request.actor).await?;
-            actor.require_any(&[actors::ADMIN], to)?;
-            Ok(())
-        }
-        .await;
+        let done = self.administrator(request, to).await.map(|_| ());
         self.recorded(request, None, done).await
     }
 }

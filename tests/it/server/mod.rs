@@ -16,7 +16,7 @@ mod safety;
 mod sessions;
 
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,8 +24,7 @@ use kroonika_tests::Backend;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::binary::binary;
-use crate::support::{kroonika_on, pg_key_file};
+use crate::support::kroonika_on;
 
 /// People in every server test's store: anu administers, mari coordinates,
 /// jaan and piret facilitate, aili audits.
@@ -126,21 +125,11 @@ pub(crate) struct Served {
 impl Served {
     /// Starts the server on `url`, waits until it says where it listens.
     pub(crate) async fn start(url: &str, args: &[&str], env: &[(&str, &str)]) -> Served {
-        let mut command = Command::new(binary());
-        command.args(["--db", url]);
-        if url.starts_with("postgres") {
-            command.args(["--master-key-file", pg_key_file()]);
-        }
+        let mut command = crate::crash::child(url, &["serve", "--listen", "127.0.0.1:0"]);
         command
-            .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
-            .env_remove("KROONIKA_DB")
-            .env_remove("KROONIKA_ACTOR")
-            .env_remove("KROONIKA_MASTER_KEY")
             .env_remove("KROONIKA_LISTEN")
-            .env("KROONIKA_LOG", "debug")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .env("KROONIKA_LOG", "debug");
         for (k, v) in env {
             command.env(k, v);
         }
