@@ -416,6 +416,23 @@ async fn notes_are_sealed_revealed_on_purpose_and_erased(backend: Backend) {
     )
     .unwrap();
     let done = running.wait_with_output().unwrap();
+    // An endless pipe is cut off and refused, not stored.
+    let mut flood = crate::crash::child(&url, &["--actor", "mari", "case", "note", &case])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = flood.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = std::io::Write::write_all(&mut pipe, &vec![b'a'; 3 << 20]);
+    });
+    let flooded = flood.wait_with_output().unwrap();
+    let _ = writer.join();
+    assert_eq!(flooded.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&flooded.stderr).contains("a value may be at most 64 KiB"),
+        "{}",
+        String::from_utf8_lossy(&flooded.stderr)
+    );
     assert!(
         done.status.success(),
         "{}",

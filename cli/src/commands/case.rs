@@ -124,14 +124,18 @@ async fn run_on(
             let note = match text {
                 Some(text) => text.clone(),
                 None => {
+                    // Bounded: past the application's limit it is refused anyway,
+                    // and an endless pipe must not fill the memory first.
                     let mut text = String::new();
-                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(
-                        |err| {
-                            invalid(format!(
-                                "the note cannot be read from standard input: {err}"
-                            ))
-                        },
-                    )?;
+                    std::io::Read::read_to_string(
+                        &mut std::io::Read::take(std::io::stdin(), 1 << 20),
+                        &mut text,
+                    )
+                    .map_err(|err| {
+                        invalid(format!(
+                            "the note cannot be read from standard input: {err}"
+                        ))
+                    })?;
                     text
                 }
             };
