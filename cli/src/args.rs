@@ -426,6 +426,31 @@ pub enum CaseCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Find a person's cases by name or phone number (names are stored sealed:
+    /// a keyed index finds them without keeping them). Shows references and
+    /// states, never the name, of the cases whose personal data you may read;
+    /// the search is recorded with its purpose. Case, accents and word order
+    /// do not matter; a phone number may be written any way.
+    #[command(
+        after_help = "Example: kroonika --actor mari case find --name 'Kadri Kask' --purpose 'she called about her case'\n         kroonika --actor mari case find --phone '+372 5123 4567' --purpose 'missed call'"
+    )]
+    Find {
+        /// A name (or another searchable text, such as an e-mail address).
+        #[arg(long, value_name = "TEXT", required_unless_present = "phone")]
+        name: Option<String>,
+        /// A phone number.
+        #[arg(long, value_name = "NUMBER")]
+        phone: Option<String>,
+        /// Why you look (recorded in the access log).
+        #[arg(long, value_name = "TEXT")]
+        purpose: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Build the search index of `case find` anew from the log (after an
+    /// import, or when a definition made more fields searchable). Administrators.
+    #[command(after_help = "Example: kroonika --actor admin case reindex")]
+    Reindex,
     /// List cases, nearest deadline first (the case-list projection, caught up first).
     #[command(after_help = "Example: kroonika --actor mari case list --open --overdue")]
     List {

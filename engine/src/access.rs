@@ -21,6 +21,15 @@ pub enum AccessEvent {
         subjects: Vec<String>,
         purpose: String,
     },
+    /// Cases were searched for a person (`case find`): what was searched by
+    /// (never the name or number itself), why, and the cases and subjects it
+    /// matched that the actor was shown.
+    CasesSearched {
+        /// `name`, `phone`.
+        by: Vec<String>,
+        purpose: String,
+        matches: Vec<SearchMatch>,
+    },
     /// A command was refused because the actor lacked a right.
     PermissionDenied {
         /// The command as the user named it (`case show --reveal`), never its values.
@@ -31,10 +40,20 @@ pub enum AccessEvent {
     },
 }
 
+/// One case a search found and showed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchMatch {
+    pub case_id: Uuid,
+    pub reference: String,
+    /// The subjects (by name) whose data matched.
+    pub subjects: Vec<String>,
+}
+
 impl AccessEvent {
     pub fn event_type(&self) -> &'static str {
         match self {
             AccessEvent::PersonalDataRevealed { .. } => "PersonalDataRevealed",
+            AccessEvent::CasesSearched { .. } => "CasesSearched",
             AccessEvent::PermissionDenied { .. } => "PermissionDenied",
         }
     }

@@ -76,6 +76,10 @@ pub struct Field {
     /// than the command records, and not longer ago than this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub past: Option<crate::calendar::Duration>,
+    /// A personal field a case can be found by (`case find`): a keyed blind
+    /// index of its value is kept beside the log, never the value itself.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub searchable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

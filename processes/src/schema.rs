@@ -28,7 +28,8 @@ pub fn json_schema() -> Value {
             "pattern": { "type": "string", "description": "For string: a regular expression the value must match." },
             "min": { "type": "number" },
             "max": { "type": "number" },
-            "past": { "oneOf": [{ "type": "boolean" }, { "type": "string", "pattern": DURATION }], "description": "For date and datetime: when something happened; not later than it is recorded, and at most this long ago (true: 10 years)." }
+            "past": { "oneOf": [{ "type": "boolean" }, { "type": "string", "pattern": DURATION }], "description": "For date and datetime: when something happened; not later than it is recorded, and at most this long ago (true: 10 years)." },
+            "searchable": { "type": "boolean", "description": "For a personal string or text: cases can be found by this value (kroonika case find); a keyed blind index is kept, never the value." }
         }
     });
     let mut input_spec = field.clone();

@@ -611,6 +611,286 @@ async fn a_read_only_store_still_answers_reads(backend: Backend) {
         kroonika(&read_only, Some("mari"), &["case", "do", &case, "withdraw"]).await;
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("read"), "{err}");
+    // An operator's run that cannot write says so, and fails.
+    let (code, _, err) = kroonika(&read_only, None, &["projections", "run"]).await;
+    assert_ne!(code, 0, "{err}");
+    assert!(
+        err.contains("none of the 2 projections could catch up; the first, case-list"),
+        "{err}"
+    );
+    if let Some((base, schema)) = pg {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
+}
+
+crate::store::per_backend!(a_caller_is_found_by_name_without_the_name_on_disk);
+
+async fn find(url: &str, actor: &str, args: &[&str]) -> (u8, Vec<Value>, String) {
+    let mut argv = vec!["case", "find", "--format", "json"];
+    argv.extend_from_slice(args);
+    let (code, out, err) = kroonika(url, Some(actor), &argv).await;
+    (code, json_lines(&out), err)
+}
+
+async fn open_named(url: &str, name: &str, phone: &str) -> String {
+    let (code, out, err) = kroonika(
+        url,
+        Some("mari"),
+        &[
+            "case",
+            "open",
+            "school-conference",
+            "--set",
+            "referral_source=school",
+            "--set",
+            "referred_on=2026-11-20",
+            "--set",
+            "minor_involved=false",
+            "--set",
+            &format!("victim_name={name}"),
+            "--set",
+            &format!("victim_phone={phone}"),
+        ],
+    )
+    .await;
+    assert_eq!((code, err.as_str()), (0, ""));
+    out.split_whitespace().nth(1).unwrap().to_owned()
+}
+
+/// Whether the store's files (SQLite) or tables (PostgreSQL) hold `text`
+/// anywhere, in any case.
+async fn on_disk(url: &str, backend: Backend, text: &str) -> bool {
+    match backend {
+        Backend::Sqlite => {
+            let path = url.strip_prefix("sqlite://").unwrap();
+            [path.to_owned(), format!("{path}-wal")].iter().any(|file| {
+                std::fs::read(file).is_ok_and(|bytes| {
+                    String::from_utf8_lossy(&bytes)
+                        .to_lowercase()
+                        .contains(&text.to_lowercase())
+                })
+            })
+        }
+        Backend::Postgres => {
+            let raw = kroonika_tests::TestStore::attach(url, backend);
+            let mut found = 0;
+            for table in [
+                "events",
+                "search_index",
+                "store_info",
+                "subject_keys",
+                "projection_docs",
+            ] {
+                // A SELECT's row count: the rows whose text holds it.
+                found += raw
+                    .raw_execute(&format!(
+                        "SELECT 1 FROM {table} t WHERE lower(t::text) LIKE '%{}%'",
+                        text.to_lowercase()
+                    ))
+                    .await
+                    .unwrap();
+            }
+            found > 0
+        }
+    }
+}
+
+/// `case find`: a caller's case found by name or phone however written,
+/// never showing the name; the search recorded with its purpose; nothing of
+/// the name on disk, not even folded; a correction moves the index, an
+/// erasure empties it, and a rebuild brings back what may be found.
+async fn a_caller_is_found_by_name_without_the_name_on_disk(backend: Backend) {
+    let (url, _dir, pg) = setup(backend).await;
+    let kadri = open_named(&url, "Kadri Kõiv-Kask", "+372 5123 4567").await;
+    let other = open_named(&url, "Mari Maasikas", "+372 5555 1234").await;
+
+    let (code, found, err) = find(
+        &url,
+        "mari",
+        &["--name", "kask KOIV, kadri", "--purpose", "she called"],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (
+            found[0]["reference"].as_str(),
+            found[0]["state"].as_str(),
+            &found[0]["subjects"]
+        ),
+        (
+            Some(kadri.as_str()),
+            Some("referred"),
+            &serde_json::json!(["victim"])
+        )
+    );
+    let (_, table, _) = kroonika(
+        &url,
+        Some("mari"),
+        &[
+            "case",
+            "find",
+            "--phone",
+            "00372 5123-4567",
+            "--purpose",
+            "missed call",
+        ],
+    )
+    .await;
+    assert!(
+        table.contains(&kadri) && !table.contains(&other) && !table.contains("Kadri"),
+        "{table}"
+    );
+    // Name and phone must be the same person's case.
+    let (_, found, _) = find(
+        &url,
+        "mari",
+        &[
+            "--name",
+            "Kadri Kõiv-Kask",
+            "--phone",
+            "5555 1234",
+            "--purpose",
+            "x",
+        ],
+    )
+    .await;
+    assert!(found.is_empty(), "{found:?}");
+    let (code, found, _) = find(&url, "mari", &["--name", "Kadri", "--purpose", "x"]).await;
+    assert_eq!((code, found.len()), (0, 0), "only the whole name finds");
+
+    // Refusals: no purpose, nothing to look for, no right to read.
+    let (code, _, err) = find(&url, "mari", &["--name", "Kadri", "--purpose", " "]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("needs a purpose"), "{err}");
+    let (code, _, err) = find(&url, "mari", &["--phone", "call me", "--purpose", "x"]).await;
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("--phone 'call me'") && err.contains("not a phone number"),
+        "{err}"
+    );
+    let (code, _, err) = find(&url, "mari", &["--purpose", "x"]).await;
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = find(
+        &url,
+        "jaan",
+        &["--name", "Kadri Kõiv-Kask", "--purpose", "curious"],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(err.contains("may not search for a person"), "{err}");
+
+    // The access log: who searched, why, what it showed; never the name.
+    let (_, access, _) = kroonika(&url, None, &["audit", "access", "--format", "json"]).await;
+    let rows = json_lines(&access);
+    let searched: Vec<&Value> = rows.iter().filter(|r| r["what"] == "searched").collect();
+    assert_eq!(searched.len(), 4, "{access}");
+    assert_eq!(
+        (
+            searched[0]["case"].as_str(),
+            searched[0]["purpose_or_reason"].as_str()
+        ),
+        (Some(kadri.as_str()), Some("she called (by name)"))
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r["what"] == "refused" && r["actor"] == "jaan")
+    );
+    assert!(
+        !access.contains("Kadri") && !access.contains("5123"),
+        "{access}"
+    );
+    let (_, by_subject, _) = kroonika(
+        &url,
+        None,
+        &[
+            "audit",
+            "access",
+            "--subject",
+            &format!("{kadri}/victim"),
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(json_lines(&by_subject).len(), 2, "{by_subject}");
+
+    // Nothing of her on disk: not the name, not its folded form, not the
+    // number (while the probe does find what is there).
+    assert!(on_disk(&url, backend, "referral_source").await);
+    for text in [
+        "Kõiv-Kask",
+        "koiv",
+        "kadri kask",
+        "kadri koiv kask",
+        "5123 4567",
+        "51234567",
+    ] {
+        assert!(!on_disk(&url, backend, text).await, "'{text}' is on disk");
+    }
+
+    // A corrected name is found by the new one only.
+    let (code, _, err) = kroonika(
+        &url,
+        Some("mari"),
+        &[
+            "case",
+            "update",
+            &kadri,
+            "--set",
+            "victim_name=Kadri Tamm",
+            "--reason",
+            "the name on her ID card",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let (_, found, _) = find(
+        &url,
+        "mari",
+        &["--name", "Kadri Kõiv-Kask", "--purpose", "x"],
+    )
+    .await;
+    assert!(found.is_empty(), "{found:?}");
+    let (_, found, _) = find(&url, "mari", &["--name", "kadri tamm", "--purpose", "x"]).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+
+    // Erased: found by nothing, and no token of hers is left.
+    let (code, _, err) = kroonika(
+        &url,
+        Some("anu"),
+        &[
+            "subject",
+            "forget",
+            &format!("{kadri}/victim"),
+            "--reason",
+            "her request",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    for args in [["--name", "Kadri Tamm"], ["--phone", "+372 5123 4567"]] {
+        let (code, found, _) = find(&url, "mari", &[args[0], args[1], "--purpose", "x"]).await;
+        assert_eq!((code, found.len()), (0, 0), "{args:?}");
+    }
+    let raw = kroonika_tests::TestStore::attach(&url, backend);
+    // Counted as rows an idle update touches (on both backends).
+    let left = raw
+        .raw_execute("UPDATE search_index SET kind = kind")
+        .await
+        .unwrap();
+    assert_eq!(left, 2, "only the other case's name and phone remain");
+
+    // Rebuilt from the log (administrators only): the erased stay unfound.
+    let (code, _, err) = kroonika(&url, Some("mari"), &["case", "reindex"]).await;
+    assert_eq!(code, 1, "{err}");
+    let (code, out, err) = kroonika(&url, Some("anu"), &["case", "reindex"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "search index rebuilt: 2 case(s), 2 token(s)\n");
+    let (_, found, _) = find(&url, "mari", &["--name", "maasikas mari", "--purpose", "x"]).await;
+    assert_eq!(found[0]["reference"], other.as_str());
+    let (_, found, _) = find(&url, "mari", &["--name", "Kadri Tamm", "--purpose", "x"]).await;
+    assert!(found.is_empty(), "{found:?}");
     if let Some((base, schema)) = pg {
         kroonika_tests::drop_schema(&base, &schema).await;
     }

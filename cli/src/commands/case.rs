@@ -1,4 +1,4 @@
-//! `kroonika case open|do|task|update|migrate|show|hold|release|history|list`:
+//! `kroonika case open|do|task|note|update|migrate|show|hold|release|history|list|mine|find|reindex`:
 //! what the user typed, to one call of the application, to what it prints.
 
 use std::collections::BTreeMap;
@@ -268,6 +268,29 @@ async fn run_on(
         Args::Mine { format } => {
             let items = app.my_work(&context::request(cli, path)?).await?;
             mine(&items, *format, out)?;
+        }
+        Args::Find {
+            name,
+            phone,
+            purpose,
+            format,
+        } => {
+            let query = kroonika_app::search::FindQuery {
+                name: name.clone(),
+                phone: phone.clone(),
+            };
+            let found = app
+                .find_cases(&context::request(cli, path)?, &query, purpose)
+                .await?;
+            found_cases(&found, *format, out)?;
+        }
+        Args::Reindex => {
+            let done = app.reindex(&context::reader(cli, path)).await?;
+            writeln!(
+                out,
+                "search index rebuilt: {} case(s), {} token(s)",
+                done.cases, done.entries
+            )?;
         }
         Args::List {
             process,
@@ -646,6 +669,45 @@ fn mine(
                     items.len()
                 )?;
             }
+        }
+    }
+    Ok(())
+}
+
+fn found_cases(
+    found: &[kroonika_app::search::FoundCase],
+    format: Format,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    match format {
+        Format::Json => {
+            for case in found {
+                writeln!(out, "{}", serde_json::to_string(case)?)?;
+            }
+        }
+        Format::Table | Format::Csv => {
+            if found.is_empty() && format == Format::Table {
+                writeln!(
+                    out,
+                    "no case found that you may see (the search was recorded)"
+                )?;
+                return Ok(());
+            }
+            let mut table = output::table(&["case", "process", "state", "matched"]);
+            for case in found {
+                let state = if case.closed {
+                    format!("{} (closed)", case.state)
+                } else {
+                    case.state.clone()
+                };
+                table.add_row([
+                    case.reference.clone(),
+                    case.process.clone(),
+                    state,
+                    case.subjects.join(", "),
+                ]);
+            }
+            writeln!(out, "{}", output::render(&table, format))?;
         }
     }
     Ok(())

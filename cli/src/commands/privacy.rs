@@ -70,5 +70,13 @@ pub(crate) async fn retention(
             writeln!(out, "{}", output::render(&table, format))?;
         }
     }
+    // A scheduler must notice a run that left erasures undone.
+    let failed = rows.iter().filter(|r| r.action == "failed").count();
+    if failed > 0 {
+        return Err(crate::exit::Invalid(format!(
+            "{failed} case(s) could not be erased (listed above); they are tried again on the next run"
+        ))
+        .into());
+    }
     Ok(())
 }

@@ -69,6 +69,26 @@ pub(crate) async fn import(
         "imported {} events and {} subject keys into {}; the chain verifies ({}); {} cases have wake-ups",
         imported.events, imported.keys, imported.location, imported.head, imported.woken
     )?;
+    // The search index is not exported: it is built here from the log, with
+    // the master key (without it, later, by `case reindex`).
+    let indexed = crate::context::with_app(cli, true, async |app| {
+        Ok(app
+            .reindex(&kroonika_app::Request::operator("import"))
+            .await)
+    })
+    .await?;
+    match indexed {
+        Ok(done) => writeln!(
+            out,
+            "search index built: {} token(s) over {} case(s)",
+            done.entries, done.cases
+        )?,
+        Err(err) if err.code() == Some(kroonika_engine::Code::MasterKeyNeeded) => writeln!(
+            out,
+            "the search index is empty: run `kroonika case reindex` with the master key to find cases by name"
+        )?,
+        Err(err) => return Err(err.into()),
+    }
     Ok(())
 }
 

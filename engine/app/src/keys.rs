@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use kroonika_engine::case;
 use kroonika_store::{Store, SubjectKeyRow};
-use kroonika_vault::{Keyring, MasterKey, SubjectKey, subject_id};
+use kroonika_vault::{IndexKey, Keyring, MasterKey, SubjectKey, subject_id};
 use uuid::Uuid;
 
 use crate::error::{Context, Error, Result};
@@ -26,6 +26,8 @@ use crate::error::{Context, Error, Result};
 pub const ENV: &str = "KROONIKA_MASTER_KEY";
 /// The store information key of the master key's check value.
 pub(crate) const CHECK: &str = "master_key_check";
+/// The store information key of the search index key (wrapped).
+pub(crate) const INDEX_KEY: &str = "search_index_key";
 
 /// Where a front end may have a master key: the environment variable's value,
 /// a key file it names (which must then exist), and the store (whose default
@@ -139,6 +141,38 @@ pub async fn check(store: &Store, key: &MasterKey) -> Result<()> {
         .map_err(|_| Error::Integrity("the stored master key check is damaged".to_owned()))?;
     key.verify(&bytes)?;
     Ok(())
+}
+
+/// The search index key: unwrapped from the store's information, or made,
+/// wrapped and stored there if the store has none yet (two processes making
+/// one at once both end up with the one stored first).
+pub(crate) async fn index_key(store: &Store, master: &MasterKey) -> Result<IndexKey> {
+    let stored = match store.info_value(INDEX_KEY).await? {
+        Some(stored) => stored,
+        None => {
+            let fresh = hex::encode(master.wrap_index(&IndexKey::generate()));
+            store.put_info_once(INDEX_KEY, &fresh).await?
+        }
+    };
+    unwrap_index(master, &stored)
+}
+
+/// The stored search index key, without making one (for a search, which
+/// writes nothing: a store without a key has no index either).
+pub(crate) async fn stored_index_key(
+    store: &Store,
+    master: &MasterKey,
+) -> Result<Option<IndexKey>> {
+    match store.info_value(INDEX_KEY).await? {
+        Some(stored) => Ok(Some(unwrap_index(master, &stored)?)),
+        None => Ok(None),
+    }
+}
+
+fn unwrap_index(master: &MasterKey, stored: &str) -> Result<IndexKey> {
+    let bytes = hex::decode(stored)
+        .map_err(|_| Error::Integrity("the stored search index key is damaged".to_owned()))?;
+    Ok(master.unwrap_index(&bytes)?)
 }
 
 /// The keyring of one case from its stored key rows: unwrapped, None for

@@ -43,6 +43,7 @@ pub mod privacy;
 pub mod projections;
 pub mod registry;
 pub mod reports;
+pub mod search;
 pub mod services;
 pub mod setup;
 pub mod time;
@@ -123,6 +124,8 @@ struct Inner {
     cases: Mutex<cases::cache::Cases>,
     auth: auth::AuthPolicy,
     max_text: usize,
+    /// The search index key, once read (or made) with the master key.
+    index: tokio::sync::OnceCell<kroonika_vault::IndexKey>,
 }
 
 impl App {
@@ -150,6 +153,7 @@ impl App {
                 cases: Mutex::new(cases::cache::Cases::new(options.remember)),
                 auth: options.auth,
                 max_text: options.max_text,
+                index: tokio::sync::OnceCell::new(),
             }),
         };
         // A registry that cannot be read (an event changed outside Kroonika)
@@ -266,6 +270,21 @@ impl App {
 
     pub(crate) fn master_key(&self) -> Option<&MasterKey> {
         self.inner.master.as_ref()
+    }
+
+    /// The search index key, for writing: read from the store, or made and
+    /// stored there on first use. None without a master key (nothing personal
+    /// can be recorded then, so nothing is indexed).
+    pub(crate) async fn index_key(&self) -> Result<Option<&kroonika_vault::IndexKey>> {
+        let Some(master) = self.master_key() else {
+            return Ok(None);
+        };
+        let key = self
+            .inner
+            .index
+            .get_or_try_init(|| keys::index_key(&self.inner.store, master))
+            .await?;
+        Ok(Some(key))
     }
 
     /// Closes the store's connections.

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::cases::decide::Step;
 use crate::command::{CaseCommand, Outcome, Request};
-use crate::error::{Error, Result, reject};
+use crate::error::{Error, ErrorKind, Result, reject};
 use crate::permissions::Reading;
 use crate::{App, keys};
 
@@ -120,7 +120,7 @@ impl App {
     }
 
     /// Appends an access record to the actor's own access stream.
-    async fn record_access(
+    pub(crate) async fn record_access(
         &self,
         actor: &str,
         event: &AccessEvent,
@@ -270,13 +270,25 @@ impl App {
                 if due.is_empty() {
                     continue;
                 }
-                self.step(&request, &id.to_string(), id, Step::Retention(now))
-                    .await?;
-                rows.push(RetentionRow {
-                    case: case.reference.clone(),
-                    action: "erased".to_owned(),
-                    detail: due.join(", "),
-                });
+                // One case that cannot be erased does not stop the others;
+                // it is listed as failed, and tried again on the next run.
+                let row = match self
+                    .step(&request, &id.to_string(), id, Step::Retention(now))
+                    .await
+                {
+                    Ok(_) => RetentionRow {
+                        case: case.reference.clone(),
+                        action: "erased".to_owned(),
+                        detail: due.join(", "),
+                    },
+                    Err(err) if err.kind() == ErrorKind::Technical => return Err(err),
+                    Err(err) => RetentionRow {
+                        case: case.reference.clone(),
+                        action: "failed".to_owned(),
+                        detail: err.to_string(),
+                    },
+                };
+                rows.push(row);
             }
             Ok(rows)
         }
@@ -328,50 +340,82 @@ impl App {
                 if by.is_some_and(|b| b != actor) {
                     continue;
                 }
-                let (what, reference, case_id, detail, subjects) = match record {
-                    AccessEvent::PersonalDataRevealed {
-                        case_id,
-                        reference,
+                for (what, reference, case_id, detail, subjects) in access_entries(record) {
+                    if let Some((id, wanted)) = &only_case
+                        && case_id != Some(*id)
+                        && reference != *wanted
+                    {
+                        continue;
+                    }
+                    if let Some((c, name)) = &only_subject
+                        && !(case_id == Some(*c) && subjects.contains(name))
+                    {
+                        continue;
+                    }
+                    rows.push(AccessRow {
+                        recorded_at: event.recorded_at,
+                        actor: actor.clone(),
+                        what: what.to_owned(),
+                        case: reference,
                         subjects,
-                        purpose,
-                    } => ("revealed", reference, Some(case_id), purpose, subjects),
-                    AccessEvent::PermissionDenied {
-                        command,
-                        reference,
-                        reason,
-                    } => (
-                        "refused",
-                        reference.unwrap_or_default(),
-                        None,
-                        format!("{command}: {reason}"),
-                        Vec::new(),
-                    ),
-                };
-                if let Some((id, wanted)) = &only_case
-                    && case_id != Some(*id)
-                    && reference != *wanted
-                {
-                    continue;
+                        purpose_or_reason: detail,
+                    });
                 }
-                if let Some((c, name)) = &only_subject
-                    && !(case_id == Some(*c) && subjects.contains(name))
-                {
-                    continue;
-                }
-                rows.push(AccessRow {
-                    recorded_at: event.recorded_at,
-                    actor: actor.clone(),
-                    what: what.to_owned(),
-                    case: reference,
-                    subjects,
-                    purpose_or_reason: detail,
-                });
             }
             if page.len() < PAGE {
                 break;
             }
         }
         Ok(rows)
+    }
+}
+
+/// An access record as the access log's rows: (what, case reference, case
+/// id, purpose or reason, subjects). A search is one row per case it showed,
+/// or one row without a case when it found none.
+type Entry = (&'static str, String, Option<Uuid>, String, Vec<String>);
+
+fn access_entries(record: AccessEvent) -> Vec<Entry> {
+    match record {
+        AccessEvent::PersonalDataRevealed {
+            case_id,
+            reference,
+            subjects,
+            purpose,
+        } => vec![("revealed", reference, Some(case_id), purpose, subjects)],
+        AccessEvent::CasesSearched {
+            by,
+            purpose,
+            matches,
+        } => {
+            let detail = format!("{purpose} (by {})", by.join(" and "));
+            if matches.is_empty() {
+                return vec![("searched", String::new(), None, detail, Vec::new())];
+            }
+            matches
+                .into_iter()
+                .map(|m| {
+                    (
+                        "searched",
+                        m.reference,
+                        Some(m.case_id),
+                        detail.clone(),
+                        m.subjects,
+                    )
+                })
+                .collect()
+        }
+        AccessEvent::PermissionDenied {
+            command,
+            reference,
+            reason,
+        } => vec![(
+            "refused",
+            reference.unwrap_or_default(),
+            None,
+            format!("{command}: {reason}"),
+            Vec::new(),
+        )],
     }
 }
 
@@ -389,7 +433,7 @@ pub struct Forgotten {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RetentionRow {
     pub case: String,
-    /// `erased` or `kept`.
+    /// `erased`, `kept` or `failed`.
     pub action: String,
     /// The subjects erased, or why it was kept.
     pub detail: String,
@@ -400,7 +444,7 @@ pub struct RetentionRow {
 pub struct AccessRow {
     pub recorded_at: DateTime<Utc>,
     pub actor: String,
-    /// `revealed` or `refused`.
+    /// `revealed`, `searched` or `refused`.
     pub what: String,
     pub case: String,
     pub subjects: Vec<String>,

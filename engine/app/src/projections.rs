@@ -110,11 +110,29 @@ impl App {
     /// Catches every projection up (what reading a projection does first).
     pub async fn catch_up_all(&self) -> Result<()> {
         let mut catalog = self.catalog().await?;
-        for fold in kroonika_projections::all() {
-            self.catch_up_with(&mut catalog, fold, fold.name(), &mut |_| {})
-                .await?;
+        // One projection that cannot catch up does not hold the others back;
+        // the run still fails, naming how many and the first reason.
+        let mut failed: Vec<(&str, Error)> = Vec::new();
+        let all = kroonika_projections::all();
+        for fold in &all {
+            if let Err(err) = self
+                .catch_up_with(&mut catalog, *fold, fold.name(), &mut |_| {})
+                .await
+            {
+                failed.push((fold.name(), err));
+            }
         }
-        Ok(())
+        let count = failed.len();
+        match failed.into_iter().next() {
+            None => Ok(()),
+            Some((name, err)) if count == all.len() => Err(err.context(format!(
+                "none of the {count} projections could catch up; the first, {name}"
+            ))),
+            Some((name, err)) => Err(err.context(format!(
+                "{count} of {} projections could not catch up (the others are up to date); the first, {name}",
+                all.len()
+            ))),
+        }
     }
 
     /// [`App::catch_up`] with a catalogue the caller read (and may use after).

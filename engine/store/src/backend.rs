@@ -12,6 +12,7 @@ use crate::append::Batch;
 use crate::chain::Hash;
 use crate::credentials::{CredentialChange, FailureRow};
 use crate::error::Result;
+use crate::index::IndexChange;
 use crate::keys::SubjectKeyRow;
 use crate::postgres::PgBackend;
 use crate::sqlite::SqliteBackend;
@@ -94,8 +95,14 @@ pub(crate) trait Backend {
         tx: &mut Self::Tx,
         keys: &[SubjectKeyRow],
     ) -> Result<(), sqlx::Error>;
-    /// Destroys these subjects' wrapped keys.
+    /// Destroys these subjects' wrapped keys, and their search index entries.
     async fn destroy_keys(&self, tx: &mut Self::Tx, subjects: &[Uuid]) -> Result<(), sqlx::Error>;
+    /// Changes the search index.
+    async fn change_index(
+        &self,
+        tx: &mut Self::Tx,
+        changes: &[IndexChange],
+    ) -> Result<(), sqlx::Error>;
     /// A name's failed sign-ins, under the lock.
     async fn failures_in(&self, tx: &mut Self::Tx, name_hash: &[u8]) -> Result<Option<FailureRow>>;
     /// Changes the credential tables.

@@ -1,6 +1,7 @@
 //! The one way to write: a [`Write`] is events for one or more streams, each
 //! checked against its expected revision, with the stream's wake-up, the
-//! subject keys made or destroyed and the credentials changed with them,
+//! subject keys made or destroyed, the search index entries and the
+//! credentials changed with them,
 //! committed in one transaction or not at all. A case's opening (its reference, its stream and its subjects' keys),
 //! an erasure (the event and the destroyed key) and every other command go
 //! through it; there is no other append.
@@ -32,6 +33,7 @@ use crate::backend::{AnyBackend, AnyTx, Backend, Head, Plan, PlannedRow};
 use crate::chain::{self, Hash};
 use crate::credentials::{CredentialChange, FailureRow};
 use crate::error::{Error, Result};
+use crate::index::IndexChange;
 use crate::keys::SubjectKeyRow;
 use crate::store::Store;
 use crate::timers::Timer;
@@ -53,8 +55,11 @@ pub struct Write {
     pub streams: Vec<StreamWrite>,
     /// Subject keys to store (a subject that has a key already is a conflict).
     pub new_keys: Vec<SubjectKeyRow>,
-    /// Subjects whose keys are destroyed (an erasure).
+    /// Subjects whose keys are destroyed (an erasure); their search index
+    /// entries go with them.
     pub destroy_keys: Vec<Uuid>,
+    /// Changes to the search index: the tokens of the values the events record.
+    pub index: Vec<IndexChange>,
     /// Changes to the credential tables, with the events that record them.
     pub credentials: Vec<CredentialChange>,
     /// Write nothing if an event of these categories was written after this
@@ -503,6 +508,7 @@ async fn stage<B: Backend>(
         && !changes_timers
         && write.new_keys.is_empty()
         && write.destroy_keys.is_empty()
+        && write.index.is_empty()
         && write.credentials.is_empty()
     {
         return Ok(Staged::Nothing(WriteResult {
@@ -574,6 +580,11 @@ async fn stage<B: Backend>(
         } else {
             Error::Database(err)
         }));
+    }
+    if !write.index.is_empty() {
+        b.change_index(tx, &write.index)
+            .await
+            .map_err(|err| Failed::Plain(Error::Database(err)))?;
     }
     if !write.destroy_keys.is_empty() {
         b.destroy_keys(tx, &write.destroy_keys)

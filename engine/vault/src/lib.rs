@@ -16,6 +16,10 @@
 //! No I/O here but the operating system's random source; the store keeps the
 //! wrapped keys, the CLI finds the master key.
 
+mod index;
+
+pub use index::{HOME_COUNTRY, IndexKey, Kind, Token, normal_phone, normal_text};
+
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 

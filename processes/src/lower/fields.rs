@@ -12,8 +12,18 @@ use crate::tree::{Kind, Node};
 pub(crate) const TYPES: [&str; 9] = [
     "string", "text", "integer", "number", "boolean", "date", "datetime", "enum", "list",
 ];
-pub(crate) const FIELD_KEYS: [&str; 10] = [
-    "type", "title", "values", "of", "role", "personal", "pattern", "min", "max", "past",
+pub(crate) const FIELD_KEYS: [&str; 11] = [
+    "type",
+    "title",
+    "values",
+    "of",
+    "role",
+    "personal",
+    "pattern",
+    "min",
+    "max",
+    "past",
+    "searchable",
 ];
 
 /// How far back a `past: true` date may lie.
@@ -67,12 +77,16 @@ pub(crate) fn fields(
             }
         });
         let past = spec.get("past").and_then(|node| past(cx, node, &what, &ty));
+        let searchable = spec
+            .get("searchable")
+            .is_some_and(|node| searchable(cx, node, &what, &ty, spec.has("personal")));
         if name_ok {
             out.push(Field {
                 name: key.name.clone(),
                 ty,
                 personal,
                 past,
+                searchable,
             });
         }
     }
@@ -116,6 +130,38 @@ fn past(
             None
         }
     }
+}
+
+/// `searchable: true`: a personal string or text a case can be found by.
+/// Only personal data is worth a blind index: anything else is searchable in
+/// the case list as it is.
+fn searchable(cx: &mut Cx, node: &Node, what: &str, ty: &FieldType, personal: bool) -> bool {
+    let Some(on) = cx.bool(node, "'searchable'") else {
+        return false;
+    };
+    if !on {
+        return false;
+    }
+    if !matches!(ty, FieldType::String { .. } | FieldType::Text) {
+        cx.error(
+            Code::UnknownKey,
+            node.span.clone(),
+            format!("'searchable' does not apply to {what}, which is not a string or text"),
+        );
+        return false;
+    }
+    if !personal {
+        cx.push(
+            Diagnostic::error(
+                Code::UnknownKey,
+                node.span.clone(),
+                format!("'searchable' applies to personal data only, and {what} is not personal"),
+            )
+            .with_help("name its data subject with 'personal: <subject>', or drop 'searchable'"),
+        );
+        return false;
+    }
+    true
 }
 
 /// Reads `type` and the keys that go with it.

@@ -1,7 +1,7 @@
 //! The API's statuses, one caller at a time.
 
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{Client, PHONE, Stage, VICTIM, answer, on_both, opening};
 
@@ -490,6 +490,56 @@ async fn personal_data_only_on_purpose(stage: &Stage) {
         "{}",
         access.text
     );
+
+    // Found by name when the person calls: the answer names the case, never
+    // the person; the search is recorded; an auditor may not search.
+    let found = mari
+        .post(
+            "/api/v1/cases/search",
+            json!({"name": VICTIM.to_uppercase(), "purpose": "she called"}),
+        )
+        .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.text);
+    assert_eq!(found.json[0]["reference"], case.as_str(), "{}", found.text);
+    assert_eq!(found.json[0]["subjects"], json!(["victim"]));
+    assert!(!found.text.contains(VICTIM), "{}", found.text);
+    let by_phone = mari
+        .post(
+            "/api/v1/cases/search",
+            json!({"phone": PHONE.replace(' ', "-"), "purpose": "missed call"}),
+        )
+        .await;
+    assert_eq!(
+        by_phone.json[0]["reference"],
+        case.as_str(),
+        "{}",
+        by_phone.text
+    );
+    let nobody = mari
+        .post("/api/v1/cases/search", json!({"purpose": "nothing said"}))
+        .await;
+    assert_eq!(
+        (nobody.status, nobody.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "missing-input"),
+        "{}",
+        nobody.text
+    );
+    let auditor = aili
+        .post(
+            "/api/v1/cases/search",
+            json!({"name": VICTIM, "purpose": "curious"}),
+        )
+        .await;
+    assert_eq!(auditor.status, StatusCode::FORBIDDEN, "{}", auditor.text);
+    let access = aili.get("/api/v1/audit/access").await;
+    let searched: Vec<&Value> = access.json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["what"] == "searched")
+        .collect();
+    assert_eq!(searched.len(), 2, "{}", access.text);
+    assert!(!access.text.contains(VICTIM), "{}", access.text);
 
     // The server's log, at debug level, holds none of it.
     let log = served.stop().await;

@@ -142,6 +142,8 @@ const PROMISED: &[(&str, &str)] = &[
     ("get", "/healthz"),
     ("get", "/api/v1/cases"),
     ("get", "/api/v1/work"),
+    ("post", "/api/v1/cases/search"),
+    ("post", "/api/v1/cases/search/rebuild"),
     ("post", "/api/v1/cases"),
     ("get", "/api/v1/cases/{reference}"),
     ("get", "/api/v1/cases/{reference}/history"),

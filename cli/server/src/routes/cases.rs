@@ -39,6 +39,8 @@ pub(super) fn routes() -> OpenApiRouter<Server> {
         .routes(routes!(reveal))
         .routes(routes!(erase_subject))
         .routes(routes!(my_work))
+        .routes(routes!(find_cases))
+        .routes(routes!(rebuild_search_index))
 }
 
 /// My work: the open cases the caller can act on now, or that escalate to
@@ -531,6 +533,53 @@ async fn release_hold(
         .hold(&caller.request, &reference, false, &body.reason)
         .await?;
     Ok(changed(outcome))
+}
+
+/// Whom to look for, and why. In the body, not the address: a name in a
+/// URL ends up in logs.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct FindCases {
+    /// A name (or another searchable text, such as an e-mail address); case,
+    /// accents and word order do not matter.
+    name: Option<String>,
+    /// A phone number, however written.
+    phone: Option<String>,
+    /// Why (recorded in the access log with the search).
+    purpose: String,
+}
+
+/// Finds a person's cases by name or phone number: the cases whose personal
+/// data the caller may read, open ones first; never the name. The search is
+/// recorded (by what, why, what it showed) before the answer is sent.
+#[utoipa::path(post, path = "/api/v1/cases/search", tag = tags::CASES, request_body = FindCases,
+    responses((status = 200, body = Vec<kroonika_app::search::FoundCase>), (status = 401, body = ProblemBody),
+        (status = 403, body = ProblemBody), (status = 422, body = ProblemBody)))]
+async fn find_cases(
+    State(server): State<Server>,
+    caller: Caller,
+    Body(body): Body<FindCases>,
+) -> Result<Json<Vec<kroonika_app::search::FoundCase>>, Problem> {
+    let query = kroonika_app::search::FindQuery {
+        name: body.name,
+        phone: body.phone,
+    };
+    Ok(Json(
+        server
+            .app()
+            .find_cases(&caller.request, &query, &body.purpose)
+            .await?,
+    ))
+}
+
+/// Builds the search index anew from the log (administrators).
+#[utoipa::path(post, path = "/api/v1/cases/search/rebuild", tag = tags::CASES,
+    responses((status = 200, body = kroonika_app::search::Reindexed), (status = 401, body = ProblemBody),
+        (status = 403, body = ProblemBody)))]
+async fn rebuild_search_index(
+    State(server): State<Server>,
+    caller: Caller,
+) -> Result<Json<kroonika_app::search::Reindexed>, Problem> {
+    Ok(Json(server.app().reindex(&caller.request).await?))
 }
 
 /// Why personal data is to be shown.

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use kroonika_engine::actors::Actor;
 use kroonika_engine::case::{self, Case, CaseEvent, Wake, privacy};
 use kroonika_engine::{Code, Metadata, NewEvent, Rejection};
-use kroonika_store::{SubjectKeyRow, Timer};
-use kroonika_vault::{MasterKey, subject_id};
+use kroonika_store::{IndexChange, SubjectKeyRow, Timer};
+use kroonika_vault::{IndexKey, MasterKey, subject_id};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -46,6 +46,8 @@ pub(crate) struct Deciding<'a> {
     pub missing_key: &'a str,
     /// The case's stored subject keys, when they were read.
     pub keys: Option<&'a [SubjectKeyRow]>,
+    /// The search index key (present whenever the master key is).
+    pub index: Option<&'a IndexKey>,
 }
 
 /// A decision, ready to be written.
@@ -60,6 +62,8 @@ pub(crate) struct Decided {
     pub definition: String,
     pub new_keys: Vec<SubjectKeyRow>,
     pub destroy: Vec<Uuid>,
+    /// The search index's new tokens for the values the events record.
+    pub index: Vec<IndexChange>,
 }
 
 /// A decision, or the news that it needs the case's subject keys read first.
@@ -171,9 +175,8 @@ pub(crate) fn decide(
             all
         }
     };
-    let new_keys = match seal(d, &definition, case_id, &mut events)? {
-        Some(new_keys) => new_keys,
-        None => return Ok(Decision::NeedsKeys),
+    let Some(Sealed { new_keys, index }) = seal(d, &definition, case_id, &mut events)? else {
+        return Ok(Decision::NeedsKeys);
     };
     let after = case.after(&events, d.occurred_at);
     let timer = if events.is_empty() && !matches!(step, Step::Timer(_)) {
@@ -188,21 +191,32 @@ pub(crate) fn decide(
         definition: format!("{}@{version}", definition.id),
         new_keys,
         destroy,
+        index,
     })))
 }
 
+/// What sealing a decision's events comes to besides the sealed events.
+#[derive(Debug, Default)]
+pub(crate) struct Sealed {
+    /// Keys made for subjects that had none, to be stored with the write.
+    pub new_keys: Vec<SubjectKeyRow>,
+    /// The search index tokens of the searchable values, made in the clear.
+    pub index: Vec<IndexChange>,
+}
+
 /// Seals the personal fields of `events` under their subjects' keys, making
-/// keys for subjects that have none (returned, to be stored with the write).
+/// keys for subjects that have none (returned, to be stored with the write),
+/// and the search index tokens of the searchable ones before they are sealed.
 /// None when the case's keys are needed and were not read.
 pub(crate) fn seal(
     d: &Deciding<'_>,
     definition: &kroonika_engine::definition::ProcessDefinition,
     case_id: Uuid,
     events: &mut [CaseEvent],
-) -> Result<Option<Vec<SubjectKeyRow>>> {
+) -> Result<Option<Sealed>> {
     let subjects = kroonika_vault::subjects_in(definition, events);
     if subjects.is_empty() {
-        return Ok(Some(Vec::new()));
+        return Ok(Some(Sealed::default()));
     }
     let Some(master) = d.master else {
         return Err(reject(Code::MasterKeyNeeded, d.missing_key));
@@ -212,11 +226,12 @@ pub(crate) fn seal(
     };
     let mut ring = keys::keyring(master, rows)?;
     let new_keys = keys::add_new_keys(&mut ring, rows, master, case_id, &subjects, d.now);
+    let index = crate::search::index_changes(d.index, definition, case_id, events)?;
     kroonika_vault::seal_events(definition, case_id, &ring, events).map_err(|err| match err {
         kroonika_vault::Error::Erased { .. } => reject(Code::Erased, err.to_string()),
         other => Error::from(other),
     })?;
-    Ok(Some(new_keys))
+    Ok(Some(Sealed { new_keys, index }))
 }
 
 /// The subjects a decision erases.

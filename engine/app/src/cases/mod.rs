@@ -185,7 +185,7 @@ impl App {
 
     /// A registry that holds the version `case` is on (a registry that does not
     /// is older than the case: it moves forward).
-    async fn registry_for(&self, process: &str, version: u32) -> Result<Arc<Registry>> {
+    pub(crate) async fn registry_for(&self, process: &str, version: u32) -> Result<Arc<Registry>> {
         let registry = self.registry();
         if registry.versions(process).len() >= version as usize {
             return Ok(registry);
@@ -272,6 +272,7 @@ impl App {
             return Err(conflict(known, expected, known.version()));
         }
         let mut keys = None;
+        let index = self.index_key().await?;
         // A refusal, or nothing to do, decided on what this process
         // remembers is checked against the store before it is believed: the
         // case or the directory may have moved (a write would have found out;
@@ -290,6 +291,7 @@ impl App {
                 master: self.master_key(),
                 missing_key: &self.inner.missing_key,
                 keys: keys.as_deref(),
+                index,
             };
             let decision = match decide::decide(&deciding, &known.case, id, step) {
                 Ok(Decision::NeedsKeys) => {
@@ -380,6 +382,7 @@ impl App {
             }],
             new_keys: decided.new_keys.clone(),
             destroy_keys: decided.destroy.clone(),
+            index: decided.index.clone(),
             credentials: Vec::new(),
             unchanged: Some(App::unchanged(registry)),
         })
@@ -396,6 +399,7 @@ impl App {
     ) -> Result<Outcome> {
         let stream = case::stream(id);
         let mut with_keys = false;
+        let index = self.index_key().await?;
         loop {
             let registry = self.registry();
             let read = LockedRead {
@@ -437,6 +441,7 @@ impl App {
                         master: self.master_key(),
                         missing_key: &self.inner.missing_key,
                         keys: with_keys.then_some(view.keys.as_slice()),
+                        index,
                     };
                     let decided = match decide::decide(&deciding, &known.case, id, step)? {
                         Decision::Decided(decided) => *decided,

@@ -65,6 +65,7 @@ impl App {
             keys_of: None,
             failures_of: None,
         };
+        let index = self.index_key().await?;
         let mut result = None;
         let written = self
             .inner
@@ -120,8 +121,9 @@ impl App {
                     missing_key: &self.inner.missing_key,
                     // A new case has no keys yet.
                     keys: Some(&[]),
+                    index,
                 };
-                let new_keys =
+                let sealed =
                     decide::seal(&deciding, &definition, case_id, &mut events)?.unwrap_or_default();
                 let meta = metadata(
                     &actor.name,
@@ -159,8 +161,9 @@ impl App {
                             timer,
                         },
                     ],
-                    new_keys,
+                    new_keys: sealed.new_keys,
                     destroy_keys: Vec::new(),
+                    index: sealed.index,
                     credentials: Vec::new(),
                     unchanged: None,
                 };

@@ -22,6 +22,7 @@
 mod credentials;
 mod events;
 mod import;
+mod index;
 mod keys;
 mod projections;
 mod timers;
@@ -185,7 +186,7 @@ impl PgBackend {
         let mut tx = self.pool.begin().await?;
         for sql in [
             // Every table the migrations make (a new one is added here too).
-            "DROP TABLE IF EXISTS events, timers, projection_checkpoints, projection_docs, subject_keys, \
+            "DROP TABLE IF EXISTS events, timers, projection_checkpoints, projection_docs, subject_keys, search_index, \
              passwords, tokens, sessions, sign_in_failures, store_info, _sqlx_migrations CASCADE",
             "DROP FUNCTION IF EXISTS kroonika_begin_append(text)",
             "DROP FUNCTION IF EXISTS kroonika_events_immutable()",

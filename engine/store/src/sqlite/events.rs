@@ -16,6 +16,7 @@ use crate::backend::{Backend, Head, Plan};
 use crate::chain::ChainRow;
 use crate::credentials::{CredentialChange, FailureRow};
 use crate::error::{Error, Result};
+use crate::index::IndexChange;
 use crate::keys::SubjectKeyRow;
 use crate::read::{Direction, ReadFrom, StoredRow, limit};
 
@@ -300,7 +301,16 @@ impl Backend for SqliteBackend {
     }
 
     async fn destroy_keys(&self, tx: &mut Self::Tx, subjects: &[Uuid]) -> Result<(), sqlx::Error> {
-        super::keys::destroy_keys_on(&mut *tx, subjects).await
+        super::keys::destroy_keys_on(&mut *tx, subjects).await?;
+        super::index::forget_on(&mut *tx, subjects).await
+    }
+
+    async fn change_index(
+        &self,
+        tx: &mut Self::Tx,
+        changes: &[IndexChange],
+    ) -> Result<(), sqlx::Error> {
+        super::index::change_index_on(&mut *tx, changes).await
     }
 
     async fn failures_in(&self, tx: &mut Self::Tx, name_hash: &[u8]) -> Result<Option<FailureRow>> {

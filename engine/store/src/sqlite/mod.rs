@@ -22,6 +22,7 @@
 mod credentials;
 mod events;
 mod import;
+mod index;
 mod keys;
 mod projections;
 mod timers;
