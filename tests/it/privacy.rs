@@ -387,6 +387,36 @@ async fn retention_erases_closed_cases_unless_held(backend: Backend) {
     )
     .await;
     assert_eq!(code, 0);
+    // Run as a coordinator, who may not erase: the case is listed as failed,
+    // the rest of the run goes on, and the run exits 1 for the scheduler.
+    let (code, out, err) = kroonika(
+        &url,
+        Some("mari"),
+        &[
+            "retention",
+            "run",
+            "--now",
+            "2027-11-22",
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(code, 1, "{out}{err}");
+    let rows = json_lines(&out);
+    assert_eq!(
+        (
+            rows.len(),
+            rows[0]["case"].as_str(),
+            rows[0]["action"].as_str()
+        ),
+        (1, Some(held.as_str()), Some("failed")),
+        "{out}"
+    );
+    assert!(
+        err.starts_with("error: 1 case(s) could not be erased (listed above)"),
+        "{err}"
+    );
     assert_eq!(
         run("2027-11-22").await,
         [(held.clone(), "erased".to_owned())]

@@ -114,6 +114,7 @@ fn summary(
     )?;
     writeln!(out, "  kroonika{flag} def graph mediation")?;
     writeln!(out, "As a coordinator:")?;
+    writeln!(out, "  kroonika{flag} --actor mari case mine")?;
     writeln!(
         out,
         "  kroonika{flag} --actor mari case list --open --overdue"
@@ -128,6 +129,13 @@ fn summary(
         "  kroonika{flag} --actor mari case show LE-{}-0001 --reveal --purpose 'calling the victim'",
         Utc::now().year() - i32::try_from(args.years).unwrap_or(1)
     )?;
+    if let Some(name) = &tally.caller {
+        writeln!(
+            out,
+            "  kroonika{flag} --actor mari case find --name '{}' --purpose 'the victim called'",
+            name.to_lowercase()
+        )?;
+    }
     writeln!(out, "As an auditor:")?;
     writeln!(
         out,

@@ -61,6 +61,8 @@ pub struct DemoReport {
     pub migrated: u64,
     /// Acts on personal data at the end, in words.
     pub privacy: Vec<String>,
+    /// A victim whose case the demo found by name (`case find` to try).
+    pub caller: Option<String>,
     /// Events in the store.
     pub events: u64,
     /// The simulated days.
@@ -536,8 +538,10 @@ impl Simulation<'_> {
         let [first, second, third] = picked.as_slice() else {
             return Ok(());
         };
+        let mut caller = None;
         for case in [first, second, third] {
-            self.app
+            let view = self
+                .app
                 .show_case(
                     &Request::new(case.coordinator, "case show --reveal"),
                     &case.id.to_string(),
@@ -545,10 +549,38 @@ impl Simulation<'_> {
                     Some("writing the report to the prosecutor"),
                 )
                 .await?;
+            if caller.is_none() {
+                caller = view
+                    .data
+                    .get("victim_name")
+                    .and_then(|v| v.as_str())
+                    .map(|name| (case.coordinator, name.to_owned()));
+            }
         }
         self.report
             .privacy
             .push("3 readings of names, each with its purpose".to_owned());
+        // The first victim calls; the coordinator finds the case by name.
+        if let Some((coordinator, name)) = caller {
+            let query = crate::search::FindQuery {
+                name: Some(name.clone()),
+                phone: None,
+            };
+            let found = self
+                .app
+                .find_cases(
+                    &Request::new(coordinator, "case find"),
+                    &query,
+                    "the victim called about the case",
+                )
+                .await?;
+            if found.iter().any(|f| f.case_id == first.id) {
+                self.report
+                    .privacy
+                    .push("1 caller's case found by name, the search recorded".to_owned());
+                self.report.caller = Some(name);
+            }
+        }
         let outsider = STAFF_MEDIATORS
             .iter()
             .find(|m| **m != first.mediator)

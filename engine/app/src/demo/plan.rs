@@ -37,13 +37,53 @@ pub(super) const PEOPLE: &[(&str, &[&str])] = &[
 pub(super) const COORDINATORS: [&str; 4] = ["mari", "liis", "kadri", "peeter"];
 pub(super) const STAFF_MEDIATORS: [&str; 3] = ["ants", "helen", "margus"];
 pub(super) const VOLUNTEER_MEDIATORS: [&str; 5] = ["reet", "tonis", "maarja", "juri", "eve"];
-const FIRST_NAMES: [&str; 16] = [
+const FIRST_NAMES: [&str; 40] = [
     "Kadri", "Tõnu", "Mart", "Liina", "Andres", "Kristi", "Priit", "Eha", "Rasmus", "Anu", "Siim",
-    "Kertu", "Urmas", "Triin", "Jaan", "Helena",
+    "Kertu", "Urmas", "Triin", "Jaan", "Helena", "Märt", "Ülle", "Rein", "Piret", "Ott", "Kätlin",
+    "Indrek", "Merike", "Tiit", "Maarja", "Margus", "Sirje", "Karl", "Liis", "Jüri", "Katrin",
+    "Toomas", "Õie", "Aivar", "Reet", "Heiki", "Marika", "Enn", "Getter",
 ];
-const SURNAMES: [&str; 16] = [
-    "Kask", "Tamm", "Saar", "Mägi", "Sepp", "Ilves", "Rebane", "Kukk", "Lepp", "Pärn", "Koppel",
-    "Org", "Raud", "Vaher", "Kuusk", "Lill",
+const SURNAMES: [&str; 40] = [
+    "Kask",
+    "Tamm",
+    "Saar",
+    "Mägi",
+    "Sepp",
+    "Ilves",
+    "Rebane",
+    "Kukk",
+    "Lepp",
+    "Pärn",
+    "Koppel",
+    "Org",
+    "Raud",
+    "Vaher",
+    "Kuusk",
+    "Lill",
+    "Kõiv",
+    "Mets",
+    "Karu",
+    "Põder",
+    "Kallas",
+    "Luik",
+    "Oja",
+    "Rand",
+    "Sild",
+    "Paju",
+    "Järv",
+    "Männik",
+    "Tuisk",
+    "Laur",
+    "Kivi",
+    "Hunt",
+    "Lõhmus",
+    "Ots",
+    "Kütt",
+    "Aas",
+    "Jõgi",
+    "Vares",
+    "Murd",
+    "Tõnisson",
 ];
 
 #[derive(Debug)]
