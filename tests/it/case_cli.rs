@@ -430,10 +430,15 @@ async fn versions_pin_cases_until_migrated(backend: Backend) {
     assert_eq!((code, err.as_str()), (0, ""));
 
     let v1 = std::fs::read_to_string("data/definitions/school-conference.yaml").unwrap();
-    let v2 = v1.replace("preparation", "getting-ready").replace(
-        "pattern: '^\\+?[0-9 ]{6,20}$'",
-        "pattern: '^\\+372[0-9 ]{6,20}$'",
-    );
+    // Version 2 also stops indexing the name: a migrated case is found by
+    // its phone only.
+    let v2 = v1
+        .replace("preparation", "getting-ready")
+        .replace(
+            "pattern: '^\\+?[0-9 ]{6,20}$'",
+            "pattern: '^\\+372[0-9 ]{6,20}$'",
+        )
+        .replace("personal: victim, searchable: true }", "personal: victim }");
     assert_ne!(v1, v2);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("school-conference.yaml");
@@ -506,6 +511,37 @@ async fn versions_pin_cases_until_migrated(backend: Backend) {
             format!("{automatic}: now on version 2 in state referred\n")
         )
     );
+    let find = |by: &'static str, value: &'static str| {
+        let url = url.clone();
+        async move {
+            let (code, out, err) = kroonika(
+                &url,
+                Some("mari"),
+                &[
+                    "case",
+                    "find",
+                    by,
+                    value,
+                    "--purpose",
+                    "a call",
+                    "--format",
+                    "json",
+                ],
+            )
+            .await;
+            assert_eq!(code, 0, "{err}");
+            crate::support::json_lines(&out)
+                .iter()
+                .map(|f| f["reference"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(find("--phone", "+372 5555 1234").await, [automatic.clone()]);
+    assert!(
+        !find("--name", "Mari Maasikas").await.contains(&automatic),
+        "the name is no longer indexed after the migration"
+    );
+    assert!(find("--name", "Mari Maasikas").await.contains(&mapped));
     let (code, out, _) = kroonika(
         &url,
         Some("mari"),

@@ -206,6 +206,12 @@ async fn killed_openings_leave_whole_cases_only(backend: Backend) {
         opened.len(),
         "the victim's key of each case opened"
     );
+    // Nor a search index entry: each case's name and phone, no more, no less.
+    assert_eq!(
+        store.index_size().await.unwrap(),
+        2 * opened.len() as u64,
+        "two index entries for each case opened"
+    );
     store.close().await;
     let (code, _, err) = kroonika(&url, None, &["audit", "verify"]).await;
     assert_eq!((code, err.as_str()), (0, ""));

@@ -16,7 +16,7 @@ use kroonika_engine::access::{AccessEvent, SearchMatch};
 use kroonika_engine::case::{self, Case, CaseEvent, privacy};
 use kroonika_engine::definition::{ProcessDefinition, RoleRef};
 use kroonika_engine::{Code, Rejection, StreamName};
-use kroonika_store::{IndexChange, Write};
+use kroonika_store::{IndexChange, Unchanged, Write};
 use kroonika_vault::{IndexKey, Kind, subject_id};
 use serde::Serialize;
 use serde_json::Value;
@@ -81,6 +81,25 @@ pub(crate) fn index_changes(
             if let Some(change) = field_change(index, definition, &stream, case_id, name, value)? {
                 changes.push(change);
             }
+        }
+    }
+    Ok(changes)
+}
+
+/// Every index change of one case anew, from its data in the clear (values
+/// still sealed, such as an erased subject's, get no tokens): what a rebuild
+/// writes, and what a migration to a version with other searchable fields does.
+pub(crate) fn case_changes(
+    index: Option<&IndexKey>,
+    definition: &ProcessDefinition,
+    case_id: Uuid,
+    opened: &BTreeMap<String, Value>,
+) -> Result<Vec<IndexChange>> {
+    let stream = case::stream(case_id).to_string();
+    let mut changes = vec![IndexChange::ClearStream(stream.clone())];
+    for (name, value) in opened {
+        if let Some(change) = field_change(index, definition, &stream, case_id, name, value)? {
+            changes.push(change);
         }
     }
     Ok(changes)
@@ -301,39 +320,63 @@ impl App {
                 self.inner.missing_key.clone(),
             ));
         };
+        // Built from the log as it was at one position: a case written to
+        // meanwhile would get its old tokens back, so the build is refused
+        // and made again (it is idempotent: each case is cleared first).
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self.reindex_once(master, index).await {
+                Err(Error::Store(err)) if err.is_conflict() && attempts < 5 => continue,
+                done => return done,
+            }
+        }
+    }
+
+    async fn reindex_once(
+        &self,
+        master: &kroonika_vault::MasterKey,
+        index: &IndexKey,
+    ) -> Result<Reindexed> {
+        let read_at = self.inner.store.head_position().await?;
+        let unchanged = Unchanged {
+            categories: vec![case::CATEGORY.to_owned()],
+            position: read_at,
+        };
         let registry = self.refresh().await?;
         let mut done = Reindexed {
             cases: 0,
             entries: 0,
         };
-        let mut write = Write::default();
+        let mut write = Write {
+            unchanged: Some(unchanged.clone()),
+            ..Write::default()
+        };
         for (id, case) in self.all_cases().await? {
             let Ok((definition, _)) = registry.definition(&case.process, Some(case.version)) else {
                 continue;
             };
-            let stream = case::stream(id).to_string();
-            write.index.push(IndexChange::ClearStream(stream.clone()));
+            let mut opened = case.data.clone();
             if definition.fields.iter().any(|f| f.searchable) {
                 let ring = keys::existing(&self.inner.store, master, id).await?;
-                for (name, value) in &case.data {
-                    let kroonika_vault::Opened::Plain(plain) =
-                        kroonika_vault::open(&ring, &stream, name, value)
-                    else {
-                        continue;
-                    };
-                    if let Some(change) =
-                        field_change(Some(index), &definition, &stream, id, name, &plain)?
-                    {
-                        if let IndexChange::Field { tokens, .. } = &change {
-                            done.entries += tokens.len() as u64;
-                        }
-                        write.index.push(change);
-                    }
+                keys::open_data(&ring, id, &mut opened);
+            }
+            for change in case_changes(Some(index), &definition, id, &opened)? {
+                if let IndexChange::Field { tokens, .. } = &change {
+                    done.entries += tokens.len() as u64;
                 }
+                write.index.push(change);
             }
             done.cases += 1;
             if write.index.len() >= 1_000 {
-                self.inner.store.write(&std::mem::take(&mut write)).await?;
+                let full = std::mem::replace(
+                    &mut write,
+                    Write {
+                        unchanged: Some(unchanged.clone()),
+                        ..Write::default()
+                    },
+                );
+                self.inner.store.write(&full).await?;
             }
         }
         if !write.index.is_empty() {

@@ -484,14 +484,28 @@ async fn stage<B: Backend>(
         }
     }
     let events = write.event_count();
+    // Checked for writes that change what was decided on: events, and
+    // search index entries made from what was read.
     let unchanged = write
         .unchanged
         .as_ref()
-        .filter(|_| optimistic && events > 0);
+        .filter(|_| optimistic && (events > 0 || !write.index.is_empty()));
     if let (Some(unchanged), Some(watched)) = (unchanged, head.watched)
         && watched > unchanged.position
     {
         return Err(Failed::Plain(moved(unchanged, watched)));
+    }
+    // Without events there is no INSERT to check the precondition (which is
+    // where PostgreSQL checks it): asked here, under the lock, in a statement
+    // of its own, which sees every commit made before the lock was taken.
+    if let Some(unchanged) = unchanged.filter(|_| events == 0) {
+        let after = b
+            .categories_in(tx, &unchanged.categories, unchanged.position)
+            .await
+            .map_err(Failed::Plain)?;
+        if let Some(last) = after.last() {
+            return Err(Failed::Plain(moved(unchanged, last.position)));
+        }
     }
     // What each stream is left at: its new events, or where it was.
     let mut results: Vec<AppendResult> = write

@@ -3,8 +3,8 @@
 
 use chrono::{TimeZone, Utc};
 use kroonika_store::{
-    Direction, Error, ExpectedRevision, LockedRead, ReadFrom, StreamName, SubjectKeyRow, Timer,
-    Unchanged, Write,
+    Direction, Error, ExpectedRevision, IndexChange, LockedRead, ReadFrom, StreamName,
+    SubjectKeyRow, Timer, Unchanged, Write,
 };
 use kroonika_tests::{TestStore, event};
 use serde_json::json;
@@ -148,28 +148,53 @@ async fn keys_and_wake_ups_go_with_their_events(t: &TestStore) {
     );
     write.streams[0].timer = Timer::Set(due);
     write.new_keys = vec![key(subject, case.as_str())];
+    let token = |b: u8| vec![b; 32];
+    let indexed = |field: &str, tokens: Vec<Vec<u8>>| IndexChange::Field {
+        stream: case.to_string(),
+        field: field.to_owned(),
+        subject,
+        tokens: tokens.into_iter().map(|t| ("text".to_owned(), t)).collect(),
+    };
+    write.index = vec![indexed("victim_name", vec![token(1)])];
     assert!(t.store.write(&write).await.unwrap_err().is_conflict());
     assert!(t.store.subject_keys(None).await.unwrap().is_empty());
     assert!(t.store.all_timers().await.unwrap().is_empty());
-    // The same write at the right revision stores all three.
+    assert_eq!(t.store.index_size().await.unwrap(), 0);
+    // The same write at the right revision stores all four.
     write.streams[0].expected = ExpectedRevision::NoStream;
     t.store.write(&write).await.unwrap();
     assert_eq!(t.store.subject_keys(None).await.unwrap().len(), 1);
     assert_eq!(t.store.all_timers().await.unwrap(), [(case.clone(), due)]);
+    let hits = t.store.search_index(&[token(1)]).await.unwrap();
+    assert_eq!(
+        (hits.len(), hits[0].stream.as_str(), hits[0].field.as_str()),
+        (1, case.as_str(), "victim_name")
+    );
+    // A field's new tokens replace its old ones.
+    let mut corrected = Write::append(
+        &case,
+        ExpectedRevision::Exact(0),
+        vec![event("Corrected", json!({}))],
+    );
+    corrected.index = vec![indexed("victim_name", vec![token(2)])];
+    t.store.write(&corrected).await.unwrap();
+    assert!(t.store.search_index(&[token(1)]).await.unwrap().is_empty());
+    assert_eq!(t.store.search_index(&[token(2)]).await.unwrap().len(), 1);
     // A key made a second time for the same subject is a conflict; nothing kept.
     let mut twice = Write::append(
         &case,
-        ExpectedRevision::Exact(0),
+        ExpectedRevision::Exact(1),
         vec![event("Noted", json!({}))],
     );
     twice.new_keys = vec![key(subject, case.as_str())];
     let err = t.store.write(&twice).await.unwrap_err();
     assert!(matches!(err, Error::SubjectKeyExists { .. }), "{err}");
-    assert_eq!(t.store.stream_revision(&case).await.unwrap(), Some(0));
-    // An erasure destroys the key in the write that records it; the wake-up clears.
+    assert_eq!(t.store.stream_revision(&case).await.unwrap(), Some(1));
+    // An erasure destroys the key, and the subject's index entries, in the
+    // write that records it; the wake-up clears.
     let mut erase = Write::append(
         &case,
-        ExpectedRevision::Exact(0),
+        ExpectedRevision::Exact(1),
         vec![event("SubjectErased", json!({}))],
     );
     erase.destroy_keys = vec![subject];
@@ -179,16 +204,17 @@ async fn keys_and_wake_ups_go_with_their_events(t: &TestStore) {
     assert_eq!(keys[0].wrapped, None);
     assert!(keys[0].erased_at.is_some());
     assert!(t.store.all_timers().await.unwrap().is_empty());
+    assert_eq!(t.store.index_size().await.unwrap(), 0);
     // A wake-up alone (no events) changes only the wake-up.
     let only_timer = Write::default().with(
         &case,
-        ExpectedRevision::Exact(1),
+        ExpectedRevision::Exact(2),
         Vec::new(),
         Timer::Set(due),
     );
     t.store.write(&only_timer).await.unwrap();
     assert_eq!(t.store.all_timers().await.unwrap().len(), 1);
-    assert_eq!(t.store.head_position().await.unwrap(), 2);
+    assert_eq!(t.store.head_position().await.unwrap(), 3);
 }
 
 async fn a_precondition_refuses_a_decision_made_on_a_moved_category(t: &TestStore) {
@@ -249,6 +275,24 @@ async fn a_precondition_refuses_a_decision_made_on_a_moved_category(t: &TestStor
         .unwrap();
     assert_eq!(moved.len(), 1);
     assert_eq!(moved[0].event_type, "RoleGranted");
+    // Index entries made from what was read are held to it too, with no
+    // event to write (a rebuild racing a correction).
+    let rebuilt = |position: u64| Write {
+        index: vec![IndexChange::ClearStream(case.to_string())],
+        unchanged: Some(Unchanged {
+            categories: vec!["case".to_owned()],
+            position,
+        }),
+        ..Write::default()
+    };
+    let read_at = t.store.head_position().await.unwrap();
+    t.store.write(&rebuilt(read_at)).await.unwrap();
+    t.store
+        .append(&case, ExpectedRevision::Any, &[event("Noted", json!({}))])
+        .await
+        .unwrap();
+    let err = t.store.write(&rebuilt(read_at)).await.unwrap_err();
+    assert!(matches!(err, Error::Moved { .. }), "{err}");
 }
 
 async fn deciding_under_the_lock_sees_every_write_before_it(t: &TestStore) {

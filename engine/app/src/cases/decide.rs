@@ -108,6 +108,8 @@ pub(crate) fn decide(
         ));
     }
     let mut destroy = Vec::new();
+    // A migration indexes the case anew under the version it moves to.
+    let mut reindexed = Vec::new();
     let mut events = match step {
         Step::Command(CaseCommand::Take { step, input }) => case::take(&cx, case, step, &input.0)?,
         Step::Command(CaseCommand::Task { task }) => case::complete_task(&cx, case, task)?,
@@ -128,6 +130,8 @@ pub(crate) fn decide(
                     return Ok(Decision::NeedsKeys);
                 };
                 keys::open_data(&keys::keyring(master, rows)?, case_id, &mut opened.data);
+                reindexed =
+                    crate::search::case_changes(d.index, &definition, case_id, &opened.data)?;
             }
             case::migrate(&cx, &opened, map)?
         }
@@ -175,8 +179,18 @@ pub(crate) fn decide(
             all
         }
     };
-    let Some(Sealed { new_keys, index }) = seal(d, &definition, case_id, &mut events)? else {
+    let Some(Sealed {
+        new_keys,
+        index: sealed_index,
+    }) = seal(d, &definition, case_id, &mut events)?
+    else {
         return Ok(Decision::NeedsKeys);
+    };
+    let index = if events.is_empty() {
+        Vec::new()
+    } else {
+        reindexed.extend(sealed_index);
+        reindexed
     };
     let after = case.after(&events, d.occurred_at);
     let timer = if events.is_empty() && !matches!(step, Step::Timer(_)) {
