@@ -536,7 +536,7 @@ async fn versions_pin_cases_until_migrated(backend: Backend) {
                 .collect::<Vec<_>>()
         }
     };
-    assert_eq!(find("--phone", "+372 5555 1234").await, [automatic.clone()]);
+    assert_eq!(find("--phone", "+372 5555 1234").await, [automatic.as_str()]);
     assert!(
         !find("--name", "Mari Maasikas").await.contains(&automatic),
         "the name is no longer indexed after the migration"
