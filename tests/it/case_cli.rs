@@ -379,6 +379,17 @@ pub(crate) async fn open_referred(
     referred_on: &str,
     occurred: &str,
 ) -> String {
+    open_named(url, "Mari Maasikas", phone, referred_on, occurred).await
+}
+
+/// [`open_referred`] for a harmed person of this name.
+pub(crate) async fn open_named(
+    url: &str,
+    name: &str,
+    phone: &str,
+    referred_on: &str,
+    occurred: &str,
+) -> String {
     let (code, out, err) = kroonika(
         url,
         Some("mari"),
@@ -393,7 +404,7 @@ pub(crate) async fn open_referred(
             "--set",
             "minor_involved=false",
             "--set",
-            "victim_name=Mari Maasikas",
+            &format!("victim_name={name}"),
             "--set",
             &format!("victim_phone={phone}"),
             "--occurred-at",
@@ -536,7 +547,10 @@ async fn versions_pin_cases_until_migrated(backend: Backend) {
                 .collect::<Vec<_>>()
         }
     };
-    assert_eq!(find("--phone", "+372 5555 1234").await, [automatic.as_str()]);
+    assert_eq!(
+        find("--phone", "+372 5555 1234").await,
+        [automatic.as_str()]
+    );
     assert!(
         !find("--name", "Mari Maasikas").await.contains(&automatic),
         "the name is no longer indexed after the migration"

@@ -633,28 +633,7 @@ async fn find(url: &str, actor: &str, args: &[&str]) -> (u8, Vec<Value>, String)
 }
 
 async fn open_named(url: &str, name: &str, phone: &str) -> String {
-    let (code, out, err) = kroonika(
-        url,
-        Some("mari"),
-        &[
-            "case",
-            "open",
-            "school-conference",
-            "--set",
-            "referral_source=school",
-            "--set",
-            "referred_on=2026-11-20",
-            "--set",
-            "minor_involved=false",
-            "--set",
-            &format!("victim_name={name}"),
-            "--set",
-            &format!("victim_phone={phone}"),
-        ],
-    )
-    .await;
-    assert_eq!((code, err.as_str()), (0, ""));
-    out.split_whitespace().nth(1).unwrap().to_owned()
+    crate::case_cli::open_named(url, name, phone, "2026-11-20", "2026-11-20").await
 }
 
 /// Whether the store's files (SQLite) or tables (PostgreSQL) hold `text`
