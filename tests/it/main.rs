@@ -48,4 +48,5 @@ mod server;
 mod store;
 mod support;
 mod timers;
+mod web;
 mod work;

@@ -31,6 +31,7 @@ pub mod openapi;
 pub mod options;
 pub mod problem;
 mod routes;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -78,6 +79,10 @@ impl Server {
 
     pub fn app(&self) -> &App {
         &self.inner.app
+    }
+
+    pub(crate) fn auth(&self) -> &Arc<dyn Authenticator> {
+        &self.inner.auth
     }
 
     pub(crate) fn limits(&self) -> &Limits {

@@ -1,0 +1,212 @@
+//! The interface's words, in Estonian (the default) and English.
+//!
+//! Every string a page shows that is not data comes from [`MESSAGES`]: one
+//! row a message, both languages side by side, so a missing translation is
+//! a row with an empty column (a test refuses one). Templates read them as
+//! `t.<key>`. Dates are written the Estonian way (`29.11.2026`) in both
+//! languages, as the service's documents are.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+/// The languages of the interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Et,
+    En,
+}
+
+/// The cookie that keeps the chosen language.
+pub const COOKIE: &str = "kroonika_lang";
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Et => "et",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Lang> {
+        match text {
+            "et" => Some(Lang::Et),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The other language, offered by the switch.
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Et => Lang::En,
+            Lang::En => Lang::Et,
+        }
+    }
+
+    /// Every message in this language, by key.
+    pub fn messages(self) -> BTreeMap<&'static str, &'static str> {
+        MESSAGES
+            .iter()
+            .map(|(key, et, en)| {
+                (
+                    *key,
+                    match self {
+                        Lang::Et => *et,
+                        Lang::En => *en,
+                    },
+                )
+            })
+            .collect()
+    }
+}
+
+/// A date as the service writes it: `29.11.2026`.
+pub fn date(day: NaiveDate) -> String {
+    day.format("%d.%m.%Y").to_string()
+}
+
+/// (key, Estonian, English).
+pub const MESSAGES: &[(&str, &str, &str)] = &[
+    ("app", "Kroonika", "Kroonika"),
+    ("skip", "Jäta menüü vahele", "Skip to content"),
+    ("language", "English", "Eesti keeles"),
+    ("language_name", "eesti keel", "English"),
+    ("sign_in", "Logi sisse", "Sign in"),
+    ("sign_out", "Logi välja", "Sign out"),
+    ("name", "Kasutajanimi", "User name"),
+    ("password", "Parool", "Password"),
+    ("signed_in_as", "Sisse logitud:", "Signed in as"),
+    (
+        "bad_sign_in",
+        "Vale kasutajanimi või parool.",
+        "Wrong user name or password.",
+    ),
+    (
+        "too_many",
+        "Liiga palju katseid. Oota veidi ja proovi uuesti.",
+        "Too many attempts. Wait a little and try again.",
+    ),
+    ("my_work", "Minu töö", "My work"),
+    ("cases", "Juhtumid", "Cases"),
+    (
+        "nothing_waits",
+        "Praegu ei oota sinult ükski juhtum tegevust.",
+        "Nothing waits for you now.",
+    ),
+    ("case", "Juhtum", "Case"),
+    ("process", "Protsess", "Process"),
+    ("state", "Seis", "State"),
+    ("deadline", "Tähtaeg", "Deadline"),
+    ("needs", "Ootab", "Needs"),
+    ("you_can", "Saad teha", "You can"),
+    ("guidance", "Juhis", "Guidance"),
+    ("overdue", "tähtaeg ületatud", "overdue"),
+    ("due_soon", "tähtaeg lähedal", "due soon"),
+    ("on_time", "tähtaeg", "due"),
+    ("today", "täna", "today"),
+    ("working_days_left", "tööpäeva jäänud", "working days left"),
+    ("working_days_late", "tööpäeva üle", "working days late"),
+    ("all", "Kõik", "All"),
+    ("filter", "Filtreeri", "Filter"),
+    ("find", "Otsi", "Find"),
+    ("find_case", "Leia juhtum", "Find a case"),
+    ("reference", "Viitenumber", "Reference"),
+    ("open_by_reference", "Ava", "Open"),
+    (
+        "find_person",
+        "Otsi inimese nime või telefoni järgi",
+        "Find by a person's name or phone",
+    ),
+    ("person_name", "Nimi", "Name"),
+    ("phone", "Telefon", "Phone"),
+    ("purpose", "Eesmärk (salvestatakse)", "Purpose (recorded)"),
+    (
+        "purpose_help",
+        "Miks sa otsid või vaatad isikuandmeid? See kirjutatakse juurdepääsulogisse.",
+        "Why you search or look at personal data. It is written to the access log.",
+    ),
+    ("found", "Leitud juhtumid", "Cases found"),
+    (
+        "found_none",
+        "Ühtegi juhtumit, mida sul on lubatud näha, ei leitud. Otsing salvestati.",
+        "No case found that you may see. The search was recorded.",
+    ),
+    ("matched", "Kelle andmed", "Whose data"),
+    ("closed", "suletud", "closed"),
+    ("version", "versioon", "version"),
+    ("data", "Andmed", "Data"),
+    ("hidden", "peidetud", "hidden"),
+    ("erased", "kustutatud", "erased"),
+    ("show_personal", "Näita isikuandmeid", "Show personal data"),
+    ("checklist", "Kontrollnimekiri", "Checklist"),
+    ("done", "tehtud", "done"),
+    ("not_done", "tegemata", "not done"),
+    ("required", "kohustuslik", "required"),
+    ("optional", "valikuline", "optional"),
+    ("tick", "Märgi tehtuks", "Mark done"),
+    ("untick", "Võta märge tagasi", "Undo"),
+    ("reason", "Põhjus", "Reason"),
+    ("steps", "Järgmised sammud", "Next steps"),
+    ("not_now", "Praegu mitte", "Not now"),
+    ("leads_to", "viib seisu", "leads to"),
+    ("stays", "seis ei muutu", "the state stays"),
+    ("take", "Tee", "Do it"),
+    ("notes", "Märkmed", "Notes"),
+    ("add_note", "Lisa märge", "Add a note"),
+    ("note", "Märge", "Note"),
+    (
+        "note_hidden",
+        "Märkme tekst on isikuandmed: vaata isikuandmeid eesmärgiga.",
+        "A note's text is personal data: show personal data with a purpose.",
+    ),
+    ("no_notes", "Märkmeid pole.", "No notes."),
+    ("history", "Ajalugu", "History"),
+    ("legal_hold", "Kohtulik säilitamine", "Legal hold"),
+    ("outcome", "Tulemus", "Outcome"),
+    ("open_case", "Ava uus juhtum", "Open a case"),
+    ("open", "Ava", "Open"),
+    ("yes", "jah", "yes"),
+    ("no", "ei", "no"),
+    ("choose", "Vali", "Choose"),
+    ("refused", "Keelduti", "Refused"),
+    ("error", "Viga", "Error"),
+    ("not_found", "Lehte ei leitud.", "There is no such page."),
+    ("back", "Tagasi", "Back"),
+    ("personal", "isikuandmed", "personal data"),
+    ("when", "Millal", "When"),
+    ("who", "Kes", "Who"),
+    ("what", "Mis", "What"),
+    ("recorded", "salvestatud", "recorded"),
+    (
+        "revealed_note",
+        "Isikuandmed on näha; lugemine salvestati juurdepääsulogisse.",
+        "Personal data is shown; the reading was recorded in the access log.",
+    ),
+    (
+        "session_note",
+        "Seanss lõpeb, kui oled tund aega tegevuseta.",
+        "The session ends after an hour without activity.",
+    ),
+    ("values_between", "vahemikus", "between"),
+    ("format", "kuju", "format"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_has_both_languages_and_one_key() {
+        let mut keys = std::collections::BTreeSet::new();
+        for (key, et, en) in MESSAGES {
+            assert!(keys.insert(*key), "'{key}' twice");
+            assert!(!et.trim().is_empty() && !en.trim().is_empty(), "{key}");
+        }
+        assert_eq!(Lang::Et.messages().len(), MESSAGES.len());
+        assert_eq!(
+            date(NaiveDate::from_ymd_opt(2026, 11, 9).unwrap_or_default()),
+            "09.11.2026"
+        );
+    }
+}

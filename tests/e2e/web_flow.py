@@ -1,0 +1,173 @@
+"""A coordinator and a facilitator at work in a real browser (Debian's
+headless Chromium, driven by Playwright; no browser is downloaded).
+
+Run by the integration test `web::people_work_in_the_browser`, which starts
+`kroonika serve` on a fresh store and checks the log afterwards. Every page is
+checked with axe-core: no serious or critical violation. Screenshots go to
+KROONIKA_SCREENSHOTS. Prints one JSON line: what the Rust side checks next.
+"""
+
+import json
+import os
+import re
+import sys
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect, sync_playwright
+
+BASE = os.environ["KROONIKA_BASE"]
+PASSWORD = os.environ["KROONIKA_PASSWORD"]
+SHOTS = os.environ["KROONIKA_SCREENSHOTS"]
+VICTIM = os.environ["KROONIKA_VICTIM"]
+PHONE = os.environ["KROONIKA_PHONE"]
+CHROMIUM = os.environ.get("KROONIKA_CHROMIUM", "/usr/bin/chromium")
+
+axe = Axe()
+checked = []
+
+
+def accessible(page, name):
+    """axe-core on the page: no serious or critical violation; a screenshot."""
+    results = axe.run(page)
+    bad = [
+        v
+        for v in results.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]
+    if bad:
+        raise AssertionError(
+            f"{name}: accessibility violations: "
+            + "; ".join(f"{v['id']}: {v['help']} ({len(v['nodes'])} places)" for v in bad)
+        )
+    page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+    checked.append(name)
+
+
+def sign_in(page, name):
+    page.goto(f"{BASE}/work")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    page.get_by_label("Kasutajanimi").fill(name)
+    page.get_by_label("Parool").fill(PASSWORD)
+    page.get_by_role("button", name="Logi sisse").click()
+    expect(page.get_by_role("heading", name="Minu töö")).to_be_visible()
+
+
+def open_step(page, name):
+    """Unfolds a step's form (a refused one is unfolded already)."""
+    step = page.locator("details.step").filter(
+        has=page.locator("summary", has_text=name)
+    )
+    if step.get_attribute("open") is None:
+        step.locator("summary").click()
+    return step
+
+
+def sign_out(page):
+    page.get_by_role("button", name="Logi välja").click()
+    expect(page.get_by_role("heading", name="Logi sisse")).to_be_visible()
+
+
+def run(page):
+    """The whole visit; returns the case's reference."""
+
+    # A wrong password: the page says so, in Estonian.
+    page.goto(f"{BASE}/login")
+    accessible(page, "01-sign-in")
+    page.get_by_label("Kasutajanimi").fill("mari")
+    page.get_by_label("Parool").fill("not her password")
+    page.get_by_role("button", name="Logi sisse").click()
+    expect(page.get_by_role("alert")).to_contain_text("Vale kasutajanimi või parool")
+
+    # The coordinator: my work, then a case opened with the form.
+    sign_in(page, "mari")
+    accessible(page, "02-my-work-empty")
+    page.get_by_role("link", name=re.compile("Ava uus juhtum")).first.click()
+    accessible(page, "03-open-case")
+    page.get_by_label(re.compile("^referral_source")).select_option("school")
+    page.get_by_label(re.compile("^referred_on")).fill("2026-11-20")
+    page.get_by_label(re.compile("^victim_name")).fill(VICTIM)
+    page.get_by_label(re.compile("^victim_phone")).fill(PHONE)
+    page.get_by_role("button", name="Ava").click()
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text(re.compile(r"^SC-\d{4}-\d{4}$"))
+    reference = heading.inner_text()
+    expect(page.get_by_text("Contact the referrer and check suitability.")).to_be_visible()
+    expect(page.locator("dl.data")).not_to_contain_text(VICTIM)
+    accessible(page, "04-case")
+
+    # A step the rule refuses: the rule's message, in place.
+    open_step(page, "assign")
+    page.get_by_label(re.compile("^facilitators")).select_option(["jaan"])
+    page.get_by_role("button", name="Tee: assign").click()
+    expect(page.get_by_role("alert").first).to_contain_text("A conference needs two facilitators.")
+    accessible(page, "05-refused")
+    open_step(page, "assign")
+    page.get_by_label(re.compile("^facilitators")).select_option(["jaan", "piret"])
+    page.get_by_role("button", name="Tee: assign").click()
+    expect(page.locator("dl.facts")).to_contain_text("preparation")
+
+    # A note, then the personal data shown with a purpose.
+    page.get_by_label("Lisa märge").fill("Helistasin kannatanule; kohtumine neljapäeval")
+    page.get_by_role("button", name="Lisa märge").click()
+    expect(page.locator("ul.notes")).to_contain_text("mari")
+    page.get_by_label(re.compile("^Eesmärk")).fill("calling the harmed person")
+    page.get_by_role("button", name="Näita isikuandmeid").click()
+    expect(page.locator("dl.data")).to_contain_text(VICTIM)
+    expect(page.locator("ul.notes")).to_contain_text("kohtumine neljapäeval")
+    accessible(page, "06-revealed")
+
+    # Found by name from my work, the search recorded.
+    page.goto(f"{BASE}/work")
+    page.get_by_label("Nimi").fill(VICTIM.upper())
+    page.get_by_label(re.compile("^Eesmärk")).fill("she called back")
+    page.get_by_role("button", name="Otsi").click()
+    expect(page.get_by_role("link", name=reference)).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text(VICTIM)
+    accessible(page, "07-found")
+
+    # English, by choice.
+    page.get_by_role("link", name="English").click()
+    page.goto(f"{BASE}/work")
+    expect(page.get_by_role("heading", name="My work")).to_be_visible()
+    page.get_by_role("link", name="Eesti keeles").click()
+    sign_out(page)
+
+    # The facilitator: the case is on their list; the checklist ticked,
+    # unticked with a reason, and ticked again.
+    sign_in(page, "jaan")
+    expect(page.get_by_role("link", name=reference)).to_be_visible()
+    accessible(page, "08-my-work")
+    page.get_by_role("link", name=reference).click()
+    page.get_by_role("button", name=re.compile(r"Märgi tehtuks\s*: Harmed person consents")).click()
+    expect(page.locator("#task-victim-consent")).to_contain_text("tehtud")
+    page.locator("#task-victim-consent").get_by_label("Põhjus").fill("ticked on the wrong case")
+    page.locator("#task-victim-consent").get_by_role("button", name="Võta märge tagasi").click()
+    expect(page.locator("#task-victim-consent")).to_contain_text("tegemata")
+    page.get_by_role("button", name=re.compile(r"Märgi tehtuks\s*: Harmed person consents")).click()
+    expect(page.locator("#task-victim-consent")).to_contain_text("tehtud")
+    accessible(page, "09-checklist")
+
+    # A phone's width: the same page, nothing cut off.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{BASE}/work")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > 390:
+        raise AssertionError(f"my work is {width} px wide on a 390 px phone")
+    accessible(page, "10-phone")
+    return reference
+
+
+with sync_playwright() as p:
+    browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        reference = run(page)
+    except Exception:
+        # Where it stopped, for whoever reads the failure.
+        page.screenshot(path=os.path.join(SHOTS, "failure.png"), full_page=True)
+        print(page.url, file=sys.stderr)
+        print(page.locator("main").inner_text(), file=sys.stderr)
+        raise
+    browser.close()
+
+print(json.dumps({"reference": reference, "checked": checked}))
