@@ -149,6 +149,13 @@ pub struct DemoArgs {
     /// PostgreSQL store's Kroonika tables are dropped (nothing else in its schema).
     #[arg(long)]
     pub force: bool,
+    /// Then serve the web application on it, every demo person signing in
+    /// with the demo password (printed; for the demo only).
+    #[arg(long)]
+    pub serve: bool,
+    /// Where to serve with --serve.
+    #[arg(long, default_value = "127.0.0.1:8080", requires = "serve")]
+    pub listen: std::net::SocketAddr,
 }
 
 #[derive(Debug, Args)]
@@ -724,6 +731,23 @@ pub struct ServeArgs {
     /// personal data either way. Levels: KROONIKA_LOG (e.g. `info`, `debug`).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+}
+
+impl ServeArgs {
+    /// `serve`'s own defaults, listening on `listen` (for `demo --serve`).
+    pub fn for_demo(listen: std::net::SocketAddr) -> ServeArgs {
+        #[derive(Parser)]
+        struct Serve {
+            #[command(flatten)]
+            args: ServeArgs,
+        }
+        let listen = listen.to_string();
+        match Serve::try_parse_from(["serve", "--listen", listen.as_str()]) {
+            Ok(serve) => serve.args,
+            // The flags are this file's own: they always parse.
+            Err(err) => err.exit(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -38,7 +38,50 @@ pub(crate) async fn run(
     )
     .await;
     bar.finish_and_clear();
-    summary(cli, args, &report?, started.elapsed(), out)
+    summary(cli, args, &report?, started.elapsed(), out)?;
+    if args.serve {
+        serve(cli, args, out).await?;
+    }
+    Ok(())
+}
+
+/// The password every demo person signs in with under `demo --serve`. For
+/// the demo's made-up people only: a real store's passwords are set one by
+/// one (`actor password`).
+pub(crate) const DEMO_PASSWORD: &str = "kroonika-demo";
+
+/// Gives every demo person the demo password, says who to sign in as, and
+/// serves the web application until interrupted.
+async fn serve(cli: &Cli, args: &DemoArgs, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
+    let people = context::with_app(cli, false, async |app| {
+        let admin = kroonika_app::Request::new("anu", "demo --serve");
+        let registry = app.refresh().await?;
+        let mut people = Vec::new();
+        for (name, actor) in registry.actors() {
+            if name == kroonika_engine::actors::SYSTEM {
+                continue;
+            }
+            app.set_password(&admin, name, DEMO_PASSWORD).await?;
+            people.push((
+                name.clone(),
+                actor.roles.iter().cloned().collect::<Vec<_>>().join(", "),
+            ));
+        }
+        Ok(people)
+    })
+    .await?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "The web application: http://{} (sign in as one of the demo people; their password: {DEMO_PASSWORD}, for this demo only)",
+        args.listen
+    )?;
+    for (name, roles) in &people {
+        writeln!(out, "  {name:<8} {roles}")?;
+    }
+    out.flush()?;
+    let serve_args = crate::args::ServeArgs::for_demo(args.listen);
+    crate::commands::serve::run(cli, &serve_args, out).await
 }
 
 fn summary(
