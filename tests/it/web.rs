@@ -131,3 +131,163 @@ async fn people_work_in_the_browser() {
     }
     stage.cleanup().await;
 }
+
+/// Without a browser: a page without a session goes to sign in (and only
+/// ever back to this site), a form without the session's token or from
+/// another site's page is refused and changes nothing, and what a case holds
+/// is escaped on the page, never run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pages_refuse_forgery_and_escape_what_cases_hold() {
+    let stage = Stage::new(Backend::Sqlite).await.unwrap();
+    set_password(&stage, "mari").await;
+    let served = stage.serve(&[]).await;
+    let base = served.base.clone();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let location = |r: &reqwest::Response| {
+        r.headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+
+    let anonymous = client.get(format!("{base}/work")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 303);
+    assert_eq!(location(&anonymous), "/login?next=/work");
+    let signed = client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("name", "mari"),
+            ("password", PASSWORD),
+            ("next", "//evil.example/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.status(), 303);
+    assert_eq!(location(&signed), "/work", "never to another site");
+    let cookie = signed
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let wrong = client
+        .post(format!("{base}/login"))
+        .form(&[("name", "mari"), ("password", "not the password at all")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert!(
+        wrong
+            .text()
+            .await
+            .unwrap()
+            .contains("Vale kasutajanimi või parool")
+    );
+
+    // A case whose data holds markup.
+    let hostile = "<script>alert(1)</script>";
+    let reference = stage
+        .cli(
+            Some("mari"),
+            &[
+                "case",
+                "open",
+                "school-conference",
+                "--set",
+                "referral_source=school",
+                "--set",
+                "referred_on=2026-11-20",
+                "--set",
+                "minor_involved=false",
+                "--set",
+                &format!("victim_name={hostile}"),
+                "--set",
+                "victim_phone=+372 5123 4567",
+            ],
+        )
+        .await
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let page = client
+        .get(format!("{base}/cases/{reference}"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe"),
+        "{csp}"
+    );
+    let html = page.text().await.unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let shown = client
+        .post(format!("{base}/cases/{reference}/reveal"))
+        .header("cookie", &cookie)
+        .form(&[("csrf", csrf.as_str()), ("purpose", "checking the page")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!shown.contains(hostile), "the markup is escaped");
+    assert!(
+        shown.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"),
+        "{shown}"
+    );
+
+    // Forged forms change nothing.
+    let before = stage.log("case").await.len();
+    for (token, origin) in [
+        ("", None),
+        ("forged", None),
+        (csrf.as_str(), Some("https://evil.example")),
+    ] {
+        let mut request = client
+            .post(format!("{base}/cases/{reference}/steps/withdraw"))
+            .header("cookie", &cookie)
+            .form(&[("csrf", token)]);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        let refused = request.send().await.unwrap();
+        assert_eq!(refused.status(), 403, "token {token:?}, origin {origin:?}");
+    }
+    assert_eq!(stage.log("case").await.len(), before);
+    // The genuine form works.
+    let done = client
+        .post(format!("{base}/cases/{reference}/steps/withdraw"))
+        .header("cookie", &cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 303);
+    assert_eq!(location(&done), format!("/cases/{reference}"));
+    assert_eq!(stage.log("case").await.len(), before + 1);
+    served.stop().await;
+    stage.cleanup().await;
+}
