@@ -1,4 +1,4 @@
-"""A coordinator and a facilitator at work in a real browser (Debian's
+"""A coordinator, a facilitator, the service owner and an auditor at work in a real browser (Debian's
 headless Chromium, driven by Playwright; no browser is downloaded).
 
 Run by the integration test `web::people_work_in_the_browser`, which starts
@@ -154,6 +154,39 @@ def run(page):
     if width > 390:
         raise AssertionError(f"my work is {width} px wide on a 390 px phone")
     accessible(page, "10-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_out(page)
+
+    # The service owner: a broken definition's problems shown against its
+    # lines; the fixed one published.
+    sign_in(page, "tiina")
+    page.get_by_role("link", name="Protsessid").click()
+    accessible(page, "11-definitions")
+    with open("data/definitions/school-conference.yaml", encoding="utf-8") as f:
+        source = f.read()
+    page.get_by_label("Kirjelduse tekst").fill(source.replace("initial: referred", "initial: refered"))
+    page.get_by_role("button", name="Kontrolli").click()
+    expect(page.get_by_role("alert")).to_contain_text("viga")
+    expect(page.locator("ol.diagnostics")).to_contain_text("refered")
+    expect(page.locator("pre.source .bad")).to_contain_text("initial: refered")
+    accessible(page, "12-diagnostics")
+    fixed = source.replace(
+        "Contact the referrer and check suitability.", "Contact the referrer within two days."
+    )
+    page.get_by_label("Kirjelduse tekst").fill(fixed)
+    page.get_by_role("button", name="Avalda").click()
+    expect(page.get_by_role("status").first).to_contain_text("school-conference 2")
+    sign_out(page)
+
+    # The auditor: the trail, then the log verified, its head to write down.
+    sign_in(page, "aili")
+    page.get_by_role("link", name="Audit").click()
+    expect(page.locator("main table")).to_contain_text(reference)
+    accessible(page, "13-trail")
+    page.get_by_role("link", name="Kontrolli logi").click()
+    expect(page.get_by_role("status")).to_contain_text("Logi on terve")
+    expect(page.locator("code.hash")).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
+    accessible(page, "14-verify")
     return reference
 
 

@@ -58,13 +58,14 @@ async fn set_password(stage: &Stage, actor: &str) {
 /// A coordinator signs in, opens a case with the form, is refused with the
 /// rule's message, takes the step, keeps a note, shows personal data with a
 /// purpose and finds the case by name; a facilitator ticks, unticks and
-/// ticks a task. The log holds every act, and the access log the reading and
-/// the search.
+/// ticks a task; the service owner sees a broken definition's diagnostics
+/// and publishes the fixed one; an auditor verifies the log. The log holds
+/// every act, and the access log the reading and the search.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn people_work_in_the_browser() {
     let Some(python) = e2e_python() else { return };
     let stage = Stage::new(Backend::Sqlite).await.unwrap();
-    for actor in ["mari", "jaan"] {
+    for actor in ["mari", "jaan", "tiina", "aili"] {
         set_password(&stage, actor).await;
     }
     let served = stage.serve(&[]).await;
@@ -93,7 +94,13 @@ async fn people_work_in_the_browser() {
     );
     let said: Value = serde_json::from_slice(&run.stdout).unwrap();
     let reference = said["reference"].as_str().unwrap();
-    assert_eq!(said["checked"].as_array().unwrap().len(), 10, "{said}");
+    assert_eq!(said["checked"].as_array().unwrap().len(), 14, "{said}");
+    let published = stage.log("definition").await;
+    assert_eq!(
+        (published.len(), published[1]["metadata"]["actor"].as_str()),
+        (2, Some("tiina")),
+        "the fixed definition published from the editor"
+    );
 
     let events = stage.log("case").await;
     let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();

@@ -82,6 +82,7 @@ pub fn document_and_router(server: &Server) -> (Document, Router) {
         .merge(routes::quick())
         .split_for_parts();
     let (long, long_doc) = routes::long().split_for_parts();
+    let long = long.merge(crate::web::long_routes());
     // The web application's pages, within the ordinary time limit.
     let quick = quick.merge(crate::web::routes());
     let mut doc = doc;

@@ -17,12 +17,14 @@
 //! constant time with the `Origin` before anything is done.
 //!
 //! - [`i18n`]: the interface's words in both languages;
-//! - `pages.rs`: the handlers, by page;
+//! - `pages.rs`: the handlers of people's casework, by page;
+//! - `oversight.rs`: the service owner's definitions and the auditor's log;
 //! - `assets.rs`: the stylesheet and htmx, compiled in;
 //! - `templates/`: one file a page, all extending `base.html`.
 
 mod assets;
 pub mod i18n;
+mod oversight;
 mod pages;
 
 use std::sync::OnceLock;
@@ -45,7 +47,15 @@ use i18n::Lang;
 
 /// The pages' routes.
 pub(crate) fn routes() -> Router<Server> {
-    pages::routes().merge(assets::routes())
+    pages::routes()
+        .merge(oversight::routes())
+        .merge(assets::routes())
+}
+
+/// The pages that read the whole log (verification), under the longer time
+/// limit.
+pub(crate) fn long_routes() -> Router<Server> {
+    oversight::long()
 }
 
 /// What pages may load: only this server's own scripts, styles and images.
@@ -67,6 +77,11 @@ fn templates() -> &'static Environment<'static> {
             ("open.html", include_str!("templates/open.html")),
             ("inputs.html", include_str!("templates/inputs.html")),
             ("error.html", include_str!("templates/error.html")),
+            (
+                "definitions.html",
+                include_str!("templates/definitions.html"),
+            ),
+            ("audit.html", include_str!("templates/audit.html")),
         ] {
             if let Err(err) = env.add_template(name, source) {
                 // A template that does not parse is a build mistake, shown
@@ -342,6 +357,8 @@ mod tests {
             "open.html",
             "inputs.html",
             "error.html",
+            "definitions.html",
+            "audit.html",
         ] {
             assert!(env.get_template(name).is_ok(), "{name}");
         }
