@@ -61,6 +61,14 @@ impl Lang {
     }
 }
 
+/// A time as the service reads it: on Tallinn's clock (summer time
+/// included), `29.11.2026 16:05`. Pages say so in the column's heading.
+pub fn time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&chrono_tz::Europe::Tallinn)
+        .format("%d.%m.%Y %H:%M")
+        .to_string()
+}
+
 /// A date as the service writes it: `29.11.2026`.
 pub fn date(day: NaiveDate) -> String {
     day.format("%d.%m.%Y").to_string()
@@ -189,6 +197,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "The session ends after an hour without activity.",
     ),
     ("values_between", "vahemikus", "between"),
+    ("tallinn_time", "Tallinna aeg", "Tallinn time"),
     ("definitions", "Protsessid", "Processes"),
     ("published_by", "Avaldas", "Published by"),
     ("links", "Lingid", "Links"),
@@ -258,6 +267,20 @@ mod tests {
         assert_eq!(
             date(NaiveDate::from_ymd_opt(2026, 11, 9).unwrap_or_default()),
             "09.11.2026"
+        );
+        let at = |text: &str| {
+            text.parse::<chrono::DateTime<chrono::Utc>>()
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            time(at("2026-11-29T14:05:00Z")),
+            "29.11.2026 16:05",
+            "winter: +2"
+        );
+        assert_eq!(
+            time(at("2026-07-01T14:05:00Z")),
+            "01.07.2026 17:05",
+            "summer: +3"
         );
     }
 }

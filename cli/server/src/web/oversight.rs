@@ -246,7 +246,7 @@ async fn trail(
         .rev()
         .take(ROWS)
         .map(|row| Row {
-            at: row.event.recorded_at.format("%d.%m.%Y %H:%M").to_string(),
+            at: super::i18n::time(row.event.recorded_at),
             by: row.event.metadata.actor.clone(),
             case: row.reference.clone(),
             what: row.what.clone(),
@@ -294,7 +294,7 @@ async fn access(
         .rev()
         .take(ROWS)
         .map(|row| Row {
-            at: row.recorded_at.format("%d.%m.%Y %H:%M").to_string(),
+            at: super::i18n::time(row.recorded_at),
             by: row.actor.clone(),
             case: row.case.clone(),
             what: format!(

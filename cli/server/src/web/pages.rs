@@ -338,8 +338,8 @@ async fn show(
             .iter()
             .map(|event| {
                 context! {
-                    occurred => event.metadata.occurred_at.format("%d.%m.%Y %H:%M").to_string(),
-                    recorded => event.recorded_at.format("%d.%m.%Y %H:%M").to_string(),
+                    occurred => i18n::time(event.metadata.occurred_at),
+                    recorded => i18n::time(event.recorded_at),
                     by => &event.metadata.actor,
                     what => kroonika_app::cases::view::describe_recorded(event),
                     definition => Value::from(Serde(event.metadata.extra.get("definition"))),
