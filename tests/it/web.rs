@@ -295,6 +295,68 @@ async fn pages_refuse_forgery_and_escape_what_cases_hold() {
     assert_eq!(done.status(), 303);
     assert_eq!(location(&done), format!("/cases/{reference}"));
     assert_eq!(stage.log("case").await.len(), before + 1);
+
+    // The administrator's page: for administrators only; a role granted
+    // there is in the directory.
+    let refused = client
+        .get(format!("{base}/people"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403, "mari is no administrator");
+    set_password(&stage, "anu").await;
+    let admin = client
+        .post(format!("{base}/login"))
+        .form(&[("name", "anu"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let admin_cookie = admin
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let people = client
+        .get(format!("{base}/people"))
+        .header("cookie", &admin_cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let admin_csrf = people
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let granted = client
+        .post(format!("{base}/people/mari/roles"))
+        .header("cookie", &admin_cookie)
+        .form(&[
+            ("csrf", admin_csrf.as_str()),
+            ("change", "grant"),
+            ("role", "trainer"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(granted.status(), 303);
+    let listed = stage
+        .cli(Some("anu"), &["actor", "list", "--format", "json"])
+        .await;
+    assert!(
+        crate::support::json_lines(&listed)
+            .iter()
+            .any(|a| a["name"] == "mari" && a["roles"].to_string().contains("trainer")),
+        "{listed}"
+    );
     served.stop().await;
     stage.cleanup().await;
 }

@@ -19,6 +19,7 @@
 //! - [`i18n`]: the interface's words in both languages;
 //! - `pages.rs`: the handlers of people's casework, by page;
 //! - `oversight.rs`: the service owner's definitions and the auditor's log;
+//! - `people.rs`: the administrator's people, roles, passwords and tokens;
 //! - `assets.rs`: the stylesheet and htmx, compiled in;
 //! - `templates/`: one file a page, all extending `base.html`.
 
@@ -26,6 +27,7 @@ mod assets;
 pub mod i18n;
 mod oversight;
 mod pages;
+mod people;
 
 use std::sync::OnceLock;
 
@@ -49,6 +51,7 @@ use i18n::Lang;
 pub(crate) fn routes() -> Router<Server> {
     pages::routes()
         .merge(oversight::routes())
+        .merge(people::routes())
         .merge(assets::routes())
 }
 
@@ -82,6 +85,7 @@ fn templates() -> &'static Environment<'static> {
                 include_str!("templates/definitions.html"),
             ),
             ("audit.html", include_str!("templates/audit.html")),
+            ("people.html", include_str!("templates/people.html")),
         ] {
             if let Err(err) = env.add_template(name, source) {
                 // A template that does not parse is a build mistake, shown
@@ -359,6 +363,7 @@ mod tests {
             "error.html",
             "definitions.html",
             "audit.html",
+            "people.html",
         ] {
             assert!(env.get_template(name).is_ok(), "{name}");
         }
