@@ -139,6 +139,35 @@ async fn people_work_in_the_browser() {
     stage.cleanup().await;
 }
 
+/// Signs `name` in through the sign-in form; the session cookie to send.
+async fn signed_in(client: &reqwest::Client, base: &str, name: &str) -> String {
+    let signed = client
+        .post(format!("{base}/login"))
+        .form(&[("name", name), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.status(), 303, "{name} signs in");
+    signed
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// The CSRF token a page's forms carry.
+fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned()
+}
+
 /// Without a browser: a page without a session goes to sign in (and only
 /// ever back to this site), a form without the session's token or from
 /// another site's page is refused and changes nothing, and what a case holds
@@ -202,30 +231,14 @@ async fn pages_refuse_forgery_and_escape_what_cases_hold() {
 
     // A case whose data holds markup.
     let hostile = "<script>alert(1)</script>";
-    let reference = stage
-        .cli(
-            Some("mari"),
-            &[
-                "case",
-                "open",
-                "school-conference",
-                "--set",
-                "referral_source=school",
-                "--set",
-                "referred_on=2026-11-20",
-                "--set",
-                "minor_involved=false",
-                "--set",
-                &format!("victim_name={hostile}"),
-                "--set",
-                "victim_phone=+372 5123 4567",
-            ],
-        )
-        .await
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .to_owned();
+    let reference = crate::case_cli::open_named(
+        &stage.url,
+        hostile,
+        "+372 5123 4567",
+        "2026-11-20",
+        "2026-11-20",
+    )
+    .await;
     let page = client
         .get(format!("{base}/cases/{reference}"))
         .header("cookie", &cookie)
@@ -244,12 +257,7 @@ async fn pages_refuse_forgery_and_escape_what_cases_hold() {
         "{csp}"
     );
     let html = page.text().await.unwrap();
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
+    let csrf = csrf_of(&html);
     let shown = client
         .post(format!("{base}/cases/{reference}/reveal"))
         .header("cookie", &cookie)
@@ -306,21 +314,7 @@ async fn pages_refuse_forgery_and_escape_what_cases_hold() {
         .unwrap();
     assert_eq!(refused.status(), 403, "mari is no administrator");
     set_password(&stage, "anu").await;
-    let admin = client
-        .post(format!("{base}/login"))
-        .form(&[("name", "anu"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    let admin_cookie = admin
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let admin_cookie = signed_in(&client, &base, "anu").await;
     let people = client
         .get(format!("{base}/people"))
         .header("cookie", &admin_cookie)
@@ -330,12 +324,7 @@ async fn pages_refuse_forgery_and_escape_what_cases_hold() {
         .text()
         .await
         .unwrap();
-    let admin_csrf = people
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
+    let admin_csrf = csrf_of(&people);
     let granted = client
         .post(format!("{base}/people/mari/roles"))
         .header("cookie", &admin_cookie)

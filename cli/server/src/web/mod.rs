@@ -43,7 +43,7 @@ use serde::Serialize;
 use subtle::ConstantTimeEq;
 
 use crate::Server;
-use crate::caller::session_cookie;
+use crate::caller::{cookie, session_cookie};
 use crate::problem::Problem;
 use i18n::Lang;
 
@@ -140,17 +140,6 @@ fn lang_of(headers: &HeaderMap) -> Lang {
     cookie(headers, i18n::COOKIE)
         .and_then(|value| Lang::parse(&value))
         .unwrap_or(Lang::Et)
-}
-
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.trim_matches('"').to_owned())
 }
 
 /// A person signed in with the session cookie, for a page.
