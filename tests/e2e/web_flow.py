@@ -93,6 +93,12 @@ def run(page):
     reference = heading.inner_text()
     expect(page.get_by_text("Contact the referrer and check suitability.")).to_be_visible()
     expect(page.locator("dl.data")).not_to_contain_text(VICTIM)
+    page.locator("details.diagram summary").click()
+    drawn = page.locator("details.diagram img").evaluate(
+        "img => img.decode().then(() => img.naturalWidth > 0, () => false)"
+    )
+    if not drawn:
+        raise AssertionError("the case's diagram is not drawn")
     accessible(page, "04-case")
 
     # A step the rule refuses: the rule's message, in place.

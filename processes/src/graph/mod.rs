@@ -9,7 +9,7 @@ use std::fmt::Write;
 use kroonika_engine::definition::{ProcessDefinition, State, Transition};
 
 mod svg;
-pub use svg::svg;
+pub use svg::{Marks, svg, svg_marked};
 
 /// A Mermaid `stateDiagram-v2`.
 pub fn mermaid(def: &ProcessDefinition) -> String {

@@ -24,7 +24,26 @@ const ROW_GAP: f64 = 64.0;
 const WRAP: usize = 48;
 const MARGIN: f64 = 30.0;
 
+/// A case's place on the drawing: its current state and the states it went
+/// through, each marked by colour and by a word (`current`), never by
+/// colour alone.
+#[derive(Debug, Clone, Default)]
+pub struct Marks {
+    pub current: Option<String>,
+    pub visited: Vec<String>,
+    /// The word beside the current state's name ("now", "praegu").
+    pub current_word: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    None,
+    Visited,
+    Current,
+}
+
 struct Node {
+    mark: Mark,
     lines: Vec<String>,
     /// Room kept on the right for the labels of loops.
     beside: f64,
@@ -38,6 +57,11 @@ struct Node {
 
 /// The definition drawn as a standalone SVG document.
 pub fn svg(def: &ProcessDefinition) -> String {
+    svg_marked(def, &Marks::default())
+}
+
+/// [`svg`] with a case's current state and path marked.
+pub fn svg_marked(def: &ProcessDefinition, marks: &Marks) -> String {
     let index: BTreeMap<&str, usize> = def
         .states
         .iter()
@@ -49,11 +73,24 @@ pub fn svg(def: &ProcessDefinition) -> String {
         .states
         .iter()
         .map(|state| {
-            let mut lines = vec![state_label(state)];
+            let current = marks.current.as_deref() == Some(state.name.as_str());
+            let mut label = state_label(state);
+            if current {
+                label = format!("▶ {label} ({})", marks.current_word);
+            }
+            let mut lines = vec![label];
             if let Some(note) = state_note(state) {
                 lines.extend(note.lines().flat_map(wrap));
             }
-            node(lines, state.terminal, false)
+            let mut node = node(lines, state.terminal, false);
+            node.mark = if current {
+                Mark::Current
+            } else if marks.visited.contains(&state.name) {
+                Mark::Visited
+            } else {
+                Mark::None
+            };
+            node
         })
         .collect();
     for (node, state) in nodes.iter_mut().zip(&def.states) {
@@ -216,6 +253,7 @@ fn ranks(def: &ProcessDefinition, index: &BTreeMap<&str, usize>) -> Vec<usize> {
 fn node(lines: Vec<String>, terminal: bool, dashed: bool) -> Node {
     let longest = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     Node {
+        mark: Mark::None,
         beside: 0.0,
         w: longest as f64 * CHAR + 2.0 * PAD,
         h: lines.len() as f64 * LINE + 2.0 * PAD - 4.0,
@@ -233,10 +271,15 @@ fn draw(out: &mut String, n: &Node) {
     } else {
         ""
     };
-    let fill = if n.terminal { "#eef3ee" } else { "#f6f7fb" };
+    let (fill, stroke, width) = match n.mark {
+        Mark::Current => ("#fff3c4", "#0b5cad", 3),
+        Mark::Visited => ("#e3edf9", "#445", 1),
+        Mark::None if n.terminal => ("#eef3ee", "#445", 1),
+        Mark::None => ("#f6f7fb", "#445", 1),
+    };
     let _ = writeln!(
         out,
-        r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" rx="8" fill="{fill}" stroke="#445"{dash}/>"##,
+        r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" rx="8" fill="{fill}" stroke="{stroke}" stroke-width="{width}"{dash}/>"##,
         n.x, n.y, n.w, n.h
     );
     if n.terminal {
@@ -363,5 +406,22 @@ mod tests {
         assert_eq!(arrows, transitions + def.anywhere.len() + 1);
         assert!(svg.contains("any open state"));
         assert!(svg.trim_end().ends_with("</svg>"));
+    }
+
+    #[test]
+    fn a_case_place_is_marked_in_words_and_colour() {
+        let source = include_str!("../../../tests/data/definitions/school-conference.yaml");
+        let def = crate::check(source).definition.unwrap();
+        let plain = super::svg(&def);
+        assert!(!plain.contains("▶") && !plain.contains("#fff3c4"));
+        let marks = super::Marks {
+            current: Some("preparation".to_owned()),
+            visited: vec!["referred".to_owned(), "preparation".to_owned()],
+            current_word: "now".to_owned(),
+        };
+        let marked = super::svg_marked(&def, &marks);
+        assert!(marked.contains("▶ preparation (now)"), "{marked}");
+        assert_eq!(marked.matches("#fff3c4").count(), 1, "one current state");
+        assert_eq!(marked.matches("#e3edf9").count(), 1, "one state passed");
     }
 }

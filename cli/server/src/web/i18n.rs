@@ -198,6 +198,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("values_between", "vahemikus", "between"),
     ("tallinn_time", "Tallinna aeg", "Tallinn time"),
+    ("now", "praegu", "now"),
     ("people", "Inimesed", "People"),
     ("roles", "Rollid", "Roles"),
     ("role", "Roll", "Role"),

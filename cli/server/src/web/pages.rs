@@ -34,6 +34,7 @@ pub(super) fn routes() -> Router<Server> {
         .route("/find", post(find))
         .route("/cases/{reference}", get(case_page))
         .route("/cases/{reference}/reveal", post(reveal))
+        .route("/cases/{reference}/diagram.svg", get(diagram))
         .route("/cases/{reference}/tasks/{task}", post(tick))
         .route("/cases/{reference}/tasks/{task}/undo", post(untick))
         .route("/cases/{reference}/steps/{step}", post(take_step))
@@ -360,6 +361,58 @@ async fn show(
             history => history,
         },
     )
+}
+
+/// The case's process drawn, its current state and the states it went
+/// through marked (for whoever may read the case).
+async fn diagram(
+    State(server): State<Server>,
+    person: Person,
+    Path(reference): Path<String>,
+) -> Response {
+    let app = server.app();
+    let (view, events) = match (
+        app.show_case(&person.request, &reference, None, None).await,
+        app.case_history(&person.request, &reference).await,
+    ) {
+        (Ok(view), Ok(events)) => (view, events),
+        (Err(err), _) | (_, Err(err)) => return person.error(&Problem::from(err)),
+    };
+    let visited = events
+        .iter()
+        .filter_map(|e| {
+            match kroonika_engine::case::CaseEvent::from_parts(&e.event_type, e.data.as_str()) {
+                Ok(kroonika_engine::case::CaseEvent::CaseOpened { state, .. }) => Some(state),
+                Ok(kroonika_engine::case::CaseEvent::TransitionTaken { to, .. }) => Some(to),
+                _ => None,
+            }
+        })
+        .collect();
+    let registry = app.registry();
+    let definition = match registry.definition(&view.process, Some(view.version)) {
+        Ok((definition, _)) => definition,
+        Err(err) => return person.error(&Problem::from(err)),
+    };
+    let marks = kroonika_processes::graph::Marks {
+        current: Some(view.state.clone()),
+        visited,
+        current_word: person
+            .lang
+            .messages()
+            .get("now")
+            .copied()
+            .unwrap_or("now")
+            .to_owned(),
+    };
+    let svg = kroonika_processes::graph::svg_marked(&definition, &marks);
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("image/svg+xml"),
+        )],
+        svg,
+    )
+        .into_response()
 }
 
 /// Who holds each role, for the choice of actors a step's list takes.
