@@ -120,19 +120,37 @@ fn check_csrf(headers: &HeaderMap, csrf: &str) -> Result<(), Problem> {
             "a change made with the session cookie needs the session's CSRF token in X-CSRF-Token",
         ));
     }
-    if let (Some(origin), Some(host)) = (
+    if !same_site(
         headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
         headers.get(header::HOST).and_then(|v| v.to_str().ok()),
     ) {
-        let origin_host = origin
-            .split_once("://")
-            .map_or(origin, |(_, rest)| rest)
-            .trim_end_matches('/');
-        if origin != "null" && origin_host != host {
-            return Err(refuse("the request comes from another site's page"));
-        }
+        return Err(refuse("the request comes from another site's page"));
     }
     Ok(())
+}
+
+/// Whether a request's `Origin` (if it says one) is this server's `Host`:
+/// a page elsewhere cannot make a signed-in browser act.
+pub fn same_site(origin: Option<&str>, host: Option<&str>) -> bool {
+    match (origin, host) {
+        (Some(origin), Some(host)) => {
+            let origin_host = origin
+                .split_once("://")
+                .map_or(origin, |(_, rest)| rest)
+                .trim_end_matches('/');
+            origin == "null" || origin_host == host
+        }
+        _ => true,
+    }
+}
+
+/// The `Set-Cookie` that opens the session a sign-in made, for as long as
+/// it lasts.
+pub fn signed_in_cookie(server: &Server, signed: &kroonika_app::auth::SignedIn) -> HeaderValue {
+    let max_age = (signed.expires_at - server.app().now())
+        .num_seconds()
+        .max(0);
+    set_cookie(Some(&signed.secret), max_age)
 }
 
 /// `Idempotency-Key` as a command id: a UUID as it is, any other key (1 to

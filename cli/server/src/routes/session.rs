@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 
 use super::{Body, tags};
 use crate::Server;
-use crate::caller::{Caller, session_cookie, set_cookie};
+use crate::caller::{Caller, session_cookie, set_cookie, signed_in_cookie};
 use crate::problem::{Problem, ProblemBody};
 
 pub(super) fn routes() -> OpenApiRouter<Server> {
@@ -66,15 +66,13 @@ async fn sign_in(
         .retry_after(wait));
     }
     let signed = server.app().sign_in(&body.actor, &body.password).await?;
+    let cookie = signed_in_cookie(&server, &signed);
     let roles = server
         .app()
         .actor(&signed.actor)
         .await
         .map(|a| a.roles.into_iter().collect())
         .unwrap_or_default();
-    let max_age = (signed.expires_at - server.app().now())
-        .num_seconds()
-        .max(0);
     let mut response = Json(Session {
         actor: signed.actor,
         roles,
@@ -83,10 +81,7 @@ async fn sign_in(
         expires_at: Some(signed.expires_at),
     })
     .into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        set_cookie(Some(&signed.secret), max_age),
-    );
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
 }
 

@@ -43,7 +43,7 @@ use serde::Serialize;
 use subtle::ConstantTimeEq;
 
 use crate::Server;
-use crate::caller::{cookie, session_cookie};
+use crate::caller::{cookie, same_site, session_cookie};
 use crate::problem::Problem;
 use i18n::Lang;
 
@@ -202,16 +202,7 @@ impl Person {
     /// another site's page; None when the form may be acted on.
     fn refuse_form(&self, token: Option<&str>) -> Option<Response> {
         let given = token.unwrap_or_default();
-        let same_site = match (&self.origin, &self.host) {
-            (Some(origin), Some(host)) => {
-                let origin_host = origin
-                    .split_once("://")
-                    .map_or(origin.as_str(), |(_, rest)| rest)
-                    .trim_end_matches('/');
-                origin == "null" || origin_host == host
-            }
-            _ => true,
-        };
+        let same_site = same_site(self.origin.as_deref(), self.host.as_deref());
         if given.is_empty()
             || !bool::from(given.as_bytes().ct_eq(self.csrf.as_bytes()))
             || !same_site

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::i18n::{self, Lang};
 use super::{Person, lang_of, local_path, page, urlencode};
 use crate::Server;
-use crate::caller::{session_cookie, set_cookie};
+use crate::caller::{session_cookie, set_cookie, signed_in_cookie};
 use crate::problem::Problem;
 
 pub(super) fn routes() -> Router<Server> {
@@ -95,14 +95,10 @@ async fn sign_in(
     }
     match server.app().sign_in(form.name.trim(), &form.password).await {
         Ok(signed) => {
-            let max_age = (signed.expires_at - server.app().now())
-                .num_seconds()
-                .max(0);
             let mut response = Redirect::to(&next).into_response();
-            response.headers_mut().insert(
-                header::SET_COOKIE,
-                set_cookie(Some(&signed.secret), max_age),
-            );
+            response
+                .headers_mut()
+                .insert(header::SET_COOKIE, signed_in_cookie(&server, &signed));
             response
         }
         Err(err) => {
@@ -183,7 +179,6 @@ async fn my_work(
         value.as_deref().filter(|v| !v.is_empty())
     }
     let mut processes: Vec<String> = items.iter().map(|i| i.process.clone()).collect();
-    processes.dedup();
     processes.sort();
     processes.dedup();
     let mut states: Vec<String> = items.iter().map(|i| i.state.clone()).collect();
