@@ -6,16 +6,72 @@
 //! names exists, every role is declared, every guard compiled, every deadline's
 //! duration parsed. The engine never re-checks a definition.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::Duration;
+
+/// Words a person reads (a title, guidance, a rule's message): written once,
+/// for every language, or in each language the interface speaks.
+///
+/// Plain text is stored as it always was, so definitions published before
+/// titles could be translated read and hash as they did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Text {
+    Plain(String),
+    /// Language code (`et`, `en`) → the text in it; never empty.
+    Languages(BTreeMap<String, String>),
+}
+
+/// The languages a definition may write its texts in.
+pub const LANGUAGES: [&str; 2] = ["et", "en"];
+
+impl Text {
+    /// The text in `lang`; where it was not written in `lang`, in English,
+    /// else in the first language it was.
+    pub fn get(&self, lang: &str) -> &str {
+        match self {
+            Text::Plain(text) => text,
+            Text::Languages(by) => by
+                .get(lang)
+                .or_else(|| by.get("en"))
+                .or_else(|| by.values().next())
+                .map_or("", String::as_str),
+        }
+    }
+
+    /// The text as the CLI and the API show it (English where written).
+    pub fn as_str(&self) -> &str {
+        self.get("en")
+    }
+}
+
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for Text {
+    fn from(text: &str) -> Text {
+        Text::Plain(text.to_owned())
+    }
+}
+
+impl From<String> for Text {
+    fn from(text: String) -> Text {
+        Text::Plain(text)
+    }
+}
 
 /// A whole process: its data, its states and how cases move between them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProcessDefinition {
     /// Lowercase letters, digits and '-': `school-conference`.
     pub id: String,
-    pub title: String,
+    pub title: Text,
     /// Case references look like `<reference>-<year>-<number>`: `SC-2026-0042`.
     pub reference: String,
     pub roles: Vec<String>,
@@ -59,13 +115,16 @@ pub struct Privacy {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subject {
     pub name: String,
-    pub title: String,
+    pub title: Text,
 }
 
 /// A typed piece of case data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Field {
     pub name: String,
+    /// What a form labels it with; None: its name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<Text>,
     #[serde(rename = "type")]
     pub ty: FieldType,
     /// The data subject whose personal data this is, if any. Guards cannot read
@@ -80,6 +139,10 @@ pub struct Field {
     /// index of its value is kept beside the log, never the value itself.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub searchable: bool,
+    /// What a form shows for each value of an enum (or a list of enums);
+    /// a value without one shows as itself.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, Text>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -166,6 +229,12 @@ pub struct Input {
     pub name: String,
     pub required: bool,
     pub source: InputSource,
+    /// A step's own input's label and its values' labels (a case field's
+    /// are the field's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<Text>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, Text>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -183,8 +252,11 @@ pub enum InputSource {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct State {
     pub name: String,
+    /// What people call it (also the title of its outcome); None: its name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub guidance: Option<String>,
+    pub title: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guidance: Option<Text>,
     pub terminal: bool,
     /// For terminal states: the code reports group outcomes by.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -198,6 +270,9 @@ pub struct State {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Transition {
     pub name: String,
+    /// What its button says; None: its name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<Text>,
     /// None: the case stays in its state (logging a contact, say).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
@@ -212,14 +287,14 @@ pub struct Transition {
 pub struct Guard {
     pub expression: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<Text>,
 }
 
 /// A checklist item; `when` (CEL) makes it required only if it holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Task {
     pub id: String,
-    pub title: String,
+    pub title: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when: Option<String>,
 }
@@ -254,6 +329,22 @@ impl Input {
         }
     }
 
+    /// What a form labels it with: its own title, its field's, or None.
+    pub fn title<'a>(&'a self, def: &'a ProcessDefinition) -> Option<&'a Text> {
+        match &self.source {
+            InputSource::CaseField => def.field(&self.name)?.title.as_ref(),
+            InputSource::Local { .. } => self.title.as_ref(),
+        }
+    }
+
+    /// What a form shows for each of its values.
+    pub fn labels<'a>(&'a self, def: &'a ProcessDefinition) -> &'a BTreeMap<String, Text> {
+        match (&self.source, def.field(&self.name)) {
+            (InputSource::CaseField, Some(field)) => &field.labels,
+            _ => &self.labels,
+        }
+    }
+
     /// The data subject whose personal data the input is, if any.
     pub fn personal<'a>(&'a self, def: &'a ProcessDefinition) -> Option<&'a str> {
         match &self.source {
@@ -272,6 +363,52 @@ impl ProcessDefinition {
         self.fields.iter().find(|f| f.name == name)
     }
 
+    /// What people call a state in `lang`: its title, else its name.
+    pub fn state_title<'a>(&'a self, name: &'a str, lang: &str) -> &'a str {
+        self.state(name)
+            .and_then(|s| s.title.as_ref())
+            .map_or(name, |t| t.get(lang))
+    }
+
+    /// What a form labels a field with in `lang`: its title, else its name.
+    pub fn field_title<'a>(&'a self, name: &'a str, lang: &str) -> &'a str {
+        self.field(name)
+            .and_then(|f| f.title.as_ref())
+            .map_or(name, |t| t.get(lang))
+    }
+
+    /// What people call an outcome in `lang`: the title of the first terminal
+    /// state that ends with it, else its code.
+    pub fn outcome_title<'a>(&'a self, code: &'a str, lang: &str) -> &'a str {
+        self.states
+            .iter()
+            .filter(|s| s.outcome.as_deref() == Some(code))
+            .find_map(|s| s.title.as_ref())
+            .map_or(code, |t| t.get(lang))
+    }
+
+    /// The transition `name` as offered in `state` (or, where it is not, as
+    /// declared anywhere in the definition).
+    pub fn step(&self, state: Option<&str>, name: &str) -> Option<&Transition> {
+        let offered = state
+            .and_then(|s| self.state(s))
+            .and_then(|s| self.transitions_in(s).find(|t| t.name == name));
+        offered.or_else(|| {
+            self.states
+                .iter()
+                .flat_map(|s| s.transitions.iter())
+                .chain(&self.anywhere)
+                .find(|t| t.name == name)
+        })
+    }
+
+    /// What a step's button says in `lang`: its title, else its name.
+    pub fn step_title<'a>(&'a self, state: Option<&str>, name: &'a str, lang: &str) -> &'a str {
+        self.step(state, name)
+            .and_then(|t| t.title.as_ref())
+            .map_or(name, |t| t.get(lang))
+    }
+
     /// The transitions offered in `state`: its own, then the `anywhere` ones
     /// (not in terminal states, and not where the state has its own of that name).
     pub fn transitions_in<'a>(&'a self, state: &'a State) -> impl Iterator<Item = &'a Transition> {
@@ -288,9 +425,9 @@ impl ProcessDefinition {
 pub struct Metric {
     /// Kebab-case, unique in the process: `agreement-per-launched`.
     pub id: String,
-    pub title: String,
+    pub title: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub description: Option<Text>,
     pub kind: MetricKind,
     /// Which period a case counts in: the day it was opened, or a date field.
     pub cohort: Cohort,

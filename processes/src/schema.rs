@@ -13,6 +13,7 @@ const DURATION: &str = "^\\s*[0-9]+\\s+(days?|working\\s+days?|weeks?|months?)\\
 
 /// The schema, as a JSON value (draft 2020-12).
 pub fn json_schema() -> Value {
+    let text = json!({ "$ref": "#/$defs/text" });
     let field = json!({
         "type": "object",
         "description": "A typed piece of case data.",
@@ -20,7 +21,8 @@ pub fn json_schema() -> Value {
         "additionalProperties": false,
         "properties": {
             "type": { "enum": TYPES, "description": "string, text, integer, number, boolean, date, datetime, enum or list" },
-            "title": { "type": "string" },
+            "title": { "$ref": "#/$defs/text", "description": "What a form labels it with." },
+            "labels": { "type": "object", "additionalProperties": { "$ref": "#/$defs/text" }, "description": "For enum (and list of enum): what a form shows for each value." },
             "values": { "type": "array", "items": { "type": "string" }, "minItems": 1, "description": "For enum (and list of enum): the allowed values." },
             "of": { "type": "string", "description": "For list: the element type, or 'actor' (with 'role')." },
             "role": { "type": "string", "description": "For a list of actors: the role each must hold." },
@@ -55,12 +57,12 @@ pub fn json_schema() -> Value {
         "required": ["roles"],
         "additionalProperties": false,
         "properties": {
-            "title": { "type": "string" },
+            "title": { "$ref": "#/$defs/text", "description": "What its button says." },
             "to": { "type": "string", "pattern": KEBAB, "description": "The next state; leave out to stay." },
             "roles": { "$ref": "#/$defs/roles" },
             "input": { "$ref": "#/$defs/inputs" },
             "guard": { "type": "string", "description": "A CEL condition over case, input, tasks, actor, now, state." },
-            "message": { "type": "string", "description": "What the user is told when the guard is false." }
+            "message": { "$ref": "#/$defs/text", "description": "What the user is told when the guard is false." }
         }
     });
     let deadline = json!({
@@ -82,7 +84,7 @@ pub fn json_schema() -> Value {
         "additionalProperties": false,
         "properties": {
             "id": { "type": "string", "pattern": KEBAB },
-            "title": { "type": "string" },
+            "title": text,
             "when": { "type": "string", "description": "A CEL condition: the task is required only if it holds." }
         }
     });
@@ -90,8 +92,8 @@ pub fn json_schema() -> Value {
         "type": "object",
         "additionalProperties": false,
         "properties": {
-            "title": { "type": "string" },
-            "guidance": { "type": "string" },
+            "title": { "$ref": "#/$defs/text", "description": "What people call it (and its outcome)." },
+            "guidance": text,
             "terminal": { "type": "boolean" },
             "outcome": { "type": "string", "pattern": KEBAB },
             "deadline": { "$ref": "#/$defs/deadline" },
@@ -133,8 +135,8 @@ pub fn json_schema() -> Value {
         "description": "A measure for reports: exactly one of count, rate, duration, deadline, score.",
         "additionalProperties": false,
         "properties": {
-            "title": { "type": "string" },
-            "description": { "type": "string" },
+            "title": text,
+            "description": text,
             "count": { "$ref": "#/$defs/milestone", "description": "Cases that reached a milestone." },
             "rate": {
                 "type": "object", "required": ["of", "per"], "additionalProperties": false,
@@ -173,14 +175,14 @@ pub fn json_schema() -> Value {
         "additionalProperties": false,
         "properties": {
             "process": { "type": "string", "pattern": KEBAB },
-            "title": { "type": "string" },
+            "title": text,
             "description": { "type": "string" },
             "reference": { "type": "string", "pattern": "^[A-Z][A-Z0-9]{0,7}$" },
             "roles": { "type": "array", "items": { "type": "string", "pattern": KEBAB }, "uniqueItems": true },
             "subjects": {
                 "type": "object",
                 "propertyNames": { "pattern": KEBAB },
-                "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "title": { "type": "string" } } }
+                "additionalProperties": { "type": "object", "additionalProperties": false, "properties": { "title": text } }
             },
             "fields": { "type": "object", "propertyNames": { "pattern": SNAKE }, "additionalProperties": { "$ref": "#/$defs/field" } },
             "open": {
@@ -215,6 +217,13 @@ pub fn json_schema() -> Value {
             "metrics": { "type": "object", "propertyNames": { "pattern": KEBAB }, "additionalProperties": { "$ref": "#/$defs/metric" } }
         },
         "$defs": {
+            "text": {
+                "description": "Words a person reads: one text, or the text in each language the interface speaks.",
+                "oneOf": [
+                    { "type": "string" },
+                    { "type": "object", "minProperties": 1, "additionalProperties": false, "properties": { "et": { "type": "string" }, "en": { "type": "string" } } }
+                ]
+            },
             "field": field,
             "input": input_spec,
             "inputs": input,

@@ -88,7 +88,7 @@ impl App {
                     &history,
                     &by,
                     &definition.id,
-                    &definition.title,
+                    definition.title.as_str(),
                     source,
                     &hash,
                     revert,

@@ -145,7 +145,8 @@ pub fn take(
             }
             let message = guard
                 .message
-                .clone()
+                .as_ref()
+                .map(|m| m.as_str().to_owned())
                 .unwrap_or_else(|| format!("'{transition}' is not allowed now."));
             return Err(Rejection::new(
                 Code::GuardFailed,
@@ -908,7 +909,8 @@ pub fn availability(
                 Ok(false) => Some(
                     guard
                         .message
-                        .clone()
+                        .as_ref()
+                        .map(|m| m.as_str().to_owned())
                         .unwrap_or_else(|| format!("guard: {}", guard.expression)),
                 ),
                 Err(why) => Some(format!("the guard cannot be evaluated: {why}")),
@@ -937,7 +939,7 @@ pub fn tasks(
         };
         out.push((
             task.id.clone(),
-            task.title.clone(),
+            task.title.as_str().to_owned(),
             case.tasks_done.contains(&task.id),
             required,
         ));

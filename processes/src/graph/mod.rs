@@ -72,7 +72,7 @@ pub fn dot(def: &ProcessDefinition) -> String {
     let _ = writeln!(
         out,
         "    label={};\n    rankdir=LR;\n    node [shape=box, style=rounded];",
-        quote(&def.title)
+        quote(def.title.as_str())
     );
     let _ = writeln!(
         out,

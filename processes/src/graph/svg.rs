@@ -147,7 +147,7 @@ pub fn svg_marked(def: &ProcessDefinition, marks: &Marks) -> String {
     let _ = writeln!(
         out,
         r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0} {height:.0}" width="{width:.0}" height="{height:.0}" font-family="sans-serif" font-size="12" role="img" aria-label="{title}">"##,
-        title = escape(&def.title)
+        title = escape(def.title.as_str())
     );
     out.push_str(
         r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#444"/></marker></defs>
@@ -157,7 +157,7 @@ pub fn svg_marked(def: &ProcessDefinition, marks: &Marks) -> String {
         out,
         r##"<text x="{MARGIN}" y="{:.0}" font-size="15" font-weight="bold">{}</text>"##,
         MARGIN - 8.0,
-        escape(&def.title)
+        escape(def.title.as_str())
     );
     // The start: a dot with an arrow down into the initial state.
     if let Some(&initial) = index.get(def.initial.as_str()) {

@@ -4,6 +4,8 @@
 
 use std::ops::Range;
 
+use kroonika_engine::definition::{LANGUAGES, Text};
+
 use crate::diagnostic::{Code, Diagnostic};
 use crate::suggest::did_you_mean;
 use crate::tree::{Key, Kind, Node};
@@ -199,6 +201,34 @@ impl Cx {
                 None
             }
         }
+    }
+
+    /// Words a person reads: text, or the text in each language
+    /// (`{ et: Ootel, en: Waiting }`), at least one.
+    pub fn words(&mut self, node: &Node, what: &str) -> Option<Text> {
+        if !matches!(node.kind, Kind::Map(_)) {
+            return self.text(node, what).map(Text::Plain);
+        }
+        let map = self.map(node, &format!("{what} (a text in each language)"), &LANGUAGES)?;
+        let mut by = std::collections::BTreeMap::new();
+        for (key, value) in map.entries {
+            if !LANGUAGES.contains(&key.name.as_str()) {
+                continue;
+            }
+            if let Some(text) = self.text(value, &format!("{what} in '{}'", key.name)) {
+                by.insert(key.name.clone(), text);
+            }
+        }
+        if by.is_empty() {
+            if map.entries.is_empty() {
+                self.push(
+                    Diagnostic::error(Code::MissingKey, node.span.clone(), format!("{what} is empty"))
+                        .with_help("write the text, or the text in each language: { et: …, en: … }"),
+                );
+            }
+            return None;
+        }
+        Some(Text::Languages(by))
     }
 
     pub fn bool(&mut self, node: &Node, what: &str) -> Option<bool> {

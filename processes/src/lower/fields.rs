@@ -2,7 +2,9 @@
 
 use std::collections::HashSet;
 
-use kroonika_engine::definition::{Field, FieldType, Input, InputSource, Subject};
+use std::collections::BTreeMap;
+
+use kroonika_engine::definition::{Field, FieldType, Input, InputSource, Subject, Text};
 
 use super::cx::{Cx, IdStyle, Map};
 use crate::diagnostic::{Code, Diagnostic};
@@ -12,9 +14,10 @@ use crate::tree::{Kind, Node};
 pub(crate) const TYPES: [&str; 9] = [
     "string", "text", "integer", "number", "boolean", "date", "datetime", "enum", "list",
 ];
-pub(crate) const FIELD_KEYS: [&str; 11] = [
+pub(crate) const FIELD_KEYS: [&str; 12] = [
     "type",
     "title",
+    "labels",
     "values",
     "of",
     "role",
@@ -80,17 +83,73 @@ pub(crate) fn fields(
         let searchable = spec
             .get("searchable")
             .is_some_and(|node| searchable(cx, node, &what, &ty, spec.has("personal")));
+        let (title, labels) = words(cx, spec, &what, &ty);
         if name_ok {
             out.push(Field {
                 name: key.name.clone(),
+                title,
                 ty,
                 personal,
                 past,
                 searchable,
+                labels,
             });
         }
     }
     out
+}
+
+/// A field's or an input's `title`, and its `labels`: the words a form shows
+/// for each value of an enum (or a list of enums), each naming a declared value.
+fn words(
+    cx: &mut Cx,
+    spec: Map<'_>,
+    what: &str,
+    ty: &FieldType,
+) -> (Option<Text>, BTreeMap<String, Text>) {
+    let title = spec.get("title").and_then(|n| cx.words(n, "'title'"));
+    let mut labels = BTreeMap::new();
+    let Some(node) = spec.get("labels") else {
+        return (title, labels);
+    };
+    let values = match ty {
+        FieldType::Enum { values } => values,
+        FieldType::List { of } => match of.as_ref() {
+            FieldType::Enum { values } => values,
+            _ => &Vec::new(),
+        },
+        _ => &Vec::new(),
+    };
+    if values.is_empty() {
+        cx.error(
+            Code::UnknownKey,
+            node.span.clone(),
+            format!("'labels' does not apply to {what}, which is not an enum or a list of enums"),
+        );
+        return (title, labels);
+    }
+    let Some(map) = cx.named(node, &format!("the labels of {what}")) else {
+        return (title, labels);
+    };
+    for (key, text) in map.entries {
+        if !values.contains(&key.name) {
+            let mut d = Diagnostic::error(
+                Code::InvalidEnum,
+                key.span.clone(),
+                format!("'{}' in the labels of {what} is not one of its values", key.name),
+            );
+            d = match did_you_mean(&key.name, values.iter().map(String::as_str)) {
+                Some(help) => d.with_help(help),
+                None => d.with_help(format!("its values are: {}", values.join(", "))),
+            };
+            cx.push(d);
+            continue;
+        }
+        if let Some(text) = cx.words(text, &format!("the label of '{}'", key.name)) {
+            labels.insert(key.name.clone(), text);
+        }
+    }
+    (title, labels)
 }
 
 /// `past: true` (at most ten years back) or `past: N years|months|…`: a date
@@ -435,6 +494,8 @@ pub(crate) fn inputs(
                             name,
                             required: true,
                             source: InputSource::CaseField,
+                            title: None,
+                            labels: BTreeMap::new(),
                         },
                         &item.span,
                     );
@@ -461,6 +522,8 @@ pub(crate) fn inputs(
                             name: key.name.clone(),
                             required,
                             source: InputSource::CaseField,
+                            title: None,
+                            labels: BTreeMap::new(),
                         },
                         &key.span,
                     );
@@ -487,12 +550,15 @@ pub(crate) fn inputs(
                     let Some(ty) = field_type(cx, spec_map, &input_what, roles) else {
                         continue;
                     };
+                    let (title, labels) = words(cx, spec_map, &input_what, &ty);
                     push(
                         cx,
                         Input {
                             name: key.name.clone(),
                             required,
                             source: InputSource::Local { ty },
+                            title,
+                            labels,
                         },
                         &key.span,
                     );

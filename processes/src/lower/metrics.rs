@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use kroonika_engine::calendar::Duration;
 use kroonika_engine::definition::{
-    Cohort, Field, FieldType, InputSource, Maturity, Metric, MetricKind, Milestone, State,
+    Cohort, Field, FieldType, InputSource, Maturity, Metric, MetricKind, Milestone, State, Text,
     Transition,
 };
 use serde_json::Value;
@@ -104,11 +104,11 @@ fn metric(
     let map = cx.map(node, &what, &METRIC_KEYS)?;
     let title = map
         .get("title")
-        .and_then(|n| cx.text(n, "'title'"))
-        .unwrap_or_else(|| id.to_owned());
+        .and_then(|n| cx.words(n, "'title'"))
+        .unwrap_or_else(|| Text::from(id));
     let description = map
         .get("description")
-        .and_then(|n| cx.text(n, "'description'"));
+        .and_then(|n| cx.words(n, "'description'"));
     let given: Vec<&str> = KIND_KEYS.into_iter().filter(|k| map.has(k)).collect();
     if given.len() != 1 {
         let message = if given.is_empty() {

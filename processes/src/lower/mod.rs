@@ -14,7 +14,7 @@ pub(crate) mod states;
 use std::collections::HashSet;
 use std::ops::Range;
 
-use kroonika_engine::definition::{Open, Privacy, ProcessDefinition, State, Subject};
+use kroonika_engine::definition::{Open, Privacy, ProcessDefinition, State, Subject, Text};
 
 use self::cx::{Cx, IdStyle};
 use self::states::Known;
@@ -58,7 +58,7 @@ fn lower_root(cx: &mut Cx, root: &Node) -> Option<ProcessDefinition> {
     });
     let title = cx
         .required(map, "title", what)
-        .and_then(|n| cx.text(n, "'title'"));
+        .and_then(|n| cx.words(n, "'title'"));
     let reference = cx.required(map, "reference", what).and_then(|n| {
         let reference = cx.text(n, "'reference'")?;
         let ok = (1..=8).contains(&reference.len())
@@ -275,8 +275,8 @@ fn subjects(cx: &mut Cx, node: &Node) -> Vec<Subject> {
         };
         let title = spec
             .get("title")
-            .and_then(|n| cx.text(n, "'title'"))
-            .unwrap_or_else(|| key.name.clone());
+            .and_then(|n| cx.words(n, "'title'"))
+            .unwrap_or_else(|| Text::from(key.name.as_str()));
         out.push(Subject {
             name: key.name.clone(),
             title,

@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use kroonika_engine::calendar::Duration;
 use kroonika_engine::definition::{
-    Deadline, Field, FieldType, Guard, Input, RoleRef, State, Task, Transition,
+    Deadline, Field, FieldType, Guard, Input, RoleRef, State, Task, Text, Transition,
 };
 
 use super::cx::{Cx, IdStyle};
@@ -53,7 +53,8 @@ pub(crate) fn state(
     let terminal = matches!(terminal_value, Some(Some(true)));
     // A 'terminal' that could not be read was reported; judge nothing by it.
     let terminal_unknown = matches!(terminal_value, Some(None));
-    let guidance = map.get("guidance").and_then(|n| cx.text(n, "'guidance'"));
+    let title = map.get("title").and_then(|n| cx.words(n, "'title'"));
+    let guidance = map.get("guidance").and_then(|n| cx.words(n, "'guidance'"));
     let outcome = map.get("outcome").and_then(|n| {
         let outcome = cx.text(n, "'outcome'")?;
         if !terminal && !terminal_unknown {
@@ -97,6 +98,7 @@ pub(crate) fn state(
         .and_then(|n| deadline(cx, n, &what, known, &transitions, anywhere, terminal));
     Some(State {
         name: key.name.clone(),
+        title,
         guidance,
         terminal,
         outcome,
@@ -161,14 +163,16 @@ fn transition(
         for d in guard::check(&expression, n.span.clone(), &scope) {
             cx.push(d);
         }
-        let message = map.get("message").and_then(|m| cx.text(m, "'message'"));
+        let message = map.get("message").and_then(|m| cx.words(m, "'message'"));
         Some(Guard {
             expression,
             message,
         })
     });
+    let title = map.get("title").and_then(|n| cx.words(n, "'title'"));
     Some(Transition {
         name: key.name.clone(),
+        title,
         to,
         roles,
         input,
@@ -285,8 +289,8 @@ fn tasks(cx: &mut Cx, node: &Node, owner: &str, known: &Known<'_>) -> Vec<Task> 
         }
         let what = format!("task '{id}' of {owner}");
         let title = match cx.required(map, "title", &what) {
-            Some(n) => cx.text(n, "'title'").unwrap_or_default(),
-            None => String::new(),
+            Some(n) => cx.words(n, "'title'").unwrap_or_else(|| Text::from("")),
+            None => Text::from(""),
         };
         let when = map.get("when").and_then(|n| condition(cx, n, known));
         out.push(Task { id, title, when });

@@ -25,6 +25,7 @@
 
 mod assets;
 pub mod i18n;
+mod labels;
 mod oversight;
 mod pages;
 mod people;
@@ -70,7 +71,10 @@ fn templates() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
+        // `labels.states[x]|default(x)` where a definition says nothing of x.
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
         env.add_filter("date", date_filter);
+        env.add_filter("tr", labels::tr);
         for (name, source) in [
             ("base.html", include_str!("templates/base.html")),
             ("login.html", include_str!("templates/login.html")),

@@ -45,7 +45,7 @@ struct Process {
     published_on: String,
 }
 
-fn processes(server: &Server) -> Vec<Process> {
+fn processes(server: &Server, lang: super::i18n::Lang) -> Vec<Process> {
     server
         .app()
         .registry()
@@ -54,7 +54,7 @@ fn processes(server: &Server) -> Vec<Process> {
             id: published.publication.process.clone(),
             title: published
                 .definition()
-                .map(|d| d.title.clone())
+                .map(|d| d.title.get(lang.code()).to_owned())
                 .unwrap_or_default(),
             version: published.publication.version,
             by: published.by.clone(),
@@ -89,7 +89,7 @@ async fn definitions(
         StatusCode::OK,
         "definitions.html",
         context! {
-            processes => Value::from(Serde(processes(&server))),
+            processes => Value::from(Serde(processes(&server, person.lang))),
             source => source,
         },
     )
@@ -175,7 +175,7 @@ async fn check_or_publish(
         status,
         "definitions.html",
         context! {
-            processes => Value::from(Serde(processes(&server))),
+            processes => Value::from(Serde(processes(&server, person.lang))),
             source => source,
             checked => true,
             errors => errors,

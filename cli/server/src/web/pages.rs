@@ -14,11 +14,13 @@ use axum::routing::{get, post};
 use kroonika_app::cases::view::InputView;
 use kroonika_app::search::FindQuery;
 use kroonika_app::{CaseCommand, Input};
+use kroonika_engine::case::CaseEvent;
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 
 use super::i18n::{self, Lang};
+use super::labels::Labels;
 use super::{Person, lang_of, local_path, page, urlencode};
 use crate::Server;
 use crate::caller::{session_cookie, set_cookie, signed_in_cookie};
@@ -164,6 +166,8 @@ struct WorkFilter {
 struct WorkRow {
     item: kroonika_app::cases::work::WorkItem,
     due: Option<String>,
+    /// The state's guidance in the reader's language, its first line.
+    guidance: Option<String>,
 }
 
 async fn my_work(
@@ -181,15 +185,32 @@ async fn my_work(
     let mut processes: Vec<String> = items.iter().map(|i| i.process.clone()).collect();
     processes.sort();
     processes.dedup();
-    let mut states: Vec<String> = items.iter().map(|i| i.state.clone()).collect();
-    states.sort();
-    states.dedup();
+    let labels = labels_by_process(&server, person.lang);
+    // Each state once, with its title (of the first process that has it).
+    let states: BTreeMap<&str, &str> = items
+        .iter()
+        .rev()
+        .map(|i| {
+            let title = labels.get(&i.process).map_or(i.state.as_str(), |l| l.state(&i.state));
+            (i.state.as_str(), title)
+        })
+        .collect();
+    let states: Vec<(String, String)> = states
+        .into_iter()
+        .map(|(id, title)| (id.to_owned(), title.to_owned()))
+        .collect();
     let rows: Vec<WorkRow> = items
         .into_iter()
         .filter(|i| chosen(&filter.process).is_none_or(|p| i.process == p))
         .filter(|i| chosen(&filter.state).is_none_or(|s| i.state == s))
         .map(|item| WorkRow {
             due: item.due_on.map(i18n::date),
+            guidance: labels
+                .get(&item.process)
+                .and_then(|l| l.guidance.get(&item.state))
+                .and_then(|g| g.trim().lines().next())
+                .map(str::to_owned)
+                .or_else(|| item.guidance.clone()),
             item,
         })
         .collect();
@@ -204,12 +225,25 @@ async fn my_work(
             process => chosen(&filter.process),
             state => chosen(&filter.state),
             openable => openable,
+            labels => Value::from(Serde(&labels)),
         },
     )
 }
 
-/// The processes whose cases this person may open.
-fn openable(server: &Server, person: &Person) -> Vec<String> {
+/// The words of every process's latest version, by process id (for pages
+/// that list cases of several).
+fn labels_by_process(server: &Server, lang: i18n::Lang) -> BTreeMap<String, Labels> {
+    server
+        .app()
+        .registry()
+        .latest_versions()
+        .filter_map(|published| published.definition().ok())
+        .map(|def| (def.id.clone(), Labels::of(&def, None, lang)))
+        .collect()
+}
+
+/// The processes whose cases this person may open: id and title.
+fn openable(server: &Server, person: &Person) -> Vec<(String, String)> {
     let registry = server.app().registry();
     let Ok(actor) = registry.acting(&person.actor) else {
         return Vec::new();
@@ -225,7 +259,7 @@ fn openable(server: &Server, person: &Person) -> Vec<String> {
                 }
             })
         })
-        .map(|def| def.id.clone())
+        .map(|def| (def.id.clone(), def.title.get(person.lang.code()).to_owned()))
         .collect()
 }
 
@@ -267,7 +301,10 @@ async fn find(State(server): State<Server>, person: Person, Form(form): Form<Fin
         Ok(found) => person.page(
             StatusCode::OK,
             "found.html",
-            context! { found => Value::from(Serde(&found)) },
+            context! {
+                found => Value::from(Serde(&found)),
+                labels => Value::from(Serde(labels_by_process(&server, person.lang))),
+            },
         ),
         Err(err) => person.error(&Problem::from(err)),
     }
@@ -286,6 +323,8 @@ async fn case_page(
 struct Refusal {
     /// The step, task, `note` or `reveal` it concerns.
     at: String,
+    /// The problem's code (`guard-failed`, …).
+    code: String,
     message: String,
 }
 
@@ -314,6 +353,7 @@ async fn show(
                     None,
                     Some(Refusal {
                         at: "reveal".to_owned(),
+                        code: problem.code,
                         message: problem.detail,
                     }),
                 ))
@@ -322,6 +362,27 @@ async fn show(
             return person.error(&problem);
         }
     };
+    let labels = match server
+        .app()
+        .registry()
+        .definition(&view.process, Some(view.version))
+    {
+        Ok((definition, _)) => Labels::of(&definition, Some(&view.state), person.lang),
+        Err(_) => Labels::default(),
+    };
+    // A rule's refusal in the reader's language: the step's message as the
+    // definition words it, where it does.
+    let refusal = refusal.map(|mut refusal| {
+        if refusal.code == "guard-failed"
+            && let Some(message) = refusal
+                .at
+                .strip_prefix("step:")
+                .and_then(|step| labels.messages.get(step))
+        {
+            refusal.message = message.clone();
+        }
+        refusal
+    });
     let actors = actors_by_role(server);
     let status = if refusal.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -337,7 +398,8 @@ async fn show(
                     occurred => i18n::time(event.metadata.occurred_at),
                     recorded => i18n::time(event.recorded_at),
                     by => &event.metadata.actor,
-                    what => kroonika_app::cases::view::describe_recorded(event),
+                    what => CaseEvent::from_parts(&event.event_type, event.data.as_str())
+                        .map_or_else(|_| event.event_type.clone(), |e| labels.describe(&e, person.lang)),
                     definition => Value::from(Serde(event.metadata.extra.get("definition"))),
                 }
             })
@@ -354,6 +416,7 @@ async fn show(
             refusal => Value::from(Serde(&refusal)),
             actors => Value::from(Serde(&actors)),
             history => history,
+            labels => Value::from(Serde(&labels)),
         },
     )
 }
@@ -470,6 +533,7 @@ async fn command(
                 None,
                 Some(Refusal {
                     at: at.to_owned(),
+                    code: problem.code,
                     message: problem.detail,
                 }),
             )
@@ -580,11 +644,15 @@ async fn add_note(
 }
 
 /// The opening form of a process: its `open.input`, typed.
-fn opening(server: &Server, process: &str) -> Result<(String, Vec<InputView>), Problem> {
+fn opening(
+    server: &Server,
+    process: &str,
+    lang: i18n::Lang,
+) -> Result<(String, Vec<InputView>), Problem> {
     let registry = server.app().registry();
     let (definition, _) = registry.definition(process, None)?;
     Ok((
-        definition.title.clone(),
+        definition.title.get(lang.code()).to_owned(),
         InputView::of(&definition, &definition.open.input),
     ))
 }
@@ -594,7 +662,7 @@ async fn open_page(
     person: Person,
     Path(process): Path<String>,
 ) -> Response {
-    match opening(&server, &process) {
+    match opening(&server, &process, person.lang) {
         Ok((title, inputs)) => person.page(
             StatusCode::OK,
             "open.html",
@@ -623,7 +691,7 @@ async fn open_case(
         }
         Err(err) => {
             let problem = Problem::from(err);
-            match opening(&server, &process) {
+            match opening(&server, &process, person.lang) {
                 Ok((title, inputs)) if !problem.status.is_server_error() => {
                     let given: BTreeMap<&str, &str> = fields
                         .iter()

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kroonika_engine::case::{self, Case, CaseEvent};
-use kroonika_engine::definition::{FieldType, Input, ProcessDefinition};
+use kroonika_engine::definition::{FieldType, Input, ProcessDefinition, Text};
 use kroonika_engine::{Code, RecordedEvent};
 use kroonika_projections::Fold;
 use serde::Serialize;
@@ -179,6 +179,14 @@ pub struct InputView {
     /// Personal data of this data subject (sealed when recorded).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub personal: Option<String>,
+    /// What a form labels it with: text, or text by language (`et`, `en`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub title: Option<Text>,
+    /// What a form shows for each enum value, as `title`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub labels: BTreeMap<String, Text>,
 }
 
 impl InputView {
@@ -197,6 +205,8 @@ impl InputView {
                     pattern: None,
                     role: None,
                     personal: spec.personal(definition).map(str::to_owned),
+                    title: spec.title(definition).cloned(),
+                    labels: spec.labels(definition).clone(),
                 };
                 view.kind = match spec.field_type(definition) {
                     Some(FieldType::Enum { values }) => {
@@ -331,7 +341,7 @@ impl App {
             version: case.version,
             case_version: history.len(),
             state: case.state.clone(),
-            guidance: state.and_then(|s| s.guidance.clone()),
+            guidance: state.and_then(|s| s.guidance.as_ref().map(|g| g.as_str().to_owned())),
             since: case.entered_at,
             closed: case.closed,
             outcome: case.outcome.clone(),

@@ -128,7 +128,8 @@ impl App {
                     .collect(),
                 guidance: state
                     .guidance
-                    .as_deref()
+                    .as_ref()
+                    .map(|g| g.as_str())
                     .and_then(|g| g.trim().lines().next())
                     .map(str::to_owned),
             });

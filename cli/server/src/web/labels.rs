@@ -1,0 +1,331 @@
+//! A definition's words in the reader's language.
+//!
+//! Service owners may title states, steps, tasks, fields, their values and
+//! outcomes, and write guidance and rules' messages, in Estonian and English
+//! (`{ et: …, en: … }`). The engine and the API keep ids; pages show these
+//! words instead, resolved here once per page, with the id wherever the
+//! definition gives none, so a template never shows an empty label.
+
+use std::collections::BTreeMap;
+
+use kroonika_engine::case::CaseEvent;
+use kroonika_engine::definition::{ProcessDefinition, Text};
+use minijinja::State;
+use minijinja::value::Value;
+use serde::Serialize;
+
+use super::i18n::Lang;
+
+/// The labels of one definition, by id, in one language.
+#[derive(Debug, Clone, Default, Serialize)]
+pub(super) struct Labels {
+    pub process: String,
+    pub states: BTreeMap<String, String>,
+    pub guidance: BTreeMap<String, String>,
+    pub steps: BTreeMap<String, String>,
+    /// A step's rule's message (what a refusal says).
+    pub messages: BTreeMap<String, String>,
+    pub tasks: BTreeMap<String, String>,
+    pub fields: BTreeMap<String, String>,
+    /// Field → value → label.
+    pub values: BTreeMap<String, BTreeMap<String, String>>,
+    pub outcomes: BTreeMap<String, String>,
+    pub subjects: BTreeMap<String, String>,
+}
+
+impl Labels {
+    /// `def`'s words in `lang`; where a step or task id recurs in several
+    /// states, `state`'s own come first.
+    pub fn of(def: &ProcessDefinition, state: Option<&str>, lang: Lang) -> Labels {
+        let lang = lang.code();
+        let mut labels = Labels {
+            process: def.title.get(lang).to_owned(),
+            ..Labels::default()
+        };
+        let current = state.and_then(|s| def.state(s));
+        let steps = current
+            .into_iter()
+            .flat_map(|s| def.transitions_in(s))
+            .chain(def.states.iter().flat_map(|s| s.transitions.iter()))
+            .chain(&def.anywhere);
+        for step in steps {
+            labels
+                .steps
+                .entry(step.name.clone())
+                .or_insert_with(|| or_id(step.title.as_ref(), &step.name, lang));
+            if let Some(message) = step.guard.as_ref().and_then(|g| g.message.as_ref()) {
+                labels
+                    .messages
+                    .entry(step.name.clone())
+                    .or_insert_with(|| message.get(lang).to_owned());
+            }
+            for input in &step.input {
+                labels.input(def, input, lang);
+            }
+        }
+        let tasks = current
+            .into_iter()
+            .chain(&def.states)
+            .flat_map(|s| s.tasks.iter());
+        for task in tasks {
+            labels
+                .tasks
+                .entry(task.id.clone())
+                .or_insert_with(|| task.title.get(lang).to_owned());
+        }
+        for s in &def.states {
+            labels.states.insert(s.name.clone(), or_id(s.title.as_ref(), &s.name, lang));
+            if let Some(guidance) = &s.guidance {
+                labels.guidance.insert(s.name.clone(), guidance.get(lang).to_owned());
+            }
+            if let Some(outcome) = &s.outcome {
+                labels
+                    .outcomes
+                    .entry(outcome.clone())
+                    .or_insert_with(|| def.outcome_title(outcome, lang).to_owned());
+            }
+        }
+        for field in &def.fields {
+            labels
+                .fields
+                .insert(field.name.clone(), or_id(field.title.as_ref(), &field.name, lang));
+            labels.values(&field.name, &field.labels, lang);
+        }
+        for input in &def.open.input {
+            labels.input(def, input, lang);
+        }
+        for subject in &def.subjects {
+            labels
+                .subjects
+                .insert(subject.name.clone(), subject.title.get(lang).to_owned());
+        }
+        labels
+    }
+
+    /// A step's own input's title and values (a field's come with the field).
+    fn input(&mut self, def: &ProcessDefinition, input: &kroonika_engine::definition::Input, lang: &str) {
+        if def.field(&input.name).is_some() {
+            return;
+        }
+        self.fields
+            .entry(input.name.clone())
+            .or_insert_with(|| or_id(input.title.as_ref(), &input.name, lang));
+        if !self.values.contains_key(&input.name) {
+            self.values(&input.name, &input.labels, lang);
+        }
+    }
+
+    fn values(&mut self, name: &str, labels: &BTreeMap<String, Text>, lang: &str) {
+        if labels.is_empty() {
+            return;
+        }
+        self.values.insert(
+            name.to_owned(),
+            labels
+                .iter()
+                .map(|(value, text)| (value.clone(), text.get(lang).to_owned()))
+                .collect(),
+        );
+    }
+
+    pub fn state<'a>(&'a self, name: &'a str) -> &'a str {
+        self.states.get(name).map_or(name, String::as_str)
+    }
+
+    pub fn step<'a>(&'a self, name: &'a str) -> &'a str {
+        self.steps.get(name).map_or(name, String::as_str)
+    }
+
+    pub fn task<'a>(&'a self, id: &'a str) -> &'a str {
+        self.tasks.get(id).map_or(id, String::as_str)
+    }
+
+    pub fn field<'a>(&'a self, name: &'a str) -> &'a str {
+        self.fields.get(name).map_or(name, String::as_str)
+    }
+
+    /// A case event in words, in `lang`, with the definition's labels.
+    pub fn describe(&self, event: &CaseEvent, lang: Lang) -> String {
+        let et = lang == Lang::Et;
+        match event {
+            CaseEvent::CaseOpened {
+                reference, state, ..
+            } => {
+                let state = self.state(state);
+                if et {
+                    format!("avas juhtumi {reference}: {state}")
+                } else {
+                    format!("opened {reference} in {state}")
+                }
+            }
+            CaseEvent::TransitionTaken {
+                transition, from, to, ..
+            } if from == to => {
+                let (step, to) = (self.step(transition), self.state(to));
+                if et {
+                    format!("{step} (jääb: {to})")
+                } else {
+                    format!("{step} (stays in {to})")
+                }
+            }
+            CaseEvent::TransitionTaken { transition, to, .. } => {
+                format!("{} → {}", self.step(transition), self.state(to))
+            }
+            CaseEvent::TaskCompleted { task, .. } => {
+                let task = self.task(task);
+                if et { format!("tehtud: {task}") } else { format!("done: {task}") }
+            }
+            CaseEvent::TaskUndone { task, .. } => {
+                let task = self.task(task);
+                if et {
+                    format!("tehtuks märkimine võeti tagasi: {task}")
+                } else {
+                    format!("undone: {task}")
+                }
+            }
+            CaseEvent::CaseMigrated {
+                from_version,
+                to_version,
+                to_state,
+                ..
+            } => {
+                let state = self.state(to_state);
+                if et {
+                    format!("viidi versioonilt {from_version} versioonile {to_version}, nüüd: {state}")
+                } else {
+                    format!("migrated from version {from_version} to {to_version}, now in {state}")
+                }
+            }
+            CaseEvent::DeadlineWarned { state, due_on } => {
+                let (state, due) = (self.state(state), super::i18n::date(*due_on));
+                if et {
+                    format!("hoiatus: tähtaeg ({state}) on {due}")
+                } else {
+                    format!("warned: the deadline of {state} is {due}")
+                }
+            }
+            CaseEvent::DeadlineMissed {
+                state,
+                due_on,
+                escalate,
+            } => {
+                let (state, due) = (self.state(state), super::i18n::date(*due_on));
+                match (et, escalate) {
+                    (true, Some(role)) => format!("tähtaeg ({state}, {due}) möödus; teada antud: {role}"),
+                    (true, None) => format!("tähtaeg ({state}, {due}) möödus"),
+                    (false, Some(role)) => format!("deadline of {state} missed ({due}); overdue for {role}"),
+                    (false, None) => format!("deadline of {state} missed ({due})"),
+                }
+            }
+            CaseEvent::CaseDataCorrected { data, reason } => {
+                let fields: Vec<&str> = data.keys().map(|f| self.field(f)).collect();
+                let fields = fields.join(", ");
+                if et {
+                    format!("parandas: {fields} ({reason})")
+                } else {
+                    format!("corrected {fields} ({reason})")
+                }
+            }
+            CaseEvent::SubjectErased {
+                subject, reason, ..
+            } => {
+                let subject = self.subjects.get(subject).unwrap_or(subject);
+                if et {
+                    format!("kustutas isikuandmed: {subject} ({reason})")
+                } else {
+                    format!("erased the personal data of {subject} ({reason})")
+                }
+            }
+            CaseEvent::LegalHoldPlaced { reason } => {
+                if et {
+                    format!("säilitamiskohustus seatud ({reason})")
+                } else {
+                    format!("legal hold placed ({reason})")
+                }
+            }
+            CaseEvent::LegalHoldReleased { reason } => match (et, reason.is_empty()) {
+                (true, true) => "säilitamiskohustus lõpetatud".to_owned(),
+                (true, false) => format!("säilitamiskohustus lõpetatud ({reason})"),
+                (false, true) => "legal hold released".to_owned(),
+                (false, false) => format!("legal hold released ({reason})"),
+            },
+            CaseEvent::NoteAdded { .. } => {
+                if et { "lisas märkme".to_owned() } else { "note added".to_owned() }
+            }
+        }
+    }
+}
+
+fn or_id(text: Option<&Text>, id: &str, lang: &str) -> String {
+    text.map_or(id, |t| t.get(lang)).to_owned()
+}
+
+/// `{{ text|tr(fallback) }}`: a definition's text (plain, or by language) in
+/// the page's language; `fallback` (an id) where there is none.
+pub(super) fn tr(state: &State, value: Value, fallback: Option<Value>) -> Value {
+    let lang = state
+        .lookup("lang")
+        .and_then(|l| l.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "et".to_owned());
+    if value.is_undefined() || value.is_none() {
+        return fallback.unwrap_or(value);
+    }
+    if value.as_str().is_some() {
+        return value;
+    }
+    let picked = [lang.as_str(), "en", "et"]
+        .into_iter()
+        .find_map(|l| value.get_attr(l).ok().filter(|v| !v.is_undefined()));
+    picked.or(fallback).unwrap_or(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEFINITION: &str = r"
+process: demo
+title: { et: Lepitus, en: Mediation }
+reference: DE
+roles: [coordinator]
+fields:
+  party: { type: enum, values: [victim, offender], title: { et: Osapool, en: Party }, labels: { victim: { et: Ohver, en: Victim } } }
+open: { roles: [coordinator], input: [party] }
+initial: waiting
+states:
+  waiting:
+    title: { et: Ootel, en: Waiting }
+    guidance: { et: Helista., en: Call. }
+    tasks:
+      - { id: called, title: { et: Helistatud, en: Called } }
+    transitions:
+      finish: { to: done, roles: [coordinator], title: { et: Lõpeta, en: Finish }, guard: 'tasks.complete', message: { et: Enne helista., en: Call first. } }
+  done: { terminal: true, outcome: finished, title: { et: Lõpetatud, en: Finished } }
+";
+
+    #[test]
+    fn words_come_in_the_readers_language_and_ids_where_none_are_given() {
+        let checked = kroonika_processes::check(DEFINITION);
+        assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+        let def = checked.definition.expect("valid");
+        let et = Labels::of(&def, Some("waiting"), Lang::Et);
+        assert_eq!(et.process, "Lepitus");
+        assert_eq!(et.state("waiting"), "Ootel");
+        assert_eq!(et.step("finish"), "Lõpeta");
+        assert_eq!(et.messages["finish"], "Enne helista.");
+        assert_eq!(et.task("called"), "Helistatud");
+        assert_eq!(et.field("party"), "Osapool");
+        assert_eq!(et.values["party"]["victim"], "Ohver");
+        assert_eq!(et.outcomes["finished"], "Lõpetatud");
+        assert_eq!(et.guidance["waiting"], "Helista.");
+        let en = Labels::of(&def, None, Lang::En);
+        assert_eq!(en.state("done"), "Finished");
+        assert_eq!(en.state("elsewhere"), "elsewhere");
+        let taken = CaseEvent::from_parts(
+            "TransitionTaken",
+            r#"{"transition":"finish","from":"waiting","to":"done"}"#,
+        )
+        .expect("an event");
+        assert_eq!(et.describe(&taken, Lang::Et), "Lõpeta → Lõpetatud");
+    }
+}
