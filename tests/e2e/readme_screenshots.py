@@ -4,7 +4,8 @@
     $KROONIKA_E2E_PYTHON tests/e2e/readme_screenshots.py http://127.0.0.1:8080
 
 Signs in as the demo's coordinator mari and photographs My work and the most
-urgent case on it into cli/server/screenshots/.
+urgent case on it, then as the service owner tiina the mediation report by
+quarter, into cli/server/screenshots/.
 """
 
 import os
@@ -28,4 +29,13 @@ with sync_playwright() as p:
     page.locator("table.work tbody a").first.click()
     page.get_by_role("heading", name="Ajalugu").wait_for()
     page.screenshot(path=os.path.join(OUT, "case.png"), full_page=True)
+    page.get_by_role("button", name="Logi välja").click()
+    page.get_by_label("Kasutajanimi").fill("tiina")
+    page.get_by_label("Parool").fill("kroonika-demo")
+    page.get_by_role("button", name="Logi sisse").click()
+    page.get_by_role("link", name="Aruanded").click()
+    page.get_by_label("Periood").select_option("year")
+    page.get_by_role("button", name="Näita").click()
+    page.get_by_role("heading", name="Juhtumite teekond").wait_for()
+    page.screenshot(path=os.path.join(OUT, "report.png"))
     browser.close()

@@ -43,6 +43,15 @@ def accessible(page, name):
     checked.append(name)
 
 
+def fits_phone(page, what):
+    """The page on a 390 px wide phone: nothing wider than the screen."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    width = page.evaluate("document.documentElement.scrollWidth")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    if width > 390:
+        raise AssertionError(f"{what} is {width} px wide on a 390 px phone")
+
+
 def sign_in(page, name):
     page.goto(f"{BASE}/work")
     expect(page).to_have_url(re.compile(r"/login\?next="))
@@ -156,11 +165,10 @@ def run(page):
     # A phone's width: the same page, nothing cut off.
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{BASE}/work")
-    width = page.evaluate("document.documentElement.scrollWidth")
-    if width > 390:
-        raise AssertionError(f"my work is {width} px wide on a 390 px phone")
     accessible(page, "10-phone")
-    page.set_viewport_size({"width": 1280, "height": 900})
+    fits_phone(page, "my work")
+    page.goto(f"{BASE}/cases/{reference}")
+    fits_phone(page, "the case page")
     sign_out(page)
 
     # The service owner: a broken definition's problems shown against its
@@ -168,6 +176,7 @@ def run(page):
     sign_in(page, "tiina")
     page.get_by_role("link", name="Protsessid").click()
     accessible(page, "11-definitions")
+    fits_phone(page, "the definitions page")
     with open("data/definitions/school-conference.yaml", encoding="utf-8") as f:
         source = f.read()
     page.get_by_label("Kirjelduse tekst").fill(source.replace("initial: referred", "initial: refered"))
@@ -182,17 +191,41 @@ def run(page):
     page.get_by_label("Kirjelduse tekst").fill(fixed)
     page.get_by_role("button", name="Avalda").click()
     expect(page.get_by_role("status").first).to_contain_text("school-conference 2")
+    # The running case on version 1, as the service owner may see it: counted.
+    page.get_by_role("link", name=re.compile("Käimasolevate juhtumite üleviimine")).click()
+    expect(page.locator("main table")).to_contain_text("saab viia ise")
+    expect(page.locator("main")).not_to_contain_text(reference)
+    accessible(page, "13-migrations")
+    # The report, filtered, and the same as CSV.
+    page.get_by_role("link", name="Aruanded").click()
+    page.get_by_label("Periood").select_option("month")
+    page.get_by_role("button", name="Näita").click()
+    expect(page.get_by_role("heading", name="Juhtumite teekond")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text(VICTIM)
+    accessible(page, "14-report")
+    csv = page.request.get(BASE + page.get_by_role("link", name="Laadi alla CSV").get_attribute("href"))
+    if not csv.ok or "text/csv" not in csv.headers["content-type"]:
+        raise AssertionError(f"the report's CSV: {csv.status} {csv.headers}")
+    fits_phone(page, "the report")
+    sign_out(page)
+
+    # The administrator: people, roles, passwords and tokens.
+    sign_in(page, "anu")
+    page.get_by_role("link", name="Inimesed").click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    accessible(page, "15-people")
+    fits_phone(page, "the people page")
     sign_out(page)
 
     # The auditor: the trail, then the log verified, its head to write down.
     sign_in(page, "aili")
     page.get_by_role("link", name="Audit").click()
     expect(page.locator("main table")).to_contain_text(reference)
-    accessible(page, "13-trail")
+    accessible(page, "16-trail")
     page.get_by_role("link", name="Kontrolli logi").click()
     expect(page.get_by_role("status")).to_contain_text("Logi on terve")
     expect(page.locator("code.hash")).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
-    accessible(page, "14-verify")
+    accessible(page, "17-verify")
     return reference
 
 

@@ -58,14 +58,16 @@ async fn set_password(stage: &Stage, actor: &str) {
 /// A coordinator signs in, opens a case with the form, is refused with the
 /// rule's message, takes the step, keeps a note, shows personal data with a
 /// purpose and finds the case by name; a facilitator ticks, unticks and
-/// ticks a task; the service owner sees a broken definition's diagnostics
-/// and publishes the fixed one; an auditor verifies the log. The log holds
+/// ticks a task; the service owner sees a broken definition's diagnostics,
+/// publishes the fixed one, reads the migration plan and the report (and its
+/// CSV); the administrator's page; an auditor verifies the log. My work, a
+/// case and the report fit a phone's width. The log holds
 /// every act, and the access log the reading and the search.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn people_work_in_the_browser() {
     let Some(python) = e2e_python() else { return };
     let stage = Stage::new(Backend::Sqlite).await.unwrap();
-    for actor in ["mari", "jaan", "tiina", "aili"] {
+    for actor in ["mari", "jaan", "tiina", "aili", "anu"] {
         set_password(&stage, actor).await;
     }
     let served = stage.serve(&[]).await;
@@ -94,7 +96,7 @@ async fn people_work_in_the_browser() {
     );
     let said: Value = serde_json::from_slice(&run.stdout).unwrap();
     let reference = said["reference"].as_str().unwrap();
-    assert_eq!(said["checked"].as_array().unwrap().len(), 14, "{said}");
+    assert_eq!(said["checked"].as_array().unwrap().len(), 17, "{said}");
     let published = stage.log("definition").await;
     assert_eq!(
         (published.len(), published[1]["metadata"]["actor"].as_str()),
@@ -346,6 +348,180 @@ async fn pages_refuse_forgery_and_escape_what_cases_hold() {
             .any(|a| a["name"] == "mari" && a["roles"].to_string().contains("trainer")),
         "{listed}"
     );
+    served.stop().await;
+    stage.cleanup().await;
+}
+
+/// The fixture with Estonian and English words for its first state, a step,
+/// its rule's message, a field and its values.
+fn bilingual_school_conference() -> String {
+    let source = std::fs::read_to_string("data/definitions/school-conference.yaml").unwrap();
+    let edits = [
+        (
+            "  referral_source: { type: enum, values: [school, police, child-protection, self] }",
+            "  referral_source: { type: enum, values: [school, police, child-protection, self], title: { et: Suunaja, en: Referred by }, labels: { school: { et: Kool, en: School } } }",
+        ),
+        (
+            "  referred:\n    guidance: Contact the referrer and check suitability.",
+            "  referred:\n    title: { et: Suunatud, en: Referred }\n    guidance: { et: Võta suunajaga ühendust., en: Contact the referrer. }",
+        ),
+        (
+            "      assign:\n        to: preparation",
+            "      assign:\n        title: { et: Määra juhendajad, en: Assign facilitators }\n        to: preparation",
+        ),
+        (
+            "        message: A conference needs two facilitators.",
+            "        message: { et: Nõupidamisel on kaks juhendajat., en: A conference needs two facilitators. }",
+        ),
+    ];
+    let mut out = source;
+    for (old, new) in edits {
+        assert!(out.contains(old), "the fixture changed: {old}");
+        out = out.replacen(old, new, 1);
+    }
+    out
+}
+
+/// Pages speak the definition's words in the reader's language (a refusal
+/// too); the service owner reads the report with its filters and the
+/// migration plan as counts, a coordinator the plan case by case.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pages_speak_the_definitions_words_and_show_reports_and_plans() {
+    let stage = Stage::new(Backend::Sqlite).await.unwrap();
+    for actor in ["mari", "tiina"] {
+        set_password(&stage, actor).await;
+    }
+    // One case stays on version 1; version 2 has the words.
+    let older =
+        crate::case_cli::open_named(&stage.url, VICTIM, PHONE, "2026-11-20", "2026-11-20").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("school-conference.yaml");
+    std::fs::write(&file, bilingual_school_conference()).unwrap();
+    stage
+        .cli(Some("tiina"), &["def", "publish", file.to_str().unwrap()])
+        .await;
+    let newer =
+        crate::case_cli::open_named(&stage.url, VICTIM, PHONE, "2026-11-21", "2026-11-21").await;
+    let served = stage.serve(&[]).await;
+    let base = served.base.clone();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mari = signed_in(&client, &base, "mari").await;
+    let get = |path: String, cookie: String| {
+        let client = client.clone();
+        let base = base.clone();
+        async move {
+            let response = client
+                .get(format!("{base}{path}"))
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+
+    let (status, et) = get(format!("/cases/{newer}"), mari.clone()).await;
+    assert_eq!(status, 200);
+    for words in [
+        "Suunatud",
+        "Võta suunajaga ühendust.",
+        "Määra juhendajad",
+        "Suunaja",
+        "Kool",
+    ] {
+        assert!(et.contains(words), "'{words}' on the Estonian page");
+    }
+    let (_, en) = get(
+        format!("/cases/{newer}"),
+        format!("{mari}; kroonika_lang=en"),
+    )
+    .await;
+    for words in [
+        "Referred",
+        "Contact the referrer.",
+        "Assign facilitators",
+        "Referred by",
+        "School",
+    ] {
+        assert!(en.contains(words), "'{words}' on the English page");
+    }
+    let (_, work) = get("/work".to_owned(), mari.clone()).await;
+    assert!(work.contains("Suunatud"), "my work names the state");
+    // A rule's refusal in the reader's language.
+    let refused = client
+        .post(format!("{base}/cases/{newer}/steps/assign"))
+        .header("cookie", &mari)
+        .form(&[("csrf", csrf_of(&et).as_str()), ("in.facilitators", "jaan")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("Nõupidamisel on kaks juhendajat.")
+    );
+
+    // The report, with filters; a filter that does not parse is named.
+    let tiina = signed_in(&client, &base, "tiina").await;
+    let (status, report) = get(
+        "/reports?process=school-conference&period=month&by=referral_source&from=2026-01-01"
+            .to_owned(),
+        tiina.clone(),
+    )
+    .await;
+    assert_eq!(status, 200, "{report}");
+    for words in [
+        "Juhtumite teekond",
+        "Suunatud",
+        "Suunaja",
+        "Laadi alla CSV",
+        "format=csv&amp;from=2026-01-01&amp;period=month&amp;by=referral_source",
+    ] {
+        assert!(report.contains(words), "'{words}' in the report page");
+    }
+    assert!(!report.contains(VICTIM), "a report names nobody");
+    let (status, bad) = get(
+        "/reports?process=school-conference&period=week".to_owned(),
+        tiina.clone(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(bad.contains("period takes month, quarter or year"), "{bad}");
+    let (status, _) = get(
+        "/reports?process=school-conference".to_owned(),
+        mari.clone(),
+    )
+    .await;
+    assert_eq!(status, 200, "a coordinator of the process reads its report");
+
+    // The migration plan: counts for the service owner, cases for a coordinator.
+    let (status, counts) = get(
+        "/definitions/school-conference/migrations".to_owned(),
+        tiina.clone(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        !counts.contains(&older),
+        "the service owner is not shown cases"
+    );
+    assert!(
+        counts.contains("Suunatud") && counts.contains("saab viia ise"),
+        "{counts}"
+    );
+    let (status, cases) = get(
+        "/definitions/school-conference/migrations".to_owned(),
+        mari.clone(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(cases.contains(&older) && !cases.contains(&newer), "{cases}");
     served.stop().await;
     stage.cleanup().await;
 }

@@ -33,8 +33,19 @@ pub enum Publishing {
     Unchanged { process: String, version: u32 },
 }
 
+/// How many open cases in one version and state a migration would move, and how.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MigrationGroup {
+    pub version: u32,
+    pub state: String,
+    /// `automatic`, `needs mapping` or `cannot`.
+    pub verdict: &'static str,
+    pub detail: String,
+    pub cases: usize,
+}
+
 /// One open case and what moving it to a version would do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MigrationRow {
     pub case: String,
     pub version: u32,
@@ -196,6 +207,41 @@ impl App {
     ) -> Result<Vec<MigrationRow>> {
         self.reader(request, crate::permissions::Reading::Cases(process))
             .await?;
+        self.migration_rows(process, to_version).await
+    }
+
+    /// [`App::migrations`] without the cases: how many open cases in each
+    /// version and state would move how. For those who may read the process's
+    /// report (its service owner), who may not read its cases.
+    pub async fn migration_summary(
+        &self,
+        request: &Request,
+        process: &str,
+        to_version: u32,
+    ) -> Result<Vec<MigrationGroup>> {
+        self.reader(request, crate::permissions::Reading::Report(process))
+            .await?;
+        let mut groups: Vec<MigrationGroup> = Vec::new();
+        for row in self.migration_rows(process, to_version).await? {
+            match groups.iter_mut().find(|g| {
+                (g.version, &g.state, g.verdict, &g.detail)
+                    == (row.version, &row.state, row.verdict, &row.detail)
+            }) {
+                Some(group) => group.cases += 1,
+                None => groups.push(MigrationGroup {
+                    version: row.version,
+                    state: row.state,
+                    verdict: row.verdict,
+                    detail: row.detail,
+                    cases: 1,
+                }),
+            }
+        }
+        groups.sort_by(|a, b| (a.version, &a.state).cmp(&(b.version, &b.state)));
+        Ok(groups)
+    }
+
+    async fn migration_rows(&self, process: &str, to_version: u32) -> Result<Vec<MigrationRow>> {
         let (definition, version) = self.definition(process, Some(to_version)).await?;
         let mut rows = Vec::new();
         for (id, mut case) in self.all_cases().await? {

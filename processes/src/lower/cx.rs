@@ -209,7 +209,11 @@ impl Cx {
         if !matches!(node.kind, Kind::Map(_)) {
             return self.text(node, what).map(Text::Plain);
         }
-        let map = self.map(node, &format!("{what} (a text in each language)"), &LANGUAGES)?;
+        let map = self.map(
+            node,
+            &format!("{what} (a text in each language)"),
+            &LANGUAGES,
+        )?;
         let mut by = std::collections::BTreeMap::new();
         for (key, value) in map.entries {
             if !LANGUAGES.contains(&key.name.as_str()) {
@@ -222,8 +226,12 @@ impl Cx {
         if by.is_empty() {
             if map.entries.is_empty() {
                 self.push(
-                    Diagnostic::error(Code::MissingKey, node.span.clone(), format!("{what} is empty"))
-                        .with_help("write the text, or the text in each language: { et: …, en: … }"),
+                    Diagnostic::error(
+                        Code::MissingKey,
+                        node.span.clone(),
+                        format!("{what} is empty"),
+                    )
+                    .with_help("write the text, or the text in each language: { et: …, en: … }"),
                 );
             }
             return None;

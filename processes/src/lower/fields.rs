@@ -136,7 +136,10 @@ fn words(
             let mut d = Diagnostic::error(
                 Code::InvalidEnum,
                 key.span.clone(),
-                format!("'{}' in the labels of {what} is not one of its values", key.name),
+                format!(
+                    "'{}' in the labels of {what} is not one of its values",
+                    key.name
+                ),
             );
             d = match did_you_mean(&key.name, values.iter().map(String::as_str)) {
                 Some(help) => d.with_help(help),

@@ -222,7 +222,7 @@ async fn publish(store: &Store, world: &World) -> anyhow::Result<()> {
     let published = publishing::DefinitionPublished {
         process: world.definition.id.clone(),
         version: 1,
-        title: world.definition.title.clone(),
+        title: world.definition.title.as_str().to_owned(),
         content_hash: kroonika_processes::content_hash(&world.source),
         source: world.source.clone(),
     };

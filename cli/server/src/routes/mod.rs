@@ -11,7 +11,7 @@ mod audit;
 mod cases;
 mod definitions;
 mod directory;
-mod reports;
+pub(crate) mod reports;
 mod session;
 mod system;
 

@@ -27,17 +27,66 @@ pub(super) fn routes() -> OpenApiRouter<Server> {
 #[into_params(parameter_in = Query)]
 pub(crate) struct ReportParams {
     /// `json` (the default), `csv` or `html`.
-    format: Option<String>,
+    pub format: Option<String>,
     /// Cases opened on or after this date.
-    from: Option<String>,
+    pub from: Option<String>,
     /// … on or before this date.
-    to: Option<String>,
+    pub to: Option<String>,
     /// Break figures down by `month`, `quarter` or `year`.
-    period: Option<String>,
+    pub period: Option<String>,
     /// Break every metric down by this enum or boolean field.
-    by: Option<String>,
+    pub by: Option<String>,
     /// The report as it could have been made then (recorded by then).
-    as_of: Option<String>,
+    pub as_of: Option<String>,
+}
+
+impl ReportParams {
+    /// The filters as a report query, and the format asked for; a malformed
+    /// one names the parameter.
+    pub(crate) fn query(self, process: String) -> Result<(ReportQuery, &'static str), Problem> {
+        let date = |text: &Option<String>, name: &str| {
+            Ok::<_, Problem>(time(text.as_deref(), name, Day::Noon)?.map(|at| at.date_naive()))
+        };
+        let period = match self.period.as_deref() {
+            None | Some("") => None,
+            Some("month") => Some(Period::Month),
+            Some("quarter") => Some(Period::Quarter),
+            Some("year") => Some(Period::Year),
+            Some(other) => {
+                return Err(Problem::malformed(format!(
+                    "period takes month, quarter or year, got '{other}'"
+                )));
+            }
+        };
+        let as_of = match self.as_of.as_deref().filter(|t| !t.is_empty()) {
+            Some(text) => Some((
+                kroonika_app::time::parse(text, "as_of", Day::End)?,
+                text.to_owned(),
+            )),
+            None => None,
+        };
+        let format = match self.format.as_deref().unwrap_or("json") {
+            "json" => "json",
+            "csv" => "csv",
+            "html" => "html",
+            other => {
+                return Err(Problem::malformed(format!(
+                    "format takes json, csv or html, got '{other}'"
+                )));
+            }
+        };
+        let given = |text: Option<String>| text.filter(|t| !t.is_empty());
+        let (from, to) = (given(self.from), given(self.to));
+        let query = ReportQuery {
+            process,
+            from: date(&from, "from")?,
+            to: date(&to, "to")?,
+            period,
+            by: given(self.by),
+            as_of,
+        };
+        Ok((query, format))
+    }
 }
 
 /// A process's report (for those holding a role the process names, its
@@ -53,41 +102,7 @@ async fn report(
     Path(process): Path<String>,
     Query(params): Query<ReportParams>,
 ) -> Result<Response, Problem> {
-    let date = |text: &Option<String>, name: &str| {
-        Ok::<_, Problem>(time(text.as_deref(), name, Day::Noon)?.map(|at| at.date_naive()))
-    };
-    let period = match params.period.as_deref() {
-        None => None,
-        Some("month") => Some(Period::Month),
-        Some("quarter") => Some(Period::Quarter),
-        Some("year") => Some(Period::Year),
-        Some(other) => {
-            return Err(Problem::malformed(format!(
-                "period takes month, quarter or year, got '{other}'"
-            )));
-        }
-    };
-    let as_of = match &params.as_of {
-        Some(text) => Some((
-            kroonika_app::time::parse(text, "as_of", Day::End)?,
-            text.clone(),
-        )),
-        None => None,
-    };
-    let format = params.format.as_deref().unwrap_or("json");
-    if !matches!(format, "json" | "csv" | "html") {
-        return Err(Problem::malformed(format!(
-            "format takes json, csv or html, got '{format}'"
-        )));
-    }
-    let query = ReportQuery {
-        process,
-        from: date(&params.from, "from")?,
-        to: date(&params.to, "to")?,
-        period,
-        by: params.by,
-        as_of,
-    };
+    let (query, format) = params.query(process)?;
     let report = server.app().report(&caller.request, &query).await?;
     let (text, kind) = match format {
         "csv" => (

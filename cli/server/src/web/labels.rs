@@ -27,6 +27,8 @@ pub(super) struct Labels {
     pub messages: BTreeMap<String, String>,
     pub tasks: BTreeMap<String, String>,
     pub fields: BTreeMap<String, String>,
+    /// The definition's fields in its order (how a case's data is listed).
+    pub field_order: Vec<String>,
     /// Field → value → label.
     pub values: BTreeMap<String, BTreeMap<String, String>>,
     pub outcomes: BTreeMap<String, String>,
@@ -74,9 +76,13 @@ impl Labels {
                 .or_insert_with(|| task.title.get(lang).to_owned());
         }
         for s in &def.states {
-            labels.states.insert(s.name.clone(), or_id(s.title.as_ref(), &s.name, lang));
+            labels
+                .states
+                .insert(s.name.clone(), or_id(s.title.as_ref(), &s.name, lang));
             if let Some(guidance) = &s.guidance {
-                labels.guidance.insert(s.name.clone(), guidance.get(lang).to_owned());
+                labels
+                    .guidance
+                    .insert(s.name.clone(), guidance.get(lang).to_owned());
             }
             if let Some(outcome) = &s.outcome {
                 labels
@@ -85,10 +91,12 @@ impl Labels {
                     .or_insert_with(|| def.outcome_title(outcome, lang).to_owned());
             }
         }
+        labels.field_order = def.fields.iter().map(|f| f.name.clone()).collect();
         for field in &def.fields {
-            labels
-                .fields
-                .insert(field.name.clone(), or_id(field.title.as_ref(), &field.name, lang));
+            labels.fields.insert(
+                field.name.clone(),
+                or_id(field.title.as_ref(), &field.name, lang),
+            );
             labels.values(&field.name, &field.labels, lang);
         }
         for input in &def.open.input {
@@ -103,7 +111,12 @@ impl Labels {
     }
 
     /// A step's own input's title and values (a field's come with the field).
-    fn input(&mut self, def: &ProcessDefinition, input: &kroonika_engine::definition::Input, lang: &str) {
+    fn input(
+        &mut self,
+        def: &ProcessDefinition,
+        input: &kroonika_engine::definition::Input,
+        lang: &str,
+    ) {
         if def.field(&input.name).is_some() {
             return;
         }
@@ -159,7 +172,10 @@ impl Labels {
                 }
             }
             CaseEvent::TransitionTaken {
-                transition, from, to, ..
+                transition,
+                from,
+                to,
+                ..
             } if from == to => {
                 let (step, to) = (self.step(transition), self.state(to));
                 if et {
@@ -173,7 +189,11 @@ impl Labels {
             }
             CaseEvent::TaskCompleted { task, .. } => {
                 let task = self.task(task);
-                if et { format!("tehtud: {task}") } else { format!("done: {task}") }
+                if et {
+                    format!("tehtud: {task}")
+                } else {
+                    format!("done: {task}")
+                }
             }
             CaseEvent::TaskUndone { task, .. } => {
                 let task = self.task(task);
@@ -191,7 +211,9 @@ impl Labels {
             } => {
                 let state = self.state(to_state);
                 if et {
-                    format!("viidi versioonilt {from_version} versioonile {to_version}, nüüd: {state}")
+                    format!(
+                        "viidi versioonilt {from_version} versioonile {to_version}, nüüd: {state}"
+                    )
                 } else {
                     format!("migrated from version {from_version} to {to_version}, now in {state}")
                 }
@@ -211,9 +233,13 @@ impl Labels {
             } => {
                 let (state, due) = (self.state(state), super::i18n::date(*due_on));
                 match (et, escalate) {
-                    (true, Some(role)) => format!("tähtaeg ({state}, {due}) möödus; teada antud: {role}"),
+                    (true, Some(role)) => {
+                        format!("tähtaeg ({state}, {due}) möödus; teada antud: {role}")
+                    }
                     (true, None) => format!("tähtaeg ({state}, {due}) möödus"),
-                    (false, Some(role)) => format!("deadline of {state} missed ({due}); overdue for {role}"),
+                    (false, Some(role)) => {
+                        format!("deadline of {state} missed ({due}); overdue for {role}")
+                    }
                     (false, None) => format!("deadline of {state} missed ({due})"),
                 }
             }
@@ -250,7 +276,11 @@ impl Labels {
                 (false, false) => format!("legal hold released ({reason})"),
             },
             CaseEvent::NoteAdded { .. } => {
-                if et { "lisas märkme".to_owned() } else { "note added".to_owned() }
+                if et {
+                    "lisas märkme".to_owned()
+                } else {
+                    "note added".to_owned()
+                }
             }
         }
     }

@@ -17,9 +17,12 @@
 //! constant time with the `Origin` before anything is done.
 //!
 //! - [`i18n`]: the interface's words in both languages;
+//! - `labels.rs`: a definition's own words (titles, guidance, values) in the
+//!   reader's language, ids where it gives none;
 //! - `pages.rs`: the handlers of people's casework, by page;
 //! - `oversight.rs`: the service owner's definitions and the auditor's log;
 //! - `people.rs`: the administrator's people, roles, passwords and tokens;
+//! - `reports.rs`: a process's report with its filters, CSV and printable;
 //! - `assets.rs`: the stylesheet and htmx, compiled in;
 //! - `templates/`: one file a page, all extending `base.html`.
 
@@ -29,6 +32,7 @@ mod labels;
 mod oversight;
 mod pages;
 mod people;
+mod reports;
 
 use std::sync::OnceLock;
 
@@ -59,7 +63,7 @@ pub(crate) fn routes() -> Router<Server> {
 /// The pages that read the whole log (verification), under the longer time
 /// limit.
 pub(crate) fn long_routes() -> Router<Server> {
-    oversight::long()
+    oversight::long().merge(reports::routes())
 }
 
 /// What pages may load: only this server's own scripts, styles and images.
@@ -75,6 +79,9 @@ fn templates() -> &'static Environment<'static> {
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
         env.add_filter("date", date_filter);
         env.add_filter("tr", labels::tr);
+        env.add_filter("count", reports::count);
+        env.add_filter("percent", reports::percent);
+        env.add_filter("number", reports::number);
         for (name, source) in [
             ("base.html", include_str!("templates/base.html")),
             ("login.html", include_str!("templates/login.html")),
@@ -90,6 +97,8 @@ fn templates() -> &'static Environment<'static> {
             ),
             ("audit.html", include_str!("templates/audit.html")),
             ("people.html", include_str!("templates/people.html")),
+            ("report.html", include_str!("templates/report.html")),
+            ("migrations.html", include_str!("templates/migrations.html")),
         ] {
             if let Err(err) = env.add_template(name, source) {
                 // A template that does not parse is a build mistake, shown

@@ -32,7 +32,51 @@ pub(super) fn routes() -> Router<Server> {
 
 /// Routes that read the whole log, under the longer time limit.
 pub(super) fn long() -> Router<Server> {
-    Router::new().route("/audit/verify", get(verify))
+    Router::new()
+        .route("/audit/verify", get(verify))
+        .route("/definitions/{process}/migrations", get(migration_plan))
+}
+
+/// The migration plan: what moving each running case on an older version
+/// to the process's latest would do (as `kroonika case migrate --plan`).
+async fn migration_plan(
+    State(server): State<Server>,
+    person: Person,
+    axum::extract::Path(process): axum::extract::Path<String>,
+) -> Response {
+    let app = server.app();
+    let (definition, version) = match app.definition(&process, None).await {
+        Ok(found) => found,
+        Err(err) => return person.error(&Problem::from(err)),
+    };
+    let labels = super::labels::Labels::of(&definition, None, person.lang);
+    // Who may read the cases sees them; the service owner, who may read the
+    // report but not the cases, sees how many in each state.
+    let (rows, groups) = match app.migrations(&person.request, &process, version).await {
+        Ok(rows) => (rows, Vec::new()),
+        Err(err) if err.code() == Some(kroonika_engine::Code::Denied) => {
+            match app
+                .migration_summary(&person.request, &process, version)
+                .await
+            {
+                Ok(groups) => (Vec::new(), groups),
+                Err(err) => return person.error(&Problem::from(err)),
+            }
+        }
+        Err(err) => return person.error(&Problem::from(err)),
+    };
+    person.page(
+        StatusCode::OK,
+        "migrations.html",
+        context! {
+            process => &process,
+            title => &labels.process,
+            version => version,
+            rows => Value::from(Serde(&rows)),
+            groups => Value::from(Serde(&groups)),
+            labels => Value::from(Serde(&labels)),
+        },
+    )
 }
 
 /// One published process, as the list shows it.

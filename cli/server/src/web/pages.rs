@@ -191,7 +191,9 @@ async fn my_work(
         .iter()
         .rev()
         .map(|i| {
-            let title = labels.get(&i.process).map_or(i.state.as_str(), |l| l.state(&i.state));
+            let title = labels
+                .get(&i.process)
+                .map_or(i.state.as_str(), |l| l.state(&i.state));
             (i.state.as_str(), title)
         })
         .collect();

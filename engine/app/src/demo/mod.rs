@@ -477,24 +477,29 @@ impl Simulation<'_> {
     /// Halfway: version 2 of mediation (reports due sooner) is published, and
     /// every third open case is moved to it; the rest stay on version 1.
     async fn publish_version_two(&self, day: NaiveDate) -> Result<u64> {
-        let old =
-            "  reporting:\n    deadline: { within: 10 working days, escalate: regional-lead }";
-        let new = "  reporting:\n    deadline: { within: 7 working days, escalate: regional-lead }";
-        if !MEDIATION.contains(old) {
-            return Err(Error::Invalid(
-                "the bundled mediation process changed; update the demo's version 2".to_owned(),
-            ));
+        let edits = [
+            (
+                "    deadline: { within: 10 working days, escalate: regional-lead }\n    transitions:\n      record-feedback:",
+                "    deadline: { within: 7 working days, escalate: regional-lead }\n    transitions:\n      record-feedback:",
+            ),
+            (
+                "title: { et: Lepitus ja taastav õigus, en: Victim-offender mediation }",
+                "title: { et: Lepitus ja taastav õigus (aruanne 7 tööpäevaga), en: Victim-offender mediation (reports in 7 working days) }",
+            ),
+            (
+                "title: { et: Aruanne esitati 10 tööpäeva jooksul, en: Report submitted within 10 working days }",
+                "title: { et: Aruanne esitati 7 tööpäeva jooksul, en: Report submitted within 7 working days }",
+            ),
+        ];
+        let mut source = MEDIATION.to_owned();
+        for (old, new) in edits {
+            if source.matches(old).count() != 1 {
+                return Err(Error::Invalid(
+                    "the bundled mediation process changed; update the demo's version 2".to_owned(),
+                ));
+            }
+            source = source.replacen(old, new, 1);
         }
-        let source = MEDIATION
-            .replacen(old, new, 1)
-            .replace(
-                "title: Victim-offender mediation",
-                "title: Victim-offender mediation (reports in 7 working days)",
-            )
-            .replace(
-                "title: Report submitted within 10 working days",
-                "title: Report submitted within 7 working days",
-            );
         self.clock.set(moment(day, 0));
         self.app
             .publish(&Request::new("tiina", "def publish"), &source, false)

@@ -176,14 +176,14 @@ fn build(
             let cells: Vec<Value> = result.cells.iter().map(cell).collect();
             let mut doc = json!({
                 "id": metric.id,
-                "title": metric.title,
+                "title": metric.title.as_str(),
                 "kind": kind,
                 "cohort": cohort,
                 "mature": mature,
                 "cells": cells,
             });
             if let Some(description) = &metric.description {
-                doc["description"] = json!(description);
+                doc["description"] = json!(description.as_str());
             }
             if let Some(days) = days {
                 doc["days"] = json!(days);
@@ -193,7 +193,7 @@ fn build(
         .collect();
     json!({
         "process": def.id,
-        "title": def.title,
+        "title": def.title.as_str(),
         "version": version,
         "from": query.from,
         "to": query.to,
