@@ -19,7 +19,7 @@ CHROMIUM = os.environ.get("KROONIKA_CHROMIUM", "/usr/bin/chromium")
 
 with sync_playwright() as p:
     browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    page = browser.new_page(viewport={"width": 1200, "height": 800}, locale="et-EE")
     page.goto(f"{BASE}/login")
     page.get_by_label("Kasutajanimi").fill("mari")
     page.get_by_label("Parool").fill("kroonika-demo")
