@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use kroonika_engine::case;
+use kroonika_engine::case::{self, Case};
 use kroonika_engine::definition::ProcessDefinition;
 use kroonika_engine::publishing::{self, Publication};
 use kroonika_engine::{Code, ExpectedRevision, Metadata, NewEvent, StreamName};
@@ -19,6 +19,8 @@ use crate::command::Request;
 use crate::error::{Error, Result, reject};
 use crate::registry::{Published, Registry};
 use crate::{App, keys};
+use kroonika_projections::Fold as _;
+use uuid::Uuid;
 
 /// What publishing came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -241,10 +243,40 @@ impl App {
         Ok(groups)
     }
 
+    /// The open cases on an older version than `to_version`, each judged.
+    /// The case list (caught up) says which those are, so only their streams
+    /// are read; a read-only store folds every case from the log instead.
     async fn migration_rows(&self, process: &str, to_version: u32) -> Result<Vec<MigrationRow>> {
         let (definition, version) = self.definition(process, Some(to_version)).await?;
+        let fold = &kroonika_projections::cases::CaseList;
+        let cases: Vec<(Uuid, Case)> = match self.catch_up(fold, &mut |_| {}).await {
+            Ok(_) => {
+                let mut cases = Vec::new();
+                for (_, doc) in self.inner.store.projection_docs(fold.name(), None).await? {
+                    let candidate = doc["process"] == process
+                        && doc["closed"] != serde_json::Value::Bool(true)
+                        && doc["version"]
+                            .as_u64()
+                            .is_some_and(|v| v < u64::from(version));
+                    let id = doc["case_id"]
+                        .as_str()
+                        .and_then(|id| id.parse::<Uuid>().ok());
+                    if let (true, Some(id)) = (candidate, id) {
+                        let history = self.history_of(id, &id.to_string()).await?;
+                        let mut case = Case::default();
+                        for event in &history {
+                            case.apply(event)?;
+                        }
+                        cases.push((id, case));
+                    }
+                }
+                cases
+            }
+            Err(err) if err.is_read_only() => self.all_cases().await?.into_iter().collect(),
+            Err(err) => return Err(err),
+        };
         let mut rows = Vec::new();
-        for (id, mut case) in self.all_cases().await? {
+        for (id, mut case) in cases {
             if case.process != process || case.closed || case.version >= version {
                 continue;
             }
