@@ -121,10 +121,15 @@ fn words(
         _ => &Vec::new(),
     };
     if values.is_empty() {
-        cx.error(
-            Code::UnknownKey,
-            node.span.clone(),
-            format!("'labels' does not apply to {what}, which is not an enum or a list of enums"),
+        cx.push(
+            Diagnostic::error(
+                Code::UnknownKey,
+                node.span.clone(),
+                format!(
+                    "'labels' does not apply to {what}, which is not an enum or a list of enums"
+                ),
+            )
+            .with_help("labels name the values of an enum; give this field a 'title' instead"),
         );
         return (title, labels);
     }
