@@ -353,10 +353,15 @@ async fn pages_refuse_forgery_and_escape_what_cases_hold() {
 }
 
 /// The fixture with Estonian and English words for its first state, a step,
-/// its rule's message, a field and its values.
+/// its rule's message, a field and its values; its regional lead may erase
+/// (and so hold).
 fn bilingual_school_conference() -> String {
     let source = std::fs::read_to_string("data/definitions/school-conference.yaml").unwrap();
     let edits = [
+        (
+            "fields:                               # typed case data",
+            "privacy: { erase: [regional-lead] }\nfields:",
+        ),
         (
             "  referral_source: { type: enum, values: [school, police, child-protection, self] }",
             "  referral_source: { type: enum, values: [school, police, child-protection, self], title: { et: Suunaja, en: Referred by }, labels: { school: { et: Kool, en: School } } }",
@@ -384,11 +389,12 @@ fn bilingual_school_conference() -> String {
 
 /// Pages speak the definition's words in the reader's language (a refusal
 /// too); the service owner reads the report with its filters and the
-/// migration plan as counts, a coordinator the plan case by case.
+/// migration plan as counts, a coordinator the plan case by case; an
+/// administrator places a legal hold from the case page.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn pages_speak_the_definitions_words_and_show_reports_and_plans() {
     let stage = Stage::new(Backend::Sqlite).await.unwrap();
-    for actor in ["mari", "tiina"] {
+    for actor in ["mari", "tiina", "lead"] {
         set_password(&stage, actor).await;
     }
     // One case stays on version 1; version 2 has the words.
@@ -522,6 +528,32 @@ async fn pages_speak_the_definitions_words_and_show_reports_and_plans() {
     .await;
     assert_eq!(status, 200);
     assert!(cases.contains(&older) && !cases.contains(&newer), "{cases}");
+
+    // A legal hold: offered to whoever may place it (here the regional
+    // lead), not to the coordinator.
+    assert!(
+        !et.contains("Sea säilitamiskohustus"),
+        "mari may not place holds"
+    );
+    let lead = signed_in(&client, &base, "lead").await;
+    let (_, page) = get(format!("/cases/{newer}"), lead.clone()).await;
+    assert!(page.contains("Sea säilitamiskohustus"), "{page}");
+    let held = client
+        .post(format!("{base}/cases/{newer}/hold"))
+        .header("cookie", &lead)
+        .form(&[
+            ("csrf", csrf_of(&page).as_str()),
+            ("change", "place"),
+            ("reason", "court order 1-26-123"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(held.status(), 303);
+    let (_, page) = get(format!("/cases/{newer}"), lead.clone()).await;
+    assert!(page.contains("court order 1-26-123") && page.contains("Lõpeta säilitamiskohustus"));
+    let events = stage.log("case").await;
+    assert!(events.iter().any(|e| e["type"] == "LegalHoldPlaced"));
     served.stop().await;
     stage.cleanup().await;
 }

@@ -378,6 +378,17 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "No running case is on an older version.",
     ),
     ("detail", "Selgitus", "Detail"),
+    ("place_hold", "Sea säilitamiskohustus", "Place a legal hold"),
+    (
+        "release_hold",
+        "Lõpeta säilitamiskohustus",
+        "Release the legal hold",
+    ),
+    (
+        "hold_help",
+        "Säilitamiskohustuse ajal ei kustutata juhtumi isikuandmeid, ei säilitustähtaja möödudes ega käsitsi.",
+        "While a legal hold is in place, the case's personal data is not erased, by retention or by hand.",
+    ),
 ];
 
 #[cfg(test)]

@@ -41,6 +41,7 @@ pub(super) fn routes() -> Router<Server> {
         .route("/cases/{reference}/tasks/{task}/undo", post(untick))
         .route("/cases/{reference}/steps/{step}", post(take_step))
         .route("/cases/{reference}/notes", post(add_note))
+        .route("/cases/{reference}/hold", post(hold))
         .route("/open/{process}", get(open_page).post(open_case))
 }
 
@@ -585,6 +586,31 @@ async fn untick(
         reason: form.reason.unwrap_or_default(),
     };
     command(&server, &person, &reference, &at, undo).await
+}
+
+#[derive(Debug, Deserialize)]
+struct Hold {
+    csrf: Option<String>,
+    /// `place` or `release`.
+    change: Option<String>,
+    reason: Option<String>,
+}
+
+/// Places or releases the case's legal hold, with a reason.
+async fn hold(
+    State(server): State<Server>,
+    person: Person,
+    Path(reference): Path<String>,
+    Form(form): Form<Hold>,
+) -> Response {
+    if let Some(refused) = person.refuse_form(form.csrf.as_deref()) {
+        return refused;
+    }
+    let command = CaseCommand::Hold {
+        hold: form.change.as_deref() != Some("release"),
+        reason: form.reason.unwrap_or_default(),
+    };
+    self::command(&server, &person, &reference, "hold", command).await
 }
 
 /// A step or opening form's inputs as the application takes them: each

@@ -49,6 +49,8 @@ pub struct CaseView {
     pub tasks: Vec<TaskView>,
     /// Whether the reader may tick the checklist now.
     pub may_tick: bool,
+    /// Whether the reader may place and release a legal hold.
+    pub may_hold: bool,
     pub deadline: Option<DeadlineView>,
     /// Every step the state offers; for each, whether the reader can take
     /// it now (and why not) and the inputs it takes.
@@ -367,6 +369,7 @@ impl App {
                 .collect(),
             notes,
             may_tick: case::may_tick(&cx, &case),
+            may_hold: case::privacy::may_hold(&cx, &case),
             deadline: deadline(&case, now.date_naive()),
             transitions: steps
                 .into_iter()
