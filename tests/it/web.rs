@@ -454,6 +454,11 @@ async fn pages_speak_the_definitions_words_and_show_reports_and_plans() {
     ] {
         assert!(en.contains(words), "'{words}' on the English page");
     }
+    let (_, drawn) = get(format!("/cases/{newer}/diagram.svg"), mari.clone()).await;
+    assert!(
+        drawn.contains("▶ Suunatud (praegu)") && drawn.contains("Määra juhendajad"),
+        "{drawn}"
+    );
     let (_, work) = get("/work".to_owned(), mari.clone()).await;
     assert!(work.contains("Suunatud"), "my work names the state");
     // A rule's refusal in the reader's language.

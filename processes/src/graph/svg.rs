@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write;
 
-use kroonika_engine::definition::ProcessDefinition;
+use kroonika_engine::definition::{ProcessDefinition, State, Transition};
 
 use super::{state_label, state_note, transition_label};
 
@@ -33,6 +33,12 @@ pub struct Marks {
     pub visited: Vec<String>,
     /// The word beside the current state's name ("now", "praegu").
     pub current_word: String,
+    /// Draw the definition's own titles in this language (`et`, `en`) and
+    /// leave out the technical notes (deadlines, roles, guards): a drawing
+    /// for whoever works the case. None: ids and notes, as `def graph` draws.
+    pub lang: Option<String>,
+    /// With `lang`: what the pseudo-state of the `anywhere` steps is called.
+    pub any_state: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,17 +75,26 @@ pub fn svg_marked(def: &ProcessDefinition, marks: &Marks) -> String {
         .map(|(i, s)| (s.name.as_str(), i))
         .collect();
     let ranks = ranks(def, &index);
+    let lang = marks.lang.as_deref();
+    let state_text = |state: &State| match lang {
+        Some(lang) => def.state_title(&state.name, lang).to_owned(),
+        None => state_label(state),
+    };
+    let step_text = |state: Option<&str>, step: &Transition| match lang {
+        Some(lang) => def.step_title(state, &step.name, lang).to_owned(),
+        None => transition_label(step),
+    };
     let mut nodes: Vec<Node> = def
         .states
         .iter()
         .map(|state| {
             let current = marks.current.as_deref() == Some(state.name.as_str());
-            let mut label = state_label(state);
+            let mut label = state_text(state);
             if current {
                 label = format!("▶ {label} ({})", marks.current_word);
             }
             let mut lines = vec![label];
-            if let Some(note) = state_note(state) {
+            if let Some(note) = state_note(state).filter(|_| lang.is_none()) {
                 lines.extend(note.lines().flat_map(wrap));
             }
             let mut node = node(lines, state.terminal, false);
@@ -98,7 +113,7 @@ pub fn svg_marked(def: &ProcessDefinition, marks: &Marks) -> String {
             .transitions
             .iter()
             .filter(|t| t.to.as_deref().is_none_or(|to| to == state.name))
-            .map(|t| transition_label(t).chars().count())
+            .map(|t| step_text(Some(&state.name), t).chars().count())
             .collect();
         if let Some(chars) = loops.iter().max() {
             node.beside = *chars as f64 * 5.5 + 36.0;
@@ -107,7 +122,11 @@ pub fn svg_marked(def: &ProcessDefinition, marks: &Marks) -> String {
         }
     }
     let anywhere = (!def.anywhere.is_empty()).then(|| {
-        nodes.push(node(vec!["any open state".to_owned()], false, true));
+        let name = match lang {
+            Some(_) if !marks.any_state.is_empty() => marks.any_state.clone(),
+            _ => "any open state".to_owned(),
+        };
+        nodes.push(node(vec![name], false, true));
         nodes.len() - 1
     });
     // Rows: each rank's states, in the definition's order.
@@ -143,11 +162,12 @@ pub fn svg_marked(def: &ProcessDefinition, marks: &Marks) -> String {
     // Room on the right for curves back up and their labels.
     let (width, height) = (widest + 2.0 * MARGIN + 160.0, y - ROW_GAP + MARGIN);
 
+    let title = lang.map_or(def.title.as_str(), |lang| def.title.get(lang));
     let mut out = String::new();
     let _ = writeln!(
         out,
         r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0} {height:.0}" width="{width:.0}" height="{height:.0}" font-family="sans-serif" font-size="12" role="img" aria-label="{title}">"##,
-        title = escape(def.title.as_str())
+        title = escape(title)
     );
     out.push_str(
         r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#444"/></marker></defs>
@@ -157,7 +177,7 @@ pub fn svg_marked(def: &ProcessDefinition, marks: &Marks) -> String {
         out,
         r##"<text x="{MARGIN}" y="{:.0}" font-size="15" font-weight="bold">{}</text>"##,
         MARGIN - 8.0,
-        escape(def.title.as_str())
+        escape(title)
     );
     // The start: a dot with an arrow down into the initial state.
     if let Some(&initial) = index.get(def.initial.as_str()) {
@@ -188,7 +208,7 @@ pub fn svg_marked(def: &ProcessDefinition, marks: &Marks) -> String {
                 &nodes[from],
                 &nodes[to],
                 stays,
-                &transition_label(transition),
+                &step_text(Some(&state.name), transition),
                 false,
             );
         }
@@ -201,7 +221,7 @@ pub fn svg_marked(def: &ProcessDefinition, marks: &Marks) -> String {
                     &nodes[any],
                     &nodes[to],
                     None,
-                    &transition_label(transition),
+                    &step_text(None, transition),
                     true,
                 );
             }
@@ -418,10 +438,38 @@ mod tests {
             current: Some("preparation".to_owned()),
             visited: vec!["referred".to_owned(), "preparation".to_owned()],
             current_word: "now".to_owned(),
+            ..super::Marks::default()
         };
         let marked = super::svg_marked(&def, &marks);
         assert!(marked.contains("▶ preparation (now)"), "{marked}");
         assert_eq!(marked.matches("#fff3c4").count(), 1, "one current state");
         assert_eq!(marked.matches("#e3edf9").count(), 1, "one state passed");
+    }
+
+    #[test]
+    fn a_case_drawing_speaks_the_readers_language_without_the_notes() {
+        let source = include_str!("../../../processes/mediation.yaml");
+        let def = crate::check(source).definition.unwrap();
+        let marks = super::Marks {
+            current: Some("screening".to_owned()),
+            visited: vec!["referred".to_owned()],
+            current_word: "praegu".to_owned(),
+            lang: Some("et".to_owned()),
+            any_state: "igas avatud seisus".to_owned(),
+        };
+        let drawn = super::svg_marked(&def, &marks);
+        for words in [
+            "▶ Sobivuse hindamine (praegu)",
+            "Suunatud",
+            "Alusta sobivuse hindamist",
+            "igas avatud seisus",
+            "Lepitus ja taastav õigus",
+        ] {
+            assert!(drawn.contains(words), "'{words}' drawn");
+        }
+        assert!(
+            !drawn.contains("deadline:") && !drawn.contains("start-screening"),
+            "no notes, no ids"
+        );
     }
 }

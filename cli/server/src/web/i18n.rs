@@ -378,6 +378,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "No running case is on an older version.",
     ),
     ("detail", "Selgitus", "Detail"),
+    ("any_open_state", "igas avatud seisus", "any open state"),
     ("place_hold", "Sea säilitamiskohustus", "Place a legal hold"),
     (
         "release_hold",

@@ -454,16 +454,14 @@ async fn diagram(
         Ok((definition, _)) => definition,
         Err(err) => return person.error(&Problem::from(err)),
     };
+    let words = person.lang.messages();
+    let word = |key: &str| words.get(key).copied().unwrap_or(key).to_owned();
     let marks = kroonika_processes::graph::Marks {
         current: Some(view.state.clone()),
         visited,
-        current_word: person
-            .lang
-            .messages()
-            .get("now")
-            .copied()
-            .unwrap_or("now")
-            .to_owned(),
+        current_word: word("now"),
+        lang: Some(person.lang.code().to_owned()),
+        any_state: word("any_open_state"),
     };
     let svg = kroonika_processes::graph::svg_marked(&definition, &marks);
     (
