@@ -263,11 +263,7 @@ impl App {
                         .and_then(|id| id.parse::<Uuid>().ok());
                     if let (true, Some(id)) = (candidate, id) {
                         let history = self.history_of(id, &id.to_string()).await?;
-                        let mut case = Case::default();
-                        for event in &history {
-                            case.apply(event)?;
-                        }
-                        cases.push((id, case));
+                        cases.push((id, Case::fold(&history)?));
                     }
                 }
                 cases

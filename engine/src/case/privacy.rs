@@ -65,13 +65,13 @@ pub fn add_note(cx: &Context<'_>, case: &Case, note: &Value) -> Result<Vec<CaseE
     }
 }
 
-/// Administrators, and the roles the definition lets erase.
 /// Whether the actor may place and release the case's legal hold (the
 /// process's erasers and administrators), for a page to offer it.
 pub fn may_hold(cx: &Context<'_>, case: &Case) -> bool {
     may_erase(cx, case, "place legal holds").is_ok()
 }
 
+/// Administrators, and the roles the definition lets erase.
 fn may_erase(cx: &Context<'_>, case: &Case, to: &str) -> Result<(), Rejection> {
     if cx.actor.has_role(ADMIN) {
         return Ok(());

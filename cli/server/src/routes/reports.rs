@@ -23,7 +23,7 @@ pub(super) fn routes() -> OpenApiRouter<Server> {
 }
 
 /// The report's filters (as `kroonika report`).
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ReportParams {
     /// `json` (the default), `csv` or `html`.

@@ -36,6 +36,14 @@ impl Lang {
         }
     }
 
+    /// The language of the page a template renders (its `lang`).
+    pub fn of_page(state: &minijinja::State) -> Lang {
+        state
+            .lookup("lang")
+            .and_then(|l| l.as_str().and_then(Lang::parse))
+            .unwrap_or(Lang::Et)
+    }
+
     /// The other language, offered by the switch.
     pub fn other(self) -> Lang {
         match self {

@@ -78,7 +78,7 @@ impl Labels {
         for s in &def.states {
             labels
                 .states
-                .insert(s.name.clone(), or_id(s.title.as_ref(), &s.name, lang));
+                .insert(s.name.clone(), def.state_title(&s.name, lang).to_owned());
             if let Some(guidance) = &s.guidance {
                 labels
                     .guidance
@@ -95,7 +95,7 @@ impl Labels {
         for field in &def.fields {
             labels.fields.insert(
                 field.name.clone(),
-                or_id(field.title.as_ref(), &field.name, lang),
+                def.field_title(&field.name, lang).to_owned(),
             );
             labels.values(&field.name, &field.labels, lang);
         }
@@ -293,17 +293,14 @@ fn or_id(text: Option<&Text>, id: &str, lang: &str) -> String {
 /// `{{ text|tr(fallback) }}`: a definition's text (plain, or by language) in
 /// the page's language; `fallback` (an id) where there is none.
 pub(super) fn tr(state: &State, value: Value, fallback: Option<Value>) -> Value {
-    let lang = state
-        .lookup("lang")
-        .and_then(|l| l.as_str().map(str::to_owned))
-        .unwrap_or_else(|| "et".to_owned());
+    let lang = Lang::of_page(state).code();
     if value.is_undefined() || value.is_none() {
         return fallback.unwrap_or(value);
     }
     if value.as_str().is_some() {
         return value;
     }
-    let picked = [lang.as_str(), "en", "et"]
+    let picked = [lang, "en", "et"]
         .into_iter()
         .find_map(|l| value.get_attr(l).ok().filter(|v| !v.is_undefined()));
     picked.or(fallback).unwrap_or(value)

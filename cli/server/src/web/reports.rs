@@ -15,7 +15,10 @@ use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 
+use kroonika_app::reports::words;
+
 use super::Person;
+use super::i18n::Lang;
 use super::labels::Labels;
 use crate::Server;
 use crate::problem::Problem;
@@ -26,27 +29,26 @@ pub(super) fn routes() -> Router<Server> {
     Router::new().route("/reports", get(report_page))
 }
 
-/// The filters, as the form sends them (empty: not given).
+/// The filters, as the form sends them (empty: not given): the API's, and
+/// the process chosen.
 #[derive(Debug, Default, Deserialize, Serialize)]
 struct Filters {
     process: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    period: Option<String>,
-    by: Option<String>,
-    as_of: Option<String>,
+    #[serde(flatten)]
+    report: ReportParams,
 }
 
 impl Filters {
     /// The same filters as a query string, for the CSV and printable links.
     fn query_string(&self, format: &str) -> String {
+        let r = &self.report;
         let mut parts = vec![format!("format={format}")];
         for (name, value) in [
-            ("from", &self.from),
-            ("to", &self.to),
-            ("period", &self.period),
-            ("by", &self.by),
-            ("as_of", &self.as_of),
+            ("from", &r.from),
+            ("to", &r.to),
+            ("period", &r.period),
+            ("by", &r.by),
+            ("as_of", &r.as_of),
         ] {
             if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
                 parts.push(format!("{name}={}", super::urlencode(value)));
@@ -102,11 +104,7 @@ async fn report_page(
         .collect();
     let params = ReportParams {
         format: None,
-        from: filters.from.clone(),
-        to: filters.to.clone(),
-        period: filters.period.clone(),
-        by: filters.by.clone(),
-        as_of: filters.as_of.clone(),
+        ..filters.report.clone()
     };
     let result = match params.query(process.clone()) {
         Ok((query, _)) => server
@@ -161,47 +159,54 @@ fn metric_titles(
         .collect()
 }
 
-/// `{{ share|percent }}`: a share (0.455) as the reader writes it: `45,5 %`
-/// in Estonian, `45.5%` in English; `–` where suppressed.
+/// A template value as the report's JSON holds it (a count, a share, a
+/// number, or null where suppressed), for the report's own words.
+fn json(value: &Value) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or_default()
+}
+
+/// `{{ share|percent }}`: a share (0.455) as [`words::percent`] writes it,
+/// with the Estonian decimal comma and space (`45,5 %`) on an Estonian page.
 pub(super) fn percent(state: &minijinja::State, value: Value) -> String {
-    match f64::try_from(value) {
-        Ok(x) => {
-            let text = format!("{:.1}", x * 100.0);
-            if is_et(state) {
-                format!("{} %", text.replace('.', ","))
-            } else {
-                format!("{text}%")
-            }
-        }
-        Err(_) => "–".to_owned(),
+    let text = words::percent(&json(&value));
+    match Lang::of_page(state) {
+        Lang::Et => text.replace('.', ",").replace('%', " %"),
+        Lang::En => text,
     }
 }
 
-/// `{{ x|number }}`: a number with the reader's decimal mark; `–` where none.
+/// `{{ x|number }}`: [`words::number`] with the reader's decimal mark.
 pub(super) fn number(state: &minijinja::State, value: Value) -> String {
-    match f64::try_from(value) {
-        Ok(x) => {
-            let text = format!("{x}");
-            if is_et(state) {
-                text.replace('.', ",")
-            } else {
-                text
-            }
-        }
-        Err(_) => "–".to_owned(),
+    let text = words::number(&json(&value));
+    match Lang::of_page(state) {
+        Lang::Et => text.replace('.', ","),
+        Lang::En => text,
     }
 }
 
-/// `{{ n|count }}`: a count; `<5` where suppressed (a small group).
+/// `{{ n|count }}`: [`words::count`]: `<5` where suppressed.
 pub(super) fn count(value: Value) -> String {
-    match u64::try_from(value) {
-        Ok(n) => n.to_string(),
-        Err(_) => "<5".to_owned(),
-    }
+    words::count(&json(&value))
 }
 
-fn is_et(state: &minijinja::State) -> bool {
-    state
-        .lookup("lang")
-        .is_none_or(|l| l.as_str() != Some("en"))
+#[cfg(test)]
+mod tests {
+    use minijinja::{Environment, context};
+
+    #[test]
+    fn figures_are_written_the_readers_way_and_small_counts_hidden() {
+        let mut env = Environment::new();
+        env.add_filter("percent", super::percent);
+        env.add_filter("number", super::number);
+        env.add_filter("count", super::count);
+        let shown = |lang: &str| {
+            env.render_str(
+                "{{ 0.455|percent }} {{ 2.5|number }} {{ 12|count }} {{ none|count }} {{ none|percent }}",
+                context! { lang => lang },
+            )
+            .unwrap()
+        };
+        assert_eq!(shown("et"), "45,5 % 2,5 12 <5 –");
+        assert_eq!(shown("en"), "45.5% 2.5 12 <5 –");
+    }
 }
