@@ -540,6 +540,21 @@ async fn pages_speak_the_definitions_words_and_show_reports_and_plans() {
         !et.contains("Sea säilitamiskohustus"),
         "mari may not place holds"
     );
+    let before = stage.log("case").await.len();
+    let refused = client
+        .post(format!("{base}/cases/{newer}/hold"))
+        .header("cookie", &mari)
+        .form(&[
+            ("csrf", csrf_of(&et).as_str()),
+            ("change", "place"),
+            ("reason", "trying"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422, "refused in place");
+    assert!(refused.text().await.unwrap().contains("place legal holds"));
+    assert_eq!(stage.log("case").await.len(), before, "nothing appended");
     let lead = signed_in(&client, &base, "lead").await;
     let (_, page) = get(format!("/cases/{newer}"), lead.clone()).await;
     assert!(page.contains("Sea säilitamiskohustus"), "{page}");
