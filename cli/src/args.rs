@@ -731,6 +731,27 @@ pub struct ServeArgs {
     /// personal data either way. Levels: KROONIKA_LOG (e.g. `info`, `debug`).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Also serve the event store protocol (KurrentDB's gRPC) for programs,
+    /// here (`--grpc` alone: 127.0.0.1:2113), with the same TLS as HTTP.
+    #[arg(
+        long,
+        env = "KROONIKA_GRPC",
+        value_name = "ADDR",
+        num_args = 0..=1,
+        default_missing_value = "127.0.0.1:2113"
+    )]
+    pub grpc: Option<std::net::SocketAddr>,
+    /// Let an actor append to streams of these categories over gRPC
+    /// (`ACTOR=CATEGORY[,CATEGORY…]`; repeat for more actors). Kroonika's
+    /// own categories are never granted.
+    #[arg(
+        long = "grpc-grant",
+        env = "KROONIKA_GRPC_GRANTS",
+        value_name = "ACTOR=CATEGORIES",
+        value_delimiter = ';',
+        requires = "grpc"
+    )]
+    pub grpc_grants: Vec<String>,
 }
 
 impl ServeArgs {

@@ -129,6 +129,57 @@ pub struct NewEvent {
     pub event_type: String,
     pub data: EventData,
     pub metadata: Metadata,
+    /// What a program outside Kroonika sent besides (see [`Foreign`]); None for
+    /// Kroonika's own events.
+    pub foreign: Option<Foreign>,
+}
+
+/// The longest event type name a program outside Kroonika may use, in bytes.
+pub const MAX_FOREIGN_TYPE_LEN: usize = 200;
+
+/// How a foreign event's data is to be read, as its writer declared it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ContentType {
+    /// `application/json`
+    Json,
+    /// `application/octet-stream`
+    Binary,
+}
+
+impl ContentType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentType::Json => "application/json",
+            ContentType::Binary => "application/octet-stream",
+        }
+    }
+
+    /// The two content types event store clients send; anything else is None.
+    pub fn parse(text: &str) -> Option<ContentType> {
+        match text {
+            "application/json" => Some(ContentType::Json),
+            "application/octet-stream" => Some(ContentType::Binary),
+            _ => None,
+        }
+    }
+}
+
+/// What an event appended by a program outside Kroonika (an event store
+/// client, over gRPC) carries besides Kroonika's envelope, kept byte for byte.
+///
+/// Kroonika's own metadata still says who appended it and when (the
+/// authenticated actor, the server's clock), so every event reads alike;
+/// the writer's own metadata is kept apart, as bytes. JSON data that parses is
+/// kept as the event's [`EventData`] text, so it reads like any event's; other
+/// data (binary, or bytes that only claim to be JSON) is kept in `binary`, and
+/// the `EventData` is then `null`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Foreign {
+    pub content_type: ContentType,
+    /// The data, when it is not kept as JSON text.
+    pub binary: Option<Vec<u8>>,
+    /// The writer's own metadata, as sent (often empty).
+    pub custom_metadata: Vec<u8>,
 }
 
 /// Why an event cannot be built.
@@ -139,6 +190,10 @@ pub enum EventError {
         "event type '{0}' is not a valid name: use 1 to {MAX_EVENT_TYPE_LEN} letters, digits, '_', '.' or '-', starting with a letter"
     )]
     BadType(String),
+    #[error(
+        "event type '{0}' is not a valid name: use 1 to {MAX_FOREIGN_TYPE_LEN} bytes without control characters"
+    )]
+    BadForeignType(String),
     #[error("event payload of type '{event_type}' cannot be encoded as JSON: {source}")]
     Encode {
         event_type: String,
@@ -165,7 +220,72 @@ impl NewEvent {
             event_type,
             data,
             metadata,
+            foreign: None,
         })
+    }
+
+    /// Builds an event a program outside Kroonika sent: its data and its own
+    /// metadata as bytes, kept exactly (see [`Foreign`]).
+    pub fn foreign(
+        id: Uuid,
+        event_type: impl Into<String>,
+        content_type: ContentType,
+        data: Vec<u8>,
+        custom_metadata: Vec<u8>,
+        metadata: Metadata,
+    ) -> Result<Self, EventError> {
+        let event_type = event_type.into();
+        check_foreign_type(&event_type)?;
+        let json = match content_type {
+            ContentType::Json => String::from_utf8(data)
+                .map_err(|err| err.into_bytes())
+                .and_then(|text| match EventData::from_json_text(text.clone()) {
+                    Ok(data) => Ok(data),
+                    Err(_) => Err(text.into_bytes()),
+                }),
+            ContentType::Binary => Err(data),
+        };
+        let (data, binary) = match json {
+            Ok(data) => (data, None),
+            Err(bytes) => (EventData(Box::from("null")), Some(bytes)),
+        };
+        Ok(NewEvent {
+            id,
+            event_type,
+            data,
+            metadata,
+            foreign: Some(Foreign {
+                content_type,
+                binary,
+                custom_metadata,
+            }),
+        })
+    }
+
+    /// The data as bytes, as its writer sent it.
+    pub fn payload(&self) -> &[u8] {
+        payload(&self.data, self.foreign.as_ref())
+    }
+}
+
+fn payload<'a>(data: &'a EventData, foreign: Option<&'a Foreign>) -> &'a [u8] {
+    match foreign.and_then(|f| f.binary.as_deref()) {
+        Some(bytes) => bytes,
+        None => data.as_str().as_bytes(),
+    }
+}
+
+/// Checks a foreign event's type: any text of 1 to [`MAX_FOREIGN_TYPE_LEN`]
+/// bytes without control characters (event store clients use names such as
+/// `$metadata` or `order-placed`).
+pub fn check_foreign_type(event_type: &str) -> Result<(), EventError> {
+    if !event_type.is_empty()
+        && event_type.len() <= MAX_FOREIGN_TYPE_LEN
+        && !event_type.chars().any(char::is_control)
+    {
+        Ok(())
+    } else {
+        Err(EventError::BadForeignType(event_type.to_owned()))
     }
 }
 
@@ -206,6 +326,22 @@ pub struct RecordedEvent {
     pub metadata: Metadata,
     /// When the store wrote it (the store's clock, never the caller's).
     pub recorded_at: DateTime<Utc>,
+    /// What a program outside Kroonika sent besides; None for Kroonika's own.
+    pub foreign: Option<Foreign>,
+}
+
+impl RecordedEvent {
+    /// The data as bytes, as its writer sent it.
+    pub fn payload(&self) -> &[u8] {
+        payload(&self.data, self.foreign.as_ref())
+    }
+
+    /// How the data is to be read: JSON for every Kroonika event.
+    pub fn content_type(&self) -> ContentType {
+        self.foreign
+            .as_ref()
+            .map_or(ContentType::Json, |f| f.content_type)
+    }
 }
 
 #[cfg(test)]

@@ -24,6 +24,6 @@ pub mod rejection;
 pub mod sealed;
 pub mod stream;
 
-pub use event::{EventData, Metadata, NewEvent, RecordedEvent};
+pub use event::{ContentType, EventData, Foreign, Metadata, NewEvent, RecordedEvent};
 pub use rejection::{Code, Rejection};
 pub use stream::{ExpectedRevision, StreamName, StreamNameError};

@@ -26,6 +26,7 @@
 
 pub mod background;
 pub mod caller;
+pub mod grpc;
 pub mod listen;
 pub mod openapi;
 pub mod options;
@@ -38,7 +39,7 @@ use std::sync::Arc;
 use kroonika_app::App;
 use kroonika_app::auth::Authenticator;
 
-pub use listen::{ServeError, serve};
+pub use listen::{Listening, ServeError, serve};
 pub use options::{Limits, ServeOptions, Tls};
 
 /// What every handler shares: the application, who authenticates, the limits.

@@ -29,13 +29,21 @@ pub enum ServeError {
     Serve(#[source] std::io::Error),
 }
 
-/// Serves `app` until `shutdown`. `ready` is told the address listened on
-/// (the port chosen, for `:0`) once connections are taken.
+/// Where the server listens, once it does (the ports chosen, for `:0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listening {
+    pub http: SocketAddr,
+    /// The event store protocol's listener, if asked for.
+    pub grpc: Option<SocketAddr>,
+}
+
+/// Serves `app` until `shutdown`. `ready` is told where it listens once
+/// connections are taken.
 pub async fn serve(
     app: App,
     options: ServeOptions,
     shutdown: Shutdown,
-    ready: impl FnOnce(SocketAddr),
+    ready: impl FnOnce(Listening),
 ) -> Result<(), ServeError> {
     serve_with(
         Server::new(app, options.limits.clone()),
@@ -53,15 +61,13 @@ pub async fn serve_with(
     options: ServeOptions,
     schedule: Schedule,
     shutdown: Shutdown,
-    ready: impl FnOnce(SocketAddr),
+    ready: impl FnOnce(Listening),
 ) -> Result<(), ServeError> {
-    let listener =
-        std::net::TcpListener::bind(options.listen).map_err(|source| ServeError::Bind {
-            address: options.listen,
-            source,
-        })?;
-    listener.set_nonblocking(true).map_err(ServeError::Serve)?;
-    let address = listener.local_addr().map_err(ServeError::Serve)?;
+    let (listener, address) = bind(options.listen)?;
+    let grpc = match &options.grpc {
+        Some(grpc) => Some((bind(grpc.listen)?, grpc)),
+        None => None,
+    };
     let tls = match &options.tls {
         Some(tls) => {
             // One process-wide provider; a second install is harmless.
@@ -115,7 +121,35 @@ pub async fn serve_with(
         });
     }
     tracing::info!(%address, tls = tls.is_some(), "listening");
-    ready(address);
+    // The event store protocol on its own listener, with the same TLS and
+    // the same graceful end.
+    let grpc_task = grpc.map(|((listener, grpc_address), grpc)| {
+        let router = crate::grpc::Grpc::new(server.clone(), grpc, grpc_address).router();
+        let service = router.into_make_service();
+        let (handle, tls) = (handle.clone(), tls.clone());
+        tracing::info!(address = %grpc_address, tls = tls.is_some(), "listening for event store clients (gRPC)");
+        let task = tokio::spawn(async move {
+            match tls {
+                Some(config) => {
+                    axum_server::from_tcp_rustls(listener, config)
+                        .handle(handle)
+                        .serve(service)
+                        .await
+                }
+                None => {
+                    axum_server::from_tcp(listener)
+                        .handle(handle)
+                        .serve(service)
+                        .await
+                }
+            }
+        });
+        (task, grpc_address)
+    });
+    ready(Listening {
+        http: address,
+        grpc: grpc_task.as_ref().map(|(_, address)| *address),
+    });
     let served = match tls {
         Some(config) => {
             axum_server::from_tcp_rustls(listener, config)
@@ -130,6 +164,15 @@ pub async fn serve_with(
                 .await
         }
     };
+    let served = match grpc_task {
+        Some((task, _)) => {
+            let grpc_served = task
+                .await
+                .unwrap_or_else(|err| Err(std::io::Error::other(err.to_string())));
+            served.and(grpc_served)
+        }
+        None => served,
+    };
     // However the listener ended, the services stop, then the store closes.
     shutdown.stop();
     if let Some(mut services) = services {
@@ -138,6 +181,15 @@ pub async fn serve_with(
     server.app().close().await;
     tracing::info!("stopped");
     served.map_err(ServeError::Serve)
+}
+
+/// A listener on `address`, non-blocking for tokio, and where it listens.
+fn bind(address: SocketAddr) -> Result<(std::net::TcpListener, SocketAddr), ServeError> {
+    let listener = std::net::TcpListener::bind(address)
+        .map_err(|source| ServeError::Bind { address, source })?;
+    listener.set_nonblocking(true).map_err(ServeError::Serve)?;
+    let bound = listener.local_addr().map_err(ServeError::Serve)?;
+    Ok((listener, bound))
 }
 
 impl ServeOptions {
@@ -149,6 +201,7 @@ impl ServeOptions {
             limits: Limits::default(),
             background: true,
             grace: std::time::Duration::from_secs(30),
+            grpc: None,
         }
     }
 }

@@ -17,6 +17,8 @@ pub struct ServeOptions {
     pub background: bool,
     /// How long in-flight requests may take to finish at shutdown.
     pub grace: Duration,
+    /// Also serve the event store protocol (gRPC) for programs.
+    pub grpc: Option<crate::grpc::GrpcOptions>,
 }
 
 /// A certificate chain and its private key, PEM.

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use kroonika_app::keys;
+use kroonika_server::grpc::GrpcOptions;
 use kroonika_server::{Limits, ServeOptions, Tls};
 
 use crate::args::{Cli, LogFormat, ServeArgs};
@@ -44,6 +45,16 @@ pub(crate) async fn run(
             sign_ins_per_minute: args.sign_ins_per_minute,
             ..Limits::default()
         },
+        grpc: match args.grpc {
+            Some(listen) => {
+                let mut grpc = GrpcOptions::new(listen);
+                for grant in &args.grpc_grants {
+                    grpc.grants.grant(grant)?;
+                }
+                Some(grpc)
+            }
+            None => None,
+        },
         ..ServeOptions::new(args.listen)
     };
     let scheme = if options.tls.is_some() {
@@ -52,8 +63,14 @@ pub(crate) async fn run(
         "http"
     };
     let mut said = Ok(());
-    kroonika_server::serve(app, options, shutdown, |address| {
-        said = writeln!(out, "listening on {scheme}://{address}").and_then(|()| out.flush());
+    let tls = options.tls.is_some();
+    kroonika_server::serve(app, options, shutdown, |listening| {
+        said = writeln!(out, "listening on {scheme}://{}", listening.http)
+            .and_then(|()| match listening.grpc {
+                Some(grpc) => writeln!(out, "event store clients: kurrentdb://{grpc}?tls={tls}"),
+                None => Ok(()),
+            })
+            .and_then(|()| out.flush());
     })
     .await?;
     said?;

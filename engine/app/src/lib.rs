@@ -46,6 +46,7 @@ pub mod reports;
 pub mod search;
 pub mod services;
 pub mod setup;
+pub mod streams;
 pub mod time;
 pub mod timers;
 pub mod transfer;

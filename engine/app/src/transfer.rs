@@ -18,9 +18,11 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::Path;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, Utc};
 use kroonika_engine::case::{self, Case};
-use kroonika_engine::{EventData, Metadata, RecordedEvent, StreamName};
+use kroonika_engine::{ContentType, EventData, Foreign, Metadata, RecordedEvent, StreamName};
 use kroonika_store::chain::{self, ChainRow, Verifier};
 use kroonika_store::{Store, SubjectKeyRow};
 use serde::{Deserialize, Serialize};
@@ -60,6 +62,45 @@ struct EventLine<'a> {
     #[serde(borrow)]
     metadata: &'a RawValue,
     hash: Option<String>,
+    /// A foreign event's parts (see `kroonika_engine::Foreign`); absent for
+    /// Kroonika's own events, so older exports read as they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    foreign: Option<ForeignLine>,
+}
+
+/// A foreign event's parts in an export: bytes as base64.
+#[derive(Debug, Serialize, Deserialize)]
+struct ForeignLine {
+    content_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    binary: Option<String>,
+    custom_metadata: String,
+}
+
+impl ForeignLine {
+    fn of(foreign: &Foreign) -> ForeignLine {
+        ForeignLine {
+            content_type: foreign.content_type.as_str().to_owned(),
+            binary: foreign.binary.as_ref().map(|b| BASE64.encode(b)),
+            custom_metadata: BASE64.encode(&foreign.custom_metadata),
+        }
+    }
+
+    fn read(self, place: &str) -> Result<Foreign> {
+        let bad = |what: &str| Error::Invalid(format!("{place}: the foreign event's {what}"));
+        Ok(Foreign {
+            content_type: ContentType::parse(&self.content_type)
+                .ok_or_else(|| bad("content type is not one Kroonika keeps"))?,
+            binary: self
+                .binary
+                .map(|b| BASE64.decode(b))
+                .transpose()
+                .map_err(|_| bad("binary data is not base64"))?,
+            custom_metadata: BASE64
+                .decode(self.custom_metadata)
+                .map_err(|_| bad("custom metadata is not base64"))?,
+        })
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -134,6 +175,7 @@ impl App {
                     data: raw(&row.data, row.position)?,
                     metadata: raw(&row.metadata, row.position)?,
                     hash: row.hash.as_ref().map(chain::to_hex),
+                    foreign: row.foreign.as_ref().map(ForeignLine::of),
                 };
                 writeln!(sink, "{}", serde_json::to_string(&line)?)?;
                 events += 1;
@@ -253,6 +295,7 @@ async fn load(
             metadata: event.metadata.get().to_owned(),
             recorded_at: event.recorded_at,
             hash,
+            foreign: event.foreign.map(|f| f.read(&place(n))).transpose()?,
         };
         recent = [recent[1], (row.position, n)];
         if !verifier.feed(&row) {
@@ -323,6 +366,7 @@ fn fold_case(cases: &mut BTreeMap<Uuid, Case>, row: &ChainRow, place: &str) -> R
         data: EventData::from_stored(row.data.clone()),
         metadata,
         recorded_at: row.recorded_at,
+        foreign: row.foreign.clone(),
     };
     cases
         .entry(id)

@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use kroonika_engine::event::check_event_type;
+use kroonika_engine::event::{check_event_type, check_foreign_type};
 use kroonika_engine::{ExpectedRevision, NewEvent, RecordedEvent, StreamName};
 use uuid::Uuid;
 
@@ -60,7 +60,11 @@ pub(crate) fn check_batch(events: &[NewEvent]) -> Result<Batch<'_>> {
     let mut ids = HashSet::with_capacity(events.len());
     let mut metadata = Vec::with_capacity(events.len());
     for (index, event) in events.iter().enumerate() {
-        check_event_type(&event.event_type).map_err(|err| Error::InvalidEvent {
+        let checked = match event.foreign {
+            None => check_event_type(&event.event_type),
+            Some(_) => check_foreign_type(&event.event_type),
+        };
+        checked.map_err(|err| Error::InvalidEvent {
             index,
             reason: err.to_string(),
         })?;
@@ -155,9 +159,11 @@ pub(crate) fn judge_retry(
                 "type '{}' (now '{}')",
                 original.event_type, event.event_type
             ))
-        } else if original.data != event.data {
+        } else if original.data != event.data || original.foreign != event.foreign {
             Some("different data".to_owned())
-        } else if original.metadata != event.metadata {
+        } else if event.foreign.is_none() && original.metadata != event.metadata {
+            // A foreign event's Kroonika metadata is the server's (who sent it,
+            // when): a client's retry is the same event with other metadata.
             Some("different metadata".to_owned())
         } else {
             None

@@ -14,13 +14,16 @@
 //!
 //! The content hashed is exactly what is stored: position, stream, revision,
 //! event id, type, the data and metadata JSON text byte for byte, and the
-//! recorded-at instant in microseconds. Personal data is stored encrypted, so the
+//! recorded-at instant in microseconds; for an event from outside (see
+//! `kroonika_engine::Foreign`), also its content type, binary data and custom
+//! metadata. Personal data is stored encrypted, so the
 //! chain covers ciphertext and erasing a subject's key never breaks it.
 //!
 //! [`Verifier`] recomputes the chain row by row and reports the first broken
 //! place; it is pure, so the same code judges both backends and an import file.
 
 use chrono::{DateTime, Utc};
+use kroonika_engine::Foreign;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -33,6 +36,11 @@ pub const GENESIS: Hash = [0; 32];
 /// Names the hashing scheme, so that a future change of content cannot be
 /// confused with this one.
 const DOMAIN: &[u8] = b"kroonika.event.v1";
+
+/// Marks the foreign parts of an event in its hashed content (after the
+/// fields every event has), so that no Kroonika event's content can encode
+/// like a foreign one's.
+const FOREIGN: &[u8] = b"kroonika.event.foreign";
 
 /// One stored event exactly as the chain sees it: the raw row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +57,8 @@ pub struct ChainRow {
     pub recorded_at: DateTime<Utc>,
     /// None for events written before the chain existed (see `chain_from`).
     pub hash: Option<Hash>,
+    /// A foreign event's parts (content type, binary data, custom metadata).
+    pub foreign: Option<Foreign>,
 }
 
 /// The content of one event, borrowed, as the hash covers it.
@@ -62,6 +72,9 @@ pub struct Content<'a> {
     pub data: &'a str,
     pub metadata: &'a str,
     pub recorded_at_micros: i64,
+    /// What a program outside Kroonika sent besides; hashed only when present,
+    /// so Kroonika's own events hash as they did before foreign events existed.
+    pub foreign: Option<&'a Foreign>,
 }
 
 impl ChainRow {
@@ -75,6 +88,7 @@ impl ChainRow {
             data: &self.data,
             metadata: &self.metadata,
             recorded_at_micros: self.recorded_at.timestamp_micros(),
+            foreign: self.foreign.as_ref(),
         }
     }
 }
@@ -97,6 +111,22 @@ pub fn event_hash(previous: &Hash, content: &Content<'_>) -> Hash {
     text(&mut h, content.data);
     text(&mut h, content.metadata);
     h.update(content.recorded_at_micros.to_be_bytes());
+    if let Some(foreign) = content.foreign {
+        let bytes = |h: &mut Sha256, b: &[u8]| {
+            h.update((b.len() as u64).to_be_bytes());
+            h.update(b);
+        };
+        h.update(FOREIGN);
+        text(&mut h, foreign.content_type.as_str());
+        match &foreign.binary {
+            None => h.update([0]),
+            Some(binary) => {
+                h.update([1]);
+                bytes(&mut h, binary);
+            }
+        }
+        bytes(&mut h, &foreign.custom_metadata);
+    }
     h.finalize().into()
 }
 
@@ -385,6 +415,7 @@ mod tests {
                     metadata: "{}".into(),
                     recorded_at: DateTime::from_timestamp_micros(1_000 * position as i64).unwrap(),
                     hash: None,
+                    foreign: None,
                 };
                 let hash = event_hash(&previous, &row.content());
                 row.hash = Some(hash);
@@ -440,6 +471,48 @@ mod tests {
         r[2].position = 3;
         let b = verify(&r).unwrap();
         assert_eq!((b.position, b.what), (2, Breakage::OutOfPlace));
+    }
+
+    #[test]
+    fn a_kroonika_events_hash_is_what_it_was_before_foreign_events() {
+        // Computed before migration 8 existed: old chains must still verify.
+        assert_eq!(
+            to_hex(&rows(1)[0].hash.unwrap()),
+            "12cbbef8eef0efac16163c69547adfc6754d44ec0ef5e2204692952fdbbaa408"
+        );
+    }
+
+    #[test]
+    fn every_foreign_part_is_covered() {
+        use kroonika_engine::{ContentType, Foreign};
+        let mut r = rows(3);
+        let foreign = Foreign {
+            content_type: ContentType::Binary,
+            binary: Some(vec![0, 1, 2]),
+            custom_metadata: b"{}".to_vec(),
+        };
+        r[1].foreign = Some(foreign.clone());
+        let mut previous = r[0].hash.unwrap();
+        for row in &mut r[1..] {
+            let hash = event_hash(&previous, &row.content());
+            row.hash = Some(hash);
+            previous = hash;
+        }
+        assert_eq!(verify(&r), None);
+        let changes: [fn(&mut Foreign); 4] = [
+            |f| f.content_type = ContentType::Json,
+            |f| f.binary = None,
+            |f| f.binary = Some(vec![0, 1, 3]),
+            |f| f.custom_metadata.clear(),
+        ];
+        for change in changes {
+            let mut changed = r.clone();
+            change(changed[1].foreign.as_mut().unwrap());
+            assert_eq!(verify(&changed).unwrap().position, 2);
+        }
+        let mut dropped = r.clone();
+        dropped[1].foreign = None;
+        assert_eq!(verify(&dropped).unwrap().position, 2);
     }
 
     #[test]

@@ -56,6 +56,49 @@ pub(crate) struct StoredRow {
     pub data: String,
     pub metadata: String,
     pub recorded_at: chrono::DateTime<chrono::Utc>,
+    pub foreign: ForeignColumns,
+}
+
+/// The columns of a foreign event (migration 8): content type, binary data,
+/// custom metadata; all NULL for Kroonika's own events.
+pub(crate) type ForeignColumns = (Option<String>, Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// A foreign event's parts from its columns, refusing what Kroonika could not
+/// have written.
+pub(crate) fn foreign_of(
+    columns: ForeignColumns,
+    position: i64,
+) -> crate::Result<Option<kroonika_engine::Foreign>> {
+    let corrupt = |reason: String| crate::Error::Corrupt { position, reason };
+    match columns {
+        (None, None, None) => Ok(None),
+        (Some(content_type), binary, custom_metadata) => {
+            let content_type = kroonika_engine::ContentType::parse(&content_type)
+                .ok_or_else(|| corrupt(format!("unknown content type '{content_type}'")))?;
+            Ok(Some(kroonika_engine::Foreign {
+                content_type,
+                binary,
+                custom_metadata: custom_metadata.unwrap_or_default(),
+            }))
+        }
+        (None, _, _) => Err(corrupt(
+            "foreign data or metadata without a content type".to_owned(),
+        )),
+    }
+}
+
+/// The columns to store for an event's foreign parts.
+pub(crate) fn foreign_columns(
+    foreign: Option<&kroonika_engine::Foreign>,
+) -> (Option<&'static str>, Option<&[u8]>, Option<&[u8]>) {
+    match foreign {
+        None => (None, None, None),
+        Some(f) => (
+            Some(f.content_type.as_str()),
+            f.binary.as_deref(),
+            Some(f.custom_metadata.as_slice()),
+        ),
+    }
 }
 
 impl StoredRow {
@@ -76,6 +119,7 @@ impl StoredRow {
             data: kroonika_engine::EventData::from_stored(self.data),
             metadata,
             recorded_at: self.recorded_at,
+            foreign: foreign_of(self.foreign, position)?,
         })
     }
 }

@@ -652,6 +652,7 @@ fn plan<'a>(
                 data: event.data.as_str(),
                 metadata: &batch.metadata[index],
                 recorded_at_micros,
+                foreign: event.foreign.as_ref(),
             };
             previous = chain::event_hash(&previous, &content);
             rows.push(PlannedRow {

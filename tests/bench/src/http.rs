@@ -53,8 +53,8 @@ pub async fn through_http(
                 options,
                 Schedule::default(),
                 shutdown,
-                move |address| {
-                    let _ = ready.send(address);
+                move |listening| {
+                    let _ = ready.send(listening.http);
                 },
             )
             .await

@@ -17,14 +17,14 @@ use crate::credentials::{CredentialChange, FailureRow};
 use crate::error::Result;
 use crate::index::IndexChange;
 use crate::keys::SubjectKeyRow;
-use crate::read::{Direction, ReadFrom, StoredRow, limit};
+use crate::read::{Direction, ReadFrom, StoredRow, foreign_columns, foreign_of, limit};
 
 /// `SELECT <the columns a Row decodes> FROM events <tail>`, as a `&'static str`.
 /// JSON is read as text: the exact stored bytes, and cheaper than decoding `json`.
 macro_rules! select {
     ($tail:literal) => {
         concat!(
-            "SELECT position, stream, revision, event_id, event_type, data::text, metadata::text, recorded_at FROM events ",
+            "SELECT position, stream, revision, event_id, event_type, data::text, metadata::text, recorded_at, content_type, binary_data, custom_metadata FROM events ",
             $tail
         )
     };
@@ -39,23 +39,27 @@ type Row = (
     String,
     String,
     DateTime<Utc>,
+    Option<String>,
+    Option<Vec<u8>>,
+    Option<Vec<u8>>,
 );
 
 /// The one INSERT of every write, whatever its size: $1 (recorded-at) is shared,
-/// $2..$10 are arrays with one element per event, and $11/$12 are the write's
-/// precondition: nothing is inserted if an event of the categories $11 is after
-/// position $12 (an empty $11 checks nothing). The check runs in the INSERT's
+/// $2..$13 are arrays with one element per event (the last three a foreign
+/// event's content type, binary data and custom metadata, NULL for Kroonika's
+/// own), and $14/$15 are the write's precondition: nothing is inserted if an
+/// event of the categories $14 is after position $15 (an empty $11 checks nothing). The check runs in the INSERT's
 /// own snapshot, taken after the write lock was granted, so it sees every write
 /// that committed before; the caller learns of it from the row count. Each
 /// category's last position is read on its own (an index lookup on
 /// `(category, position)`, whatever plan the statement is given), never by
-/// scanning positions after $12, which may be most of the log.
-pub(crate) const INSERT_SQL: &str = "INSERT INTO events (position, stream, category, revision, event_id, event_type, data, metadata, recorded_at, hash) \
-     SELECT u.position, u.stream, u.category, u.revision, u.event_id, u.event_type, u.data::json, u.metadata::json, $1, u.hash \
-     FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::uuid[], $7::text[], $8::text[], $9::text[], $10::bytea[]) \
-          AS u(position, stream, category, revision, event_id, event_type, data, metadata, hash) \
-     WHERE NOT EXISTS (SELECT 1 FROM unnest($11::text[]) AS w(category) \
-                       WHERE (SELECT max(e.position) FROM events e WHERE e.category = w.category) > $12)";
+/// scanning positions after $15, which may be most of the log.
+pub(crate) const INSERT_SQL: &str = "INSERT INTO events (position, stream, category, revision, event_id, event_type, data, metadata, recorded_at, hash, content_type, binary_data, custom_metadata) \
+     SELECT u.position, u.stream, u.category, u.revision, u.event_id, u.event_type, u.data::json, u.metadata::json, $1, u.hash, u.content_type, u.binary_data, u.custom_metadata \
+     FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::uuid[], $7::text[], $8::text[], $9::text[], $10::bytea[], $11::text[], $12::bytea[], $13::bytea[]) \
+          AS u(position, stream, category, revision, event_id, event_type, data, metadata, hash, content_type, binary_data, custom_metadata) \
+     WHERE NOT EXISTS (SELECT 1 FROM unnest($14::text[]) AS w(category) \
+                       WHERE (SELECT max(e.position) FROM events e WHERE e.category = w.category) > $15)";
 
 impl PgBackend {
     pub(crate) async fn read_stream(
@@ -108,9 +112,13 @@ impl PgBackend {
             String,
             DateTime<Utc>,
             Option<Vec<u8>>,
+            Option<String>,
+            Option<Vec<u8>>,
+            Option<Vec<u8>>,
         );
         let rows: Vec<Raw> = sqlx::query_as(
-            "SELECT position, stream, revision, event_id, event_type, data::text, metadata::text, recorded_at, hash \
+            "SELECT position, stream, revision, event_id, event_type, data::text, metadata::text, recorded_at, hash, \
+                    content_type, binary_data, custom_metadata \
              FROM events WHERE position >= $1 ORDER BY position LIMIT $2",
         )
         .bind(signed(from))
@@ -129,8 +137,12 @@ impl PgBackend {
                     metadata,
                     recorded_at,
                     hash,
+                    content_type,
+                    binary,
+                    custom,
                 )| {
                     Ok(ChainRow {
+                        foreign: foreign_of((content_type, binary, custom), position)?,
                         position: unsigned(position, "position", position)?,
                         stream,
                         revision: unsigned(revision, "revision", position)?,
@@ -320,6 +332,13 @@ impl Backend for PgBackend {
             .map(|r| r.batch.metadata[r.index].as_str())
             .collect();
         let hashes: Vec<&[u8]> = rows.iter().map(|r| r.hash.as_slice()).collect();
+        let foreign: Vec<_> = rows
+            .iter()
+            .map(|r| foreign_columns(r.batch.events[r.index].foreign.as_ref()))
+            .collect();
+        let content_types: Vec<Option<&str>> = foreign.iter().map(|f| f.0).collect();
+        let binaries: Vec<Option<&[u8]>> = foreign.iter().map(|f| f.1).collect();
+        let customs: Vec<Option<&[u8]>> = foreign.iter().map(|f| f.2).collect();
         let (watched, after): (&[String], u64) = plan.unchanged.unwrap_or((&[], 0));
         let done = sqlx::query(INSERT_SQL)
             .bind(plan.recorded_at)
@@ -332,6 +351,9 @@ impl Backend for PgBackend {
             .bind(data)
             .bind(metadata)
             .bind(hashes)
+            .bind(content_types)
+            .bind(binaries)
+            .bind(customs)
             .bind(watched)
             .bind(signed(after))
             .execute(&mut **tx)
@@ -399,7 +421,19 @@ impl Backend for PgBackend {
 }
 
 fn decode(row: Row) -> Result<RecordedEvent> {
-    let (position, stream, revision, id, event_type, data, metadata, recorded_at) = row;
+    let (
+        position,
+        stream,
+        revision,
+        id,
+        event_type,
+        data,
+        metadata,
+        recorded_at,
+        content_type,
+        binary,
+        custom,
+    ) = row;
     StoredRow {
         position,
         stream,
@@ -409,6 +443,7 @@ fn decode(row: Row) -> Result<RecordedEvent> {
         data,
         metadata,
         recorded_at,
+        foreign: (content_type, binary, custom),
     }
     .into_event()
 }

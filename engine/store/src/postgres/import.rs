@@ -9,6 +9,7 @@ use crate::append::signed;
 use crate::chain::ChainRow;
 use crate::error::Result;
 use crate::keys::SubjectKeyRow;
+use crate::read::foreign_columns;
 
 impl PgBackend {
     pub(crate) async fn import_rows(
@@ -22,10 +23,10 @@ impl PgBackend {
                 categories.push(StreamName::new(row.stream.clone())?.category().to_owned());
             }
             sqlx::query(
-                "INSERT INTO events (position, stream, category, revision, event_id, event_type, data, metadata, recorded_at, hash) \
-                 SELECT u.position, u.stream, u.category, u.revision, u.event_id, u.event_type, u.data::json, u.metadata::json, u.recorded_at, u.hash \
-                 FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::bytea[]) \
-                 AS u(position, stream, category, revision, event_id, event_type, data, metadata, recorded_at, hash)",
+                "INSERT INTO events (position, stream, category, revision, event_id, event_type, data, metadata, recorded_at, hash, content_type, binary_data, custom_metadata) \
+                 SELECT u.position, u.stream, u.category, u.revision, u.event_id, u.event_type, u.data::json, u.metadata::json, u.recorded_at, u.hash, u.content_type, u.binary_data, u.custom_metadata \
+                 FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::bytea[], $11::text[], $12::bytea[], $13::bytea[]) \
+                 AS u(position, stream, category, revision, event_id, event_type, data, metadata, recorded_at, hash, content_type, binary_data, custom_metadata)",
             )
             .bind(chunk.iter().map(|r| signed(r.position)).collect::<Vec<_>>())
             .bind(chunk.iter().map(|r| r.stream.as_str()).collect::<Vec<_>>())
@@ -37,6 +38,9 @@ impl PgBackend {
             .bind(chunk.iter().map(|r| r.metadata.as_str()).collect::<Vec<_>>())
             .bind(chunk.iter().map(|r| r.recorded_at).collect::<Vec<_>>())
             .bind(chunk.iter().map(|r| r.hash.map(|h| h.to_vec())).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| foreign_columns(r.foreign.as_ref()).0).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| foreign_columns(r.foreign.as_ref()).1).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| foreign_columns(r.foreign.as_ref()).2).collect::<Vec<_>>())
             .execute(&mut **tx)
             .await?;
         }

@@ -18,19 +18,31 @@ use crate::credentials::{CredentialChange, FailureRow};
 use crate::error::{Error, Result};
 use crate::index::IndexChange;
 use crate::keys::SubjectKeyRow;
-use crate::read::{Direction, ReadFrom, StoredRow, limit};
+use crate::read::{Direction, ReadFrom, StoredRow, foreign_columns, foreign_of, limit};
 
 /// `SELECT <the columns a Row decodes> FROM events <tail>`, as a `&'static str`.
 macro_rules! select {
     ($tail:literal) => {
         concat!(
-            "SELECT position, stream, revision, event_id, event_type, data, metadata, recorded_at FROM events ",
+            "SELECT position, stream, revision, event_id, event_type, data, metadata, recorded_at, content_type, binary_data, custom_metadata FROM events ",
             $tail
         )
     };
 }
 
-type Row = (i64, String, i64, Uuid, String, String, String, i64);
+type Row = (
+    i64,
+    String,
+    i64,
+    Uuid,
+    String,
+    String,
+    String,
+    i64,
+    Option<String>,
+    Option<Vec<u8>>,
+    Option<Vec<u8>>,
+);
 
 impl SqliteBackend {
     pub(crate) async fn read_stream(
@@ -85,9 +97,13 @@ impl SqliteBackend {
             String,
             i64,
             Option<Vec<u8>>,
+            Option<String>,
+            Option<Vec<u8>>,
+            Option<Vec<u8>>,
         );
         let rows: Vec<Raw> = sqlx::query_as(
-            "SELECT position, stream, revision, event_id, event_type, data, metadata, recorded_at, hash \
+            "SELECT position, stream, revision, event_id, event_type, data, metadata, recorded_at, hash, \
+                    content_type, binary_data, custom_metadata \
              FROM events WHERE position >= ?1 ORDER BY position LIMIT ?2",
         )
         .bind(signed(from))
@@ -96,8 +112,22 @@ impl SqliteBackend {
         .await?;
         rows.into_iter()
             .map(
-                |(position, stream, revision, id, event_type, data, metadata, at, hash)| {
+                |(
+                    position,
+                    stream,
+                    revision,
+                    id,
+                    event_type,
+                    data,
+                    metadata,
+                    at,
+                    hash,
+                    content_type,
+                    binary,
+                    custom,
+                )| {
                     Ok(ChainRow {
+                        foreign: foreign_of((content_type, binary, custom), position)?,
                         position: unsigned(position, "position", position)?,
                         stream,
                         revision: unsigned(revision, "revision", position)?,
@@ -275,6 +305,7 @@ impl Backend for SqliteBackend {
             let mut query = sqlx::query(AssertSqlSafe(insert_sql(chunk.len())));
             for row in chunk {
                 let event = &row.batch.events[row.index];
+                let (content_type, binary, custom) = foreign_columns(event.foreign.as_ref());
                 query = query
                     .bind(signed(row.position))
                     .bind(row.stream.as_str())
@@ -285,7 +316,10 @@ impl Backend for SqliteBackend {
                     .bind(event.data.as_str())
                     .bind(row.batch.metadata[row.index].as_str())
                     .bind(recorded_at)
-                    .bind(row.hash.as_slice());
+                    .bind(row.hash.as_slice())
+                    .bind(content_type)
+                    .bind(binary)
+                    .bind(custom);
             }
             inserted += query.execute(&mut **tx).await?.rows_affected();
         }
@@ -393,8 +427,9 @@ fn head_sql(watched: usize) -> String {
     )
 }
 
-/// The INSERT for `rows` rows, ten values each (position, stream, category,
-/// revision, id, type, data, metadata, recorded-at, hash). Built once per row
+/// The INSERT for `rows` rows, thirteen values each (position, stream, category,
+/// revision, id, type, data, metadata, recorded-at, hash, and a foreign event's
+/// content type, binary data and custom metadata). Built once per row
 /// count and kept, since sqlx caches prepared statements by their text.
 pub(crate) fn insert_sql(rows: usize) -> Arc<str> {
     static CACHE: OnceLock<Mutex<Vec<Option<Arc<str>>>>> = OnceLock::new();
@@ -404,9 +439,10 @@ pub(crate) fn insert_sql(rows: usize) -> Arc<str> {
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     cache[rows]
         .get_or_insert_with(|| {
-            let row = format!("({})", params(10));
+            let row = format!("({})", params(13));
             Arc::from(format!(
-                "INSERT INTO events (position, stream, category, revision, event_id, event_type, data, metadata, recorded_at, hash) VALUES {}",
+                "INSERT INTO events (position, stream, category, revision, event_id, event_type, data, metadata, recorded_at, hash, \
+                 content_type, binary_data, custom_metadata) VALUES {}",
                 vec![row.as_str(); rows].join(", ")
             ))
         })
@@ -414,7 +450,19 @@ pub(crate) fn insert_sql(rows: usize) -> Arc<str> {
 }
 
 fn decode(row: Row) -> Result<RecordedEvent> {
-    let (position, stream, revision, id, event_type, data, metadata, recorded_at) = row;
+    let (
+        position,
+        stream,
+        revision,
+        id,
+        event_type,
+        data,
+        metadata,
+        recorded_at,
+        content_type,
+        binary,
+        custom,
+    ) = row;
     let recorded_at =
         DateTime::from_timestamp_micros(recorded_at).ok_or_else(|| Error::Corrupt {
             position,
@@ -429,6 +477,7 @@ fn decode(row: Row) -> Result<RecordedEvent> {
         data,
         metadata,
         recorded_at,
+        foreign: (content_type, binary, custom),
     }
     .into_event()
 }

@@ -9,6 +9,7 @@ use crate::append::signed;
 use crate::chain::ChainRow;
 use crate::error::Result;
 use crate::keys::SubjectKeyRow;
+use crate::read::foreign_columns;
 
 impl SqliteBackend {
     pub(crate) async fn import_rows(
@@ -17,14 +18,16 @@ impl SqliteBackend {
     ) -> Result<()> {
         const CHUNK: usize = 300;
         for chunk in rows.chunks(CHUNK) {
-            let row = format!("({})", params(10));
+            let row = format!("({})", params(13));
             let sql = format!(
-                "INSERT INTO events (position, stream, category, revision, event_id, event_type, data, metadata, recorded_at, hash) VALUES {}",
+                "INSERT INTO events (position, stream, category, revision, event_id, event_type, data, metadata, recorded_at, hash, \
+                 content_type, binary_data, custom_metadata) VALUES {}",
                 vec![row.as_str(); chunk.len()].join(", ")
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for row in chunk {
                 let stream = StreamName::new(row.stream.clone())?;
+                let (content_type, binary, custom) = foreign_columns(row.foreign.as_ref());
                 query = query
                     .bind(signed(row.position))
                     .bind(row.stream.clone())
@@ -35,7 +38,10 @@ impl SqliteBackend {
                     .bind(row.data.clone())
                     .bind(row.metadata.clone())
                     .bind(row.recorded_at.timestamp_micros())
-                    .bind(row.hash.map(|h| h.to_vec()));
+                    .bind(row.hash.map(|h| h.to_vec()))
+                    .bind(content_type)
+                    .bind(binary.map(<[u8]>::to_vec))
+                    .bind(custom.map(<[u8]>::to_vec));
             }
             query.execute(&mut **tx).await?;
         }
