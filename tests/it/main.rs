@@ -39,6 +39,7 @@ mod cli;
 mod crash;
 mod definitions;
 mod demo;
+mod grpc;
 mod mediation;
 mod privacy;
 mod publishing;

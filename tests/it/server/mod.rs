@@ -118,6 +118,8 @@ impl Stage {
 pub(crate) struct Served {
     child: Child,
     pub base: String,
+    /// The event store clients' connection string (`kurrentdb://…`), with `--grpc`.
+    pub grpc: Option<String>,
     log: Arc<Mutex<Vec<u8>>>,
     readers: Vec<std::thread::JoinHandle<()>>,
 }
@@ -148,18 +150,33 @@ impl Served {
         });
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
+        let grpc_asked = args.iter().any(|a| a.starts_with("--grpc"));
         let lines = std::thread::spawn(move || {
             let mut stdout = BufReader::new(stdout);
             let mut line = String::new();
             let _ = stdout.read_line(&mut line);
-            let _ = tx.send(line);
+            let _ = tx.send(line.clone());
+            if line.starts_with("listening on ") && grpc_asked {
+                let mut grpc = String::new();
+                let _ = stdout.read_line(&mut grpc);
+                let _ = tx.send(grpc);
+            }
             // Keep draining, so the server never blocks on a full pipe.
             let _ = std::io::copy(&mut stdout, &mut std::io::sink());
         });
-        let line = tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(60)))
-            .await
-            .unwrap()
-            .unwrap_or_default();
+        let (line, grpc) = tokio::task::spawn_blocking(move || {
+            let line = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_default();
+            let grpc =
+                grpc_asked.then(|| rx.recv_timeout(Duration::from_secs(60)).unwrap_or_default());
+            (line, grpc)
+        })
+        .await
+        .unwrap();
+        let grpc = grpc.and_then(|g| {
+            g.trim()
+                .strip_prefix("event store clients: ")
+                .map(str::to_owned)
+        });
         let base = line
             .trim()
             .strip_prefix("listening on ")
@@ -174,6 +191,7 @@ impl Served {
         Served {
             child,
             base,
+            grpc,
             log,
             readers: vec![errors, lines],
         }
