@@ -20,7 +20,7 @@ async fn init_creates_then_reports_up_to_date() {
     assert_eq!(
         out,
         format!(
-            "created a Kroonika store at {path} (sqlite backend, schema version 7)\n\
+            "created a Kroonika store at {path} (sqlite backend, schema version 8)\n\
              created the master key file {path}.key (owner only); keep a copy apart from the store: without it nobody can read the personal data\n"
         )
     );
@@ -38,7 +38,7 @@ async fn init_creates_then_reports_up_to_date() {
     assert_eq!(
         out,
         format!(
-            "the store at {path} is up to date (schema version 7)\n\
+            "the store at {path} is up to date (schema version 8)\n\
              personal data is encrypted under the master key from {path}.key\n"
         )
     );
@@ -46,7 +46,7 @@ async fn init_creates_then_reports_up_to_date() {
     assert_eq!(code, 0);
     let status: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(status["backend"], "sqlite");
-    assert_eq!(status["schema_version"], 7);
+    assert_eq!(status["schema_version"], 8);
     assert_eq!(status["events"], 0);
 }
 
@@ -199,7 +199,7 @@ async fn postgres_store_initialises_through_the_cli() {
         "{out}"
     );
     assert!(
-        out.contains("(postgres backend, schema version 7)\n"),
+        out.contains("(postgres backend, schema version 8)\n"),
         "{out}"
     );
     assert!(

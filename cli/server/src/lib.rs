@@ -22,6 +22,8 @@
 //! - [`problem`]: errors as `application/problem+json`;
 //! - `routes/`: the API, one file per area, each handler documented for the
 //!   OpenAPI document ([`openapi`]) by the same declaration that routes it;
+//! - [`grpc`]: the event store protocol (KurrentDB's gRPC) for programs,
+//!   on a listener of its own beside HTTP;
 //! - [`background`], [`listen`]: services and the listener.
 
 pub mod background;

@@ -67,14 +67,17 @@ pub use kroonika_engine::{ExpectedRevision, NewEvent, RecordedEvent, StreamName}
 /// only way to write an event is [`Store::write`].
 #[doc(hidden)]
 pub mod floor_sql {
-    /// The SQLite multi-row INSERT for `rows` rows (ten binds a row: position,
-    /// stream, category, revision, id, type, data, metadata, recorded-at micros, hash).
+    /// The SQLite multi-row INSERT for `rows` rows (thirteen binds a row:
+    /// position, stream, category, revision, id, type, data, metadata,
+    /// recorded-at micros, hash, and the foreign columns, NULL for Kroonika's
+    /// events: content type, binary data, custom metadata).
     pub fn sqlite_insert(rows: usize) -> std::sync::Arc<str> {
         crate::sqlite::insert_sql(rows)
     }
 
     /// The PostgreSQL UNNEST INSERT (binds: recorded-at, then arrays of
     /// positions, streams, categories, revisions, ids, types, data, metadata,
-    /// hashes, then the precondition: categories (empty: none) and a position).
+    /// hashes, content types, binary data, custom metadata, then the
+    /// precondition: categories (empty: none) and a position).
     pub const POSTGRES_INSERT: &str = crate::postgres::INSERT_SQL;
 }

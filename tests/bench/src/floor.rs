@@ -85,7 +85,12 @@ impl Floor {
                             .bind(event.data.as_str())
                             .bind(batch.metadata[i].as_str())
                             .bind(now.timestamp_micros())
-                            .bind(FLOOR_HASH.as_slice());
+                            .bind(FLOOR_HASH.as_slice())
+                            // A Kroonika event's foreign columns: content
+                            // type, binary data, custom metadata.
+                            .bind(None::<&str>)
+                            .bind(None::<&[u8]>)
+                            .bind(None::<&[u8]>);
                     }
                     query.execute(&mut *tx).await?;
                     tx.commit().await?;
@@ -123,6 +128,9 @@ impl Floor {
                                 .collect::<Vec<_>>(),
                         )
                         .bind(vec![FLOOR_HASH.as_slice(); batch.events.len()])
+                        .bind(vec![None::<&str>; rows])
+                        .bind(vec![None::<&[u8]>; rows])
+                        .bind(vec![None::<&[u8]>; rows])
                         .bind(Vec::<String>::new())
                         .bind(0i64)
                         .execute(&mut *tx)

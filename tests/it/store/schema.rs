@@ -6,7 +6,7 @@ use kroonika_tests::{Backend, TestStore};
 use super::per_backend;
 
 /// The schema version this build migrates to (the number of migrations).
-const LATEST: i64 = 7;
+const LATEST: i64 = 8;
 
 per_backend!(
     init_is_idempotent_and_open_checks,
@@ -100,7 +100,7 @@ async fn foreign_and_newer_databases_are_refused(backend: Backend) {
 }
 
 /// A store made by the first build (before timers, projections, the hash chain,
-/// subject keys, credentials and the search index): opening it says to run `kroonika init`, which upgrades it in
+/// subject keys, credentials, the search index and foreign events): opening it says to run `kroonika init`, which upgrades it in
 /// place, keeping its events; they predate the chain, which begins after them.
 async fn older_stores_are_upgraded_by_init_only(backend: Backend) {
     let t = TestStore::new(backend).await.unwrap();
@@ -123,6 +123,9 @@ async fn older_stores_are_upgraded_by_init_only(backend: Backend) {
         "DROP TABLE sessions",
         "DROP TABLE sign_in_failures",
         "DROP TABLE search_index",
+        "ALTER TABLE events DROP COLUMN custom_metadata",
+        "ALTER TABLE events DROP COLUMN binary_data",
+        "ALTER TABLE events DROP COLUMN content_type",
         "ALTER TABLE events DROP COLUMN hash",
         "DELETE FROM store_info WHERE key = 'chain_from'",
     ] {

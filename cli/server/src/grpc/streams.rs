@@ -592,7 +592,7 @@ async fn batch_answer(
         correlation_id: correlation.clone(),
         stream_identifier: Some(convert::identifier(&name)),
         result: Some(result),
-        expected_stream_position: Some(echoed.clone()),
+        expected_stream_position: Some(echoed),
     };
     let error = |code: tonic::Code, message: String, detail: Option<prost_types::Any>| {
         R::Error(rpc::Status {
