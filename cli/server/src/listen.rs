@@ -6,8 +6,10 @@
 
 use std::net::SocketAddr;
 
+use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum_server::Handle;
-use axum_server::tls_rustls::RustlsConfig;
+use axum_server::accept::NoDelayAcceptor;
+use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use kroonika_app::App;
 use kroonika_app::services::Shutdown;
 
@@ -125,45 +127,17 @@ pub async fn serve_with(
     // the same graceful end.
     let grpc_task = grpc.map(|((listener, grpc_address), grpc)| {
         let router = crate::grpc::Grpc::new(server.clone(), grpc, grpc_address).router();
-        let service = router.into_make_service();
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
         let (handle, tls) = (handle.clone(), tls.clone());
         tracing::info!(address = %grpc_address, tls = tls.is_some(), "listening for event store clients (gRPC)");
-        let task = tokio::spawn(async move {
-            match tls {
-                Some(config) => {
-                    axum_server::from_tcp_rustls(listener, config)
-                        .handle(handle)
-                        .serve(service)
-                        .await
-                }
-                None => {
-                    axum_server::from_tcp(listener)
-                        .handle(handle)
-                        .serve(service)
-                        .await
-                }
-            }
-        });
+        let task = tokio::spawn(accept(listener, tls, handle, service));
         (task, grpc_address)
     });
     ready(Listening {
         http: address,
         grpc: grpc_task.as_ref().map(|(_, address)| *address),
     });
-    let served = match tls {
-        Some(config) => {
-            axum_server::from_tcp_rustls(listener, config)
-                .handle(handle)
-                .serve(service)
-                .await
-        }
-        None => {
-            axum_server::from_tcp(listener)
-                .handle(handle)
-                .serve(service)
-                .await
-        }
-    };
+    let served = accept(listener, tls, handle, service).await;
     let served = match grpc_task {
         Some((task, _)) => {
             let grpc_served = task
@@ -181,6 +155,27 @@ pub async fn serve_with(
     server.app().close().await;
     tracing::info!("stopped");
     served.map_err(ServeError::Serve)
+}
+
+/// Serves `service` on `listener` (over TLS with `tls`) until `handle` ends
+/// it. Small writes go out at once (`TCP_NODELAY`): HTTP/2 frames of a gRPC
+/// answer would otherwise wait for the peer's delayed acknowledgement.
+async fn accept(
+    listener: std::net::TcpListener,
+    tls: Option<RustlsConfig>,
+    handle: Handle,
+    service: IntoMakeServiceWithConnectInfo<axum::Router, SocketAddr>,
+) -> std::io::Result<()> {
+    let server = axum_server::from_tcp(listener).handle(handle);
+    match tls {
+        Some(config) => {
+            server
+                .acceptor(RustlsAcceptor::new(config).acceptor(NoDelayAcceptor::new()))
+                .serve(service)
+                .await
+        }
+        None => server.acceptor(NoDelayAcceptor::new()).serve(service).await,
+    }
 }
 
 /// A listener on `address`, non-blocking for tokio, and where it listens.

@@ -15,6 +15,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod commands;
 mod cqrs;
 mod floor;
+mod grpc;
 mod http;
 mod report;
 mod workload;
@@ -53,6 +54,11 @@ struct Args {
     /// Measure only case commands: store level and through the application layer.
     #[arg(long)]
     commands: bool,
+    /// Measure only the event store protocol: appends of 1 and 100 events and
+    /// a catch-up subscription to $all over 1,000,000 events (20,000 with
+    /// --quick) through gRPC, next to the store's own figures.
+    #[arg(long)]
+    grpc: bool,
     /// Also write the markdown table to this file. In a file that holds the
     /// markers `<!-- bench:latest -->` and `<!-- /bench:latest -->` (as
     /// BENCHMARKS.md does), only the part between them is replaced, with the
@@ -104,6 +110,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
     if args.timers {
         let table = timer_figures(&backends, args.quick).await?;
+        println!("{table}");
+        if let Some(path) = args.output {
+            write_output(&path, &table)?;
+        }
+        return Ok(());
+    }
+    if args.grpc {
+        let table = grpc_figures(&backends, args.quick, args.rounds).await?;
         println!("{table}");
         if let Some(path) = args.output {
             write_output(&path, &table)?;
@@ -167,6 +181,65 @@ async fn run(args: Args) -> anyhow::Result<()> {
         write_output(&path, &table)?;
     }
     Ok(())
+}
+
+/// The event store protocol against the store it serves, alternately.
+async fn grpc_figures(backends: &[Backend], quick: bool, rounds: usize) -> anyhow::Result<String> {
+    use grpc::Work;
+    let scale = if quick { 5 } else { 1 };
+    let works = [
+        Work::Append {
+            per_append: 1,
+            appends: 2_000 / scale,
+            batch: false,
+        },
+        Work::Append {
+            per_append: 100,
+            appends: 200 / scale,
+            batch: false,
+        },
+        Work::Append {
+            per_append: 1,
+            appends: 2_000 / scale,
+            batch: true,
+        },
+        Work::Append {
+            per_append: 100,
+            appends: 200 / scale,
+            batch: true,
+        },
+        Work::Subscribe {
+            events: if quick { 20_000 } else { 1_000_000 },
+        },
+    ];
+    let mut out = String::from(
+        "\n| backend | event store protocol | events | store events/s | gRPC events/s | time ratio (gRPC ÷ store) | p50 / p99 ms: store | gRPC |\n|---|---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for &backend in backends {
+        for work in works {
+            eprintln!("{backend:?}: {} (gRPC)", work.name());
+            let (mut store, mut wire) = (Vec::new(), Vec::new());
+            for round in 0..rounds {
+                let measured = grpc::on_store(backend, work).await?;
+                eprintln!(
+                    "  round {round} store: {:.0} events/s",
+                    measured.events_per_second()
+                );
+                store.push(measured);
+                let measured = grpc::through_grpc(backend, work).await?;
+                eprintln!(
+                    "  round {round} gRPC: {:.0} events/s",
+                    measured.events_per_second()
+                );
+                wire.push(measured);
+            }
+            out.push_str(&report::pair_row(backend, &work.name(), store, wire));
+        }
+    }
+    out.push_str(&format!(
+        "\nMedian of {rounds} alternating rounds, each on a fresh database; the official Rust client (kurrentdb 1.2) over loopback, plain HTTP/2, a token per call.\n"
+    ));
+    Ok(out)
 }
 
 /// Case commands: latency on 50-event cases at store level (issue 4) and

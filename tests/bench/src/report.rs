@@ -108,3 +108,37 @@ pub fn command_row(backend: Backend, name: &str, runs: Vec<Measured>) -> String 
         ms(max),
     )
 }
+
+/// A row comparing two ways of doing the same work, from each one's median round.
+pub fn pair_row(
+    backend: Backend,
+    name: &str,
+    first: Vec<Measured>,
+    second: Vec<Measured>,
+) -> String {
+    let (first, second) = (median(first), median(second));
+    let backend = match backend {
+        Backend::Sqlite => "SQLite",
+        Backend::Postgres => "PostgreSQL",
+    };
+    let latency = |m: &Measured| {
+        if m.latencies.is_empty() {
+            "–".to_owned()
+        } else {
+            format!(
+                "{} / {}",
+                ms(percentile(&m.latencies, 0.5)),
+                ms(percentile(&m.latencies, 0.99))
+            )
+        }
+    };
+    format!(
+        "| {backend} | {name} | {} | {:.0} | {:.0} | {:.2}× | {} | {} |\n",
+        first.events,
+        first.events_per_second(),
+        second.events_per_second(),
+        second.elapsed.as_secs_f64() / first.elapsed.as_secs_f64(),
+        latency(&first),
+        latency(&second),
+    )
+}
