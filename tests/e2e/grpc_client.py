@@ -74,6 +74,29 @@ try:
 except StreamIsDeletedError:
     pass
 
+# Bad input gets a clear refusal naming what is wrong, and nothing written.
+def refused(call, words):
+    try:
+        call()
+    except Exception as error:  # noqa: BLE001 - any client error will do
+        assert words in str(error), (words, str(error))
+        return
+    raise AssertionError(f"accepted: {words}")
+
+refused(lambda: intake.append_to_stream(fresh(), current_version=StreamState.ANY,
+        events=[NewEvent(type="X", data=b"{}", content_type="text/plain")]), "text/plain")
+refused(lambda: intake.append_to_stream("referrals", current_version=StreamState.ANY,
+        events=[NewEvent(type="X", data=b"{}")]), "has no category")
+big = fresh()
+refused(lambda: intake.append_to_stream(big, current_version=StreamState.ANY,
+        events=[NewEvent(type="X", data=b"0" * (1024 * 1024 + 1))]), "1048576")
+try:
+    intake.get_stream(big)
+    raise AssertionError("part of an oversized append was kept")
+except NotFoundError:
+    pass
+refused(lambda: list(warehouse.read_all(filter_include=["(unclosed"])), "(unclosed")
+
 # Kroonika's own streams are not a program's to write; $all is an auditor's.
 try:
     intake.append_to_stream(f"case-{uuid.uuid4()}", current_version=StreamState.ANY,

@@ -553,6 +553,87 @@ async fn security_checks(grpc: &Grpc, intake: &Client, warehouse: &Client) {
     // Foreign events are chained like any other: the log verifies.
     let verified = grpc.stage.cli(Some("aili"), &["audit", "verify"]).await;
     assert!(verified.contains("the hash chain holds"), "{verified}");
+
+    // Bytes that are not HTTP/2 on the port: the connection is dropped, the
+    // server carries on.
+    let address = grpc
+        .served
+        .grpc
+        .as_deref()
+        .unwrap()
+        .trim_start_matches("kurrentdb://")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let garbage = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut socket = std::net::TcpStream::connect(address).unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let _ = socket.write_all(&[0x16, 0x03, 0x01, 0xff, 0xff, 0, 0, 0, 0, 0, 7, 7, 7]);
+        let mut buffer = [0u8; 64];
+        let _ = socket.read(&mut buffer);
+    });
+    garbage.await.unwrap();
+    warehouse.read_all(&Default::default()).await.unwrap();
+}
+
+/// An export carries foreign events byte for byte; the import verifies them
+/// and reads them back the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn foreign_events_survive_export_and_import() {
+    let grpc = Grpc::start(Backend::Sqlite).await.unwrap();
+    let intake = grpc.client("intake").await;
+    let stream = fresh("referral");
+    intake
+        .append_to_stream(
+            stream.as_str(),
+            &Default::default(),
+            vec![
+                EventData::binary("Scan", vec![0u8, 1, 2, 255].into())
+                    .metadata(b"scanner-7".to_vec().into()),
+                EventData::json("Referred", &serde_json::json!({"from": "police"})).unwrap(),
+            ],
+        )
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.jsonl");
+    grpc.stage
+        .cli(
+            Some("aili"),
+            &["export", "--output", file.to_str().unwrap()],
+        )
+        .await;
+    let target = format!("sqlite://{}", dir.path().join("copy.db").display());
+    let (code, _, err) =
+        crate::support::kroonika_on(&target, None, &["import", file.to_str().unwrap()]).await;
+    assert_eq!(code, 0, "{err}");
+    let log = |url: String| async move {
+        let (code, out, err) = crate::support::kroonika_on(
+            &url,
+            None,
+            &["log", "--category", "referral", "--format", "json"],
+        )
+        .await;
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    let (before, after) = (log(grpc.stage.url.clone()).await, log(target.clone()).await);
+    assert_eq!(before, after);
+    assert!(before.contains("\"binary\":\"AAEC/w==\""), "{before}");
+    assert!(before.contains("\"content_type\":\"application/octet-stream\""));
+    assert!(
+        before.contains("\"custom_metadata\":\"c2Nhbm5lci03\""),
+        "{before}"
+    );
+    let (code, verified, err) =
+        crate::support::kroonika_on(&target, None, &["audit", "verify"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(verified.contains("the hash chain holds"), "{verified}");
+    grpc.stage.cleanup().await;
 }
 
 /// The Python client's run (`tests/e2e/grpc_client.py`), with the Python of

@@ -128,7 +128,7 @@ pub fn event_json(event: &RecordedEvent) -> serde_json::Value {
         .data
         .to_value()
         .unwrap_or_else(|_| serde_json::Value::String(event.data.as_str().to_owned()));
-    serde_json::json!({
+    let mut json = serde_json::json!({
         "position": event.position,
         "stream": event.stream,
         "revision": event.revision,
@@ -137,5 +137,17 @@ pub fn event_json(event: &RecordedEvent) -> serde_json::Value {
         "recorded_at": event.recorded_at,
         "data": data,
         "metadata": event.metadata,
-    })
+    });
+    // An event from outside: how its data is to be read, the data itself
+    // when it is not JSON, and the writer's own metadata (bytes as base64).
+    if let Some(foreign) = &event.foreign {
+        use base64::Engine as _;
+        let base64 = base64::engine::general_purpose::STANDARD;
+        json["content_type"] = foreign.content_type.as_str().into();
+        if let Some(binary) = &foreign.binary {
+            json["binary"] = base64.encode(binary).into();
+        }
+        json["custom_metadata"] = base64.encode(&foreign.custom_metadata).into();
+    }
+    json
 }
