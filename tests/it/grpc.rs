@@ -448,6 +448,24 @@ async fn rust_client_checks(grpc: &Grpc) {
     // ... and it starts with Kroonika's own first event.
     assert_eq!(first.get_original_event().position.commit, 1);
 
+    // Forwards from a position includes it; backwards from it reads before it.
+    let at = ReadAllOptions::default()
+        .position(StreamPosition::Position(written.position))
+        .max_count(1);
+    let mut read = warehouse.read_all(&at).await.unwrap();
+    let event = read.next().await.unwrap().unwrap();
+    assert_eq!(event.get_original_event().position, written.position);
+    let before = ReadAllOptions::default()
+        .position(StreamPosition::Position(written.position))
+        .backwards()
+        .max_count(1);
+    let mut read = warehouse.read_all(&before).await.unwrap();
+    let event = read.next().await.unwrap().unwrap();
+    assert_eq!(
+        event.get_original_event().position.commit,
+        written.position.commit - 1
+    );
+
     // Reading everything backwards and forwards agrees on the head.
     let mut back = warehouse
         .read_all(

@@ -257,17 +257,20 @@ impl Streams for Grpc {
                     });
                 } else {
                     tokio::spawn(async move {
-                        let mut from = position;
+                        // Forwards from a position includes it, backwards
+                        // from it reads what came before, as KurrentDB reads.
+                        let mut next = match (position, backwards) {
+                            (Some(p), false) => Some(p.max(1)),
+                            (Some(p), true) if p <= 1 => return,
+                            (Some(p), true) => Some(p - 1),
+                            (None, _) => None,
+                        };
                         let mut left = count;
                         loop {
                             let query = LogQuery {
                                 stream: None,
                                 category: None,
-                                from: match (from, backwards) {
-                                    (Some(p), false) => Some(p + 1),
-                                    (Some(p), true) => Some(p),
-                                    (None, _) => None,
-                                },
+                                from: next,
                                 backwards,
                                 limit: PAGE,
                             };
@@ -291,14 +294,14 @@ impl Streams for Grpc {
                             }
                             match page.last() {
                                 Some(last) if page.len() == PAGE => {
-                                    from = Some(if backwards {
-                                        last.position - 1
-                                    } else {
-                                        last.position
-                                    });
                                     if backwards && last.position <= 1 {
                                         return;
                                     }
+                                    next = Some(if backwards {
+                                        last.position - 1
+                                    } else {
+                                        last.position + 1
+                                    });
                                 }
                                 _ => return,
                             }
