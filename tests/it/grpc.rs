@@ -756,3 +756,34 @@ async fn a_server_killed_mid_append_keeps_whole_batches() {
     assert!(verified.contains("the hash chain holds"), "{verified}");
     stage.cleanup().await;
 }
+
+/// A grant of Kroonika's own category, or one that does not parse, stops the
+/// server before it listens, saying which grant and why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bad_grants_stop_the_server_before_it_listens() {
+    let stage = Stage::new(Backend::Sqlite).await.unwrap();
+    for (grant, says) in [
+        ("intake=case", "'case' is Kroonika's own category"),
+        ("intake", "expected ACTOR=CATEGORY"),
+        ("intake=refer ral", "'refer ral' is not a category"),
+    ] {
+        let (code, out, err) = crate::support::kroonika_on(
+            &stage.url,
+            None,
+            &[
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--grpc",
+                "127.0.0.1:0",
+                "--grpc-grant",
+                grant,
+            ],
+        )
+        .await;
+        assert_eq!(code, 1, "{grant}: {out}{err}");
+        assert!(err.contains(says), "{grant}: {err}");
+        assert!(!out.contains("listening"), "{out}");
+    }
+    stage.cleanup().await;
+}

@@ -131,6 +131,8 @@ impl Served {
         command
             .args(args)
             .env_remove("KROONIKA_LISTEN")
+            .env_remove("KROONIKA_GRPC")
+            .env_remove("KROONIKA_GRPC_GRANTS")
             .env("KROONIKA_LOG", "debug");
         for (k, v) in env {
             command.env(k, v);
