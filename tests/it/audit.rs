@@ -11,7 +11,10 @@ use uuid::Uuid;
 use crate::case_cli::{open_case, setup};
 use crate::support::kroonika_on as kroonika;
 
-crate::store::per_backend!(events_the_rules_would_not_allow_are_found);
+crate::store::per_backend!(
+    events_the_rules_would_not_allow_are_found,
+    a_chain_downgrade_is_found_in_the_store_and_in_an_export
+);
 
 async fn case_id(url: &str, reference: &str) -> String {
     let (_, out, _) = kroonika(
@@ -89,6 +92,85 @@ async fn events_the_rules_would_not_allow_are_found(backend: Backend) {
         err.starts_with("integrity failure: 2 event(s) the rules would not have allowed"),
         "{err}"
     );
+    if let Some((base, schema)) = pg {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
+}
+
+/// Moving the chain's start and removing every hash (then editing an event)
+/// once passed as "written before the chain existed": now events without a
+/// hash are a finding, in the store and in an export.
+async fn a_chain_downgrade_is_found_in_the_store_and_in_an_export(backend: Backend) {
+    let (url, dir, pg) = setup(backend).await;
+    let dir = dir.unwrap_or_else(|| tempfile::tempdir().unwrap());
+    let export = dir.path().join("clean.jsonl");
+    let (code, _, err) = kroonika(
+        &url,
+        None,
+        &["export", "--output", export.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+
+    let raw = kroonika_tests::TestStore::attach(&url, backend);
+    let statements: &[&str] = match backend {
+        Backend::Sqlite => &[
+            "DROP TRIGGER events_no_update",
+            "DROP TRIGGER events_no_delete",
+        ],
+        Backend::Postgres => &["DROP TRIGGER events_no_update_or_delete ON events"],
+    };
+    for sql in statements {
+        raw.raw_execute(sql).await.unwrap();
+    }
+    let backdate = match backend {
+        Backend::Sqlite => {
+            "UPDATE events SET recorded_at = recorded_at - 86400000000 WHERE position = 3"
+        }
+        Backend::Postgres => {
+            "UPDATE events SET recorded_at = recorded_at - interval '1 day' WHERE position = 3"
+        }
+    };
+    for sql in [
+        "UPDATE store_info SET value = '1000000' WHERE key = 'chain_from'",
+        "UPDATE events SET hash = NULL",
+        backdate,
+    ] {
+        raw.raw_execute(sql).await.unwrap();
+    }
+    let (code, out, err) = kroonika(&url, None, &["audit", "verify"]).await;
+    assert_eq!(code, 4, "{out}{err}");
+    assert!(
+        err.contains("have no hash, so nothing proves they were not rewritten"),
+        "{err}"
+    );
+    let (_, json, _) = kroonika(&url, None, &["audit", "verify", "--format", "json"]).await;
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["verified"], false);
+
+    // The same done to an export: the header's chain start moved, every hash
+    // removed, an event's time changed.
+    let text = std::fs::read_to_string(&export).unwrap();
+    let mut lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    lines[0]["chain_from"] = json!(1_000_000);
+    for line in lines.iter_mut().skip(1) {
+        if line.get("hash").is_some() {
+            line["hash"] = serde_json::Value::Null;
+        }
+    }
+    lines[2]["recorded_at"] = json!("2020-01-01T00:00:00Z");
+    let forged = dir.path().join("forged.jsonl");
+    let forged_text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    std::fs::write(&forged, forged_text.join("\n") + "\n").unwrap();
+    let copy = format!("sqlite://{}", dir.path().join("copy.db").display());
+    let (code, out, err) = kroonika(&copy, None, &["import", forged.to_str().unwrap()]).await;
+    assert_eq!(code, 4, "{out}{err}");
+    assert!(err.contains("forged.jsonl line 2"), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+
     if let Some((base, schema)) = pg {
         kroonika_tests::drop_schema(&base, &schema).await;
     }

@@ -241,7 +241,7 @@ fn verify(
                 if verified.before_chain > 0 {
                     writeln!(
                         out,
-                        "note: the first {} events were written before the chain existed and are not covered",
+                        "NOT covered: the first {} events have no hash (see the error below)",
                         verified.before_chain
                     )?;
                 }

@@ -97,6 +97,7 @@ impl Verified {
     /// head, if given, is in it).
     pub fn holds(&self) -> bool {
         self.broken.is_none()
+            && self.before_chain == 0
             && self.findings.is_empty()
             && self.against.as_ref().is_none_or(|(_, at)| at.is_some())
     }
@@ -107,7 +108,7 @@ impl Verified {
         let verified_to = verified.head.map_or(0, |(p, _)| p);
         let head_hash = verified.head.map(|(_, h)| chain::to_hex(&h));
         json!({
-            "verified": verified.broken.is_none() && verified.against.as_ref().is_none_or(|(_, at)| at.is_some()),
+            "verified": verified.broken.is_none() && verified.before_chain == 0 && verified.against.as_ref().is_none_or(|(_, at)| at.is_some()),
             "events": verified.events,
             "before_chain": verified.before_chain,
             "head": { "position": verified_to, "hash": head_hash },
@@ -138,6 +139,9 @@ impl Verified {
         if let Some(broken) = &self.broken {
             return Some(Error::Integrity(broken.to_string()));
         }
+        if self.before_chain > 0 {
+            return Some(Error::Integrity(unchained(self.before_chain)));
+        }
         if let Some((position, first)) = self.findings.first() {
             return Some(Error::Integrity(format!(
                 "{} event(s) the rules would not have allowed; the first, position {position} ({}, revision {}, {}): {}",
@@ -156,6 +160,16 @@ impl Verified {
         }
         None
     }
+}
+
+/// Why events without a hash are a finding, not a note: the chain's starting
+/// point is one row of `store_info`, so someone who can rewrite the log can
+/// also move it and remove the hashes; nothing then proves those events.
+pub(crate) fn unchained(count: u64) -> String {
+    format!(
+        "the first {count} event(s) (positions 1 to {count}) have no hash, so nothing proves they were not rewritten: \
+         either the store predates the hash chain, or the hashes were removed and the chain's start moved"
+    )
 }
 
 impl App {

@@ -311,6 +311,14 @@ async fn load(
         }
     }
     let report = verifier.finish();
+    if report.broken.is_none() && report.unchained > 0 {
+        drop(import);
+        return Err(Error::Integrity(format!(
+            "{}: {}; nothing was imported",
+            place(2),
+            crate::audit::unchained(report.unchained)
+        )));
+    }
     if let Some(broken) = &report.broken {
         let line = recent
             .iter()
