@@ -16,6 +16,13 @@ crate::store::per_backend!(
     a_chain_downgrade_is_found_in_the_store_and_in_an_export
 );
 
+/// `kroonika export --output FILE`, which must succeed.
+async fn export_to(url: &str, file: &std::path::Path) {
+    let args = ["export", "--output", file.to_str().unwrap()];
+    let (code, _, err) = kroonika(url, None, &args).await;
+    assert_eq!(code, 0, "{err}");
+}
+
 async fn case_id(url: &str, reference: &str) -> String {
     let (_, out, _) = kroonika(
         url,
@@ -104,13 +111,7 @@ async fn a_chain_downgrade_is_found_in_the_store_and_in_an_export(backend: Backe
     let (url, dir, pg) = setup(backend).await;
     let dir = dir.unwrap_or_else(|| tempfile::tempdir().unwrap());
     let export = dir.path().join("clean.jsonl");
-    let (code, _, err) = kroonika(
-        &url,
-        None,
-        &["export", "--output", export.to_str().unwrap()],
-    )
-    .await;
-    assert_eq!(code, 0, "{err}");
+    export_to(&url, &export).await;
 
     let raw = kroonika_tests::TestStore::attach(&url, backend);
     let statements: &[&str] = match backend {
@@ -174,4 +175,132 @@ async fn a_chain_downgrade_is_found_in_the_store_and_in_an_export(backend: Backe
     if let Some((base, schema)) = pg {
         kroonika_tests::drop_schema(&base, &schema).await;
     }
+}
+
+/// An export ends with a trailer (events, head, a digest of the key lines):
+/// a file cut short, added to, or with its key lines removed, changed or
+/// duplicated is refused naming the line, and nothing is imported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn exports_carry_their_own_proof() {
+    let (url, dir, _) = setup(Backend::Sqlite).await;
+    let dir = dir.unwrap();
+    open_case(&url).await;
+    open_case(&url).await;
+    let export = dir.path().join("whole.jsonl");
+    export_to(&url, &export).await;
+    let text = std::fs::read_to_string(&export).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines.last().unwrap().starts_with(r#"{"trailer":"#),
+        "{}",
+        lines.last().unwrap()
+    );
+    let keys: Vec<usize> = (0..lines.len())
+        .filter(|i| lines[*i].starts_with(r#"{"subject_key":"#))
+        .collect();
+    assert!(keys.len() >= 2, "{keys:?}");
+    let trailer = lines.len() - 1;
+
+    let mut n = 0;
+    let mut import = |content: Vec<u8>| {
+        n += 1;
+        let file = dir.path().join(format!("try-{n}.jsonl"));
+        std::fs::write(&file, content).unwrap();
+        let target = format!(
+            "sqlite://{}",
+            dir.path().join(format!("copy-{n}.db")).display()
+        );
+        async move {
+            let (code, _, err) = kroonika(&target, None, &["import", file.to_str().unwrap()]).await;
+            (code, err)
+        }
+    };
+    let join = |lines: &[&str]| (lines.join("\n") + "\n").into_bytes();
+
+    let (code, err) = import(text.clone().into_bytes()).await;
+    assert_eq!(code, 0, "{err}");
+
+    // Cut short at a line boundary, among the events.
+    let (code, err) = import(join(&lines[..10])).await;
+    assert_eq!(code, 4, "{err}");
+    assert!(
+        err.contains("line 10: the export ends here without its trailer"),
+        "{err}"
+    );
+    // A key line removed.
+    let mut without: Vec<&str> = lines.clone();
+    without.remove(keys[0]);
+    let (code, err) = import(join(&without)).await;
+    assert_eq!(code, 4, "{err}");
+    assert!(
+        err.contains("the subject key lines are not the ones exported"),
+        "{err}"
+    );
+    // A key marked erased.
+    let erased = lines[keys[1]].replace(
+        r#""erased_at":null"#,
+        r#""erased_at":"2026-01-01T00:00:00Z""#,
+    );
+    assert_ne!(erased, lines[keys[1]]);
+    let mut changed: Vec<&str> = lines.clone();
+    changed[keys[1]] = &erased;
+    let (code, err) = import(join(&changed)).await;
+    assert_eq!(code, 4, "{err}");
+    assert!(
+        err.contains("the subject key lines are not the ones exported"),
+        "{err}"
+    );
+    // Two key lines swapped.
+    let mut swapped: Vec<&str> = lines.clone();
+    swapped.swap(keys[0], keys[1]);
+    let (code, err) = import(join(&swapped)).await;
+    assert_eq!(code, 4, "{err}");
+    // A key line twice.
+    let mut twice: Vec<&str> = lines.clone();
+    twice.insert(keys[0], lines[keys[0]]);
+    let (code, err) = import(join(&twice)).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!("line {}: subject", keys[0] + 2)),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("has a key line already (line {})", keys[0] + 1)),
+        "{err}"
+    );
+    // The trailer's count changed.
+    let recounted = lines[trailer].replacen(r#""events":"#, r#""events":1"#, 1);
+    let mut counted: Vec<&str> = lines.clone();
+    counted[trailer] = &recounted;
+    let (code, err) = import(join(&counted)).await;
+    assert_eq!(code, 4, "{err}");
+    assert!(
+        err.contains(&format!("line {}: the trailer says", trailer + 1)),
+        "{err}"
+    );
+    // A line after the trailer.
+    let mut added: Vec<&str> = lines.clone();
+    added.push(lines[keys[0]]);
+    let (code, err) = import(join(&added)).await;
+    assert_eq!(code, 4, "{err}");
+    assert!(
+        err.contains(&format!(
+            "line {}: a line after the trailer",
+            lines.len() + 1
+        )),
+        "{err}"
+    );
+    // Bytes that are not UTF-8, named by line.
+    let mut bytes = join(&lines[..3]);
+    bytes.extend_from_slice(b"{\"position\":\xff}\n");
+    let (code, err) = import(bytes).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("line 4:"), "{err}");
+    // An export from before the trailer.
+    let old = lines[0].replace(r#""version":2"#, r#""version":1"#);
+    let mut older: Vec<&str> = lines.clone();
+    older[0] = &old;
+    let (code, err) = import(join(&older)).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("version 1 has no trailer"), "{err}");
 }

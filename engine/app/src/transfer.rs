@@ -4,7 +4,10 @@
 //! (position, stream, revision, id, type, recorded-at, data, metadata, hash;
 //! data and metadata embedded byte for byte as stored, so every hash can be
 //! recomputed from the file alone), then one line per subject key, still
-//! wrapped by the master key (or erased). Personal data is ciphertext
+//! wrapped by the master key (or erased), then a trailer (the event count,
+//! the last event's position and hash, the number of key lines and a SHA-256
+//! over them), so a file cut short at a line boundary, added to, or with key
+//! lines removed, changed or reordered is refused. Personal data is ciphertext
 //! throughout: the file is as confidential as the database, no more.
 //!
 //! An import loads into an empty store in one transaction, recomputing the
@@ -14,7 +17,7 @@
 //! the events, so an import killed at any point leaves nothing, and one that
 //! commits has every wake-up.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, Write};
 use std::path::Path;
 
@@ -27,6 +30,7 @@ use kroonika_store::chain::{self, ChainRow, Verifier};
 use kroonika_store::{Store, SubjectKeyRow};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::command::Request;
@@ -35,7 +39,9 @@ use crate::permissions::Reading;
 use crate::{App, keys};
 
 const FORMAT: &str = "kroonika-export";
-const VERSION: u32 = 1;
+/// 2: a trailer ends the file (version 1 had none, so a file cut short at a
+/// line boundary could not be told from a whole one).
+const VERSION: u32 = 2;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
@@ -103,6 +109,31 @@ impl ForeignLine {
     }
 }
 
+/// The last line: what the file holds, so that a file cut short, added to or
+/// with its key lines changed is refused. Not a signature: someone who
+/// rewrites the file can rewrite this line too (a signed checkpoint is what
+/// proves a log against such a person).
+#[derive(Debug, Serialize, Deserialize)]
+struct TrailerLine {
+    trailer: Trailer,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Trailer {
+    events: u64,
+    /// The last event's position and hash (None: no events).
+    head: Option<TrailerHead>,
+    keys: usize,
+    /// SHA-256 over the key lines as written, each with its line feed.
+    keys_sha256: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+struct TrailerHead {
+    position: u64,
+    hash: Option<String>,
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct KeyLine {
     subject_key: KeyRecord,
@@ -159,6 +190,7 @@ impl App {
         let total = store.head_position().await?;
         let mut from = 1;
         let mut events = 0u64;
+        let mut last_row: Option<(u64, Option<String>)> = None;
         loop {
             const PAGE: usize = 2_000;
             let page = store.read_chain(from, PAGE).await?;
@@ -179,6 +211,7 @@ impl App {
                 };
                 writeln!(sink, "{}", serde_json::to_string(&line)?)?;
                 events += 1;
+                last_row = Some((row.position, row.hash.as_ref().map(chain::to_hex)));
             }
             progress(total, from - 1);
             if page.len() < PAGE {
@@ -186,6 +219,7 @@ impl App {
             }
         }
         let keys = store.subject_keys(None).await?;
+        let mut digest = Sha256::new();
         for key in &keys {
             let line = KeyLine {
                 subject_key: KeyRecord {
@@ -197,8 +231,20 @@ impl App {
                     erased_at: key.erased_at,
                 },
             };
-            writeln!(sink, "{}", serde_json::to_string(&line)?)?;
+            let text = serde_json::to_string(&line)?;
+            digest.update(text.as_bytes());
+            digest.update(b"\n");
+            writeln!(sink, "{text}")?;
         }
+        let trailer = TrailerLine {
+            trailer: Trailer {
+                events,
+                head: last_row.map(|(position, hash)| TrailerHead { position, hash }),
+                keys: keys.len(),
+                keys_sha256: hex::encode(digest.finalize()),
+            },
+        };
+        writeln!(sink, "{}", serde_json::to_string(&trailer)?)?;
         sink.flush()?;
         Ok(Exported {
             events,
@@ -230,6 +276,12 @@ pub async fn import(
         .ok()
         .filter(|h: &Header| h.format == FORMAT)
         .ok_or_else(|| Error::Invalid(format!("{}: not a Kroonika export header", place(1))))?;
+    if header.version == 1 {
+        return Err(Error::Invalid(format!(
+            "{}: export format version 1 has no trailer, so a file cut short cannot be told from a whole one; export the store again with this build",
+            place(1)
+        )));
+    }
     if header.version != VERSION {
         return Err(Error::Invalid(format!(
             "{}: export format version {} is not known to this build (it reads {VERSION})",
@@ -261,13 +313,38 @@ async fn load(
     // The lines the last two events came from: a break is found at the event
     // just read, or (a changed event) at the one before it.
     let mut recent: [(u64, usize); 2] = [(0, 0); 2];
+    let mut digest = Sha256::new();
+    let mut subjects: HashMap<Uuid, usize> = HashMap::new();
+    let mut trailer: Option<(Trailer, usize)> = None;
+    let mut last_line = 1;
+    let mut broke = false;
     for (index, line) in lines.enumerate() {
         let n = index + 2;
-        let line = line?;
+        last_line = n;
+        let line = line.map_err(|err| Error::Invalid(format!("{}: {err}", place(n))))?;
         if line.trim().is_empty() {
             continue;
         }
+        if let Some((_, at)) = &trailer {
+            return Err(Error::Integrity(format!(
+                "{}: a line after the trailer (line {at}): something was added to the export; nothing was imported",
+                place(n)
+            )));
+        }
+        if let Ok(found) = serde_json::from_str::<TrailerLine>(&line) {
+            trailer = Some((found.trailer, n));
+            continue;
+        }
         if let Ok(key) = serde_json::from_str::<KeyLine>(&line) {
+            if let Some(first) = subjects.insert(key.subject_key.subject, n) {
+                return Err(Error::Invalid(format!(
+                    "{}: subject {} has a key line already (line {first})",
+                    place(n),
+                    key.subject_key.subject
+                )));
+            }
+            digest.update(line.as_bytes());
+            digest.update(b"\n");
             keys.push(key_row(key.subject_key, &place(n))?);
             continue;
         }
@@ -299,6 +376,7 @@ async fn load(
         };
         recent = [recent[1], (row.position, n)];
         if !verifier.feed(&row) {
+            broke = true;
             break;
         }
         fold_case(&mut cases, &row, &place(n))?;
@@ -330,6 +408,44 @@ async fn load(
             "{}: {broken}; nothing was imported",
             place(line)
         )));
+    }
+    if !broke {
+        let refused = |why: String| Error::Integrity(format!("{why}; nothing was imported"));
+        let Some((trailer, at)) = trailer else {
+            return Err(refused(format!(
+                "{}: the export ends here without its trailer: it was cut short",
+                place(last_line)
+            )));
+        };
+        if trailer.events != events {
+            return Err(refused(format!(
+                "{}: the trailer says the export holds {} events, but {events} were read: events were removed or added",
+                place(at),
+                trailer.events
+            )));
+        }
+        let head = report.head.map(|(position, hash)| TrailerHead {
+            position,
+            hash: Some(chain::to_hex(&hash)),
+        });
+        let unchained_head = (report.head.is_none() && events > 0).then_some(TrailerHead {
+            position: events,
+            hash: None,
+        });
+        if trailer.head != head.or(unchained_head) {
+            return Err(refused(format!(
+                "{}: the trailer's head is not the last event read: the file was cut short or rewritten",
+                place(at)
+            )));
+        }
+        if trailer.keys != keys.len() || trailer.keys_sha256 != hex::encode(digest.finalize()) {
+            return Err(refused(format!(
+                "{}: the subject key lines are not the ones exported ({} listed, {} read): removed, changed or reordered",
+                place(at),
+                trailer.keys,
+                keys.len()
+            )));
+        }
     }
     import.insert(&batch).await?;
     import.insert_keys(&keys).await?;
