@@ -13,7 +13,8 @@ use crate::support::kroonika_on as kroonika;
 
 crate::store::per_backend!(
     events_the_rules_would_not_allow_are_found,
-    a_chain_downgrade_is_found_in_the_store_and_in_an_export
+    a_chain_downgrade_is_found_in_the_store_and_in_an_export,
+    subject_keys_are_accounted_for_by_the_log
 );
 
 /// `kroonika export --output FILE`, which must succeed.
@@ -303,4 +304,74 @@ async fn exports_carry_their_own_proof() {
     let (code, err) = import(join(&older)).await;
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("version 1 has no trailer"), "{err}");
+}
+
+/// A key erased without an erasure event, a key copied from another subject,
+/// a key row deleted: each is a finding naming the subject and case.
+async fn subject_keys_are_accounted_for_by_the_log(backend: Backend) {
+    let (url, _dir, pg) = setup(backend).await;
+    for _ in 0..4 {
+        open_case(&url).await;
+    }
+    let (code, out, err) = kroonika(&url, None, &["audit", "verify"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let raw = kroonika_tests::TestStore::attach(&url, backend);
+    let store = Store::open(&url).await.unwrap();
+    let keys = store.subject_keys(None).await.unwrap();
+    store.close().await;
+    assert!(keys.len() >= 4, "{keys:?}");
+    let id = |k: &kroonika_store::SubjectKeyRow| match backend {
+        Backend::Sqlite => format!("'{}'", k.subject),
+        Backend::Postgres => format!("'{}'::uuid", k.subject),
+    };
+    for sql in [
+        format!(
+            "UPDATE subject_keys SET wrapped = NULL, erased_at = created_at WHERE subject = {}",
+            id(&keys[0])
+        ),
+        format!(
+            "UPDATE subject_keys SET wrapped = (SELECT wrapped FROM subject_keys WHERE subject = {}) WHERE subject = {}",
+            id(&keys[3]),
+            id(&keys[1])
+        ),
+        format!("DELETE FROM subject_keys WHERE subject = {}", id(&keys[2])),
+    ] {
+        raw.raw_execute(&sql).await.unwrap();
+    }
+    let (code, out, err) = kroonika(&url, None, &["audit", "verify", "--format", "json"]).await;
+    assert_eq!(code, 4, "{out}{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["verified"], false);
+    let text = json["subject_keys"].to_string();
+    let (k0, k1, k2, k3) = (&keys[0], &keys[1], &keys[2], &keys[3]);
+    let expected = [
+        format!(
+            "subject {} (victim, {}) has no key, but no SubjectErased event erased it",
+            k0.subject, k0.stream
+        ),
+        format!(
+            "subject {} ({}): the log seals data under it, but its key row is gone",
+            k2.subject, k2.stream
+        ),
+    ];
+    for finding in expected {
+        assert!(text.contains(&finding), "{finding} not in {text}");
+    }
+    let copied = json["subject_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f.as_str())
+        .find(|f| f.ends_with("a key was copied"))
+        .unwrap_or_else(|| panic!("no copied key in {text}"));
+    for subject in [k1.subject, k3.subject] {
+        assert!(copied.contains(&subject.to_string()), "{copied}");
+    }
+    assert!(
+        err.contains("subject key(s) the log does not account for"),
+        "{err}"
+    );
+    if let Some((base, schema)) = pg {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
 }

@@ -268,6 +268,12 @@ fn verify(
                         )?;
                     }
                 }
+                if !verified.key_findings.is_empty() {
+                    writeln!(out, "subject keys the log does not account for:")?;
+                    for finding in verified.key_findings.iter().take(50) {
+                        writeln!(out, "  {finding}")?;
+                    }
+                }
                 if let Some(position) = against_holds {
                     writeln!(
                         out,

@@ -17,6 +17,7 @@ use kroonika_engine::publishing::{self, DefinitionPublished};
 use kroonika_store::ReadFrom;
 use kroonika_store::chain::{self, Break, Hash};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 use crate::command::Request;
 use crate::error::{Error, Result};
@@ -90,6 +91,8 @@ pub struct Verified {
     pub cases: usize,
     /// Events the rules would not have produced, with their positions.
     pub findings: Vec<(u64, Finding)>,
+    /// Subject keys the log does not account for (see [`keys_accounted`]).
+    pub key_findings: Vec<String>,
 }
 
 impl Verified {
@@ -99,6 +102,7 @@ impl Verified {
         self.broken.is_none()
             && self.before_chain == 0
             && self.findings.is_empty()
+            && self.key_findings.is_empty()
             && self.against.as_ref().is_none_or(|(_, at)| at.is_some())
     }
 
@@ -108,7 +112,7 @@ impl Verified {
         let verified_to = verified.head.map_or(0, |(p, _)| p);
         let head_hash = verified.head.map(|(_, h)| chain::to_hex(&h));
         json!({
-            "verified": verified.broken.is_none() && verified.before_chain == 0 && verified.against.as_ref().is_none_or(|(_, at)| at.is_some()),
+            "verified": verified.broken.is_none() && verified.before_chain == 0 && verified.key_findings.is_empty() && verified.against.as_ref().is_none_or(|(_, at)| at.is_some()),
             "events": verified.events,
             "before_chain": verified.before_chain,
             "head": { "position": verified_to, "hash": head_hash },
@@ -120,6 +124,7 @@ impl Verified {
                 "what": b.to_string(),
             })),
             "against": verified.against.as_ref().map(|(h, at)| json!({ "hash": chain::to_hex(h), "position": at })),
+            "subject_keys": verified.key_findings,
             "conformance": {
                 "case_events": verified.case_events,
                 "cases": verified.cases,
@@ -152,6 +157,12 @@ impl Verified {
                 first.why
             )));
         }
+        if let Some(first) = self.key_findings.first() {
+            return Some(Error::Integrity(format!(
+                "{} subject key(s) the log does not account for; the first: {first}",
+                self.key_findings.len()
+            )));
+        }
         if let Some((hash, None)) = &self.against {
             return Some(Error::Integrity(format!(
                 "the recorded head {} is not in today's log: history up to it was rewritten, or the log was cut back",
@@ -160,6 +171,113 @@ impl Verified {
         }
         None
     }
+}
+
+/// The subjects the log names: by the sealed values of case events
+/// (`v1.<subject id>.…`, outer layer) and by erasures.
+#[derive(Debug, Default)]
+struct NamedSubjects {
+    /// Subject id → the case stream that first sealed data under it.
+    sealed: HashMap<Uuid, String>,
+    /// Subject id → the stream whose `SubjectErased` erased it.
+    erased: HashMap<Uuid, String>,
+}
+
+impl NamedSubjects {
+    fn feed(&mut self, row: &kroonika_store::chain::ChainRow) {
+        if !row.stream.starts_with("case-") {
+            return;
+        }
+        if row.event_type == "SubjectErased" {
+            if let Ok(Value::Object(data)) = serde_json::from_str::<Value>(&row.data)
+                && let Some(id) = data
+                    .get("subject_id")
+                    .and_then(Value::as_str)
+                    .and_then(|t| Uuid::parse_str(t).ok())
+            {
+                self.erased.insert(id, row.stream.clone());
+            }
+            return;
+        }
+        if !row.data.contains(kroonika_engine::sealed::SEALED) {
+            return;
+        }
+        if let Ok(data) = serde_json::from_str::<Value>(&row.data) {
+            let mut stack = vec![&data];
+            while let Some(value) = stack.pop() {
+                if let Some(text) = kroonika_engine::sealed::sealed_text(value) {
+                    if let Some(id) = text
+                        .strip_prefix("v1.")
+                        .and_then(|rest| rest.split('.').next())
+                        .and_then(|id| Uuid::parse_str(id).ok())
+                    {
+                        self.sealed.entry(id).or_insert_with(|| row.stream.clone());
+                    }
+                    continue;
+                }
+                match value {
+                    Value::Object(map) => stack.extend(map.values()),
+                    Value::Array(items) => stack.extend(items.iter()),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// Every subject key row accounted for by the log, and every subject the log
+/// names with its key: a key only for a subject whose data the log seals, in
+/// that case's stream; erased exactly where a `SubjectErased` says so; no
+/// wrapped key shared by two subjects (copied). Each mismatch in words.
+fn keys_accounted(named: &NamedSubjects, rows: &[kroonika_store::SubjectKeyRow]) -> Vec<String> {
+    let mut findings = Vec::new();
+    let mut by_subject: HashMap<Uuid, &kroonika_store::SubjectKeyRow> = HashMap::new();
+    let mut by_wrapped: HashMap<&[u8], Uuid> = HashMap::new();
+    for row in rows {
+        by_subject.insert(row.subject, row);
+        let (subject, stream) = (row.subject, &row.stream);
+        match named.sealed.get(&subject).or(named.erased.get(&subject)) {
+            None => findings.push(format!(
+                "subject {subject} ({}, {stream}) has a key, but no event of the log seals data under it",
+                row.name
+            )),
+            Some(named_in) if named_in != stream => findings.push(format!(
+                "subject {subject} ({}) has a key for {stream}, but the log seals its data in {named_in}",
+                row.name
+            )),
+            Some(_) => {}
+        }
+        match (&row.wrapped, named.erased.contains_key(&subject)) {
+            (None, false) => findings.push(format!(
+                "subject {subject} ({}, {stream}) has no key, but no SubjectErased event erased it",
+                row.name
+            )),
+            (Some(_), true) => findings.push(format!(
+                "subject {subject} ({}, {stream}) was erased by a SubjectErased event, but its key is still stored",
+                row.name
+            )),
+            _ => {}
+        }
+        if let Some(wrapped) = &row.wrapped
+            && let Some(other) = by_wrapped.insert(wrapped.as_slice(), subject)
+        {
+            findings.push(format!(
+                "subject {subject} ({stream}) has the same wrapped key as subject {other}: a key was copied"
+            ));
+        }
+    }
+    let mut missing: Vec<(&Uuid, &String)> = named
+        .sealed
+        .iter()
+        .filter(|(subject, _)| !by_subject.contains_key(subject))
+        .collect();
+    missing.sort();
+    for (subject, stream) in missing {
+        findings.push(format!(
+            "subject {subject} ({stream}): the log seals data under it, but its key row is gone (removed outside Kroonika)"
+        ));
+    }
+    findings
 }
 
 /// Why events without a hash are a finding, not a note: the chain's starting
@@ -266,6 +384,7 @@ impl App {
         }
         let mut replay = Replay::default();
         let mut findings: Vec<(u64, Finding)> = Vec::new();
+        let mut named = NamedSubjects::default();
         let mut found_at: Option<u64> = None;
         let report = self
             .inner
@@ -277,6 +396,7 @@ impl App {
                 if against.is_some() && row.hash == against {
                     found_at = Some(row.position);
                 }
+                named.feed(row);
                 let finding = match serde_json::from_str::<Metadata>(&row.metadata) {
                     Ok(metadata) => replay.feed(
                         Entry {
@@ -300,6 +420,7 @@ impl App {
                 }
             })
             .await?;
+        let key_findings = keys_accounted(&named, &self.inner.store.subject_keys(None).await?);
         // A recorded head counts only if the chain verified up to it.
         let verified_to = report.head.map_or(0, |(p, _)| p);
         Ok(Verified {
@@ -311,6 +432,7 @@ impl App {
             case_events: replay.checked,
             cases: replay.cases(),
             findings,
+            key_findings,
         })
     }
 }
