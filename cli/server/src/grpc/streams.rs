@@ -30,6 +30,33 @@ const PAGE: usize = 500;
 /// Responses queued for a slow reader before reading pauses.
 const QUEUE: usize = 64;
 
+/// The expectation of an append, delete or tombstone: three messages whose
+/// `ExpectedStreamRevision` enums differ only in their Rust type.
+macro_rules! expected_revision {
+    ($enum:path, $option:expr) => {{
+        use $enum as E;
+        match $option {
+            Some(E::Revision(r)) => ExpectedRevision::Exact(r),
+            Some(E::NoStream(_)) => ExpectedRevision::NoStream,
+            Some(E::StreamExists(_)) => ExpectedRevision::StreamExists,
+            _ => ExpectedRevision::Any,
+        }
+    }};
+}
+
+/// A delete's or tombstone's position option (the same message twice).
+macro_rules! position_option {
+    ($module:ident, $position:expr) => {
+        Some(match $position {
+            Some(p) => $module::PositionOption::Position($module::Position {
+                commit_position: p,
+                prepare_position: p,
+            }),
+            None => $module::PositionOption::NoPosition(Empty {}),
+        })
+    };
+}
+
 #[tonic::async_trait]
 impl Streams for Grpc {
     type ReadStream = Stream_<ReadResp>;
@@ -335,13 +362,10 @@ impl Streams for Grpc {
         };
         let name = convert::stream_name(options.stream_identifier.as_ref())?;
         let target = Target::parse(&name).map_err(status)?;
-        use append_req::options::ExpectedStreamRevision as E;
-        let expected = match options.expected_stream_revision {
-            Some(E::Revision(r)) => ExpectedRevision::Exact(r),
-            Some(E::NoStream(_)) => ExpectedRevision::NoStream,
-            Some(E::StreamExists(_)) => ExpectedRevision::StreamExists,
-            _ => ExpectedRevision::Any,
-        };
+        let expected = expected_revision!(
+            append_req::options::ExpectedStreamRevision,
+            options.expected_stream_revision
+        );
         let mut events = Vec::new();
         let mut size = 0usize;
         while let Some(message) = messages.message().await? {
@@ -472,23 +496,14 @@ impl Streams for Grpc {
             .into_inner()
             .options
             .ok_or_else(|| Status::invalid_argument("the delete has no options"))?;
-        use delete_req::options::ExpectedStreamRevision as E;
-        let expected = match options.expected_stream_revision {
-            Some(E::Revision(r)) => ExpectedRevision::Exact(r),
-            Some(E::NoStream(_)) => ExpectedRevision::NoStream,
-            Some(E::StreamExists(_)) => ExpectedRevision::StreamExists,
-            _ => ExpectedRevision::Any,
-        };
+        let expected = expected_revision!(
+            delete_req::options::ExpectedStreamRevision,
+            options.expected_stream_revision
+        );
         let name = convert::stream_name(options.stream_identifier.as_ref())?;
         let position = self.delete_(&caller, &name, expected, false).await?;
         Ok(Response::new(DeleteResp {
-            position_option: Some(match position {
-                Some(p) => delete_resp::PositionOption::Position(delete_resp::Position {
-                    commit_position: p,
-                    prepare_position: p,
-                }),
-                None => delete_resp::PositionOption::NoPosition(Empty {}),
-            }),
+            position_option: position_option!(delete_resp, position),
         }))
     }
 
@@ -501,23 +516,14 @@ impl Streams for Grpc {
             .into_inner()
             .options
             .ok_or_else(|| Status::invalid_argument("the tombstone has no options"))?;
-        use tombstone_req::options::ExpectedStreamRevision as E;
-        let expected = match options.expected_stream_revision {
-            Some(E::Revision(r)) => ExpectedRevision::Exact(r),
-            Some(E::NoStream(_)) => ExpectedRevision::NoStream,
-            Some(E::StreamExists(_)) => ExpectedRevision::StreamExists,
-            _ => ExpectedRevision::Any,
-        };
+        let expected = expected_revision!(
+            tombstone_req::options::ExpectedStreamRevision,
+            options.expected_stream_revision
+        );
         let name = convert::stream_name(options.stream_identifier.as_ref())?;
         let position = self.delete_(&caller, &name, expected, true).await?;
         Ok(Response::new(TombstoneResp {
-            position_option: Some(match position {
-                Some(p) => tombstone_resp::PositionOption::Position(tombstone_resp::Position {
-                    commit_position: p,
-                    prepare_position: p,
-                }),
-                None => tombstone_resp::PositionOption::NoPosition(Empty {}),
-            }),
+            position_option: position_option!(tombstone_resp, position),
         }))
     }
 }
