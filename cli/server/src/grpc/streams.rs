@@ -437,6 +437,7 @@ impl Streams for Grpc {
                 })
             }
             AppendOutcome::Deleted => return Err(convert::stream_deleted(&name)),
+            AppendOutcome::TooLarge { .. } => return Err(too_large()),
         };
         Ok(Response::new(AppendResp {
             result: Some(result),
@@ -545,6 +546,7 @@ impl Grpc {
         match outcome {
             AppendOutcome::Appended { position, .. } => Ok(position),
             AppendOutcome::Deleted => Err(convert::stream_deleted(name)),
+            AppendOutcome::TooLarge { .. } => Err(too_large()),
             AppendOutcome::WrongExpected { current } => {
                 // The wording the Python client reads (KurrentDB's own).
                 let number = |r: Option<u64>| r.map_or(-1, |r| r as i64);
@@ -610,19 +612,6 @@ async fn batch_answer(
             details: detail,
         })
     };
-    if batch.size > kroonika_app::streams::MAX_APPEND_BYTES {
-        let detail = any(
-            "event_store.client.MaximumAppendSizeExceeded",
-            &super::proto::event_store::client::MaximumAppendSizeExceeded {
-                max_append_size: kroonika_app::streams::MAX_APPEND_BYTES as u32,
-            },
-        );
-        return Ok(answer(error(
-            tonic::Code::InvalidArgument,
-            "the batch is larger than the most one append may carry".to_owned(),
-            Some(detail),
-        )));
-    }
     let target = match Target::parse(&name) {
         Ok(target) => target,
         Err(err) => return Err(status(err)),
@@ -695,6 +684,16 @@ async fn batch_answer(
                 tonic::Code::FailedPrecondition,
                 format!("stream '{name}' is not at the revision expected"),
                 Some(any("event_store.client.WrongExpectedVersion", &detail)),
+            )
+        }
+        AppendOutcome::TooLarge { size, max } => {
+            let detail = super::proto::event_store::client::MaximumAppendSizeExceeded {
+                max_append_size: u32::try_from(max).unwrap_or(u32::MAX),
+            };
+            error(
+                tonic::Code::InvalidArgument,
+                format!("the batch carries {size} bytes; the most one append may carry is {max}"),
+                Some(any("event_store.client.MaximumAppendSizeExceeded", &detail)),
             )
         }
         AppendOutcome::Deleted => {

@@ -227,6 +227,8 @@ pub enum AppendOutcome {
     WrongExpected { current: Option<u64> },
     /// The stream was tombstoned: it takes no more events.
     Deleted,
+    /// The append carries more than [`MAX_APPEND_BYTES`]: nothing written.
+    TooLarge { size: usize, max: usize },
 }
 
 /// What a stream's metadata says about reading and appending to it.
@@ -337,12 +339,10 @@ impl App {
             .map(|e| e.data.len() + e.custom_metadata.len() + e.event_type.len())
             .sum();
         if size > MAX_APPEND_BYTES {
-            return Err(reject(
-                Code::InvalidInput,
-                format!(
-                    "the append carries {size} bytes; the most one append may carry is {MAX_APPEND_BYTES}"
-                ),
-            ));
+            return Ok(AppendOutcome::TooLarge {
+                size,
+                max: MAX_APPEND_BYTES,
+            });
         }
         let stored = target.stored()?;
         let subject = target
