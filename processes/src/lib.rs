@@ -60,14 +60,8 @@ pub fn check(source: &str) -> Checked {
     let root = match tree::parse(source) {
         Ok(root) => root,
         Err(err) => {
-            let diagnostic = Diagnostic::error(
-                Code::YamlSyntax,
-                err.span,
-                format!("this is not valid YAML: {}", err.message),
-            )
-            .with_help(
-                "check the indentation and that every ':' after a key is followed by a space",
-            );
+            let diagnostic =
+                Diagnostic::error(Code::YamlSyntax, err.span, err.message).with_help(err.help);
             return Checked {
                 definition: None,
                 diagnostics: vec![diagnostic],

@@ -84,11 +84,12 @@ impl Kind {
     }
 }
 
-/// A YAML syntax error: the parser's message and where.
+/// A YAML syntax error: what is wrong, where, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyntaxError {
     pub message: String,
     pub span: Range<usize>,
+    pub help: String,
 }
 
 /// Parses `source` into a tree.
@@ -99,17 +100,124 @@ pub fn parse(source: &str) -> Result<Node, SyntaxError> {
             let span = err
                 .location()
                 .map_or(0..0, |location| span_of(&location, source));
-            Err(SyntaxError {
-                message: plain_message(&err.to_string()),
-                span,
-            })
+            Err(explain(plain_message(&err.to_string()), span, source))
         }
     }
 }
 
-/// The byte range of an error's location, clamped to the source.
+/// The parser's message turned into one a service owner can act on, pointed
+/// at the place to change: the tab itself, the bracket never closed, the
+/// alias that expands without end.
+fn explain(message: String, span: Range<usize>, source: &str) -> SyntaxError {
+    let error = |message: String, span: Range<usize>, help: &str| SyntaxError {
+        message,
+        span,
+        help: help.to_owned(),
+    };
+    if message.contains("tabs disallowed") || message.contains("tab") && message.contains("indent")
+    {
+        let line_start = source[..span.start.min(source.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let line_end = source[line_start..]
+            .find('\n')
+            .map_or(source.len(), |i| line_start + i);
+        let tab = source[line_start..line_end]
+            .find('\t')
+            .map_or(span.clone(), |i| line_start + i..line_start + i + 1);
+        return error(
+            "this is not valid YAML: a tab in the indentation".to_owned(),
+            tab,
+            "YAML indents with spaces only: replace the tab with spaces (two per level, as the lines around it)",
+        );
+    }
+    if message.contains("budget breached") {
+        return error(
+            "this is not valid YAML here: anchors and aliases expand to more values than a definition can hold".to_owned(),
+            span,
+            "a definition needs no anchors (&name) or aliases (*name): write the values out where they are used",
+        );
+    }
+    if let Some(open) = unclosed_bracket(source, span.start) {
+        let bracket = &source[open..open + 1];
+        let (what, close) = if bracket == "[" {
+            ("list", "]")
+        } else {
+            ("map", "}")
+        };
+        return SyntaxError {
+            message: format!("this is not valid YAML: this '{bracket}' is never closed"),
+            span: open..open + 1,
+            help: format!(
+                "close the {what} with '{close}' (the parser stumbled further on: {message})"
+            ),
+        };
+    }
+    if let Some((duplicate, _)) = message.split_once(", set DuplicateKeyPolicy") {
+        return error(
+            format!("this is not valid YAML: {duplicate}"),
+            span,
+            "a key may appear once in a map: remove or rename one of them",
+        );
+    }
+    error(
+        format!("this is not valid YAML: {message}"),
+        span,
+        "check the indentation and that every ':' after a key is followed by a space",
+    )
+}
+
+/// The last '[' or '{' before `end` that is not closed before it (outside
+/// quotes and comments): where a flow collection was left open.
+fn unclosed_bracket(source: &str, end: usize) -> Option<usize> {
+    let end = end.min(source.len());
+    let mut open: Vec<usize> = Vec::new();
+    let mut quote: Option<char> = None;
+    let mut comment = false;
+    let mut previous = '\n';
+    for (i, c) in source[..end].char_indices() {
+        match (quote, c) {
+            _ if comment => comment = c != '\n',
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '#') if previous.is_whitespace() => comment = true,
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '[' | '{') => open.push(i),
+            (None, ']' | '}') => {
+                open.pop();
+            }
+            _ => {}
+        }
+        previous = c;
+    }
+    open.pop()
+}
+
+/// The byte range of an error's location, clamped to the source: by its byte
+/// offset when the parser knows it, else by its line and column.
 fn span_of(location: &serde_saphyr::Location, source: &str) -> Range<usize> {
-    crate::diagnostic::clamp(raw_span(location), source)
+    let span = raw_span(location);
+    if location.span().byte_offset().is_some() {
+        return crate::diagnostic::clamp(span, source);
+    }
+    let (line, column) = (location.line() as usize, location.column() as usize);
+    if line == 0 {
+        return 0..0;
+    }
+    let start: usize = source
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
+    let line_text = source[start.min(source.len())..]
+        .lines()
+        .next()
+        .unwrap_or("");
+    let offset = line_text
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(line_text.len(), |(i, _)| i);
+    crate::diagnostic::clamp(start + offset..start + offset + 1, source)
 }
 
 /// The parser's message without its "error: line N column M: " prefix (the
