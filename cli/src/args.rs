@@ -89,6 +89,13 @@ pub enum Command {
     Import {
         #[arg(value_name = "FILE")]
         file: std::path::PathBuf,
+        /// A signed checkpoint (`audit checkpoint`) the export must extend:
+        /// nothing is imported unless it does. Repeatable; needs --key.
+        #[arg(long, value_name = "FILE", requires = "key")]
+        checkpoint: Vec<std::path::PathBuf>,
+        /// The auditor's verifier key (the .pub file `audit keygen` wrote).
+        #[arg(long, value_name = "FILE", requires = "checkpoint")]
+        key: Option<std::path::PathBuf>,
     },
     /// Process definitions: check, draw, publish, list, show.
     #[command(subcommand)]
@@ -234,8 +241,42 @@ pub enum AuditCommand {
         /// begins with the log it ended.
         #[arg(long, value_name = "HASH")]
         against: Option<String>,
+        /// A signed checkpoint (`audit checkpoint`): prove today's log still
+        /// extends it, even against someone who could rewrite the database.
+        /// Repeatable; needs --key.
+        #[arg(long, value_name = "FILE", requires = "key")]
+        checkpoint: Vec<std::path::PathBuf>,
+        /// The auditor's verifier key (the .pub file `audit keygen` wrote).
+        #[arg(long, value_name = "FILE", requires = "checkpoint")]
+        key: Option<std::path::PathBuf>,
         #[arg(long, value_enum, default_value_t = DocFormat::Table)]
         format: DocFormat,
+    },
+    /// Make an auditor's signing key: FILE gets the secret key (readable by
+    /// its owner only; keep it away from the store), FILE.pub its public half,
+    /// which checks checkpoints.
+    #[command(
+        after_help = "Example: kroonika audit keygen auditor.sotsiaalkindlustusamet.ee/anu --out anu.key"
+    )]
+    Keygen {
+        /// The key's name, written beside every signature (no spaces or '+').
+        name: String,
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+    },
+    /// Verify the whole log and sign a checkpoint of its head with the
+    /// auditor's key (a C2SP signed note); `audit verify --checkpoint` later
+    /// proves the log still extends it. A log that does not verify is not signed.
+    #[command(
+        after_help = "Example: kroonika audit checkpoint --key anu.key --out 2026-12-06.checkpoint"
+    )]
+    Checkpoint {
+        /// The auditor's signing key (`audit keygen`).
+        #[arg(long, value_name = "FILE")]
+        key: std::path::PathBuf,
+        /// Write the signed checkpoint here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
     },
     /// The log's head: its last position and hash, to write down outside the
     /// system and check later with `audit verify --against`.
@@ -718,8 +759,9 @@ pub struct ServeArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024)]
     pub max_body: usize,
     /// Longest text one value of a command may hold (an input field, a
-    /// reason, a purpose), in bytes: the log keeps every value for good.
-    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024)]
+    /// reason, a purpose), in bytes: the log keeps every value for good. A
+    /// ceiling over the definitions' own limits (`max-length`, in characters).
+    #[arg(long, value_name = "BYTES", default_value_t = kroonika_app::MAX_TEXT)]
     pub max_text: usize,
     /// Longest a request may take, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]

@@ -123,6 +123,40 @@ pub(crate) fn time(
 }
 
 /// Reads a file the user named, saying which on failure.
+/// The largest input file a command reads: a few texts at their limit, with
+/// room to spare; a device or a runaway file is cut off, not read forever.
+pub(crate) const MAX_INPUT_FILE: u64 = 1024 * 1024;
+
+/// Reads a small text file a command takes (`--input-file`), refusing one
+/// larger than [`MAX_INPUT_FILE`] without reading the rest of it.
 pub(crate) fn read_file(path: &std::path::Path) -> anyhow::Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    use std::io::Read;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_INPUT_FILE + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() as u64 > MAX_INPUT_FILE {
+        return Err(kroonika_app::Error::Rejected(Rejection::new(
+            Code::InvalidInput,
+            format!(
+                "{} is larger than {} KiB, the most an input file may be; keep documents elsewhere and record where they are",
+                path.display(),
+                MAX_INPUT_FILE / 1024
+            ),
+        ))
+        .into());
+    }
+    String::from_utf8(bytes).map_err(|err| {
+        kroonika_app::Error::Rejected(Rejection::new(
+            Code::InvalidInput,
+            format!(
+                "{} is not UTF-8 text (byte {} is not)",
+                path.display(),
+                err.utf8_error().valid_up_to() + 1
+            ),
+        ))
+        .into()
+    })
 }

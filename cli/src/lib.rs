@@ -105,7 +105,11 @@ async fn dispatch(
         Command::Serve(args) => commands::serve::run(cli, args, out).await,
         Command::Log(log) => commands::log::run(cli, log, out).await,
         Command::Export { output } => commands::transfer::export(cli, output.as_deref(), out).await,
-        Command::Import { file } => commands::transfer::import(cli, file, out).await,
+        Command::Import {
+            file,
+            checkpoint,
+            key,
+        } => commands::transfer::import(cli, file, checkpoint, key.as_deref(), out).await,
         Command::Def(DefCommand::Check(args)) => commands::def::check(args, out),
         Command::Def(DefCommand::Graph(args)) => commands::def::graph(cli, args, out).await,
         Command::Def(DefCommand::Schema) => commands::def::schema(out),

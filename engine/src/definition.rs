@@ -151,8 +151,15 @@ pub enum FieldType {
     String {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pattern: Option<String>,
+        /// At most this many characters; None: [`STRING_MAX`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_length: Option<usize>,
     },
-    Text,
+    Text {
+        /// At most this many characters; None: [`TEXT_MAX`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_length: Option<usize>,
+    },
     Integer {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         min: Option<i64>,
@@ -181,12 +188,34 @@ pub enum FieldType {
     },
 }
 
+/// How many characters a string field holds unless its definition says
+/// otherwise: a name, a phone number, a reference.
+pub const STRING_MAX: usize = 1024;
+/// How many characters a text field holds unless its definition says
+/// otherwise: a summary, not a document (the log keeps it for good).
+pub const TEXT_MAX: usize = 64 * 1024;
+/// The most a definition may allow one value (`max-length`): a text's
+/// default. (A command's values are also bounded in bytes, by the
+/// application's `max_text`.)
+pub const LENGTH_CEILING: usize = TEXT_MAX;
+
 impl FieldType {
+    /// How many characters a value of this type may hold, for the types
+    /// that hold text (of a list: each element).
+    pub fn max_length(&self) -> Option<usize> {
+        match self {
+            FieldType::String { max_length, .. } => Some(max_length.unwrap_or(STRING_MAX)),
+            FieldType::Text { max_length } => Some(max_length.unwrap_or(TEXT_MAX)),
+            FieldType::List { of } => of.max_length(),
+            _ => None,
+        }
+    }
+
     /// The name a service owner writes for this type.
     pub fn name(&self) -> &'static str {
         match self {
             FieldType::String { .. } => "string",
-            FieldType::Text => "text",
+            FieldType::Text { .. } => "text",
             FieldType::Integer { .. } => "integer",
             FieldType::Number { .. } => "number",
             FieldType::Boolean => "boolean",

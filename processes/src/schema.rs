@@ -28,6 +28,7 @@ pub fn json_schema() -> Value {
             "role": { "type": "string", "description": "For a list of actors: the role each must hold." },
             "personal": { "type": "string", "description": "The data subject whose personal data this is." },
             "pattern": { "type": "string", "description": "For string: a regular expression the value must match." },
+            "max-length": { "type": "integer", "minimum": 1, "maximum": 65536, "description": "For string and text (and lists of them): at most this many characters (default: 1024 for string, 65536 for text)." },
             "min": { "type": "number" },
             "max": { "type": "number" },
             "past": { "oneOf": [{ "type": "boolean" }, { "type": "string", "pattern": DURATION }], "description": "For date and datetime: when something happened; not later than it is recorded, and at most this long ago (true: 10 years)." },

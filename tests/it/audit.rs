@@ -14,7 +14,8 @@ use crate::support::kroonika_on as kroonika;
 crate::store::per_backend!(
     events_the_rules_would_not_allow_are_found,
     a_chain_downgrade_is_found_in_the_store_and_in_an_export,
-    subject_keys_are_accounted_for_by_the_log
+    subject_keys_are_accounted_for_by_the_log,
+    signed_checkpoints_catch_what_the_chain_cannot
 );
 
 /// `kroonika export --output FILE`, which must succeed.
@@ -371,6 +372,225 @@ async fn subject_keys_are_accounted_for_by_the_log(backend: Backend) {
         err.contains("subject key(s) the log does not account for"),
         "{err}"
     );
+    if let Some((base, schema)) = pg {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
+}
+
+/// Drops the triggers that keep the log append-only, as someone with full
+/// access to the database could.
+async fn unguard(raw: &kroonika_tests::RawAccess, backend: Backend) {
+    let statements: &[&str] = match backend {
+        Backend::Sqlite => &[
+            "DROP TRIGGER events_no_update",
+            "DROP TRIGGER events_no_delete",
+        ],
+        Backend::Postgres => &["DROP TRIGGER events_no_update_or_delete ON events"],
+    };
+    for sql in statements {
+        raw.raw_execute(sql).await.unwrap();
+    }
+}
+
+/// An attacker with the database rewrites history and recomputes every hash
+/// after the change, or cuts the log back: the chain still holds, but a
+/// checkpoint signed with the auditor's key (kept apart) catches both, in the
+/// store and in an export.
+async fn signed_checkpoints_catch_what_the_chain_cannot(backend: Backend) {
+    let (url, dir, pg) = setup(backend).await;
+    let dir = dir.unwrap_or_else(|| tempfile::tempdir().unwrap());
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    open_case(&url).await;
+    let (code, out, err) = kroonika(
+        &url,
+        None,
+        &[
+            "audit",
+            "keygen",
+            "auditor.example/aino",
+            "--out",
+            &path("aino.key"),
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("auditor.example/aino+"), "{out}");
+    // Never over an existing key.
+    let (code, _, err) = kroonika(
+        &url,
+        None,
+        &[
+            "audit",
+            "keygen",
+            "auditor.example/aino",
+            "--out",
+            &path("aino.key"),
+        ],
+    )
+    .await;
+    assert_eq!(code, 1, "{err}");
+    let signed = kroonika(
+        &url,
+        None,
+        &[
+            "audit",
+            "checkpoint",
+            "--key",
+            &path("aino.key"),
+            "--out",
+            &path("cp"),
+        ],
+    )
+    .await;
+    assert_eq!(signed.0, 0, "{signed:?}");
+    let note = std::fs::read_to_string(path("cp")).unwrap();
+    let position: u64 = note.lines().nth(1).unwrap().parse().unwrap();
+    assert!(note.contains("\n\n— auditor.example/aino "), "{note}");
+    open_case(&url).await;
+    let verify = |extra: &'static [&'static str]| {
+        let url = url.clone();
+        let (cp, key) = (path("cp"), path("aino.key.pub"));
+        async move {
+            let mut args = vec!["audit", "verify", "--checkpoint", &cp, "--key", &key];
+            args.extend_from_slice(extra);
+            kroonika(&url, None, &args).await
+        }
+    };
+    let (code, out, err) = verify(&[]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("the checkpoint auditor.example/aino signed at"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("extends its {position} events")),
+        "{out}"
+    );
+    // The signing key is not what checks; a changed note does not verify.
+    let (code, _, err) = kroonika(
+        &url,
+        None,
+        &[
+            "audit",
+            "verify",
+            "--checkpoint",
+            &path("cp"),
+            "--key",
+            &path("aino.key"),
+        ],
+    )
+    .await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("that is a signing key"), "{err}");
+    std::fs::write(
+        path("changed"),
+        note.replacen(
+            &format!("\n{position}\n"),
+            &format!("\n{}\n", position - 1),
+            1,
+        ),
+    )
+    .unwrap();
+    let (code, _, err) = kroonika(
+        &url,
+        None,
+        &[
+            "audit",
+            "verify",
+            "--checkpoint",
+            &path("changed"),
+            "--key",
+            &path("aino.key.pub"),
+        ],
+    )
+    .await;
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("does not verify"), "{err}");
+    export_to(&url, &dir.path().join("whole.jsonl")).await;
+
+    // Rewritten history with every later hash recomputed: the chain holds,
+    // the checkpoint does not.
+    let raw = kroonika_tests::TestStore::attach(&url, backend);
+    unguard(&raw, backend).await;
+    let store = Store::open(&url).await.unwrap();
+    let mut rows = store.read_chain(1, 100_000).await.unwrap();
+    store.close().await;
+    let target = rows
+        .iter()
+        .position(|r| r.event_type == "ActorRegistered" && r.data.contains("\"mari\""))
+        .unwrap();
+    rows[target].data = rows[target].data.replace("coordinator", "auditor");
+    let mut previous = if target == 0 {
+        kroonika_store::chain::GENESIS
+    } else {
+        rows[target - 1].hash.unwrap()
+    };
+    for row in rows.iter_mut().skip(target) {
+        let hash = kroonika_store::chain::event_hash(&previous, &row.content());
+        row.hash = Some(hash);
+        previous = hash;
+        let hex = kroonika_store::chain::to_hex(&hash);
+        let literal = match backend {
+            Backend::Sqlite => format!("X'{hex}'"),
+            Backend::Postgres => format!("'\\x{hex}'::bytea"),
+        };
+        raw.raw_execute(&format!(
+            "UPDATE events SET data = '{}', hash = {literal} WHERE position = {}",
+            row.data.replace('\'', "''"),
+            row.position
+        ))
+        .await
+        .unwrap();
+    }
+    let (_, out, _) = kroonika(&url, None, &["audit", "verify", "--format", "json"]).await;
+    let plain: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(plain["broken"].is_null(), "the chain alone holds: {plain}");
+    let (code, out, err) = verify(&["--format", "json"]).await;
+    assert_eq!(code, 4, "{out}{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["verified"], false);
+    assert_eq!(json["checkpoints"][0]["holds"], false, "{json}");
+    assert!(
+        json["checkpoints"][0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("history up to it was rewritten"),
+        "{json}"
+    );
+
+    // Cut back to before the checkpoint: the chain holds, the checkpoint does not.
+    raw.raw_execute(&format!("DELETE FROM events WHERE position >= {position}"))
+        .await
+        .unwrap();
+    let (code, out, err) = verify(&[]).await;
+    assert_eq!(code, 4, "{out}{err}");
+    assert!(err.contains("it was cut back"), "{err}");
+
+    // An export is checked against a checkpoint before anything is imported.
+    let import_with = |file: &'static str, target: &'static str| {
+        let (cp, key, file, target) = (
+            path("cp"),
+            path("aino.key.pub"),
+            path(file),
+            format!("sqlite://{}", path(target)),
+        );
+        async move {
+            kroonika(
+                &target,
+                None,
+                &["import", &file, "--checkpoint", &cp, "--key", &key],
+            )
+            .await
+        }
+    };
+    let (code, out, err) = import_with("whole.jsonl", "good.db").await;
+    assert_eq!(code, 0, "{out}{err}");
+    export_to(&url, &dir.path().join("cut.jsonl")).await;
+    let (code, out, err) = import_with("cut.jsonl", "cut.db").await;
+    assert_eq!(code, 4, "{out}{err}");
+    assert!(err.contains("it was cut back"), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+
     if let Some((base, schema)) = pg {
         kroonika_tests::drop_schema(&base, &schema).await;
     }

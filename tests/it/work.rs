@@ -429,7 +429,7 @@ async fn notes_are_sealed_revealed_on_purpose_and_erased(backend: Backend) {
     let _ = writer.join();
     assert_eq!(flooded.status.code(), Some(1));
     assert!(
-        String::from_utf8_lossy(&flooded.stderr).contains("a value may be at most 64 KiB"),
+        String::from_utf8_lossy(&flooded.stderr).contains("a value may be at most 256 KiB"),
         "{}",
         String::from_utf8_lossy(&flooded.stderr)
     );

@@ -4,12 +4,16 @@
 //! outside the system; `verify` recomputes the chain over the whole log, names
 //! the first broken place, proves with `--against` that a head written down
 //! earlier is still in today's log, and replays every event against the rules
-//! it claims to follow. Any break or finding exits 4.
+//! it claims to follow. Any break or finding exits 4. `keygen` makes an
+//! auditor's key and `checkpoint` signs the verified head with it, for
+//! `verify --checkpoint` to prove later that the log still extends it.
 
 use std::io::Write;
 
-use kroonika_app::audit::{TrailFilter, Verified};
-use kroonika_app::{App, Day, Hash, hash_from_hex, hash_to_hex as to_hex};
+use anyhow::Context as _;
+use kroonika_app::audit::{Expected, TrailFilter, Verified};
+use kroonika_app::checkpoint::Checkpoint;
+use kroonika_app::{App, Day, hash_from_hex, hash_to_hex as to_hex};
 use serde_json::json;
 
 use crate::args::{AuditCommand, Cli, DocFormat, Format};
@@ -33,17 +37,83 @@ pub(crate) async fn run(
         })?),
         _ => None,
     };
+    let checkpoints = match command {
+        AuditCommand::Keygen { name, out: file } => return keygen(name, file, out),
+        AuditCommand::Verify {
+            checkpoint, key, ..
+        } if !checkpoint.is_empty() => checkpoints(checkpoint, key.as_deref())?,
+        _ => Vec::new(),
+    };
+    let expected = Expected {
+        against,
+        checkpoints,
+    };
     context::with_app(cli, false, async |app| {
-        run_on(app, cli, command, against, out).await
+        run_on(app, cli, command, expected, out).await
     })
     .await
+}
+
+/// Opens each signed checkpoint with the auditor's verifier key.
+pub(crate) fn checkpoints(
+    files: &[std::path::PathBuf],
+    key: Option<&std::path::Path>,
+) -> anyhow::Result<Vec<Checkpoint>> {
+    let Some(key) = key else {
+        return Err(Invalid(
+            "a checkpoint is only worth the key that signed it: give the auditor's --key"
+                .to_owned(),
+        )
+        .into());
+    };
+    let key = context::read_file(key)?;
+    files
+        .iter()
+        .map(|file| {
+            let note = context::read_file(file)?;
+            Checkpoint::open(&note, &key, &file.display().to_string()).map_err(Into::into)
+        })
+        .collect()
+}
+
+/// `audit keygen`: the secret key to FILE (owner only, never over an
+/// existing file), the public one to FILE.pub and standard output.
+fn keygen(name: &str, file: &std::path::Path, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
+    let (secret, public) = kroonika_app::checkpoint::generate_key(name)?;
+    let public_file = {
+        let mut name = file.as_os_str().to_owned();
+        name.push(".pub");
+        std::path::PathBuf::from(name)
+    };
+    for path in [file, public_file.as_path()] {
+        if path.exists() {
+            return Err(Invalid(format!(
+                "{} exists already; a key is never written over (move it away first)",
+                path.display()
+            ))
+            .into());
+        }
+    }
+    let mut secret_file = super::transfer::private_file(file)
+        .with_context(|| format!("cannot write {}", file.display()))?;
+    writeln!(secret_file, "{secret}")?;
+    secret_file.sync_all()?;
+    std::fs::write(&public_file, format!("{public}\n"))
+        .with_context(|| format!("cannot write {}", public_file.display()))?;
+    writeln!(
+        out,
+        "signing key written to {} (keep it away from the store)\nverifier key written to {}:\n{public}",
+        file.display(),
+        public_file.display()
+    )?;
+    Ok(())
 }
 
 async fn run_on(
     app: &App,
     cli: &Cli,
     command: &AuditCommand,
-    against: Option<Hash>,
+    expected: Expected,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
     match command {
@@ -75,7 +145,7 @@ async fn run_on(
             let verified = app
                 .verify(
                     &context::reader(cli, "audit verify"),
-                    against,
+                    &expected,
                     &mut |position| bar.set_position(position),
                 )
                 .await?;
@@ -85,6 +155,35 @@ async fn run_on(
                 Some(failure) => Err(failure.into()),
                 None => Ok(()),
             }
+        }
+        AuditCommand::Keygen { .. } => Ok(()),
+        AuditCommand::Checkpoint { key, out: file } => {
+            let key = context::read_file(key)?;
+            let head = app.status().await?.head;
+            let bar = output::progress(head, "verifying");
+            let signed = app
+                .checkpoint(
+                    &context::reader(cli, "audit checkpoint"),
+                    &key,
+                    &mut |position| bar.set_position(position),
+                )
+                .await;
+            bar.finish_and_clear();
+            let (checkpoint, note) = signed?;
+            match file {
+                Some(file) => {
+                    std::fs::write(file, &note)
+                        .with_context(|| format!("cannot write {}", file.display()))?;
+                    writeln!(
+                        out,
+                        "checkpoint of position {} signed and written to {}",
+                        checkpoint.position,
+                        file.display()
+                    )?;
+                }
+                None => write!(out, "{note}")?,
+            }
+            Ok(())
         }
         AuditCommand::Head { format } => {
             head(app, &context::reader(cli, "audit head"), *format, out).await
@@ -272,6 +371,24 @@ fn verify(
                     writeln!(out, "subject keys the log does not account for:")?;
                     for finding in verified.key_findings.iter().take(50) {
                         writeln!(out, "  {finding}")?;
+                    }
+                }
+                for (checkpoint, wrong) in &verified.checkpoints {
+                    match wrong {
+                        None => writeln!(
+                            out,
+                            "the checkpoint {} signed at {} holds: today's log extends its {} events",
+                            checkpoint.signer,
+                            checkpoint.time.format("%Y-%m-%d %H:%M UTC"),
+                            checkpoint.position
+                        )?,
+                        Some(why) => writeln!(
+                            out,
+                            "the checkpoint {} signed at {} (position {}) does NOT hold: {why}",
+                            checkpoint.signer,
+                            checkpoint.time.format("%Y-%m-%d %H:%M UTC"),
+                            checkpoint.position
+                        )?,
                     }
                 }
                 if let Some(position) = against_holds {

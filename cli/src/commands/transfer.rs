@@ -57,11 +57,20 @@ pub(crate) async fn export(
 pub(crate) async fn import(
     cli: &Cli,
     file: &Path,
+    checkpoint: &[std::path::PathBuf],
+    key: Option<&Path>,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
+    let checkpoints = if checkpoint.is_empty() {
+        Vec::new()
+    } else {
+        super::audit::checkpoints(checkpoint, key)?
+    };
     let bar = output::progress(0, "importing");
-    let imported =
-        kroonika_app::transfer::import(&cli.db, file, &mut |events| bar.set_position(events)).await;
+    let imported = kroonika_app::transfer::import(&cli.db, file, &checkpoints, &mut |events| {
+        bar.set_position(events)
+    })
+    .await;
     bar.finish_and_clear();
     let imported = imported?;
     writeln!(

@@ -19,6 +19,7 @@ use kroonika_store::chain::{self, Break, Hash};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::checkpoint::Checkpoint;
 use crate::command::Request;
 use crate::error::{Error, Result};
 use crate::permissions::Reading;
@@ -93,6 +94,18 @@ pub struct Verified {
     pub findings: Vec<(u64, Finding)>,
     /// Subject keys the log does not account for (see [`keys_accounted`]).
     pub key_findings: Vec<String>,
+    /// Each checkpoint given, and what is wrong with the log against it
+    /// (None: the log extends it).
+    pub checkpoints: Vec<(Checkpoint, Option<String>)>,
+}
+
+/// What a verification checks the log against, beyond itself.
+#[derive(Debug, Clone, Default)]
+pub struct Expected {
+    /// A head hash written down earlier (`audit head`).
+    pub against: Option<Hash>,
+    /// Signed checkpoints, already opened with the auditor's key.
+    pub checkpoints: Vec<Checkpoint>,
 }
 
 impl Verified {
@@ -104,6 +117,7 @@ impl Verified {
             && self.findings.is_empty()
             && self.key_findings.is_empty()
             && self.against.as_ref().is_none_or(|(_, at)| at.is_some())
+            && self.checkpoints.iter().all(|(_, wrong)| wrong.is_none())
     }
 
     /// The JSON form `audit verify --format json` prints (and the server sends).
@@ -112,7 +126,7 @@ impl Verified {
         let verified_to = verified.head.map_or(0, |(p, _)| p);
         let head_hash = verified.head.map(|(_, h)| chain::to_hex(&h));
         json!({
-            "verified": verified.broken.is_none() && verified.before_chain == 0 && verified.key_findings.is_empty() && verified.against.as_ref().is_none_or(|(_, at)| at.is_some()),
+            "verified": verified.holds(),
             "events": verified.events,
             "before_chain": verified.before_chain,
             "head": { "position": verified_to, "hash": head_hash },
@@ -125,6 +139,15 @@ impl Verified {
             })),
             "against": verified.against.as_ref().map(|(h, at)| json!({ "hash": chain::to_hex(h), "position": at })),
             "subject_keys": verified.key_findings,
+            "checkpoints": verified.checkpoints.iter().map(|(c, wrong)| json!({
+                "store_id": c.store_id,
+                "position": c.position,
+                "hash": chain::to_hex(&c.hash),
+                "time": c.time,
+                "signer": c.signer,
+                "holds": wrong.is_none(),
+                "why": wrong,
+            })).collect::<Vec<_>>(),
             "conformance": {
                 "case_events": verified.case_events,
                 "cases": verified.cases,
@@ -143,6 +166,17 @@ impl Verified {
     pub fn failure(&self) -> Option<Error> {
         if let Some(broken) = &self.broken {
             return Some(Error::Integrity(broken.to_string()));
+        }
+        // A signed statement broken says most: it is named first.
+        if let Some((checkpoint, Some(wrong))) =
+            self.checkpoints.iter().find(|(_, wrong)| wrong.is_some())
+        {
+            return Some(Error::Integrity(format!(
+                "the checkpoint {} signed at {} (position {}): {wrong}",
+                checkpoint.signer,
+                checkpoint.time.format("%Y-%m-%d %H:%M UTC"),
+                checkpoint.position
+            )));
         }
         if self.before_chain > 0 {
             return Some(Error::Integrity(unchained(self.before_chain)));
@@ -361,9 +395,10 @@ impl App {
     pub async fn verify(
         &self,
         request: &Request,
-        against: Option<Hash>,
+        expected: &Expected,
         progress: &mut (dyn FnMut(u64) + Send),
     ) -> Result<Verified> {
+        let against = expected.against;
         self.reader(request, Reading::Log).await?;
         // The published definitions alone: an actor event changed outside
         // Kroonika must be found by the replay, not stop it.
@@ -386,6 +421,12 @@ impl App {
         let mut findings: Vec<(u64, Finding)> = Vec::new();
         let mut named = NamedSubjects::default();
         let mut found_at: Option<u64> = None;
+        // The stored hash at each checkpoint's position.
+        let mut at_checkpoints: HashMap<u64, Option<Hash>> = expected
+            .checkpoints
+            .iter()
+            .map(|c| (c.position, None))
+            .collect();
         let report = self
             .inner
             .store
@@ -395,6 +436,9 @@ impl App {
                 }
                 if against.is_some() && row.hash == against {
                     found_at = Some(row.position);
+                }
+                if let Some(slot) = at_checkpoints.get_mut(&row.position) {
+                    *slot = row.hash;
                 }
                 named.feed(row);
                 let finding = match serde_json::from_str::<Metadata>(&row.metadata) {
@@ -423,6 +467,19 @@ impl App {
         let key_findings = keys_accounted(&named, &self.inner.store.subject_keys(None).await?);
         // A recorded head counts only if the chain verified up to it.
         let verified_to = report.head.map_or(0, |(p, _)| p);
+        let store_id = self.inner.store.info().await?.store_id;
+        let events = self.inner.store.head_position().await?;
+        let checkpoints = expected
+            .checkpoints
+            .iter()
+            .map(|c| {
+                let stored = at_checkpoints.get(&c.position).copied().flatten();
+                (
+                    c.clone(),
+                    against_checkpoint(c, &store_id, stored, events, verified_to),
+                )
+            })
+            .collect();
         Ok(Verified {
             events: report.checked,
             before_chain: report.unchained,
@@ -433,7 +490,53 @@ impl App {
             cases: replay.cases(),
             findings,
             key_findings,
+            checkpoints,
         })
+    }
+}
+
+/// What is wrong with today's log against a checkpoint, if anything: `stored`
+/// is the hash at its position, `events` how many events the log holds, and
+/// `verified_to` how far the chain verified.
+pub(crate) fn against_checkpoint(
+    checkpoint: &Checkpoint,
+    store_id: &str,
+    stored: Option<Hash>,
+    events: u64,
+    verified_to: u64,
+) -> Option<String> {
+    if checkpoint.store_id != store_id {
+        return Some(format!(
+            "it was signed for store {}, and this is store {store_id}",
+            checkpoint.store_id
+        ));
+    }
+    if checkpoint.position == 0 {
+        return None;
+    }
+    if events < checkpoint.position {
+        return Some(format!(
+            "the log ends at position {events}, before the checkpoint's {}: it was cut back",
+            checkpoint.position
+        ));
+    }
+    match stored {
+        Some(hash) if hash == checkpoint.hash && checkpoint.position <= verified_to => None,
+        Some(hash) if hash == checkpoint.hash => Some(format!(
+            "the chain breaks before position {}, so the log up to it is not the one signed",
+            checkpoint.position
+        )),
+        Some(hash) => Some(format!(
+            "position {} has hash {}, and the checkpoint signed {}: history up to it was rewritten",
+            checkpoint.position,
+            chain::to_hex(&hash),
+            chain::to_hex(&checkpoint.hash)
+        )),
+        None => Some(format!(
+            "position {} has no hash, and the checkpoint signed {}: the chain was removed and history rewritten",
+            checkpoint.position,
+            chain::to_hex(&checkpoint.hash)
+        )),
     }
 }
 

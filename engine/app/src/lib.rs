@@ -30,6 +30,7 @@ pub mod actors;
 pub mod audit;
 pub mod auth;
 pub mod cases;
+pub mod checkpoint;
 pub mod command;
 pub mod definitions;
 pub mod demo;
@@ -89,9 +90,16 @@ pub struct Options {
     /// How signing in and sessions behave.
     pub auth: auth::AuthPolicy,
     /// The longest text a command may carry in one value (an input field, a
-    /// reason, a purpose), in bytes: the log keeps everything forever.
+    /// reason, a purpose), in bytes: the log keeps everything forever. A
+    /// ceiling over the definition's own limits (`max-length`, counted in
+    /// characters: 1,024 for a string, 65,536 for a text or a note), which
+    /// are what people meet; 4 bytes a character at most.
     pub max_text: usize,
 }
+
+/// The default of [`Options::max_text`]: the longest text a definition allows,
+/// in the widest UTF-8.
+pub const MAX_TEXT: usize = 4 * kroonika_engine::definition::TEXT_MAX;
 
 impl Default for Options {
     fn default() -> Self {
@@ -103,7 +111,7 @@ impl Default for Options {
             ids: Arc::new(V7Ids),
             remember: 10_000,
             auth: auth::AuthPolicy::default(),
-            max_text: 64 * 1024,
+            max_text: MAX_TEXT,
         }
     }
 }

@@ -33,6 +33,7 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::checkpoint::Checkpoint;
 use crate::command::Request;
 use crate::error::{Context, Error, Result};
 use crate::permissions::Reading;
@@ -253,18 +254,69 @@ impl App {
     }
 }
 
+/// The longest line an export may hold: an event at the append limit,
+/// escaped, with room to spare. A longer one is refused before it is read
+/// whole, so a runaway file cannot take the memory.
+const MAX_LINE: u64 = 8 * 1024 * 1024;
+
+/// An export's lines, each at most [`MAX_LINE`] bytes and UTF-8.
+struct Lines<R> {
+    reader: R,
+}
+
+impl<R: BufRead> Iterator for Lines<R> {
+    type Item = std::io::Result<String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        use std::io::{ErrorKind, Read};
+        let mut bytes = Vec::new();
+        match (&mut self.reader)
+            .take(MAX_LINE + 1)
+            .read_until(b'\n', &mut bytes)
+        {
+            Ok(0) => return None,
+            Ok(_) => {}
+            Err(err) => return Some(Err(err)),
+        }
+        if bytes.last() == Some(&b'\n') {
+            bytes.pop();
+            if bytes.last() == Some(&b'\r') {
+                bytes.pop();
+            }
+        } else if bytes.len() as u64 > MAX_LINE {
+            return Some(Err(std::io::Error::new(
+                ErrorKind::InvalidData,
+                format!(
+                    "the line is longer than {} MiB, more than any exported event",
+                    MAX_LINE >> 20
+                ),
+            )));
+        }
+        Some(String::from_utf8(bytes).map_err(|err| {
+            std::io::Error::new(
+                ErrorKind::InvalidData,
+                format!(
+                    "byte {} of the line is not UTF-8",
+                    err.utf8_error().valid_up_to() + 1
+                ),
+            )
+        }))
+    }
+}
+
 /// Loads an export into the store at `url` (created if missing; it must hold
 /// no events), verifying the chain line by line. `progress` is told how many
 /// events were read. All or nothing.
 pub async fn import(
     url: &str,
     path: &Path,
+    checkpoints: &[Checkpoint],
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<Imported> {
     let reader = std::io::BufReader::new(
         std::fs::File::open(path).context(|| format!("opening {}", path.display()))?,
     );
-    let mut lines = reader.lines();
+    let mut lines = Lines { reader };
     let place = |n: usize| format!("{} line {n}", path.display());
     let first = lines.next().transpose()?.ok_or_else(|| {
         Error::Invalid(format!(
@@ -292,7 +344,7 @@ pub async fn import(
     let (store, _) = Store::init(url)
         .await
         .map_err(|err| Error::from(err).context("opening the store to import into"))?;
-    let result = load(&store, &header, lines, &place, progress).await;
+    let result = load(&store, &header, lines, &place, checkpoints, progress).await;
     store.close().await;
     result
 }
@@ -300,10 +352,14 @@ pub async fn import(
 async fn load(
     store: &Store,
     header: &Header,
-    lines: std::io::Lines<std::io::BufReader<std::fs::File>>,
+    lines: Lines<std::io::BufReader<std::fs::File>>,
     place: &(dyn Fn(usize) -> String + Sync),
+    checkpoints: &[Checkpoint],
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<Imported> {
+    // The hash read at each checkpoint's position.
+    let mut at_checkpoints: HashMap<u64, Option<chain::Hash>> =
+        checkpoints.iter().map(|c| (c.position, None)).collect();
     let mut import = store.begin_import().await?;
     let mut verifier = Verifier::new(header.chain_from);
     let mut batch: Vec<ChainRow> = Vec::with_capacity(1_000);
@@ -375,6 +431,9 @@ async fn load(
             foreign: event.foreign.map(|f| f.read(&place(n))).transpose()?,
         };
         recent = [recent[1], (row.position, n)];
+        if let Some(slot) = at_checkpoints.get_mut(&row.position) {
+            *slot = row.hash;
+        }
         if !verifier.feed(&row) {
             broke = true;
             break;
@@ -445,6 +504,24 @@ async fn load(
                 trailer.keys,
                 keys.len()
             )));
+        }
+        let verified_to = report.head.map_or(0, |(p, _)| p);
+        for checkpoint in checkpoints {
+            let stored = at_checkpoints.get(&checkpoint.position).copied().flatten();
+            if let Some(wrong) = crate::audit::against_checkpoint(
+                checkpoint,
+                &header.store_id,
+                stored,
+                events,
+                verified_to,
+            ) {
+                return Err(refused(format!(
+                    "the checkpoint {} signed at {} (position {}): {wrong}",
+                    checkpoint.signer,
+                    checkpoint.time.format("%Y-%m-%d %H:%M UTC"),
+                    checkpoint.position
+                )));
+            }
         }
     }
     import.insert(&batch).await?;

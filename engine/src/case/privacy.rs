@@ -55,9 +55,17 @@ pub fn add_note(cx: &Context<'_>, case: &Case, note: &Value) -> Result<Vec<CaseE
         Value::String(text) if text.trim().is_empty() => {
             Err(Rejection::new(Code::MissingInput, "a note needs its text"))
         }
-        Value::String(text) => Ok(vec![CaseEvent::NoteAdded {
-            note: Value::String(text.trim().to_owned()),
-        }]),
+        Value::String(text) => {
+            // A note is a text, with a text's limit.
+            super::value::within(
+                "note",
+                &crate::definition::FieldType::Text { max_length: None },
+                text.trim(),
+            )?;
+            Ok(vec![CaseEvent::NoteAdded {
+                note: Value::String(text.trim().to_owned()),
+            }])
+        }
         sealed if crate::sealed::is_sealed(sealed) => Ok(vec![CaseEvent::NoteAdded {
             note: sealed.clone(),
         }]),

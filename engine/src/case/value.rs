@@ -83,14 +83,44 @@ fn range_text<T: std::fmt::Display>(min: Option<T>, max: Option<T>) -> String {
 fn element_type(ty: &FieldType) -> FieldType {
     match ty {
         FieldType::List { of } => (**of).clone(),
-        _ => FieldType::String { pattern: None },
+        _ => FieldType::String {
+            pattern: None,
+            max_length: None,
+        },
     }
 }
 
+/// Refuses a text longer than its type allows, before anything else looks
+/// at it (a pattern, the log).
+pub fn within(name: &str, ty: &FieldType, text: &str) -> Result<(), Rejection> {
+    let Some(max) = ty.max_length() else {
+        return Ok(());
+    };
+    // Counting stops one past the limit: a 10 MB paste costs no more than a
+    // value at the limit.
+    if text.len() <= max || text.chars().take(max + 1).count() <= max {
+        return Ok(());
+    }
+    Err(Rejection::new(
+        Code::InvalidInput,
+        format!(
+            "field '{name}' holds at most {max} characters, got {}; write a summary, or keep the document elsewhere and record where it is",
+            text.chars().count()
+        ),
+    ))
+}
+
+/// A value as a refusal quotes it: a long one cut, so that the message stays
+/// a message.
 fn shown(value: &Value) -> String {
-    match value {
+    const QUOTED: usize = 80;
+    let text = match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
+    };
+    match text.char_indices().nth(QUOTED) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
     }
 }
 
@@ -105,8 +135,9 @@ fn wrong(name: &str, expected: &str, got: &Value) -> Rejection {
 fn scalar(name: &str, ty: &FieldType, value: &Value, from_text: bool) -> Result<Value, Rejection> {
     let text = value.as_str();
     match ty {
-        FieldType::String { pattern } => {
+        FieldType::String { pattern, .. } => {
             let s = text.ok_or_else(|| wrong(name, "text", value))?;
+            within(name, ty, s)?;
             if s.contains('\n') {
                 return Err(Rejection::new(
                     Code::InvalidInput,
@@ -120,15 +151,20 @@ fn scalar(name: &str, ty: &FieldType, value: &Value, from_text: bool) -> Result<
                 if !matches {
                     return Err(Rejection::new(
                         Code::InvalidInput,
-                        format!("field '{name}' must match the pattern {pattern}, got '{s}'"),
+                        format!(
+                            "field '{name}' must match the pattern {pattern}, got '{}'",
+                            shown(value)
+                        ),
                     ));
                 }
             }
             Ok(Value::String(s.to_owned()))
         }
-        FieldType::Text => Ok(Value::String(
-            text.ok_or_else(|| wrong(name, "text", value))?.to_owned(),
-        )),
+        FieldType::Text { .. } => {
+            let s = text.ok_or_else(|| wrong(name, "text", value))?;
+            within(name, ty, s)?;
+            Ok(Value::String(s.to_owned()))
+        }
         FieldType::Integer { min, max } => {
             let n = match (value, text) {
                 (Value::Number(n), _) => n.as_i64(),
@@ -263,6 +299,7 @@ mod tests {
         );
         let phone = FieldType::String {
             pattern: Some("^\\+?[0-9 ]{6,20}$".into()),
+            max_length: None,
         };
         assert!(parse("phone", &phone, &text("+372 5555 1234")).is_ok());
         assert_eq!(

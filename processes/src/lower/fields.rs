@@ -4,7 +4,9 @@ use std::collections::HashSet;
 
 use std::collections::BTreeMap;
 
-use kroonika_engine::definition::{Field, FieldType, Input, InputSource, Subject, Text};
+use kroonika_engine::definition::{
+    Field, FieldType, Input, InputSource, LENGTH_CEILING, Subject, Text,
+};
 
 use super::cx::{Cx, IdStyle, Map};
 use crate::diagnostic::{Code, Diagnostic};
@@ -14,7 +16,7 @@ use crate::tree::{Kind, Node};
 pub(crate) const TYPES: [&str; 9] = [
     "string", "text", "integer", "number", "boolean", "date", "datetime", "enum", "list",
 ];
-pub(crate) const FIELD_KEYS: [&str; 12] = [
+pub(crate) const FIELD_KEYS: [&str; 13] = [
     "type",
     "title",
     "labels",
@@ -25,6 +27,7 @@ pub(crate) const FIELD_KEYS: [&str; 12] = [
     "pattern",
     "min",
     "max",
+    "max-length",
     "past",
     "searchable",
 ];
@@ -209,7 +212,7 @@ fn searchable(cx: &mut Cx, node: &Node, what: &str, ty: &FieldType, personal: bo
     if !on {
         return false;
     }
-    if !matches!(ty, FieldType::String { .. } | FieldType::Text) {
+    if !matches!(ty, FieldType::String { .. } | FieldType::Text { .. }) {
         cx.error(
             Code::UnknownKey,
             node.span.clone(),
@@ -241,13 +244,22 @@ pub(crate) fn field_type(
     let type_node = cx.required(spec, "type", what)?;
     let name = cx.text(type_node, "'type'")?;
     let applies: &[&str] = match name.as_str() {
-        "string" => &["pattern"],
+        "string" => &["pattern", "max-length"],
+        "text" => &["max-length"],
         "integer" | "number" => &["min", "max"],
         "enum" => &["values"],
-        "list" => &["of", "role", "values"],
+        "list" => &["of", "role", "values", "max-length"],
         _ => &[],
     };
-    for key in ["values", "of", "role", "pattern", "min", "max"] {
+    for key in [
+        "values",
+        "of",
+        "role",
+        "pattern",
+        "min",
+        "max",
+        "max-length",
+    ] {
         if spec.has(key) && !applies.contains(&key) && TYPES.contains(&name.as_str()) {
             let span = spec
                 .entries
@@ -279,9 +291,14 @@ pub(crate) fn field_type(
                     }
                 }
             });
-            FieldType::String { pattern }
+            FieldType::String {
+                pattern,
+                max_length: max_length(cx, spec, what),
+            }
         }
-        "text" => FieldType::Text,
+        "text" => FieldType::Text {
+            max_length: max_length(cx, spec, what),
+        },
         "boolean" => FieldType::Boolean,
         "date" => FieldType::Date,
         "datetime" => FieldType::Datetime,
@@ -309,8 +326,13 @@ pub(crate) fn field_type(
                 FieldType::Actors { role }
             } else {
                 let element = match of.as_str() {
-                    "string" => FieldType::String { pattern: None },
-                    "text" => FieldType::Text,
+                    "string" => FieldType::String {
+                        pattern: None,
+                        max_length: max_length(cx, spec, what),
+                    },
+                    "text" => FieldType::Text {
+                        max_length: max_length(cx, spec, what),
+                    },
                     "integer" => FieldType::Integer {
                         min: None,
                         max: None,
@@ -417,6 +439,27 @@ fn enum_values(cx: &mut Cx, spec: Map<'_>, what: &str) -> Option<Vec<String>> {
 }
 
 /// Reads `min` and `max` with `read`, reporting a min above the max.
+/// `max-length: N`: how many characters a string or text (or each in a list
+/// of them) may hold, from 1 to [`LENGTH_CEILING`].
+fn max_length(cx: &mut Cx, spec: Map<'_>, what: &str) -> Option<usize> {
+    let node = spec.get("max-length")?;
+    let n = integer(cx, node, "'max-length'")?;
+    match usize::try_from(n) {
+        Ok(n @ 1..=LENGTH_CEILING) => Some(n),
+        _ => {
+            cx.push(
+                Diagnostic::error(
+                    Code::InvalidBounds,
+                    node.span.clone(),
+                    format!("the max-length of {what} must be from 1 to {LENGTH_CEILING} characters, not {n}"),
+                )
+                .with_help("the log keeps every value for good: keep documents elsewhere and record where they are"),
+            );
+            None
+        }
+    }
+}
+
 fn bounds<T: PartialOrd + std::fmt::Display + Copy>(
     cx: &mut Cx,
     spec: Map<'_>,

@@ -173,7 +173,14 @@ async fn verify(
     };
     let verified = server
         .app()
-        .verify(&caller.request, against, &mut |_| {})
+        .verify(
+            &caller.request,
+            &kroonika_app::audit::Expected {
+                against,
+                checkpoints: Vec::new(),
+            },
+            &mut |_| {},
+        )
         .await?;
     Ok(Json(verified.to_json()))
 }

@@ -365,7 +365,7 @@ async fn access(
 async fn verify(State(server): State<Server>, person: Person) -> Response {
     let verified = match server
         .app()
-        .verify(&person.request, None, &mut |_| {})
+        .verify(&person.request, &Default::default(), &mut |_| {})
         .await
     {
         Ok(verified) => verified,

@@ -175,6 +175,9 @@ pub struct InputView {
     pub max: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
+    /// For a string or text (or a list of them): at most this many characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<usize>,
     /// For a list of actors: the role each must hold.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
@@ -205,6 +208,7 @@ impl InputView {
                     min: None,
                     max: None,
                     pattern: None,
+                    max_length: spec.field_type(definition).and_then(FieldType::max_length),
                     role: None,
                     personal: spec.personal(definition).map(str::to_owned),
                     title: spec.title(definition).cloned(),
@@ -225,7 +229,7 @@ impl InputView {
                         view.max = *max;
                         "number".to_owned()
                     }
-                    Some(FieldType::String { pattern }) => {
+                    Some(FieldType::String { pattern, .. }) => {
                         view.pattern = pattern.clone();
                         "string".to_owned()
                     }
