@@ -249,6 +249,11 @@ pub enum AuditCommand {
         /// The auditor's verifier key (the .pub file `audit keygen` wrote).
         #[arg(long, value_name = "FILE", requires = "checkpoint")]
         key: Option<std::path::PathBuf>,
+        /// Also fold every projection and wake-up again from the log and
+        /// compare them with the stored ones (the case list, reports,
+        /// deadlines), naming the first difference.
+        #[arg(long)]
+        derived: bool,
         #[arg(long, value_enum, default_value_t = DocFormat::Table)]
         format: DocFormat,
     },

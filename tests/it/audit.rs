@@ -15,7 +15,9 @@ crate::store::per_backend!(
     events_the_rules_would_not_allow_are_found,
     a_chain_downgrade_is_found_in_the_store_and_in_an_export,
     subject_keys_are_accounted_for_by_the_log,
-    signed_checkpoints_catch_what_the_chain_cannot
+    signed_checkpoints_catch_what_the_chain_cannot,
+    derived_state_is_checked_against_the_log,
+    an_unreadable_event_stops_decisions_not_the_audit
 );
 
 /// `kroonika export --output FILE`, which must succeed.
@@ -591,6 +593,135 @@ async fn signed_checkpoints_catch_what_the_chain_cannot(backend: Backend) {
     assert!(err.contains("it was cut back"), "{err}");
     assert!(err.contains("nothing was imported"), "{err}");
 
+    if let Some((base, schema)) = pg {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
+}
+
+/// The case list shows a case closed with an agreement, every wake-up is
+/// deleted: `audit verify --derived` folds both again from the log and names
+/// the difference; `projections status` shows what an interrupted rebuild
+/// left behind.
+async fn derived_state_is_checked_against_the_log(backend: Backend) {
+    let (url, _dir, pg) = setup(backend).await;
+    open_case(&url).await;
+    open_case(&url).await;
+    let (code, out, err) = kroonika(&url, Some("mari"), &["case", "list"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let derived = || kroonika(&url, None, &["audit", "verify", "--derived"]);
+    let (code, out, err) = derived().await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("every projection and wake-up is what the log gives"),
+        "{out}"
+    );
+
+    let raw = kroonika_tests::TestStore::attach(&url, backend);
+    let forged = match backend {
+        Backend::Sqlite => {
+            r#"UPDATE projection_docs SET doc = replace(doc, '"state":"referred"', '"state":"closed-agreed"') WHERE projection = 'case-list'"#
+        }
+        Backend::Postgres => {
+            r#"UPDATE projection_docs SET doc = replace(doc::text, '"state":"referred"', '"state":"closed-agreed"')::json WHERE projection = 'case-list'"#
+        }
+    };
+    raw.raw_execute(forged).await.unwrap();
+    let (code, out, err) = derived().await;
+    assert_eq!(code, 4, "{out}{err}");
+    assert!(err.contains("projection case-list"), "{err}");
+    assert!(
+        err.contains(r#"'state' is stored as "closed-agreed", but the log gives "referred""#),
+        "{err}"
+    );
+    assert!(err.contains("projections rebuild case-list"), "{err}");
+    let (code, out, err) = kroonika(&url, None, &["projections", "rebuild", "case-list"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = derived().await;
+    assert_eq!(code, 0, "{out}{err}");
+
+    raw.raw_execute("DELETE FROM timers").await.unwrap();
+    let (code, out, err) = derived().await;
+    assert_eq!(code, 4, "{out}{err}");
+    assert!(err.contains("2 wake-ups differ from the log"), "{err}");
+    assert!(
+        err.contains("no wake-up is stored (it would never fire)"),
+        "{err}"
+    );
+    let (_, json, _) = kroonika(
+        &url,
+        None,
+        &["audit", "verify", "--derived", "--format", "json"],
+    )
+    .await;
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["verified"], false);
+    assert_eq!(json["derived"].as_array().unwrap().len(), 1, "{json}");
+
+    let leftover = match backend {
+        Backend::Sqlite => {
+            "INSERT INTO projection_checkpoints (name, position, updated_at) VALUES ('case-list#rebuild', 3, 0)"
+        }
+        Backend::Postgres => {
+            "INSERT INTO projection_checkpoints (name, position, updated_at) VALUES ('case-list#rebuild', 3, now())"
+        }
+    };
+    raw.raw_execute(leftover).await.unwrap();
+    let (code, out, err) = kroonika(&url, None, &["projections", "status"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("case-list#rebuild"), "{out}");
+    assert!(
+        out.contains("left by a rebuild that did not finish"),
+        "{out}"
+    );
+    let (code, out, err) = kroonika(&url, None, &["projections", "rebuild", "case-list"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let (_, out, _) = kroonika(&url, None, &["projections", "status"]).await;
+    assert!(!out.contains("case-list#rebuild"), "{out}");
+
+    if let Some((base, schema)) = pg {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
+}
+
+/// An actor event changed into something that does not read: every decision
+/// refuses with an integrity failure (exit 4), while an auditor can still open
+/// the store and `audit verify` names the place.
+async fn an_unreadable_event_stops_decisions_not_the_audit(backend: Backend) {
+    let (url, _dir, pg) = setup(backend).await;
+    let raw = kroonika_tests::TestStore::attach(&url, backend);
+    unguard(&raw, backend).await;
+    assert_eq!(
+        kroonika(
+            &url,
+            Some("anu"),
+            &["actor", "add", "aino", "--role", "auditor"]
+        )
+        .await
+        .0,
+        0
+    );
+    raw.raw_execute(
+        r#"UPDATE events SET data = '{"nonsense":1}' WHERE stream = 'actor-mari' AND revision = 0"#,
+    )
+    .await
+    .unwrap();
+    let (code, out, err) = kroonika(
+        &url,
+        Some("anu"),
+        &["actor", "add", "x", "--role", "coordinator"],
+    )
+    .await;
+    assert_eq!(code, 4, "{out}{err}");
+    assert!(err.contains("of stream 'actor-mari'"), "{err}");
+    assert!(err.contains("audit verify"), "{err}");
+    let (code, out, err) = kroonika(&url, Some("aino"), &["audit", "verify"]).await;
+    assert_eq!(code, 4, "{out}{err}");
+    assert!(
+        err.contains(
+            "stream actor-mari, revision 0, ActorRegistered) was changed after it was written"
+        ),
+        "{err}"
+    );
     if let Some((base, schema)) = pg {
         kroonika_tests::drop_schema(&base, &schema).await;
     }

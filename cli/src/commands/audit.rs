@@ -47,6 +47,7 @@ pub(crate) async fn run(
     let expected = Expected {
         against,
         checkpoints,
+        derived: matches!(command, AuditCommand::Verify { derived: true, .. }),
     };
     context::with_app(cli, false, async |app| {
         run_on(app, cli, command, expected, out).await
@@ -372,6 +373,18 @@ fn verify(
                     for finding in verified.key_findings.iter().take(50) {
                         writeln!(out, "  {finding}")?;
                     }
+                }
+                match &verified.derived {
+                    Some(derived) if derived.is_empty() => {
+                        writeln!(out, "every projection and wake-up is what the log gives")?
+                    }
+                    Some(derived) => {
+                        writeln!(out, "stored state the log does not give:")?;
+                        for finding in derived {
+                            writeln!(out, "  {finding}")?;
+                        }
+                    }
+                    None => {}
                 }
                 for (checkpoint, wrong) in &verified.checkpoints {
                     match wrong {

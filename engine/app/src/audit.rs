@@ -97,6 +97,9 @@ pub struct Verified {
     /// Each checkpoint given, and what is wrong with the log against it
     /// (None: the log extends it).
     pub checkpoints: Vec<(Checkpoint, Option<String>)>,
+    /// With [`Expected::derived`]: where the stored projections and
+    /// wake-ups differ from what the log gives (empty: they agree).
+    pub derived: Option<Vec<String>>,
 }
 
 /// What a verification checks the log against, beyond itself.
@@ -106,6 +109,9 @@ pub struct Expected {
     pub against: Option<Hash>,
     /// Signed checkpoints, already opened with the auditor's key.
     pub checkpoints: Vec<Checkpoint>,
+    /// Fold the projections and wake-ups again and compare them with the
+    /// stored ones (see [`crate::derived`]).
+    pub derived: bool,
 }
 
 impl Verified {
@@ -118,6 +124,7 @@ impl Verified {
             && self.key_findings.is_empty()
             && self.against.as_ref().is_none_or(|(_, at)| at.is_some())
             && self.checkpoints.iter().all(|(_, wrong)| wrong.is_none())
+            && self.derived.as_ref().is_none_or(Vec::is_empty)
     }
 
     /// The JSON form `audit verify --format json` prints (and the server sends).
@@ -139,6 +146,7 @@ impl Verified {
             })),
             "against": verified.against.as_ref().map(|(h, at)| json!({ "hash": chain::to_hex(h), "position": at })),
             "subject_keys": verified.key_findings,
+            "derived": verified.derived,
             "checkpoints": verified.checkpoints.iter().map(|(c, wrong)| json!({
                 "store_id": c.store_id,
                 "position": c.position,
@@ -195,6 +203,11 @@ impl Verified {
             return Some(Error::Integrity(format!(
                 "{} subject key(s) the log does not account for; the first: {first}",
                 self.key_findings.len()
+            )));
+        }
+        if let Some(first) = self.derived.as_ref().and_then(|d| d.first()) {
+            return Some(Error::Integrity(format!(
+                "stored state the log does not give: {first}"
             )));
         }
         if let Some((hash, None)) = &self.against {
@@ -465,6 +478,11 @@ impl App {
             })
             .await?;
         let key_findings = keys_accounted(&named, &self.inner.store.subject_keys(None).await?);
+        let derived = if expected.derived {
+            Some(self.verify_derived(request, progress).await?)
+        } else {
+            None
+        };
         // A recorded head counts only if the chain verified up to it.
         let verified_to = report.head.map_or(0, |(p, _)| p);
         let store_id = self.inner.store.info().await?.store_id;
@@ -491,6 +509,7 @@ impl App {
             findings,
             key_findings,
             checkpoints,
+            derived,
         })
     }
 }

@@ -101,11 +101,12 @@ impl Error {
             Error::Store(store) => store.kind().into(),
             Error::Vault(kroonika_vault::Error::Erased { .. }) => ErrorKind::Rejected,
             Error::Context { source, .. } => source.kind(),
-            Error::Invalid(_)
-            | Error::Vault(_)
-            | Error::Decode(_)
-            | Error::Json(_)
-            | Error::Io(_) => ErrorKind::Technical,
+            // An event that does not read as its stream's: changed outside
+            // Kroonika (or written by a newer build).
+            Error::Decode(_) => ErrorKind::Integrity,
+            Error::Invalid(_) | Error::Vault(_) | Error::Json(_) | Error::Io(_) => {
+                ErrorKind::Technical
+            }
         }
     }
 

@@ -34,6 +34,7 @@ pub mod checkpoint;
 pub mod command;
 pub mod definitions;
 pub mod demo;
+pub mod derived;
 pub mod env;
 pub mod error;
 pub mod keys;
@@ -213,7 +214,7 @@ impl App {
                 return Ok(current);
             }
             let full = events.len() == PAGE;
-            current = self.adopt(current.with(&events)?);
+            current = self.adopt(current.with_any(&events));
             if !full {
                 return Ok(current);
             }
@@ -247,6 +248,19 @@ impl App {
         &self,
         name: &str,
     ) -> Result<(kroonika_engine::actors::Actor, Arc<Registry>)> {
+        let (actor, registry) = self.acting_on_any(name).await?;
+        if let Some(why) = registry.unreadable() {
+            return Err(Error::Integrity(why.to_owned()));
+        }
+        Ok((actor, registry))
+    }
+
+    /// [`App::acting`], even on a directory with an unreadable event: for
+    /// reading the log, which is how an auditor finds it.
+    pub(crate) async fn acting_on_any(
+        &self,
+        name: &str,
+    ) -> Result<(kroonika_engine::actors::Actor, Arc<Registry>)> {
         if name.trim().is_empty() {
             return Err(reject(
                 Code::UnknownActor,
@@ -265,8 +279,10 @@ impl App {
 
     /// The registered actor `name` (the directory read again once if the name
     /// is not known), or the refusal.
+    /// A lookup, not a decision: it answers even when the directory has an
+    /// unreadable event (every decision refuses then, see [`App::acting`]).
     pub async fn actor(&self, name: &str) -> Result<kroonika_engine::actors::Actor> {
-        Ok(self.acting(name).await?.0)
+        Ok(self.acting_on_any(name).await?.0)
     }
 
     /// The master key, or the refusal that says how to provide one.

@@ -42,7 +42,10 @@ impl App {
             return Ok(None);
         }
         let done = async {
-            let (actor, _) = self.acting(&request.actor).await?;
+            let (actor, _) = match what {
+                Reading::Log => self.acting_on_any(&request.actor).await?,
+                _ => self.acting(&request.actor).await?,
+            };
             if let Reading::Cases(process) | Reading::Report(process) = what {
                 // An unknown process is not found, for everyone alike.
                 let mut registry = self.registry();

@@ -21,6 +21,9 @@ use crate::error::{Error, Result, reject};
 /// Events folded per transaction.
 const BATCH: usize = 1_000;
 
+/// The suffix of the staging name a rebuild folds under.
+const REBUILDING: &str = "#rebuild";
+
 /// One projection's progress.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectionStatus {
@@ -58,7 +61,7 @@ impl App {
     pub async fn projection_status(&self) -> Result<Vec<ProjectionStatus>> {
         let head = self.inner.store.head_position().await?;
         let states = self.inner.store.projection_states(None).await?;
-        Ok(kroonika_projections::all()
+        let mut rows: Vec<ProjectionStatus> = kroonika_projections::all()
             .iter()
             .map(|fold| {
                 let state: Option<&ProjectionState> = states.iter().find(|s| s.name == fold.name());
@@ -69,7 +72,24 @@ impl App {
                     error: state.and_then(|s| s.error.clone()),
                 }
             })
-            .collect())
+            .collect();
+        // A rebuild works under a staging name and swaps it in at the end:
+        // one still there was interrupted (or is running now).
+        rows.extend(
+            states
+                .iter()
+                .filter(|s| s.name.ends_with(REBUILDING))
+                .map(|s| ProjectionStatus {
+                    name: s.name.clone(),
+                    position: s.position,
+                    head,
+                    error: Some(format!(
+                        "left by a rebuild that did not finish (or is running now, since {}); the projection itself is untouched, and the next `projections rebuild` clears this",
+                        s.updated_at.format("%Y-%m-%d %H:%M UTC")
+                    )),
+                }),
+        );
+        Ok(rows)
     }
 
     /// The projections named (all if None), or the refusal naming the known ones.
@@ -257,7 +277,7 @@ impl App {
         let store = &self.inner.store;
         let staging: Vec<String> = folds
             .iter()
-            .map(|f| format!("{}#rebuild", f.name()))
+            .map(|f| format!("{}{REBUILDING}", f.name()))
             .collect();
         for name in &staging {
             store.drop_projection(name).await?;

@@ -71,6 +71,10 @@ pub struct Registry {
     actors: BTreeMap<String, Actor>,
     /// Process id → its versions, oldest first (version n at index n - 1).
     definitions: BTreeMap<String, Vec<Arc<Published>>>,
+    /// The first registry event that did not read as what its stream holds
+    /// (changed outside Kroonika): skipped, so that an auditor can still open
+    /// the store and verify it, while no one acts on a directory with a hole.
+    unreadable: Option<Arc<String>>,
 }
 
 impl Registry {
@@ -79,19 +83,43 @@ impl Registry {
         self.position
     }
 
-    /// Folds registry events (in log order) into a new snapshot.
+    /// Folds registry events (in log order) into a new snapshot to act on:
+    /// refused if one of them (or an earlier one) did not read.
     pub(crate) fn with(&self, events: &[RecordedEvent]) -> Result<Registry> {
-        let mut next = self.clone();
-        for event in events {
-            next.fold(event)?;
+        let next = self.with_any(events);
+        match next.unreadable() {
+            Some(why) => Err(crate::Error::Integrity(why.to_owned())),
+            None => Ok(next),
         }
-        Ok(next)
     }
 
-    fn fold(&mut self, event: &RecordedEvent) -> Result<()> {
-        if event.position <= self.position {
-            return Ok(());
+    /// Folds registry events (in log order) into a new snapshot, skipping
+    /// any that does not read (and remembering the first).
+    pub(crate) fn with_any(&self, events: &[RecordedEvent]) -> Registry {
+        let mut next = self.clone();
+        for event in events {
+            if event.position <= next.position {
+                continue;
+            }
+            if let Err(err) = next.fold(event) {
+                next.unreadable.get_or_insert_with(|| {
+                    Arc::new(format!(
+                        "{err}: {}; the log was changed outside Kroonika (or by a newer build): `kroonika audit verify` finds where",
+                        std::error::Error::source(&err).map_or(String::new(), ToString::to_string)
+                    ))
+                });
+            }
+            next.position = event.position;
         }
+        next
+    }
+
+    /// Why this directory cannot be acted on, if a registry event was unreadable.
+    pub fn unreadable(&self) -> Option<&str> {
+        self.unreadable.as_deref().map(String::as_str)
+    }
+
+    fn fold(&mut self, event: &RecordedEvent) -> std::result::Result<(), DecodeError> {
         let decode = |source| DecodeError {
             position: event.position,
             stream: event.stream.to_string(),
@@ -120,7 +148,6 @@ impl Registry {
             }
             _ => {}
         }
-        self.position = event.position;
         Ok(())
     }
 

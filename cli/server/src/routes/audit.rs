@@ -177,7 +177,7 @@ async fn verify(
             &caller.request,
             &kroonika_app::audit::Expected {
                 against,
-                checkpoints: Vec::new(),
+                ..Default::default()
             },
             &mut |_| {},
         )
