@@ -799,6 +799,27 @@ pub struct ServeArgs {
         requires = "grpc"
     )]
     pub grpc_grants: Vec<String>,
+    /// Sign a checkpoint of the verified log (`audit checkpoint`) on a
+    /// schedule with this key, into --checkpoint-dir: a record someone with
+    /// the database but not this key cannot rewrite.
+    #[arg(
+        long,
+        env = "KROONIKA_CHECKPOINT_KEY",
+        value_name = "FILE",
+        requires = "checkpoint_dir"
+    )]
+    pub checkpoint_key: Option<std::path::PathBuf>,
+    /// Where the signed checkpoints go (checkpoint-<position>.note).
+    #[arg(
+        long,
+        env = "KROONIKA_CHECKPOINT_DIR",
+        value_name = "DIR",
+        requires = "checkpoint_key"
+    )]
+    pub checkpoint_dir: Option<std::path::PathBuf>,
+    /// Minutes between checkpoints (one is signed only when the log moved).
+    #[arg(long, value_name = "MINUTES", default_value_t = 60)]
+    pub checkpoint_every: u64,
 }
 
 impl ServeArgs {

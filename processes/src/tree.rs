@@ -138,7 +138,14 @@ fn explain(message: String, span: Range<usize>, source: &str) -> SyntaxError {
             "a definition needs no anchors (&name) or aliases (*name): write the values out where they are used",
         );
     }
-    if let Some(open) = unclosed_bracket(source, span.start) {
+    // The parser says "unclosed" at the end of the input, or stumbles on
+    // something later: either way, the bracket left open is the place.
+    let scan_to = if message.contains("unclosed") {
+        source.len()
+    } else {
+        span.start
+    };
+    if let Some(open) = unclosed_bracket(source, scan_to) {
         let bracket = &source[open..open + 1];
         let (what, close) = if bracket == "[" {
             ("list", "]")
@@ -371,10 +378,19 @@ mod tests {
     #[test]
     fn syntax_errors_are_located() {
         let err = parse("a: [1, 2\n").unwrap_err();
-        assert_eq!(err.message, "unclosed bracket '['");
+        assert_eq!(
+            err.message,
+            "this is not valid YAML: this '[' is never closed"
+        );
+        assert_eq!(err.span, 3..4);
+        let err = parse("a: [1, 2\nb: 3\n").unwrap_err();
+        assert_eq!(err.span, 3..4, "{}", err.message);
+        let err = parse("a:\n\t- 1\n").unwrap_err();
+        assert_eq!(err.span, 3..4, "the tab itself: {}", err.message);
         let err = parse("a: 1\na: 2\n").unwrap_err();
         assert!(
-            err.message.starts_with("duplicate mapping key: a"),
+            err.message
+                .starts_with("this is not valid YAML: duplicate mapping key: a"),
             "{}",
             err.message
         );

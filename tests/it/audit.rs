@@ -726,3 +726,75 @@ async fn an_unreadable_event_stops_decisions_not_the_audit(backend: Backend) {
         kroonika_tests::drop_schema(&base, &schema).await;
     }
 }
+
+/// `kroonika serve --checkpoint-key … --checkpoint-dir …` signs a checkpoint of
+/// the verified log when it starts (and on its schedule after, when the log
+/// moved); each one verifies with the key's public half.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_server_publishes_checkpoints() {
+    let (url, dir, _) = setup(Backend::Sqlite).await;
+    let dir = dir.unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    open_case(&url).await;
+    let (code, _, err) = kroonika(
+        &url,
+        None,
+        &[
+            "audit",
+            "keygen",
+            "server.example/kroonika",
+            "--out",
+            &path("server.key"),
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let served = crate::server::Served::start(
+        &url,
+        &[
+            "--checkpoint-key",
+            &path("server.key"),
+            "--checkpoint-dir",
+            &path("checkpoints"),
+        ],
+        &[],
+    )
+    .await;
+    let mut found = None;
+    for _ in 0..200 {
+        found = std::fs::read_dir(path("checkpoints"))
+            .ok()
+            .and_then(|mut files| {
+                files.find_map(|f| {
+                    let f = f.ok()?.path();
+                    (f.extension()? == "note").then_some(f)
+                })
+            });
+        if found.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    served.signal("TERM");
+    let (_, log) = served.wait().await;
+    let found = found.unwrap_or_else(|| panic!("no checkpoint was signed; the log: {log}"));
+    assert!(log.contains("checkpoint signed"), "{log}");
+    let (code, out, err) = kroonika(
+        &url,
+        None,
+        &[
+            "audit",
+            "verify",
+            "--checkpoint",
+            found.to_str().unwrap(),
+            "--key",
+            &path("server.key.pub"),
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("the checkpoint server.example/kroonika signed at"),
+        "{out}"
+    );
+}

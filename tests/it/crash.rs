@@ -1,9 +1,12 @@
 //! Crashes: the real `kroonika` binary killed with SIGKILL at random points
-//! while it opens cases or imports a log, many times, on both backends.
-//! Afterwards the store holds whole commands only: every reference names its
-//! case, a retried command id finds its case or opens it (once), no subject key
-//! exists that no event names, and an import is there whole, wake-ups
-//! included, or not at all.
+//! while it opens cases (appends), imports a log, rebuilds projections or
+//! erases data subjects, many times, on both backends. Afterwards the store
+//! holds whole commands only: every reference names its case, a retried
+//! command id finds its case or opens it (once), no subject key exists that
+//! no event names, an import is there whole, wake-ups included, or not at
+//! all, a projection is the old one or the rebuilt one, an erasure is its key
+//! destroyed together with its event or neither; and `audit verify --derived`
+//! finds nothing.
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
@@ -19,6 +22,8 @@ use crate::support::{json_lines, kroonika_on as kroonika, pg_key_file};
 crate::store::per_backend!(
     killed_openings_leave_whole_cases_only,
     killed_imports_leave_all_or_nothing,
+    killed_rebuilds_leave_a_whole_projection,
+    killed_erasures_leave_key_and_event_together,
 );
 
 /// Kills per test and backend: enough to land before, inside and after the
@@ -213,7 +218,7 @@ async fn killed_openings_leave_whole_cases_only(backend: Backend) {
         "two index entries for each case opened"
     );
     store.close().await;
-    let (code, _, err) = kroonika(&url, None, &["audit", "verify"]).await;
+    let (code, _, err) = kroonika(&url, None, &["audit", "verify", "--derived"]).await;
     assert_eq!((code, err.as_str()), (0, ""));
     if let Some((base, schema)) = pg {
         kroonika_tests::drop_schema(&base, &schema).await;
@@ -229,13 +234,14 @@ async fn contents(url: &str) -> Option<(u64, usize)> {
     Some((head, timers))
 }
 
-async fn killed_imports_leave_all_or_nothing(backend: Backend) {
-    let (url, dir, pg) = setup(backend).await;
-    // Enough history that an import takes a while: cases opened, in-process.
-    let app = kroonika_app::App::open(&url, crate::app::options(backend, &url))
+/// Opens `count` cases in-process (quicker than the binary), returning their
+/// references.
+async fn open_many(backend: Backend, url: &str, count: usize) -> Vec<String> {
+    let app = kroonika_app::App::open(url, crate::app::options(backend, url))
         .await
         .unwrap();
-    for _ in 0..OPENED {
+    let mut references = Vec::with_capacity(count);
+    for _ in 0..count {
         let open = kroonika_app::CaseCommand::Open {
             open: "school-conference".to_owned(),
             input: kroonika_app::Input::texts([
@@ -246,11 +252,20 @@ async fn killed_imports_leave_all_or_nothing(backend: Backend) {
                 ("victim_phone", "5555 1234"),
             ]),
         };
-        app.execute(&kroonika_app::Request::new("mari", "case open"), None, open)
+        let outcome = app
+            .execute(&kroonika_app::Request::new("mari", "case open"), None, open)
             .await
             .unwrap();
+        references.push(outcome.reference().to_owned());
     }
     app.close().await;
+    references
+}
+
+async fn killed_imports_leave_all_or_nothing(backend: Backend) {
+    let (url, dir, pg) = setup(backend).await;
+    // Enough history that an import takes a while.
+    open_many(backend, &url, OPENED).await;
     let file = tempfile::NamedTempFile::new().unwrap();
     let path = file.path().to_str().unwrap().to_owned();
     let (code, _, err) = kroonika(&url, None, &["export", "--output", &path]).await;
@@ -304,6 +319,111 @@ async fn killed_imports_leave_all_or_nothing(backend: Backend) {
     ));
     drop(dir);
     for (base, schema) in targets.into_iter().flatten().chain(pg) {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
+}
+
+/// Runs `args` once to learn how long it takes, in microseconds.
+fn timed(url: &str, args: &[&str]) -> u64 {
+    let started = Instant::now();
+    let done = child(url, args).output().unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    started.elapsed().as_micros() as u64
+}
+
+/// `audit verify --derived` must find nothing.
+async fn verifies_whole(url: &str, after: &str) {
+    let (code, out, err) = kroonika(url, None, &["audit", "verify", "--derived"]).await;
+    assert_eq!(code, 0, "after {after}: {out}{err}");
+}
+
+/// A rebuild folds under a staging name and swaps it in: killed anywhere, the
+/// projection readers see is the old one or the new one, whole; what the
+/// staging name kept is shown, and the next rebuild clears it.
+async fn killed_rebuilds_leave_a_whole_projection(backend: Backend) {
+    let (url, _dir, pg) = setup(backend).await;
+    open_many(backend, &url, OPENED).await;
+    binary();
+    let rebuild = ["projections", "rebuild"];
+    let took = timed(&url, &rebuild);
+    let mut rng = Lcg(0x0072_6562_7569_6c64);
+    let mut killed = 0;
+    for round in 0..ROUNDS / 2 {
+        let after = Duration::from_micros(rng.below(took));
+        if kill_after(child(&url, &rebuild), after).await {
+            killed += 1;
+        }
+        verifies_whole(&url, &format!("rebuild kill {round}")).await;
+    }
+    note(&format!(
+        "{backend:?}: {killed} of {} rebuilds killed while running",
+        ROUNDS / 2
+    ));
+    timed(&url, &rebuild);
+    let (_, status, _) = kroonika(&url, None, &["projections", "status"]).await;
+    assert!(!status.contains("#rebuild"), "{status}");
+    verifies_whole(&url, "the last rebuild").await;
+    if let Some((base, schema)) = pg {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
+}
+
+/// An erasure destroys the subject's key and records `SubjectErased` in one
+/// write: killed anywhere, both happened or neither (the audit accounts for
+/// every key), and running it again finishes it.
+async fn killed_erasures_leave_key_and_event_together(backend: Backend) {
+    let (url, _dir, pg) = setup(backend).await;
+    let cases = open_many(backend, &url, ROUNDS / 2 + 1).await;
+    binary();
+    let forget = |case: &str| {
+        vec![
+            "--actor".to_owned(),
+            "anu".to_owned(),
+            "subject".to_owned(),
+            "forget".to_owned(),
+            format!("{case}/victim"),
+            "--reason".to_owned(),
+            "request of the data subject".to_owned(),
+        ]
+    };
+    let first = forget(&cases[0]);
+    let first: Vec<&str> = first.iter().map(String::as_str).collect();
+    let took = timed(&url, &first);
+    let mut rng = Lcg(0x0065_7261_7365);
+    let mut killed = 0;
+    for case in &cases[1..] {
+        let args = forget(case);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        if kill_after(child(&url, &args), Duration::from_micros(rng.below(took))).await {
+            killed += 1;
+        }
+        verifies_whole(&url, &format!("an erasure of {case} killed")).await;
+        // Again: erased now, or already (which is not an error either).
+        let again = child(&url, &args).output().unwrap();
+        assert!(
+            again.status.success(),
+            "{case}: {}",
+            String::from_utf8_lossy(&again.stderr)
+        );
+    }
+    note(&format!(
+        "{backend:?}: {killed} of {} erasures killed while running",
+        cases.len() - 1
+    ));
+    let store = kroonika_store::Store::open(&url).await.unwrap();
+    let keys = store.subject_keys(None).await.unwrap();
+    store.close().await;
+    let victims_left = keys
+        .iter()
+        .filter(|k| k.name == "victim" && k.wrapped.is_some())
+        .count();
+    assert_eq!(victims_left, 0, "every victim erased in the end");
+    verifies_whole(&url, "the erasures").await;
+    if let Some((base, schema)) = pg {
         kroonika_tests::drop_schema(&base, &schema).await;
     }
 }

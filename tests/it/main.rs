@@ -27,6 +27,8 @@
 //!   out by hand, its four formats snapshotted, the HTML opened in Chromium.
 //! - `timers`: deadlines warned, missed and fired, exactly once under racing runners.
 //! - `work`: the coordinator's day: `case mine` and what `case show` says to do next.
+//! - `fuzz`: the parsers of definitions, input values, guards and import
+//!   lines fed a committed corpus and generated inputs, bounded.
 //! - `limits`: how much one value, input file or import line may hold.
 //! - `server`: `kroonika serve` over HTTP (see its module).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -40,6 +42,7 @@ mod cli;
 mod crash;
 mod definitions;
 mod demo;
+mod fuzz;
 mod grpc;
 mod limits;
 mod mediation;

@@ -10,6 +10,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use kroonika_app::App;
+use kroonika_app::checkpoint::{Published, Publishing};
 use kroonika_app::services::Shutdown;
 use tokio::task::JoinSet;
 
@@ -38,8 +39,14 @@ impl Default for Schedule {
     }
 }
 
-/// Starts every service; they stop when `shutdown` is asked.
-pub fn start(app: &App, shutdown: &Shutdown, schedule: &Schedule) -> JoinSet<()> {
+/// Starts every service; they stop when `shutdown` is asked. With
+/// `checkpoints`, one more signs the verified log's head on its schedule.
+pub fn start(
+    app: &App,
+    shutdown: &Shutdown,
+    schedule: &Schedule,
+    checkpoints: Option<&Publishing>,
+) -> JoinSet<()> {
     let mut set = JoinSet::new();
     let restart = schedule.restart;
     let spawn = |set: &mut JoinSet<()>,
@@ -139,6 +146,31 @@ pub fn start(app: &App, shutdown: &Shutdown, schedule: &Schedule) -> JoinSet<()>
                             return Ok(());
                         }
                     }
+                })
+            }),
+        );
+    }
+    if let Some(publishing) = checkpoints {
+        let (app, shutdown, publishing) = (app.clone(), shutdown.clone(), publishing.clone());
+        spawn(
+            &mut set,
+            "checkpoints",
+            Box::new(move || {
+                let (app, shutdown, publishing) =
+                    (app.clone(), shutdown.clone(), publishing.clone());
+                Box::pin(async move {
+                    app.run_checkpoints(&shutdown, &publishing, &mut |round| match round {
+                        Published::Signed(checkpoint, file) => tracing::info!(
+                            position = checkpoint.position,
+                            file = %file.display(),
+                            "checkpoint signed"
+                        ),
+                        Published::Refused(err) => tracing::error!(
+                            error = %err,
+                            "the log does not verify: no checkpoint signed"
+                        ),
+                    })
+                    .await
                 })
             }),
         );

@@ -112,9 +112,14 @@ pub async fn serve_with(
     }
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
     let handle = Handle::new();
-    let services = options
-        .background
-        .then(|| background::start(server.app(), &shutdown, &schedule));
+    let services = options.background.then(|| {
+        background::start(
+            server.app(),
+            &shutdown,
+            &schedule,
+            options.checkpoints.as_ref(),
+        )
+    });
     {
         let (handle, shutdown, grace) = (handle.clone(), shutdown.clone(), options.grace);
         tokio::spawn(async move {
@@ -197,6 +202,7 @@ impl ServeOptions {
             background: true,
             grace: std::time::Duration::from_secs(30),
             grpc: None,
+            checkpoints: None,
         }
     }
 }

@@ -19,6 +19,9 @@ pub struct ServeOptions {
     pub grace: Duration,
     /// Also serve the event store protocol (gRPC) for programs.
     pub grpc: Option<crate::grpc::GrpcOptions>,
+    /// Sign a checkpoint of the verified log on a schedule (with the
+    /// background work).
+    pub checkpoints: Option<kroonika_app::checkpoint::Publishing>,
 }
 
 /// A certificate chain and its private key, PEM.

@@ -55,6 +55,14 @@ pub(crate) async fn run(
             }
             None => None,
         },
+        checkpoints: match (&args.checkpoint_key, &args.checkpoint_dir) {
+            (Some(key), Some(dir)) => Some(kroonika_app::checkpoint::Publishing {
+                key: context::read_file(key)?,
+                dir: dir.clone(),
+                every: Duration::from_secs(args.checkpoint_every.max(1) * 60),
+            }),
+            _ => None,
+        },
         ..ServeOptions::new(args.listen)
     };
     let scheme = if options.tls.is_some() {
@@ -64,10 +72,21 @@ pub(crate) async fn run(
     };
     let mut said = Ok(());
     let tls = options.tls.is_some();
+    let checkpoints = options.checkpoints.as_ref().map(|c| {
+        format!(
+            "checkpoints: signed every {} min into {}",
+            c.every.as_secs() / 60,
+            c.dir.display()
+        )
+    });
     kroonika_server::serve(app, options, shutdown, |listening| {
         said = writeln!(out, "listening on {scheme}://{}", listening.http)
             .and_then(|()| match listening.grpc {
                 Some(grpc) => writeln!(out, "event store clients: kurrentdb://{grpc}?tls={tls}"),
+                None => Ok(()),
+            })
+            .and_then(|()| match &checkpoints {
+                Some(line) => writeln!(out, "{line}"),
                 None => Ok(()),
             })
             .and_then(|()| out.flush());

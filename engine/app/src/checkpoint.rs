@@ -26,7 +26,7 @@ use signed_note::{Note, StandardSigner, StandardVerifier, VerifierList};
 use crate::App;
 use crate::audit::Expected;
 use crate::command::Request;
-use crate::error::{Error, Result};
+use crate::error::{Context as _, Error, Result};
 
 /// The origin line's prefix; the store's id follows.
 const ORIGIN: &str = "kroonika/";
@@ -157,6 +157,87 @@ impl App {
         let note = checkpoint.sign(signer_key)?;
         Ok((checkpoint, note))
     }
+}
+
+/// Where and how often a long-running process signs checkpoints.
+#[derive(Debug, Clone)]
+pub struct Publishing {
+    /// The signing key's text (`audit keygen`).
+    pub key: String,
+    /// Each checkpoint is written here as `checkpoint-<position>.note`.
+    pub dir: std::path::PathBuf,
+    pub every: std::time::Duration,
+}
+
+/// What one round of publishing came to.
+#[derive(Debug)]
+pub enum Published {
+    /// Signed and written.
+    Signed(Checkpoint, std::path::PathBuf),
+    /// The log did not verify: nothing was signed (the reason).
+    Refused(Error),
+}
+
+impl App {
+    /// Signs a checkpoint every `publishing.every` while the log has moved
+    /// since the last one, until `shutdown`; `each` hears every round that
+    /// did something. A log that does not verify is reported, not signed,
+    /// and tried again a round later.
+    pub async fn run_checkpoints(
+        &self,
+        shutdown: &crate::services::Shutdown,
+        publishing: &Publishing,
+        each: &mut (dyn FnMut(Published) + Send),
+    ) -> Result<()> {
+        StandardSigner::new(publishing.key.trim()).map_err(|_| bad_signer())?;
+        std::fs::create_dir_all(&publishing.dir).context(|| {
+            format!(
+                "creating the checkpoint folder {}",
+                publishing.dir.display()
+            )
+        })?;
+        let mut signed_at: Option<u64> = None;
+        while !shutdown.is_stopped() {
+            let head = self.inner.store.head_position().await?;
+            if signed_at != Some(head) {
+                let request = Request::operator("checkpoint");
+                match self
+                    .checkpoint(&request, &publishing.key, &mut |_| {})
+                    .await
+                {
+                    Ok((checkpoint, note)) => {
+                        let file = publishing
+                            .dir
+                            .join(format!("checkpoint-{:012}.note", checkpoint.position));
+                        write_whole(&file, &note)?;
+                        signed_at = Some(checkpoint.position);
+                        each(Published::Signed(checkpoint, file));
+                    }
+                    Err(err) if err.kind() == crate::ErrorKind::Integrity => {
+                        each(Published::Refused(err));
+                    }
+                    Err(err) => return Err(err),
+                }
+            }
+            if shutdown.sleep_or_stop(publishing.every).await {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes `text` to `file` whole or not at all (a temporary file renamed).
+fn write_whole(file: &std::path::Path, text: &str) -> Result<()> {
+    use std::io::Write as _;
+    let partial = file.with_extension("partial");
+    let written = (|| -> std::io::Result<()> {
+        let mut out = std::fs::File::create(&partial)?;
+        out.write_all(text.as_bytes())?;
+        out.sync_all()?;
+        std::fs::rename(&partial, file)
+    })();
+    written.context(|| format!("writing {}", file.display()))
 }
 
 fn bad_signer() -> Error {
