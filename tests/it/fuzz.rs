@@ -7,8 +7,8 @@
 //! file, an import that verifies).
 //!
 //! `KROONIKA_FUZZ_CASES` sets how many generated inputs each target gets
-//! (default 512); a failure prints the input, and proptest writes it to a
-//! `.proptest-regressions` file to be committed beside the corpus.
+//! (default 512); a failure prints the smallest input proptest found, which
+//! then belongs in the corpus, committed, so it is tried on every run.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
