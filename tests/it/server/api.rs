@@ -675,6 +675,13 @@ async fn definitions_reports_and_audit(stage: &Stage) {
         "{}",
         verified.text
     );
+    let derived = aili.get("/api/v1/audit/verify?derived=true").await;
+    assert_eq!(
+        (&derived.json["verified"], &derived.json["derived"]),
+        (&json!(true), &json!([])),
+        "{}",
+        derived.text
+    );
     let head = aili.get("/api/v1/audit/head").await;
     assert!(
         head.json["hash"].as_str().is_some_and(|h| h.len() == 64),

@@ -150,10 +150,15 @@ async fn head(State(server): State<Server>, caller: Caller) -> Result<Json<Head>
 pub(crate) struct Against {
     /// The 64 hex digits `audit head` gave.
     against: Option<String>,
+    /// Also fold the projections and wake-ups again and compare them with
+    /// the stored ones (`audit verify --derived`).
+    #[serde(default)]
+    derived: bool,
 }
 
 /// Verifies the whole log (auditors): the hash chain, every event against
-/// the rules it claims, and that a head written down earlier is still in it.
+/// the rules it claims, that a head written down earlier is still in it,
+/// and with `derived=true` the stored projections and wake-ups.
 /// The answer is the verdict (`verified` false on any break or finding).
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = tags::AUDIT, params(Against),
     responses((status = 200, body = Object, description = "The verdict, as `audit verify --format json`"),
@@ -177,6 +182,7 @@ async fn verify(
             &caller.request,
             &kroonika_app::audit::Expected {
                 against,
+                derived: params.derived,
                 ..Default::default()
             },
             &mut |_| {},
