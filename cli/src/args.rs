@@ -369,6 +369,10 @@ pub enum TimersCommand {
         #[arg(long)]
         follow: bool,
     },
+    /// Set every case's wake-up to what its events give, when `audit verify
+    /// --derived` found them differ (administrators).
+    #[command(after_help = "Example: kroonika --actor anu timers repair")]
+    Repair,
 }
 
 /// What every case-changing command takes besides its own arguments.

@@ -101,6 +101,7 @@ async fn dispatch(
         Command::Timers(TimersCommand::Run { now, follow }) => {
             commands::timers::run(cli, now.as_deref(), *follow, out).await
         }
+        Command::Timers(TimersCommand::Repair) => commands::timers::repair(cli, out).await,
         Command::Status(status) => commands::status::run(cli, status, out).await,
         Command::Serve(args) => commands::serve::run(cli, args, out).await,
         Command::Log(log) => commands::log::run(cli, log, out).await,

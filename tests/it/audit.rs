@@ -656,6 +656,23 @@ async fn derived_state_is_checked_against_the_log(backend: Backend) {
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(json["verified"], false);
     assert_eq!(json["derived"].as_array().unwrap().len(), 1, "{json}");
+    assert!(err.contains("`kroonika timers repair`"), "{err}");
+    // Only an administrator repairs; then they are what the log gives.
+    let (code, _, err) = kroonika(&url, Some("mari"), &["timers", "repair"]).await;
+    assert_eq!(code, 1, "{err}");
+    let (code, out, err) = kroonika(&url, Some("anu"), &["timers", "repair"]).await;
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "2 wake-up(s) set from the log\n"),
+        "{err}"
+    );
+    let (code, out, err) = derived().await;
+    assert_eq!(code, 0, "{out}{err}");
+    let (_, out, _) = kroonika(&url, Some("anu"), &["timers", "repair"]).await;
+    assert_eq!(
+        out,
+        "every wake-up is what the log gives; nothing to repair\n"
+    );
 
     let leftover = match backend {
         Backend::Sqlite => {

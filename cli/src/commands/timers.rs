@@ -1,5 +1,6 @@
 //! `kroonika timers run`: every due deadline handled once, as the system; with
-//! `--follow`, again every minute until interrupted.
+//! `--follow`, again every minute until interrupted. `timers repair`: the
+//! wake-ups set again from the log.
 
 use std::io::Write;
 use std::time::Duration;
@@ -73,4 +74,21 @@ fn report(run: TimerRun, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
     }
     out.flush()?;
     Ok(())
+}
+
+/// `timers repair`: every case's wake-up set to what its events give.
+pub(crate) async fn repair(cli: &Cli, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
+    context::with_app(cli, false, async |app| {
+        let request = context::reader(cli, "timers repair");
+        let fixed = app.repair_wake_ups(&request).await?;
+        match fixed {
+            0 => writeln!(
+                out,
+                "every wake-up is what the log gives; nothing to repair"
+            )?,
+            n => writeln!(out, "{n} wake-up(s) set from the log")?,
+        }
+        Ok(())
+    })
+    .await
 }

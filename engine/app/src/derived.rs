@@ -12,9 +12,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
+use kroonika_engine::ExpectedRevision;
 use kroonika_engine::case::{self, Case};
 use kroonika_projections::{Catalog, Fold};
-use kroonika_store::ReadFrom;
+use kroonika_store::{ReadFrom, Timer, Write};
 use serde_json::Value;
 
 use crate::App;
@@ -110,6 +111,31 @@ impl App {
 
     /// Every case whose stored wake-up is not the one its events give.
     async fn wake_ups_differ(&self, progress: &mut (dyn FnMut(u64) + Send)) -> Result<Vec<String>> {
+        let Some(wrong) = self.wrong_wake_ups(progress).await? else {
+            return Ok(vec![
+                "the wake-ups kept moving while they were compared; verify again when the store is quiet"
+                    .to_owned(),
+            ]);
+        };
+        let findings: Vec<String> = wrong.iter().map(WrongWakeUp::to_string).collect();
+        Ok(match findings.first() {
+            Some(first) if findings.len() > 1 => vec![format!(
+                "{} wake-ups differ from the log; the first: {first}; `kroonika timers repair` sets them from the log",
+                findings.len()
+            )],
+            Some(first) => vec![format!(
+                "{first}; `kroonika timers repair` sets it from the log"
+            )],
+            None => Vec::new(),
+        })
+    }
+
+    /// The wake-ups that differ from what the log gives, as of one head
+    /// (None: the log kept moving while they were read).
+    async fn wrong_wake_ups(
+        &self,
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<Option<Vec<WrongWakeUp>>> {
         let store = &self.inner.store;
         for _ in 0..ATTEMPTS {
             let head = store.head_position().await?;
@@ -122,7 +148,7 @@ impl App {
             if store.head_position().await? != head {
                 continue;
             }
-            let mut cases: BTreeMap<String, Case> = BTreeMap::new();
+            let mut cases: BTreeMap<String, (Case, u64)> = BTreeMap::new();
             let mut scan = store.scan(Some(case::CATEGORY), ReadFrom::Start, 1_000);
             'pages: while let Some(page) = scan.next_page().await? {
                 for event in &page {
@@ -131,50 +157,118 @@ impl App {
                     }
                     // A case the log cannot fold is the conformance check's
                     // finding; here it simply has no wake-up to compare.
-                    let _ = cases
-                        .entry(event.stream.to_string())
-                        .or_default()
-                        .apply(event);
+                    let (case, revision) = cases.entry(event.stream.to_string()).or_default();
+                    let _ = case.apply(event);
+                    *revision = event.revision;
                 }
                 if let Some(last) = page.last() {
                     progress(last.position);
                 }
             }
-            let mut findings = Vec::new();
-            for (stream, case) in &cases {
-                let reference = case.reference.as_str();
-                match (case.next_wake(), stored.get(stream)) {
-                    (Some(due), None) => findings.push(format!(
-                        "case {reference}: its deadline should wake it at {due}, but no wake-up is stored (it would never fire)"
-                    )),
-                    (None, Some(at)) => findings.push(format!(
-                        "case {reference}: a wake-up is stored for {at}, but its events leave nothing to wake it for"
-                    )),
-                    (Some(due), Some(at)) if due != *at => findings.push(format!(
-                        "case {reference}: its wake-up is stored for {at}, but its events give {due}"
-                    )),
-                    _ => {}
+            let mut wrong = Vec::new();
+            for (stream, (case, revision)) in &cases {
+                let (should, is) = (case.next_wake(), stored.get(stream).copied());
+                if should != is {
+                    wrong.push(WrongWakeUp {
+                        stream: stream.clone(),
+                        reference: Some(case.reference.clone()),
+                        revision: Some(*revision),
+                        should,
+                        is,
+                    });
                 }
             }
-            for stream in stored.keys().filter(|s| !cases.contains_key(*s)) {
-                findings.push(format!(
-                    "a wake-up is stored for {stream}, which has no events"
-                ));
+            for (stream, at) in stored.iter().filter(|(s, _)| !cases.contains_key(*s)) {
+                wrong.push(WrongWakeUp {
+                    stream: stream.clone(),
+                    reference: None,
+                    revision: None,
+                    should: None,
+                    is: Some(*at),
+                });
             }
-            if let Some(first) = findings.first().cloned()
-                && findings.len() > 1
-            {
-                return Ok(vec![format!(
-                    "{} wake-ups differ from the log; the first: {first}; a restart of the deadline runner does not mend this, an export and import does",
-                    findings.len()
-                )]);
-            }
-            return Ok(findings);
+            return Ok(Some(wrong));
         }
-        Ok(vec![
-            "the wake-ups kept moving while they were compared; verify again when the store is quiet"
+        Ok(None)
+    }
+
+    /// Sets every case's wake-up to what its events give (administrators):
+    /// after `audit verify --derived` found them differ. One write, each case
+    /// at the revision it was folded at, so a case written meanwhile makes
+    /// it fold again rather than lose its newer wake-up. Returns how many
+    /// were set or cleared.
+    pub async fn repair_wake_ups(&self, request: &Request) -> Result<usize> {
+        self.may_administer(request, "repair the wake-ups").await?;
+        for _ in 0..ATTEMPTS {
+            let Some(wrong) = self.wrong_wake_ups(&mut |_| {}).await? else {
+                continue;
+            };
+            if wrong.is_empty() {
+                return Ok(0);
+            }
+            let mut write = Write::default();
+            for fix in &wrong {
+                let stream = kroonika_engine::StreamName::new(fix.stream.clone())
+                    .map_err(kroonika_store::Error::from)?;
+                let expected = match fix.revision {
+                    Some(revision) => ExpectedRevision::Exact(revision),
+                    None => ExpectedRevision::NoStream,
+                };
+                let timer = match fix.should {
+                    Some(due) => Timer::Set(due),
+                    None => Timer::Clear,
+                };
+                write = write.with(&stream, expected, Vec::new(), timer);
+            }
+            match self.inner.store.write(&write).await {
+                Ok(_) => return Ok(wrong.len()),
+                Err(err) if err.kind() == kroonika_store::ErrorKind::Conflict => continue,
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Err(crate::Error::Invalid(
+            "the cases kept moving while their wake-ups were repaired; try again when the store is quieter"
                 .to_owned(),
-        ])
+        ))
+    }
+}
+
+/// A stream whose stored wake-up is not the one its events give.
+#[derive(Debug, Clone)]
+struct WrongWakeUp {
+    stream: String,
+    /// The case's reference (None: the stream has no events).
+    reference: Option<String>,
+    /// The revision it was folded at.
+    revision: Option<u64>,
+    should: Option<DateTime<Utc>>,
+    is: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Display for WrongWakeUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Some(reference) = &self.reference else {
+            return write!(
+                f,
+                "a wake-up is stored for {}, which has no events",
+                self.stream
+            );
+        };
+        match (self.should, self.is) {
+            (Some(due), None) => write!(
+                f,
+                "case {reference}: its deadline should wake it at {due}, but no wake-up is stored (it would never fire)"
+            ),
+            (None, Some(at)) => write!(
+                f,
+                "case {reference}: a wake-up is stored for {at}, but its events leave nothing to wake it for"
+            ),
+            (Some(due), Some(at)) => write!(
+                f,
+                "case {reference}: its wake-up is stored for {at}, but its events give {due}"
+            ),
+            (None, None) => write!(f, "case {reference}"),
+        }
     }
 }
 
