@@ -118,16 +118,7 @@ async fn a_chain_downgrade_is_found_in_the_store_and_in_an_export(backend: Backe
     export_to(&url, &export).await;
 
     let raw = kroonika_tests::TestStore::attach(&url, backend);
-    let statements: &[&str] = match backend {
-        Backend::Sqlite => &[
-            "DROP TRIGGER events_no_update",
-            "DROP TRIGGER events_no_delete",
-        ],
-        Backend::Postgres => &["DROP TRIGGER events_no_update_or_delete ON events"],
-    };
-    for sql in statements {
-        raw.raw_execute(sql).await.unwrap();
-    }
+    raw.drop_append_only_triggers().await;
     let backdate = match backend {
         Backend::Sqlite => {
             "UPDATE events SET recorded_at = recorded_at - 86400000000 WHERE position = 3"
@@ -379,21 +370,6 @@ async fn subject_keys_are_accounted_for_by_the_log(backend: Backend) {
     }
 }
 
-/// Drops the triggers that keep the log append-only, as someone with full
-/// access to the database could.
-async fn unguard(raw: &kroonika_tests::RawAccess, backend: Backend) {
-    let statements: &[&str] = match backend {
-        Backend::Sqlite => &[
-            "DROP TRIGGER events_no_update",
-            "DROP TRIGGER events_no_delete",
-        ],
-        Backend::Postgres => &["DROP TRIGGER events_no_update_or_delete ON events"],
-    };
-    for sql in statements {
-        raw.raw_execute(sql).await.unwrap();
-    }
-}
-
 /// An attacker with the database rewrites history and recomputes every hash
 /// after the change, or cuts the log back: the chain still holds, but a
 /// checkpoint signed with the auditor's key (kept apart) catches both, in the
@@ -513,7 +489,7 @@ async fn signed_checkpoints_catch_what_the_chain_cannot(backend: Backend) {
     // Rewritten history with every later hash recomputed: the chain holds,
     // the checkpoint does not.
     let raw = kroonika_tests::TestStore::attach(&url, backend);
-    unguard(&raw, backend).await;
+    raw.drop_append_only_triggers().await;
     let store = Store::open(&url).await.unwrap();
     let mut rows = store.read_chain(1, 100_000).await.unwrap();
     store.close().await;
@@ -706,7 +682,7 @@ async fn derived_state_is_checked_against_the_log(backend: Backend) {
 async fn an_unreadable_event_stops_decisions_not_the_audit(backend: Backend) {
     let (url, _dir, pg) = setup(backend).await;
     let raw = kroonika_tests::TestStore::attach(&url, backend);
-    unguard(&raw, backend).await;
+    raw.drop_append_only_triggers().await;
     assert_eq!(
         kroonika(
             &url,

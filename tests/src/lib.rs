@@ -160,6 +160,23 @@ pub struct RawAccess {
 }
 
 impl RawAccess {
+    /// Drops the triggers that keep the log append-only, as someone with
+    /// rights over the database could.
+    pub async fn drop_append_only_triggers(&self) {
+        let statements: &[&str] = match self.backend {
+            Backend::Sqlite => &[
+                "DROP TRIGGER events_no_update",
+                "DROP TRIGGER events_no_delete",
+            ],
+            Backend::Postgres => &["DROP TRIGGER events_no_update_or_delete ON events"],
+        };
+        for sql in statements {
+            self.raw_execute(sql)
+                .await
+                .expect("the append-only triggers can be dropped");
+        }
+    }
+
     /// Runs one raw SQL statement on a connection of its own, beside the store: the
     /// way someone with database access would, bypassing Kroonika.
     pub async fn raw_execute(&self, sql: &str) -> Result<u64, sqlx::Error> {

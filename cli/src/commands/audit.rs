@@ -390,16 +390,12 @@ fn verify(
                     match wrong {
                         None => writeln!(
                             out,
-                            "the checkpoint {} signed at {} holds: today's log extends its {} events",
-                            checkpoint.signer,
-                            checkpoint.time.format("%Y-%m-%d %H:%M UTC"),
+                            "{checkpoint} holds: today's log extends its {} events",
                             checkpoint.position
                         )?,
                         Some(why) => writeln!(
                             out,
-                            "the checkpoint {} signed at {} (position {}) does NOT hold: {why}",
-                            checkpoint.signer,
-                            checkpoint.time.format("%Y-%m-%d %H:%M UTC"),
+                            "{checkpoint} (position {}) does NOT hold: {why}",
                             checkpoint.position
                         )?,
                     }

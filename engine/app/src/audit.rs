@@ -180,9 +180,7 @@ impl Verified {
             self.checkpoints.iter().find(|(_, wrong)| wrong.is_some())
         {
             return Some(Error::Integrity(format!(
-                "the checkpoint {} signed at {} (position {}): {wrong}",
-                checkpoint.signer,
-                checkpoint.time.format("%Y-%m-%d %H:%M UTC"),
+                "{checkpoint} (position {}): {wrong}",
                 checkpoint.position
             )));
         }

@@ -45,6 +45,18 @@ pub struct Checkpoint {
     pub signer: String,
 }
 
+/// How messages name a checkpoint: "the checkpoint NAME signed at TIME".
+impl std::fmt::Display for Checkpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the checkpoint {} signed at {}",
+            self.signer,
+            self.time.format("%Y-%m-%d %H:%M UTC")
+        )
+    }
+}
+
 impl Checkpoint {
     /// The note's text, the part the signature covers.
     fn text(&self) -> String {

@@ -516,9 +516,7 @@ async fn load(
                 verified_to,
             ) {
                 return Err(refused(format!(
-                    "the checkpoint {} signed at {} (position {}): {wrong}",
-                    checkpoint.signer,
-                    checkpoint.time.format("%Y-%m-%d %H:%M UTC"),
+                    "{checkpoint} (position {}): {wrong}",
                     checkpoint.position
                 )));
             }
