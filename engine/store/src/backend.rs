@@ -118,6 +118,13 @@ pub(crate) trait Backend {
         stream: &StreamName,
         due: Option<DateTime<Utc>>,
     ) -> Result<(), sqlx::Error>;
+    /// Runs statements without parameters (savepoints) in the transaction.
+    async fn execute_in(&self, tx: &mut Self::Tx, sql: &'static str) -> Result<()>;
+    /// Each category's last position (0 when it has none), under the lock,
+    /// in a statement of its own (on PostgreSQL its snapshot is taken after
+    /// the lock was granted): what a group checks its writes' preconditions
+    /// against.
+    async fn last_positions(&self, tx: &mut Self::Tx, categories: &[&str]) -> Result<Vec<u64>>;
     async fn commit(tx: Self::Tx) -> Result<()>;
     async fn rollback(tx: Self::Tx) -> Result<()>;
     /// The stored events carrying any of these ids.

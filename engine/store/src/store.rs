@@ -4,7 +4,7 @@
 //! `keys.rs`, wake-ups in `timers.rs`, projections in `projection.rs`, imports
 //! in `import.rs`; each an `impl Store` block over the backends' SQL.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use crate::backend::{AnyBackend, dispatch};
 use crate::connect::{self, Target};
 use crate::error::{Error, Result};
+use crate::group::{GroupStats, Job, Run, Writer};
 use crate::postgres::PgBackend;
 use crate::read::ReadFrom;
 use crate::scan::Scan;
@@ -34,6 +35,10 @@ pub struct StoreOptions {
     /// default). False leaves that to WAL checkpoints: a power cut may lose the
     /// last commits but never corrupts the store; for bulk loads such as the demo.
     pub durable: bool,
+    /// Writes of this process queued while another commits are committed
+    /// together, in one transaction with one flush (true, the default; see
+    /// `group.rs`). False: every write takes the lock and commits alone.
+    pub group_commit: bool,
 }
 
 impl Default for StoreOptions {
@@ -43,6 +48,7 @@ impl Default for StoreOptions {
             timeout: Duration::from_secs(30),
             poll_interval: Duration::from_millis(250),
             durable: true,
+            group_commit: true,
         }
     }
 }
@@ -61,6 +67,8 @@ struct Inner {
     /// The last position this process committed, so that subscriptions in the
     /// same process wake at once instead of at their next poll.
     committed: watch::Sender<u64>,
+    /// The writer task of group commit, started by the first write.
+    writer: OnceLock<Writer>,
 }
 
 impl Store {
@@ -120,6 +128,7 @@ impl Store {
                 location,
                 options,
                 committed,
+                writer: OnceLock::new(),
             }),
         };
         Ok((store, found))
@@ -127,6 +136,30 @@ impl Store {
 
     pub(crate) fn backend(&self) -> &AnyBackend {
         &self.inner.backend
+    }
+
+    /// The writer task of group commit (started here on first use), or None
+    /// when group commit is off.
+    pub(crate) fn writer(&self) -> Option<&Writer> {
+        if !self.inner.options.group_commit {
+            return None;
+        }
+        Some(self.inner.writer.get_or_init(|| {
+            fn run(inner: Arc<Inner>, jobs: Vec<Job>) -> Run {
+                Box::pin(async move { Store { inner }.run_group(jobs).await })
+            }
+            Writer::spawn(Arc::downgrade(&self.inner), run)
+        }))
+    }
+
+    /// How many groups this process's writer committed, and how many writes
+    /// they held (zero when group commit is off or nothing was written).
+    pub fn group_stats(&self) -> GroupStats {
+        self.inner
+            .writer
+            .get()
+            .map(Writer::stats)
+            .unwrap_or_default()
     }
 
     /// Where the store is, for messages (never includes a password).

@@ -29,10 +29,11 @@ use kroonika_engine::{ExpectedRevision, NewEvent, RecordedEvent, StreamName};
 use uuid::Uuid;
 
 use crate::append::{self, AppendResult, Appended, Batch, Retry};
-use crate::backend::{AnyBackend, AnyTx, Backend, Head, Plan, PlannedRow};
+use crate::backend::{AnyBackend, AnyTx, Backend, Head, Plan, PlannedRow, dispatch};
 use crate::chain::{self, Hash};
 use crate::credentials::{CredentialChange, FailureRow};
 use crate::error::{Error, Result};
+use crate::group::{self, Job};
 use crate::index::IndexChange;
 use crate::keys::SubjectKeyRow;
 use crate::store::Store;
@@ -212,8 +213,86 @@ impl Store {
     /// ([`Error::WrongExpectedRevision`], [`Error::Moved`]). A write whose
     /// events are all stored already, identically and in place, is a retry:
     /// the original places come back with `replayed`.
+    ///
+    /// With group commit on ([`crate::StoreOptions::group_commit`]), the write
+    /// goes to the store's writer task, which commits it with whatever other
+    /// writes of this process are queued meanwhile (see `group.rs`); each is
+    /// judged on its own and answered after the commit that holds it.
     pub async fn write(&self, write: &Write) -> Result<WriteResult> {
+        let Some(writer) = self.writer() else {
+            return self.write_alone(write).await;
+        };
+        match writer.queue(write.clone()).await {
+            Ok(answer) => answer.await.unwrap_or_else(|_| {
+                Err(Error::Unreachable {
+                    location: self.location().to_owned(),
+                    reason: "the store's writer stopped before it answered (the process is shutting down); whether the write was committed is unknown, and retrying it is safe".to_owned(),
+                })
+            }),
+            // The writer's runtime is gone: written here instead.
+            Err(write) => self.write_alone(&write).await,
+        }
+    }
+
+    /// One write in a transaction of its own.
+    pub(crate) async fn write_alone(&self, write: &Write) -> Result<WriteResult> {
         self.prepare_write(write).await?.commit().await
+    }
+
+    /// What the writer task does with one group: a group of one is written
+    /// the plain way; a larger one in one transaction, or, if that
+    /// transaction fails as a whole, each write alone.
+    pub(crate) async fn run_group(&self, mut jobs: Vec<Job>) {
+        if let Some(writer) = self.writer() {
+            writer.count(jobs.len());
+        }
+        if jobs.len() == 1 {
+            let job = jobs.remove(0);
+            let answer = self.write_alone(&job.write).await;
+            let _ = job.reply.send(answer);
+            return;
+        }
+        let writes: Vec<&Write> = jobs.iter().map(|j| &j.write).collect();
+        let grouped = dispatch!(self, b => group::write_group(b, &writes).await);
+        let committed = match grouped {
+            Ok(committed) => committed,
+            // The database cannot be reached: every write hears so at once,
+            // rather than each waiting out the same timeout again.
+            Err(err) if err.is_unavailable() => {
+                for job in jobs {
+                    let _ = job.reply.send(Err(Error::Unreachable {
+                        location: self.location().to_owned(),
+                        reason: err.to_string(),
+                    }));
+                }
+                return;
+            }
+            Err(_) => {
+                for job in jobs {
+                    let answer = self.write_alone(&job.write).await;
+                    let _ = job.reply.send(answer);
+                }
+                return;
+            }
+        };
+        if let Some(last) = committed.last {
+            self.committed_up_to(last);
+        }
+        // Keys were destroyed: SQLite empties its write-ahead log, as after a
+        // write alone, and the write that destroyed them hears if that failed.
+        for ((job, mut answer), erased) in jobs
+            .into_iter()
+            .zip(committed.answers)
+            .zip(committed.erased)
+        {
+            if erased
+                && let AnyBackend::Sqlite(b) = self.backend()
+                && let Err(err) = b.checkpoint().await
+            {
+                answer = Err(err);
+            }
+            let _ = job.reply.send(answer);
+        }
     }
 
     /// Appends `events` to one stream: a [`Write`] of one stream. An empty
@@ -301,22 +380,23 @@ impl Store {
 }
 
 /// How a staged write turned out, before commit.
-enum Staged {
-    /// Rows written in the open transaction.
-    Written(WriteResult),
+pub(crate) enum Staged {
+    /// Rows written in the open transaction, and the last one's hash (None
+    /// when it wrote no events).
+    Written(WriteResult, Option<Hash>),
     /// Nothing to write (no events, wake-ups or keys): only the checks ran.
     Nothing(WriteResult),
 }
 
 /// Why staging stopped. Either way the transaction is rolled back.
-enum Failed {
+pub(crate) enum Failed {
     /// An expectation failed or an id is stored already: maybe a retry.
     Judge(Error, Revisions),
     Plain(Error),
 }
 
 /// The streams' revisions, as read under the lock.
-type Revisions = HashMap<StreamName, Option<u64>>;
+pub(crate) type Revisions = HashMap<StreamName, Option<u64>>;
 
 async fn optimistic<B: Backend>(
     b: &B,
@@ -330,7 +410,7 @@ async fn optimistic<B: Backend>(
     if let Some(primary) = primary {
         known.insert(primary.clone(), head.stream_revision);
     }
-    let staged = stage(b, &mut tx, &head, write, batches, known, true).await;
+    let staged = stage(b, &mut tx, &head, write, batches, known, true, &mut false).await;
     finish(b, tx, write, batches, staged).await
 }
 
@@ -344,7 +424,7 @@ async fn finish<B: Backend>(
     staged: std::result::Result<Staged, Failed>,
 ) -> Result<(WriteResult, Option<B::Tx>)> {
     match staged {
-        Ok(Staged::Written(result)) => Ok((result, Some(tx))),
+        Ok(Staged::Written(result, _)) => Ok((result, Some(tx))),
         Ok(Staged::Nothing(result)) => {
             B::rollback(tx).await?;
             Ok((result, None))
@@ -397,7 +477,10 @@ where
             return Err(err.into());
         }
     };
-    let staged = stage(b, &mut tx, &head, &write, &batches, known, false).await;
+    let staged = stage(
+        b, &mut tx, &head, &write, &batches, known, false, &mut false,
+    )
+    .await;
     let erased = !write.destroy_keys.is_empty();
     let (result, tx) = finish(b, tx, &write, &batches, staged).await?;
     Ok(Some((result, tx, erased)))
@@ -451,7 +534,10 @@ async fn read_locked<B: Backend>(
 
 /// Checks and writes `write` in the open transaction. `optimistic`: the
 /// precondition is checked (under the lock nothing can have moved).
-async fn stage<B: Backend>(
+/// `touched` is set once a statement that writes has run: a failure after it
+/// may have left part of the write in the transaction.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn stage<B: Backend>(
     b: &B,
     tx: &mut B::Tx,
     head: &Head,
@@ -459,6 +545,7 @@ async fn stage<B: Backend>(
     batches: &[Batch<'_>],
     mut known: Revisions,
     optimistic: bool,
+    touched: &mut bool,
 ) -> std::result::Result<Staged, Failed> {
     let unknown: Vec<&StreamName> = write
         .streams
@@ -530,8 +617,11 @@ async fn stage<B: Backend>(
             replayed: false,
         }));
     }
+    let mut last_hash = None;
+    *touched = true;
     if events > 0 {
         let plan = plan(head, write, batches, &known, unchanged);
+        last_hash = plan.rows.last().map(|row| row.hash);
         match b.insert(tx, &plan).await {
             Ok(inserted) if inserted as usize == plan.rows.len() => {}
             Ok(_) => {
@@ -541,6 +631,8 @@ async fn stage<B: Backend>(
                         reason: "an insert wrote fewer events than it was given".to_owned(),
                     })
                 })?;
+                // The insert checked the precondition and inserted nothing.
+                *touched = false;
                 return Err(Failed::Plain(Error::Moved {
                     categories: unchanged.categories.clone(),
                     position: unchanged.position,
@@ -610,13 +702,16 @@ async fn stage<B: Backend>(
             .await
             .map_err(|err| Failed::Plain(Error::Database(err)))?;
     }
-    Ok(Staged::Written(WriteResult {
-        streams: results,
-        replayed: false,
-    }))
+    Ok(Staged::Written(
+        WriteResult {
+            streams: results,
+            replayed: false,
+        },
+        last_hash,
+    ))
 }
 
-fn moved(unchanged: &Unchanged, head: u64) -> Error {
+pub(crate) fn moved(unchanged: &Unchanged, head: u64) -> Error {
     Error::Moved {
         categories: unchanged.categories.clone(),
         position: unchanged.position,
@@ -626,7 +721,7 @@ fn moved(unchanged: &Unchanged, head: u64) -> Error {
 
 /// The rows of a write: positions after the head in write order, revisions
 /// after each stream's, every hash chained to the one before.
-fn plan<'a>(
+pub(crate) fn plan<'a>(
     head: &Head,
     write: &'a Write,
     batches: &'a [Batch<'a>],
@@ -674,7 +769,7 @@ fn plan<'a>(
 
 /// After a failed expectation or a duplicate id: a retry of a stored write (its
 /// original places), an id reused, or `failure` as it was.
-async fn judge<B: Backend>(
+pub(crate) async fn judge<B: Backend>(
     b: &B,
     write: &Write,
     batches: &[Batch<'_>],

@@ -4,6 +4,7 @@ mod appends;
 mod chain;
 mod concurrency;
 mod credentials;
+mod group;
 mod idempotency;
 mod immutability;
 mod projections;

@@ -403,6 +403,28 @@ impl Backend for PgBackend {
         super::timers::set_timer_on(&mut *tx, stream, due).await
     }
 
+    async fn execute_in(&self, tx: &mut Self::Tx, sql: &'static str) -> Result<()> {
+        sqlx::raw_sql(sql).execute(&mut **tx).await?;
+        Ok(())
+    }
+
+    async fn last_positions(&self, tx: &mut Self::Tx, categories: &[&str]) -> Result<Vec<u64>> {
+        if categories.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Each category's last position from the (category, position) index.
+        let rows: Vec<i64> = sqlx::query_scalar(
+            "SELECT coalesce((SELECT max(e.position) FROM events e WHERE e.category = c.name), 0)::bigint \
+             FROM unnest($1::text[]) WITH ORDINALITY AS c(name, n) ORDER BY c.n",
+        )
+        .bind(categories)
+        .fetch_all(&mut **tx)
+        .await?;
+        rows.into_iter()
+            .map(|p| unsigned(p, "position", p))
+            .collect()
+    }
+
     async fn commit(tx: Self::Tx) -> Result<()> {
         Ok(tx.commit().await?)
     }

@@ -368,6 +368,35 @@ impl Backend for SqliteBackend {
         super::timers::set_timer_on(&mut *tx, stream, due).await
     }
 
+    async fn execute_in(&self, tx: &mut Self::Tx, sql: &'static str) -> Result<()> {
+        sqlx::raw_sql(sql).execute(&mut **tx).await?;
+        Ok(())
+    }
+
+    async fn last_positions(&self, tx: &mut Self::Tx, categories: &[&str]) -> Result<Vec<u64>> {
+        if categories.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One row a category, each from the index's end.
+        let sql = (1..=categories.len())
+            .map(|i| {
+                format!(
+                    "SELECT {i}, coalesce((SELECT max(position) FROM events WHERE category = ?{i}), 0)"
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        let mut query = sqlx::query_as::<_, (i64, i64)>(AssertSqlSafe(sql));
+        for category in categories {
+            query = query.bind(*category);
+        }
+        let mut rows = query.fetch_all(&mut **tx).await?;
+        rows.sort_unstable();
+        rows.into_iter()
+            .map(|(_, p)| unsigned(p, "position", p))
+            .collect()
+    }
+
     async fn commit(tx: Self::Tx) -> Result<()> {
         Ok(tx.commit().await?)
     }
@@ -403,20 +432,26 @@ type HeadRow = (
 );
 
 /// The head query, watching `watched` categories (`?2`…); built once per count.
+/// The last position of `n` categories bound from parameter `first` on, 0
+/// when none has events.
+fn last_of_categories(n: usize, first: usize) -> String {
+    format!(
+        "max(0, {})",
+        (first..n + first)
+            .map(|i| format!(
+                "coalesce((SELECT max(position) FROM events WHERE category = ?{i}), 0)"
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
 fn head_sql(watched: usize) -> String {
     // Each category's last position on its own: SQLite answers a max over one
     // value of the index's first column from the index's end.
     let last_watched = match watched {
         0 => "NULL".to_owned(),
-        n => format!(
-            "max(0, {})",
-            (2..n + 2)
-                .map(|i| format!(
-                    "coalesce((SELECT max(position) FROM events WHERE category = ?{i}), 0)"
-                ))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        n => last_of_categories(n, 2),
     };
     format!(
         "SELECT (SELECT position FROM events ORDER BY position DESC LIMIT 1), \
