@@ -23,6 +23,9 @@ pub struct Status {
     pub created_at: String,
     /// The last position (the number of events).
     pub head: u64,
+    /// This process's group commit: how many groups it committed and how
+    /// many writes they held.
+    pub groups: kroonika_store::GroupStats,
 }
 
 /// Which events to read.
@@ -50,6 +53,7 @@ impl App {
             store_id: info.store_id,
             created_at: info.created_at,
             head,
+            groups: store.group_stats(),
         })
     }
 

@@ -15,6 +15,7 @@ on_both!(
     two_hundred_requests_from_sixteen_clients,
     sigterm_under_load_loses_nothing_acknowledged,
     sigkill_under_load_leaves_whole_commands,
+    sigkill_during_group_commits_keeps_every_acknowledged_step,
 );
 
 /// Each case stream's event types, in order, from the whole log.
@@ -208,6 +209,92 @@ async fn sigkill_under_load_leaves_whole_commands(stage: &Stage) {
     let mari = Client::new(&again, Some(&token));
     mari.open_case().await;
     again.stop().await;
+}
+
+/// SIGKILL while 16 clients add notes to cases of their own, the commands
+/// arriving together and committed in groups (the status says so before the
+/// kill): every note the server acknowledged is in the log (each case reaches
+/// at least the version its last answer gave), and the log verifies, derived
+/// state included.
+async fn sigkill_during_group_commits_keeps_every_acknowledged_step(stage: &Stage) {
+    const CLIENTS: usize = 16;
+    let served = stage.serve(&[]).await;
+    let token = stage.token("mari").await;
+    let mari = Client::new(&served, Some(&token));
+    let mut cases = Vec::new();
+    for _ in 0..CLIENTS {
+        let opened = mari.post("/api/v1/cases", opening()).await;
+        assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.text);
+        cases.push((
+            opened.json["id"].as_str().unwrap().to_owned(),
+            opened.json["reference"].as_str().unwrap().to_owned(),
+        ));
+    }
+    // Each case's last acknowledged version.
+    let acknowledged: Arc<Mutex<BTreeMap<String, u64>>> = Arc::default();
+    let mut clients = tokio::task::JoinSet::new();
+    for (id, reference) in cases {
+        let (mari, acknowledged) = (mari.clone(), acknowledged.clone());
+        clients.spawn(async move {
+            for n in 0.. {
+                let sent = mari
+                    .request(Method::POST, &format!("/api/v1/cases/{reference}/notes"))
+                    .json(&json!({"text": format!("Call {n}: spoke with the school.")}))
+                    .send()
+                    .await;
+                let Ok(response) = sent else { break };
+                let status = response.status();
+                let Ok(body) = response.json::<Value>().await else {
+                    break;
+                };
+                match status {
+                    StatusCode::OK => {
+                        let version = body["version"].as_u64().unwrap();
+                        acknowledged.lock().await.insert(id.clone(), version);
+                    }
+                    StatusCode::SERVICE_UNAVAILABLE => break,
+                    other => panic!("{other}: {body}"),
+                }
+            }
+        });
+    }
+    // Until commands share commits, and a few hundred are acknowledged.
+    let anu = Client::new(&served, Some(&stage.token("anu").await));
+    let mut grouped = Value::Null;
+    for _ in 0..3000 {
+        let status = anu.get("/api/v1/status").await.json;
+        let writes = status["group_commit"]["writes"].as_u64().unwrap_or(0);
+        let groups = status["group_commit"]["groups"].as_u64().unwrap_or(0);
+        if writes >= 150 && writes > groups + 20 {
+            grouped = status["group_commit"].clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        !grouped.is_null(),
+        "no commands shared a commit in a minute"
+    );
+    served.signal("KILL");
+    while let Some(client) = clients.join_next().await {
+        client.unwrap();
+    }
+    let (code, _) = served.wait().await;
+    assert_eq!(code, Some(-1), "killed");
+    let acknowledged = acknowledged.lock().await.clone();
+    assert_eq!(acknowledged.len(), CLIENTS, "every client was answered");
+    let streams = streams(stage).await;
+    for (id, version) in &acknowledged {
+        let stored = streams.get(&format!("case-{id}")).map_or(0, Vec::len) as u64;
+        assert!(
+            stored >= *version,
+            "case {id}: version {version} acknowledged, {stored} events stored ({grouped})"
+        );
+    }
+    let (code, out, err) =
+        crate::support::kroonika_on(&stage.url, Some("aili"), &["audit", "verify", "--derived"])
+            .await;
+    assert_eq!(code, 0, "{out}{err}");
 }
 
 /// Two servers on one PostgreSQL, both running the deadlines in the

@@ -68,6 +68,17 @@ pub(crate) struct Status {
     created_at: String,
     /// The number of events.
     events: u64,
+    /// This server's group commit so far: transactions committed by its
+    /// writer, and the writes they held (more writes than groups: commands
+    /// that arrived together shared a commit).
+    group_commit: GroupCommit,
+}
+
+/// Group commit's figures.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct GroupCommit {
+    groups: u64,
+    writes: u64,
 }
 
 /// The store's details (any registered actor).
@@ -81,6 +92,10 @@ async fn status(State(server): State<Server>, _caller: Caller) -> Result<Json<St
         store_id: status.store_id,
         created_at: status.created_at,
         events: status.head,
+        group_commit: GroupCommit {
+            groups: status.groups.groups,
+            writes: status.groups.writes,
+        },
     }))
 }
 
