@@ -50,13 +50,16 @@ impl Remembered {
         self.case.revision.map_or(0, |r| r + 1)
     }
 
-    /// This case after `events` of command `command_id` (fingerprint `hash`)
-    /// were recorded, leaving it as `after`.
+    /// This case after `events` of a command (fingerprint `hash`) were
+    /// recorded, leaving it as `after`. Its id is remembered only when the
+    /// caller gave it (`command_id`): only a given id can come again as a
+    /// retry, and a long-lived process would otherwise keep one entry for
+    /// every command it ever ran on the case.
     pub fn after(
         self,
         after: Case,
         events: &[CaseEvent],
-        command_id: Uuid,
+        command_id: Option<Uuid>,
         hash: &str,
     ) -> Remembered {
         let first = self.case.revision.map_or(0, |r| r + 1);
@@ -64,7 +67,7 @@ impl Remembered {
             case: after,
             commands: self.commands,
         };
-        if !events.is_empty() {
+        if let Some(command_id) = command_id.filter(|_| !events.is_empty()) {
             next.commands
                 .entry(command_id)
                 .or_insert((Some(hash.to_owned()), first));

@@ -521,7 +521,7 @@ fn stepped(known: Remembered, decided: Decided, act: &Act<'_>) -> (Remembered, O
     let next = known.after(
         decided.after,
         &decided.events,
-        act.command_id,
+        act.given_id.then_some(act.command_id),
         act.fingerprint,
     );
     let outcome = if decided.events.is_empty() {

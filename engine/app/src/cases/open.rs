@@ -167,7 +167,8 @@ impl App {
                     credentials: Vec::new(),
                     unchanged: None,
                 };
-                let remembered = Remembered::default().after(after, &events, command_id, &print);
+                let remembered =
+                    Remembered::default().after(after, &events, Some(command_id), &print);
                 result = Some((
                     Outcome::Opened {
                         reference: reference.clone(),
