@@ -12,7 +12,6 @@
 //! appends one.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -287,45 +286,6 @@ pub async fn latency(backend: Backend, cases: usize) -> anyhow::Result<Measured>
     })
 }
 
-/// Commands per second from `clients` concurrent clients, each on cases of its own.
-pub async fn concurrent(
-    backend: Backend,
-    clients: usize,
-    commands_per_client: usize,
-) -> anyhow::Result<Measured> {
-    let t = TestStore::new(backend)
-        .await
-        .ok_or_else(|| anyhow::anyhow!("backend not available"))?;
-    let world = Arc::new(world()?);
-    let cases_per_client = 10;
-    let streams = prepare(&t.store, &world, clients * cases_per_client).await?;
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for client in 0..clients {
-        let (store, world) = (t.store.clone(), world.clone());
-        let own: Vec<StreamName> =
-            streams[client * cases_per_client..(client + 1) * cases_per_client].to_vec();
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::with_capacity(commands_per_client);
-            for i in 0..commands_per_client {
-                latencies.push(command(&store, &world, &own[i % own.len()]).await?);
-            }
-            anyhow::Ok(latencies)
-        }));
-    }
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await??);
-    }
-    let elapsed = started.elapsed();
-    t.cleanup().await;
-    Ok(Measured {
-        events: clients * commands_per_client,
-        elapsed,
-        latencies,
-    })
-}
-
 /// Commands through the application layer: one long-lived `App` shared by
 /// `clients` concurrent clients, each command on a 50-event case of its own
 /// (as the store-level latency measures). `remember`: whether the app has
@@ -336,6 +296,7 @@ pub async fn through_app(
     clients: usize,
     commands_per_client: usize,
     remember: bool,
+    group_commit: bool,
 ) -> anyhow::Result<Measured> {
     let t = TestStore::new(backend)
         .await
@@ -346,13 +307,23 @@ pub async fn through_app(
         remember: if remember { 100_000 } else { 0 },
         ..kroonika_app::Options::default()
     };
-    let app = kroonika_app::App::new(t.store.clone(), options).await?;
+    // The application's own store, with group commit as asked.
+    let store = Store::open_with(
+        &t.url,
+        kroonika_store::StoreOptions {
+            group_commit,
+            ..kroonika_store::StoreOptions::default()
+        },
+    )
+    .await?;
+    let app = kroonika_app::App::new(store.clone(), options).await?;
     let ids: Vec<String> = streams.iter().map(|s| s.id().to_owned()).collect();
     if remember {
         for id in &ids {
             app_command(&app, id).await?;
         }
     }
+    let warmed = store.group_stats();
     let started = Instant::now();
     let latencies = if clients == 1 {
         // One client runs in this task, as the store-level one does.
@@ -380,6 +351,20 @@ pub async fn through_app(
         latencies
     };
     let elapsed = started.elapsed();
+    // The measured commands' groups only (the warm-up went one by one).
+    let grouped = store.group_stats();
+    let (writes, groups) = (
+        grouped.writes - warmed.writes,
+        grouped.groups - warmed.groups,
+    );
+    if groups > 0 {
+        eprintln!(
+            "  group commit: {writes} writes in {groups} groups ({:.1} a group)",
+            writes as f64 / groups as f64
+        );
+    }
+    drop(app);
+    store.close().await;
     t.cleanup().await;
     Ok(Measured {
         events: clients * commands_per_client,

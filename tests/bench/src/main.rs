@@ -18,6 +18,7 @@ mod floor;
 mod grpc;
 mod http;
 mod report;
+mod soak;
 mod workload;
 
 use anyhow::{Context, bail};
@@ -59,6 +60,14 @@ struct Args {
     /// --quick) through gRPC, next to the store's own figures.
     #[arg(long)]
     grpc: bool,
+    /// Measure only the server's memory: `kroonika serve` under 16 HTTP
+    /// clients for this many minutes, its resident memory each minute.
+    #[arg(long, value_name = "MINUTES")]
+    soak: Option<u64>,
+    /// With --commands: only the rows whose name contains this text (to
+    /// profile one of them).
+    #[arg(long, value_name = "TEXT")]
+    only: Option<String>,
     /// Also write the markdown table to this file. In a file that holds the
     /// markers `<!-- bench:latest -->` and `<!-- /bench:latest -->` (as
     /// BENCHMARKS.md does), only the part between them is replaced, with the
@@ -108,6 +117,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
         }
         return Ok(());
     }
+    if let Some(minutes) = args.soak {
+        let table = soak::soak(minutes, 16).await?;
+        println!("{table}");
+        if let Some(path) = args.output {
+            write_output(&path, &table)?;
+        }
+        return Ok(());
+    }
     if args.timers {
         let table = timer_figures(&backends, args.quick).await?;
         println!("{table}");
@@ -125,7 +142,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
         return Ok(());
     }
     if args.commands {
-        let table = command_figures(&backends, events / 50, args.rounds).await?;
+        let table = command_figures(
+            &backends,
+            events / 50,
+            args.rounds,
+            !args.no_cqrs,
+            args.only.as_deref(),
+        )
+        .await?;
         println!("{table}");
         if let Some(path) = args.output {
             write_output(&path, &table)?;
@@ -172,7 +196,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     let mut table = report::markdown(&rows, args.rounds);
-    table.push_str(&command_figures(&backends, events / 50, args.rounds).await?);
+    table.push_str(
+        &command_figures(&backends, events / 50, args.rounds, !args.no_cqrs, None).await?,
+    );
     if !args.no_cqrs {
         table.push_str(&cqrs_figures(&backends, events, args.rounds).await?);
     }
@@ -242,72 +268,85 @@ async fn grpc_figures(backends: &[Backend], quick: bool, rounds: usize) -> anyho
     Ok(out)
 }
 
-/// Case commands: latency on 50-event cases at store level (issue 4) and
-/// through the application layer (issue 13), one client and 4 (and, on
-/// PostgreSQL, 16 at store level) concurrent clients on distinct cases. The
-/// rounds alternate store level and application layer, so their ratio is
-/// measured side by side.
+/// Case commands, one `log-contact` on each 50-event case: at store level
+/// (issue 4), through the application layer (issue 13) with group commit off
+/// and on for 1, 4, 16 and 64 concurrent clients (issue 19), through the HTTP
+/// API with 16, and cqrs-es on the same workload with 1 and 16. Every row runs
+/// once per round, each round starting at another row, so their ratios are
+/// measured side by side; the goals' ratios follow the table.
 async fn command_figures(
     backends: &[Backend],
-    cases: usize,
+    per: usize,
     rounds: usize,
+    with_cqrs: bool,
+    only: Option<&str>,
 ) -> anyhow::Result<String> {
-    let cases = cases.max(20);
+    let per = per.max(20);
+    let cqrs = if with_cqrs {
+        Some(cqrs::binary()?)
+    } else {
+        None
+    };
     let mut out = String::from(
         "\n| backend | case commands (load 50 events, decide, append 1) | commands | commands/s | p50 ms | p99 ms | max ms |\n|---|---|---:|---:|---:|---:|---:|\n",
     );
-    #[derive(Clone, Copy)]
+    #[derive(Clone, Copy, PartialEq)]
     enum Path {
         Store,
-        App { remember: bool },
+        App { remember: bool, group: bool },
         Http,
+        Cqrs,
     }
-    for &backend in backends {
-        let mut shapes: Vec<(String, usize, Path)> = vec![
-            ("store level, one client".to_owned(), 1, Path::Store),
-            (
-                "application layer, one client, cases read each time".to_owned(),
-                1,
-                Path::App { remember: false },
-            ),
-            (
-                "application layer, one client, cases remembered".to_owned(),
-                1,
-                Path::App { remember: true },
-            ),
-            (
-                "store level, 4 concurrent clients, distinct cases".to_owned(),
-                4,
-                Path::Store,
-            ),
-            (
-                "application layer, 4 concurrent clients, cases remembered".to_owned(),
-                4,
-                Path::App { remember: true },
-            ),
-            (
-                "HTTP API, one client, cases remembered".to_owned(),
-                1,
-                Path::Http,
-            ),
-            (
-                "application layer, 16 concurrent clients, cases remembered".to_owned(),
-                16,
-                Path::App { remember: true },
-            ),
-            (
-                "HTTP API, 16 concurrent clients, cases remembered".to_owned(),
-                16,
-                Path::Http,
-            ),
-        ];
-        if backend == Backend::Postgres {
+    // Commands in a row: enough for each client to settle.
+    let total = |clients: usize| match clients {
+        1 => 3 * per,
+        4 => 6 * per,
+        16 => 16 * per,
+        _ => 20 * per,
+    };
+    let mut shapes: Vec<(String, usize, Path)> = vec![
+        ("store level, one client".to_owned(), 1, Path::Store),
+        (
+            "application layer, one client, cases read each time".to_owned(),
+            1,
+            Path::App {
+                remember: false,
+                group: true,
+            },
+        ),
+    ];
+    for clients in [1, 4, 16, 64] {
+        for group in [false, true] {
+            let who = if clients == 1 {
+                "one client".to_owned()
+            } else {
+                format!("{clients} concurrent clients")
+            };
+            let how = if group { "group commit" } else { "each alone" };
             shapes.push((
-                "store level, 16 concurrent clients, distinct cases".to_owned(),
-                16,
-                Path::Store,
+                format!("application layer, {who}, {how}"),
+                clients,
+                Path::App {
+                    remember: true,
+                    group,
+                },
             ));
         }
+    }
+    shapes.push((
+        "HTTP API, 16 concurrent clients, group commit".to_owned(),
+        16,
+        Path::Http,
+    ));
+    if cqrs.is_some() {
+        shapes.push(("cqrs-es, one client".to_owned(), 1, Path::Cqrs));
+        shapes.push(("cqrs-es, 16 concurrent clients".to_owned(), 16, Path::Cqrs));
+    }
+    if let Some(only) = only {
+        shapes.retain(|(name, _, _)| name.contains(only));
+    }
+    let mut notes = String::new();
+    for &backend in backends {
         let mut runs: Vec<Vec<Measured>> = vec![Vec::new(); shapes.len()];
         for round in 0..rounds {
             // Each round starts at another shape, so that no shape always
@@ -315,13 +354,29 @@ async fn command_figures(
             let order = (0..shapes.len()).map(|k| (k + round) % shapes.len());
             for i in order {
                 let (name, clients, path) = &shapes[i];
-                let measured = match (path, clients) {
-                    (Path::Store, 1) => commands::latency(backend, cases).await?,
-                    (Path::Store, n) => commands::concurrent(backend, *n, cases).await?,
-                    (Path::App { remember }, n) => {
-                        commands::through_app(backend, *n, cases, *remember).await?
+                let commands = total(*clients);
+                let measured = match path {
+                    Path::Store => commands::latency(backend, commands).await?,
+                    Path::App { remember, group } => {
+                        commands::through_app(
+                            backend,
+                            *clients,
+                            commands / clients,
+                            *remember,
+                            *group,
+                        )
+                        .await?
                     }
-                    (Path::Http, n) => http::through_http(backend, *n, cases).await?,
+                    Path::Http => http::through_http(backend, *clients, commands / clients).await?,
+                    Path::Cqrs => {
+                        let binary = cqrs.as_ref().expect("built when its rows are");
+                        let args = vec![
+                            "commands".to_owned(),
+                            commands.to_string(),
+                            clients.to_string(),
+                        ];
+                        cqrs::run(binary, backend, &args).await?
+                    }
                 };
                 eprintln!(
                     "{backend:?} {name}: {:.0} commands/s",
@@ -330,11 +385,57 @@ async fn command_figures(
                 runs[i].push(measured);
             }
         }
+        let rate = |name: &str| {
+            shapes
+                .iter()
+                .position(|(n, _, _)| n == name)
+                .map(|i| report::median(runs[i].clone()))
+        };
+        let ratio = |a: &str, b: &str| match (rate(a), rate(b)) {
+            (Some(a), Some(b)) => {
+                format!("{:.2}×", a.events_per_second() / b.events_per_second())
+            }
+            _ => "–".to_owned(),
+        };
+        let p99 = |name: &str| {
+            rate(name)
+                .and_then(|m| report::percentile(&m.latencies, 0.99))
+                .map_or("–".to_owned(), |d| {
+                    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+                })
+        };
+        let label = match backend {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        };
+        notes.push_str(&format!(
+            "\n{label}: one client, application layer ÷ cqrs-es {} (group commit off: {}); 16 clients, group commit ÷ cqrs-es {}, ÷ each alone {}; 64 clients, group commit ÷ each alone {}; HTTP ÷ application layer at 16 clients {}, HTTP p99 {}.\n",
+            ratio("application layer, one client, group commit", "cqrs-es, one client"),
+            ratio("application layer, one client, each alone", "cqrs-es, one client"),
+            ratio(
+                "application layer, 16 concurrent clients, group commit",
+                "cqrs-es, 16 concurrent clients"
+            ),
+            ratio(
+                "application layer, 16 concurrent clients, group commit",
+                "application layer, 16 concurrent clients, each alone"
+            ),
+            ratio(
+                "application layer, 64 concurrent clients, group commit",
+                "application layer, 64 concurrent clients, each alone"
+            ),
+            ratio(
+                "HTTP API, 16 concurrent clients, group commit",
+                "application layer, 16 concurrent clients, group commit"
+            ),
+            p99("HTTP API, 16 concurrent clients, group commit"),
+        ));
         for ((name, _, _), runs) in shapes.iter().zip(runs) {
             out.push_str(&report::command_row(backend, name, runs));
         }
     }
-    out.push_str("\nCase commands: median round of the rounds above, each on a fresh store; store level and application layer alternate within each round, each round starting at another row.\n");
+    out.push_str(&format!("\nCase commands: median of {rounds} rounds, each row on a fresh store (cqrs-es: a fresh database of its own), every row once a round, each round starting at another row; \"group commit\" / \"each alone\": the application's store with group commit on / off; cases remembered (one unmeasured command each first) unless said.\n"));
+    out.push_str(&notes);
     Ok(out)
 }
 

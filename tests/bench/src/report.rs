@@ -30,12 +30,12 @@ impl Row {
     }
 }
 
-fn median(mut runs: Vec<Measured>) -> Measured {
+pub fn median(mut runs: Vec<Measured>) -> Measured {
     runs.sort_by_key(|m| m.elapsed);
     runs.swap_remove(runs.len() / 2)
 }
 
-fn percentile(latencies: &[Duration], p: f64) -> Option<Duration> {
+pub fn percentile(latencies: &[Duration], p: f64) -> Option<Duration> {
     if latencies.is_empty() {
         return None;
     }

@@ -9,7 +9,7 @@
 //! cqrs-es is built, every command loads the case's whole history first (no
 //! snapshots) and writes one INSERT per event.
 //!
-//! Usage: kroonika-bench-cqrs (sqlite PATH | postgres URL) (append EVENTS PER | commands CASES)
+//! Usage: kroonika-bench-cqrs (sqlite PATH | postgres URL) (append EVENTS PER | commands CASES [CLIENTS])
 
 use std::time::{Duration, Instant};
 
@@ -141,7 +141,7 @@ async fn framework(backend: &str, target: &str) -> anyhow::Result<Framework> {
 fn arg(args: &[String], i: usize) -> anyhow::Result<&str> {
     args.get(i)
         .map(String::as_str)
-        .ok_or_else(|| anyhow::anyhow!("usage: kroonika-bench-cqrs (sqlite PATH | postgres URL) (append EVENTS PER | commands CASES)"))
+        .ok_or_else(|| anyhow::anyhow!("usage: kroonika-bench-cqrs (sqlite PATH | postgres URL) (append EVENTS PER | commands CASES [CLIENTS])"))
 }
 
 #[tokio::main]
@@ -176,8 +176,11 @@ async fn main() -> anyhow::Result<()> {
             (events, started.elapsed())
         }
         "commands" => {
-            // Cases of 50 events (not measured), then one command on each.
+            // Cases of 50 events (not measured), then one command on each,
+            // from CLIENTS concurrent clients (1 unless given), each on cases
+            // of its own.
             let cases: usize = arg(&args, 4)?.parse()?;
+            let clients: usize = args.get(5).map_or(Ok(1), |c| c.parse())?;
             let ids: Vec<String> = (0..cases)
                 .map(|_| uuid::Uuid::now_v7().to_string())
                 .collect();
@@ -191,18 +194,30 @@ async fn main() -> anyhow::Result<()> {
                 )
                 .await?;
             }
+            let cqrs = std::sync::Arc::new(cqrs);
             let started = Instant::now();
-            for id in &ids {
-                let t = Instant::now();
-                cqrs.execute(
-                    id,
-                    Record {
-                        count: 1,
-                        first: 50,
-                    },
-                )
-                .await?;
-                latencies.push(t.elapsed());
+            let mut tasks = Vec::new();
+            for own in ids.chunks(cases.div_ceil(clients.max(1))) {
+                let (cqrs, own) = (cqrs.clone(), own.to_vec());
+                tasks.push(tokio::spawn(async move {
+                    let mut latencies = Vec::with_capacity(own.len());
+                    for id in &own {
+                        let t = Instant::now();
+                        cqrs.execute(
+                            id,
+                            Record {
+                                count: 1,
+                                first: 50,
+                            },
+                        )
+                        .await?;
+                        latencies.push(t.elapsed());
+                    }
+                    anyhow::Ok(latencies)
+                }));
+            }
+            for task in tasks {
+                latencies.extend(task.await??);
             }
             (cases, started.elapsed())
         }
