@@ -37,11 +37,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use chrono::SubsecRound;
 
-use crate::append::{self, AppendResult, Appended, Batch};
+use crate::append::{self, AppendResult, Batch};
 use crate::backend::{Backend, Head, Plan};
 use crate::chain::Hash;
 use crate::error::{Error, Result};
-use crate::timers::Timer;
 use crate::write::{self, Failed, Revisions, Staged, Write, WriteResult};
 
 /// At most this many writes in one group.
@@ -182,11 +181,9 @@ pub(crate) async fn write_group<B: Backend>(b: &B, writes: &[&Write]) -> Result<
         // that exists) sends the group round again, each write in a savepoint.
         for savepoints in [false, true] {
             outcomes = writes.iter().map(|_| None).collect();
-            let write = writes[lead];
-            let watched = write.unchanged.as_ref().map(|u| u.categories.as_slice());
-            let (mut tx, mut head) = b
-                .begin(write.streams.first().map(|s| &s.stream), watched)
-                .await?;
+            // The watched categories are read for the whole group, below.
+            let primary = writes[lead].streams.first().map(|s| &s.stream);
+            let (mut tx, mut head) = b.begin(primary, None).await?;
             let staged = stage_all(
                 b,
                 &mut tx,
@@ -436,28 +433,10 @@ async fn stage_together<B: Backend>(
         if events > 0 {
             let plan = write::plan(staging.head, write, batches, staging.known, None);
             hash = plan.rows.last().map(|row| row.hash);
-            for row in plan.rows {
-                let part = write
-                    .streams
-                    .iter()
-                    .position(|s| &s.stream == row.stream)
-                    .unwrap_or_default();
-                result.streams[part].events.push(Appended {
-                    id: row.batch.events[row.index].id,
-                    revision: row.revision,
-                    position: row.position,
-                    recorded_at,
-                });
-                result.streams[part].stream_revision = Some(row.revision);
-                rows.push(row);
-            }
+            write::record(write, &plan.rows, recorded_at, &mut result.streams);
+            rows.extend(plan.rows);
         }
-        if write.streams.iter().any(|s| s.timer != Timer::Keep)
-            || !write.new_keys.is_empty()
-            || !write.destroy_keys.is_empty()
-            || !write.index.is_empty()
-            || !write.credentials.is_empty()
-        {
+        if write::has_side_tables(write) {
             after.push(i);
         }
         staging.wrote(write, &result, hash);
@@ -489,34 +468,10 @@ async fn stage_together<B: Backend>(
         }
     }
     for i in after {
-        let write = writes[i];
-        for part in &write.streams {
-            let due = match part.timer {
-                Timer::Keep => continue,
-                Timer::Set(due) => Some(due),
-                Timer::Clear => None,
-            };
-            b.set_timer(tx, &part.stream, due).await?;
-        }
-        if !write.new_keys.is_empty()
-            && let Err(err) = b.insert_keys(tx, &write.new_keys).await
-        {
-            if err
-                .as_database_error()
-                .is_some_and(|db| db.is_unique_violation())
-            {
-                return Ok(Attempt::Again);
-            }
-            return Err(Error::Database(err));
-        }
-        if !write.index.is_empty() {
-            b.change_index(tx, &write.index).await?;
-        }
-        if !write.destroy_keys.is_empty() {
-            b.destroy_keys(tx, &write.destroy_keys).await?;
-        }
-        if !write.credentials.is_empty() {
-            b.change_credentials(tx, &write.credentials).await?;
+        match write::side_tables(b, tx, writes[i]).await {
+            Ok(()) => {}
+            Err(Error::SubjectKeyExists { .. }) => return Ok(Attempt::Again),
+            Err(err) => return Err(err),
         }
     }
     Ok(Attempt::Staged)

@@ -604,14 +604,7 @@ pub(crate) async fn stage<B: Backend>(
             replayed: false,
         })
         .collect();
-    let changes_timers = write.streams.iter().any(|s| s.timer != Timer::Keep);
-    if events == 0
-        && !changes_timers
-        && write.new_keys.is_empty()
-        && write.destroy_keys.is_empty()
-        && write.index.is_empty()
-        && write.credentials.is_empty()
-    {
+    if events == 0 && !has_side_tables(write) {
         return Ok(Staged::Nothing(WriteResult {
             streams: results,
             replayed: false,
@@ -648,60 +641,9 @@ pub(crate) async fn stage<B: Backend>(
             }
             Err(err) => return Err(Failed::Plain(Error::Database(err))),
         }
-        for row in &plan.rows {
-            let part = write
-                .streams
-                .iter()
-                .position(|s| &s.stream == row.stream)
-                .unwrap_or_default();
-            results[part].events.push(Appended {
-                id: row.batch.events[row.index].id,
-                revision: row.revision,
-                position: row.position,
-                recorded_at: plan.recorded_at,
-            });
-            results[part].stream_revision = Some(row.revision);
-        }
+        record(write, &plan.rows, plan.recorded_at, &mut results);
     }
-    for part in &write.streams {
-        let due = match part.timer {
-            Timer::Keep => continue,
-            Timer::Set(due) => Some(due),
-            Timer::Clear => None,
-        };
-        b.set_timer(tx, &part.stream, due)
-            .await
-            .map_err(|err| Failed::Plain(Error::Database(err)))?;
-    }
-    if !write.new_keys.is_empty()
-        && let Err(err) = b.insert_keys(tx, &write.new_keys).await
-    {
-        let exists = err
-            .as_database_error()
-            .is_some_and(|db| db.is_unique_violation());
-        return Err(Failed::Plain(if exists {
-            Error::SubjectKeyExists {
-                subjects: write.new_keys.iter().map(|k| k.subject).collect(),
-            }
-        } else {
-            Error::Database(err)
-        }));
-    }
-    if !write.index.is_empty() {
-        b.change_index(tx, &write.index)
-            .await
-            .map_err(|err| Failed::Plain(Error::Database(err)))?;
-    }
-    if !write.destroy_keys.is_empty() {
-        b.destroy_keys(tx, &write.destroy_keys)
-            .await
-            .map_err(|err| Failed::Plain(Error::Database(err)))?;
-    }
-    if !write.credentials.is_empty() {
-        b.change_credentials(tx, &write.credentials)
-            .await
-            .map_err(|err| Failed::Plain(Error::Database(err)))?;
-    }
+    side_tables(b, tx, write).await.map_err(Failed::Plain)?;
     Ok(Staged::Written(
         WriteResult {
             streams: results,
@@ -709,6 +651,77 @@ pub(crate) async fn stage<B: Backend>(
         },
         last_hash,
     ))
+}
+
+/// Whether `write` changes anything beside the events: wake-ups, keys, the
+/// search index, credentials.
+pub(crate) fn has_side_tables(write: &Write) -> bool {
+    write.streams.iter().any(|s| s.timer != Timer::Keep)
+        || !write.new_keys.is_empty()
+        || !write.destroy_keys.is_empty()
+        || !write.index.is_empty()
+        || !write.credentials.is_empty()
+}
+
+/// Writes what `write` changes beside its events, in the open transaction:
+/// its streams' wake-ups, new and destroyed keys, index entries, credentials.
+/// A new key for a subject that has one is [`Error::SubjectKeyExists`].
+pub(crate) async fn side_tables<B: Backend>(b: &B, tx: &mut B::Tx, write: &Write) -> Result<()> {
+    for part in &write.streams {
+        let due = match part.timer {
+            Timer::Keep => continue,
+            Timer::Set(due) => Some(due),
+            Timer::Clear => None,
+        };
+        b.set_timer(tx, &part.stream, due).await?;
+    }
+    if !write.new_keys.is_empty()
+        && let Err(err) = b.insert_keys(tx, &write.new_keys).await
+    {
+        let exists = err
+            .as_database_error()
+            .is_some_and(|db| db.is_unique_violation());
+        return Err(if exists {
+            Error::SubjectKeyExists {
+                subjects: write.new_keys.iter().map(|k| k.subject).collect(),
+            }
+        } else {
+            Error::Database(err)
+        });
+    }
+    if !write.index.is_empty() {
+        b.change_index(tx, &write.index).await?;
+    }
+    if !write.destroy_keys.is_empty() {
+        b.destroy_keys(tx, &write.destroy_keys).await?;
+    }
+    if !write.credentials.is_empty() {
+        b.change_credentials(tx, &write.credentials).await?;
+    }
+    Ok(())
+}
+
+/// Puts each planned row's place in its stream's result.
+pub(crate) fn record(
+    write: &Write,
+    rows: &[PlannedRow<'_>],
+    recorded_at: chrono::DateTime<chrono::Utc>,
+    results: &mut [AppendResult],
+) {
+    for row in rows {
+        let part = write
+            .streams
+            .iter()
+            .position(|s| &s.stream == row.stream)
+            .unwrap_or_default();
+        results[part].events.push(Appended {
+            id: row.batch.events[row.index].id,
+            revision: row.revision,
+            position: row.position,
+            recorded_at,
+        });
+        results[part].stream_revision = Some(row.revision);
+    }
 }
 
 pub(crate) fn moved(unchanged: &Unchanged, head: u64) -> Error {

@@ -391,12 +391,17 @@ async fn app_command(app: &kroonika_app::App, case: &str) -> anyhow::Result<Dura
 
 /// Peak resident memory of this process so far, in KiB (Linux).
 pub fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+    status_kib("self", "VmHWM:")
+}
+
+/// A `/proc/<pid>/status` field in KiB (0 if it cannot be read).
+pub fn status_kib(pid: &str, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|status| {
             status
                 .lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1).map(str::to_owned))
         })
         .and_then(|kib| kib.parse().ok())

@@ -100,7 +100,7 @@ pub async fn through_http(
 }
 
 /// One `log-contact` by HTTP.
-async fn step(
+pub async fn step(
     client: &reqwest::Client,
     base: &str,
     token: &str,

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use kroonika_tests::{Backend, TestStore};
 
-use crate::commands;
+use crate::{commands, http};
 
 /// Cases per client: the cases grow by one event a command, so many of them
 /// keep each near its 50 events.
@@ -45,16 +45,7 @@ fn binary() -> anyhow::Result<PathBuf> {
 
 /// The resident memory of process `pid`, in KiB.
 fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).map(str::to_owned))
-        })
-        .and_then(|kib| kib.parse().ok())
-        .unwrap_or(0)
+    commands::status_kib(&pid.to_string(), "VmRSS:")
 }
 
 pub async fn soak(minutes: u64, clients: usize) -> anyhow::Result<String> {
@@ -109,19 +100,7 @@ pub async fn soak(minutes: u64, clients: usize) -> anyhow::Result<String> {
                 if stop.load(Ordering::Relaxed) {
                     break;
                 }
-                let response = client
-                    .post(format!("{base}/api/v1/cases/{id}/steps"))
-                    .bearer_auth(&token)
-                    .json(&serde_json::json!({"transition": "log-contact", "input": {"channel": "phone"}}))
-                    .send()
-                    .await?;
-                let status = response.status();
-                let body = response.bytes().await?;
-                anyhow::ensure!(
-                    status.is_success(),
-                    "{status}: {}",
-                    String::from_utf8_lossy(&body)
-                );
+                http::step(&client, &base, &token, id).await?;
                 done.fetch_add(1, Ordering::Relaxed);
             }
             anyhow::Ok(())
