@@ -6,6 +6,7 @@ use std::process::ExitCode;
 /// caller frees them on another, which glibc's allocator answers with lock
 /// contention between arenas (measured: a fifth of a rebuild's time in malloc
 /// and free, plus futex wake-ups). See BENCHMARKS.md.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -107,18 +107,36 @@ pub async fn step(
     case: &str,
 ) -> anyhow::Result<Duration> {
     let started = Instant::now();
+    post(
+        client,
+        &format!("{base}/api/v1/cases/{case}/steps"),
+        token,
+        &serde_json::json!({"transition": "log-contact", "input": {"channel": "phone"}}),
+    )
+    .await?;
+    Ok(started.elapsed())
+}
+
+/// A POST of `body` to `url` with a bearer token; the answer's body, or an
+/// error naming the status unless it succeeded.
+pub async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &serde_json::Value,
+) -> anyhow::Result<Vec<u8>> {
     let response = client
-        .post(format!("{base}/api/v1/cases/{case}/steps"))
+        .post(url)
         .bearer_auth(token)
-        .json(&serde_json::json!({"transition": "log-contact", "input": {"channel": "phone"}}))
+        .json(body)
         .send()
         .await?;
     let status = response.status();
     let body = response.bytes().await?;
     anyhow::ensure!(
         status.is_success(),
-        "{status}: {}",
+        "{url}: {status}: {}",
         String::from_utf8_lossy(&body)
     );
-    Ok(started.elapsed())
+    Ok(body.to_vec())
 }

@@ -61,7 +61,9 @@ struct Args {
     #[arg(long)]
     grpc: bool,
     /// Measure only the server's memory: `kroonika serve` under 16 HTTP
-    /// clients for this many minutes, its resident memory each minute.
+    /// clients living cases through (open to close) for this many minutes,
+    /// its resident memory each minute. KROONIKA_SOAK_SERVER runs another
+    /// server command (a profiler and a build without mimalloc).
     #[arg(long, value_name = "MINUTES")]
     soak: Option<u64>,
     /// With --commands: only the rows whose name contains this text (to
@@ -118,7 +120,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         return Ok(());
     }
     if let Some(minutes) = args.soak {
-        let table = soak::soak(minutes, 16).await?;
+        let table = soak::soak(minutes, 16, args.quick).await?;
         println!("{table}");
         if let Some(path) = args.output {
             write_output(&path, &table)?;

@@ -1,12 +1,17 @@
 //! The server's memory under load: `kroonika serve` (the release binary, a
 //! process of its own, so that its resident memory is its own and not the
-//! load generator's) on an SQLite store of 50-event cases, with `clients`
-//! HTTP clients taking `log-contact` on cases of their own, round and round,
-//! for `minutes` minutes. Each minute: the commands answered in it and the
-//! server's resident memory (VmRSS) at its end.
+//! load generator's) on an SQLite store that holds 3,200 cases of 50 events,
+//! with `clients` HTTP clients each living cases through, one after another,
+//! as coordinators and facilitators do: open, assign, tick the consents,
+//! schedule, record the agreement, log 40 contacts, close as fulfilled. Each
+//! minute: the commands answered in it and the server's resident memory
+//! (VmRSS) at its end.
+//!
+//! Cases that end, as real ones do, are what the server's memory must be flat
+//! under; a case that grows without end grows what is kept of it (its facts
+//! for reports) with it.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -16,12 +21,20 @@ use kroonika_tests::{Backend, TestStore};
 
 use crate::{commands, http};
 
-/// Cases per client: the cases grow by one event a command, so many of them
-/// keep each near its 50 events.
+/// The cases already in the store, per client.
 const CASES_PER_CLIENT: usize = 200;
 
-/// Builds the `kroonika` binary (release) if needed; its path.
-fn binary() -> anyhow::Result<PathBuf> {
+/// Contacts logged in each case's monitoring.
+const CONTACTS: usize = 40;
+
+/// The server's command line: `KROONIKA_SOAK_SERVER` if set (a binary and
+/// what runs it, split at spaces: `heaptrack target/release/kroonika`, to
+/// see where memory goes in a build without mimalloc), else the `kroonika`
+/// binary, built in release if needed.
+fn binary() -> anyhow::Result<Vec<String>> {
+    if let Ok(command) = std::env::var("KROONIKA_SOAK_SERVER") {
+        return Ok(command.split_whitespace().map(str::to_owned).collect());
+    }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = Command::new(cargo)
         // With the benchmark, so that the dependencies' features are the
@@ -37,10 +50,9 @@ fn binary() -> anyhow::Result<PathBuf> {
         ])
         .status()?;
     anyhow::ensure!(status.success(), "building kroonika failed");
-    Ok(PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../target/release/kroonika"
-    )))
+    Ok(vec![
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/release/kroonika").to_owned(),
+    ])
 }
 
 /// The resident memory of process `pid`, in KiB.
@@ -48,38 +60,53 @@ fn rss_kib(pid: u32) -> u64 {
     commands::status_kib(&pid.to_string(), "VmRSS:")
 }
 
-pub async fn soak(minutes: u64, clients: usize) -> anyhow::Result<String> {
+/// With `quick` (to see that it runs): a "minute" of five seconds, and five
+/// cases a client in the store beforehand.
+pub async fn soak(minutes: u64, clients: usize, quick: bool) -> anyhow::Result<String> {
+    let (minute_length, cases_per_client) = if quick {
+        (Duration::from_secs(5), 5)
+    } else {
+        (Duration::from_secs(60), CASES_PER_CLIENT)
+    };
     let binary = binary()?;
     let t = TestStore::new(Backend::Sqlite)
         .await
         .ok_or_else(|| anyhow::anyhow!("SQLite store"))?;
     eprintln!(
         "preparing {} cases of 50 events",
-        clients * CASES_PER_CLIENT
+        clients * cases_per_client
     );
-    let ids = commands::prepared(&t.store, clients * CASES_PER_CLIENT).await?;
-    let token = {
+    commands::prepared(&t.store, clients * cases_per_client).await?;
+    let (coordinator, facilitator) = {
         let app = kroonika_app::App::new(t.store.clone(), kroonika_app::Options::default()).await?;
-        app.issue_token(
-            &kroonika_app::Request::new("anu", "bench"),
-            "mari",
-            None,
-            "bench",
+        let admin = kroonika_app::Request::new("anu", "bench");
+        (
+            app.issue_token(&admin, "mari", None, "bench").await?.token,
+            app.issue_token(&admin, "jaan", None, "bench").await?.token,
         )
-        .await?
-        .token
     };
-    let mut server = Command::new(&binary)
+    let (program, wrapped) = binary.split_first().expect("a program");
+    let mut server = Command::new(program)
+        .args(wrapped)
         .args(["--db", &t.url, "serve", "--listen", "127.0.0.1:0"])
         .env("KROONIKA_LOG", "warn")
+        // Each case names its harmed person, sealed with the master key.
+        .env(kroonika_app::keys::ENV, "5a".repeat(32))
         .env_remove("KROONIKA_DB")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()?;
     let pid = server.id();
     let mut stdout = BufReader::new(server.stdout.take().expect("piped"));
+    // The first line that says where it listens (a profiler running it may
+    // say things first).
     let mut line = String::new();
-    stdout.read_line(&mut line)?;
+    for _ in 0..20 {
+        line.clear();
+        if stdout.read_line(&mut line)? == 0 || line.starts_with("listening on ") {
+            break;
+        }
+    }
     // Keep draining, so the server never blocks on a full pipe.
     std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     let base = line
@@ -89,19 +116,22 @@ pub async fn soak(minutes: u64, clients: usize) -> anyhow::Result<String> {
         .to_owned();
     let started_rss = rss_kib(pid);
     let done = Arc::new(AtomicU64::new(0));
+    let lived = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
-    for own in ids.chunks(CASES_PER_CLIENT) {
-        let (base, token, own) = (base.clone(), token.clone(), own.to_vec());
-        let (done, stop) = (done.clone(), stop.clone());
+    for _ in 0..clients {
+        let life = Life {
+            client: reqwest::Client::new(),
+            base: base.clone(),
+            coordinator: coordinator.clone(),
+            facilitator: facilitator.clone(),
+            done: done.clone(),
+        };
+        let (lived, stop) = (lived.clone(), stop.clone());
         tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::new();
-            for id in own.iter().cycle() {
-                if stop.load(Ordering::Relaxed) {
-                    break;
-                }
-                http::step(&client, &base, &token, id).await?;
-                done.fetch_add(1, Ordering::Relaxed);
+            while !stop.load(Ordering::Relaxed) {
+                life.live().await?;
+                lived.fetch_add(1, Ordering::Relaxed);
             }
             anyhow::Ok(())
         }));
@@ -113,18 +143,18 @@ pub async fn soak(minutes: u64, clients: usize) -> anyhow::Result<String> {
     let mut before = 0;
     let began = Instant::now();
     for minute in 1..=minutes {
-        let until = began + Duration::from_secs(60 * minute);
+        let until = began + minute_length * minute as u32;
         tokio::time::sleep_until(until.into()).await;
         let now = done.load(Ordering::Relaxed);
         let rss = rss_kib(pid);
         eprintln!(
             "minute {minute}: {:.0} commands/s, RSS {:.1} MiB",
-            (now - before) as f64 / 60.0,
+            (now - before) as f64 / minute_length.as_secs_f64(),
             rss as f64 / 1024.0
         );
         out.push_str(&format!(
             "| {minute} | {:.0} | {:.1} |\n",
-            (now - before) as f64 / 60.0,
+            (now - before) as f64 / minute_length.as_secs_f64(),
             rss as f64 / 1024.0
         ));
         before = now;
@@ -137,10 +167,97 @@ pub async fn soak(minutes: u64, clients: usize) -> anyhow::Result<String> {
     let _ = server.wait();
     let events = t.store.head_position().await?;
     out.push_str(&format!(
-        "\n`kroonika serve` on SQLite, {clients} HTTP clients (keep-alive, a bearer token each) taking `log-contact` on {} cases of their own, round and round, for {minutes} minutes: {} commands; the log grew to {events} events.\n",
-        clients * CASES_PER_CLIENT,
+        "\n`kroonika serve` on SQLite holding {} cases of 50 events, {clients} HTTP clients (keep-alive, bearer tokens) each living cases through one after another (open, assign, two consents, schedule, agreement, {CONTACTS} contacts, fulfilled: {} commands a case) for {minutes} minutes: {} commands, {} cases lived through; the log grew to {events} events.\n",
+        clients * cases_per_client,
+        CONTACTS + 7,
         done.load(Ordering::Relaxed),
+        lived.load(Ordering::Relaxed),
     ));
     t.cleanup().await;
     Ok(out)
+}
+
+/// One HTTP client living cases through.
+struct Life {
+    client: reqwest::Client,
+    base: String,
+    coordinator: String,
+    facilitator: String,
+    done: Arc<AtomicU64>,
+}
+
+impl Life {
+    /// One case, from its opening to its closing.
+    async fn live(&self) -> anyhow::Result<()> {
+        let opened = self
+            .post(
+                &self.coordinator,
+                "/api/v1/cases",
+                serde_json::json!({"process": "school-conference", "input": {
+                    "referral_source": "school", "referred_on": "2026-11-30", "minor_involved": false,
+                    "victim_name": "Kati Kask", "victim_phone": "+372 5555 1234"}}),
+            )
+            .await?;
+        let id = opened["id"]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("no case id in {opened}"))?
+            .to_owned();
+        let steps = format!("/api/v1/cases/{id}/steps");
+        let step = |transition: &str, input: serde_json::Value| serde_json::json!({"transition": transition, "input": input});
+        self.post(
+            &self.coordinator,
+            &steps,
+            step(
+                "assign",
+                serde_json::json!({"facilitators": ["jaan", "piret"]}),
+            ),
+        )
+        .await?;
+        for task in ["victim-consent", "respondent-consent"] {
+            self.post(
+                &self.facilitator,
+                &format!("/api/v1/cases/{id}/tasks/{task}"),
+                serde_json::json!({}),
+            )
+            .await?;
+        }
+        self.post(
+            &self.facilitator,
+            &steps,
+            step("schedule", serde_json::json!({})),
+        )
+        .await?;
+        self.post(
+            &self.facilitator,
+            &steps,
+            step(
+                "agreed",
+                serde_json::json!({"agreement": "Apologise and repair the door.", "participants": 6}),
+            ),
+        )
+        .await?;
+        for _ in 0..CONTACTS {
+            http::step(&self.client, &self.base, &self.coordinator, &id).await?;
+            self.done.fetch_add(1, Ordering::Relaxed);
+        }
+        self.post(
+            &self.coordinator,
+            &steps,
+            step("fulfilled", serde_json::json!({})),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// One command by HTTP; its answer.
+    async fn post(
+        &self,
+        token: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        let body = http::post(&self.client, &format!("{}{path}", self.base), token, &body).await?;
+        self.done.fetch_add(1, Ordering::Relaxed);
+        Ok(serde_json::from_slice(&body)?)
+    }
 }
