@@ -665,6 +665,12 @@ pub enum DefCommand {
     /// Check definition files; report every problem with its place (exit 1 on any error).
     #[command(after_help = "Example: kroonika def check processes/*.yaml --format json")]
     Check(DefCheckArgs),
+    /// Run scenario files: how a process must behave, step by step, checked
+    /// through the engine on a throw-away store (exit 1 if any scenario fails).
+    #[command(
+        after_help = "Example: kroonika def test processes/*.test.yaml\n\nThe format is taught in processes/README.md (\"Testing a process\")."
+    )]
+    Test(DefTestArgs),
     /// Draw a definition as a diagram (Mermaid renders on GitHub and GitLab as is).
     #[command(
         after_help = "Example: kroonika def graph mediation --format dot | dot -Tsvg > mediation.svg"
@@ -714,6 +720,20 @@ pub struct DefCheckArgs {
     /// The YAML files to check.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<std::path::PathBuf>,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct DefTestArgs {
+    /// The scenario files to run (`*.test.yaml`, each naming its definition).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<std::path::PathBuf>,
+    /// Also list what the scenarios exercised of each definition: every
+    /// state, transition, task, guard outcome and deadline outcome, and which
+    /// of them no scenario reached.
+    #[arg(long)]
+    pub coverage: bool,
     #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
     pub format: CheckFormat,
 }

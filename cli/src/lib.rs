@@ -112,6 +112,7 @@ async fn dispatch(
             key,
         } => commands::transfer::import(cli, file, checkpoint, key.as_deref(), out).await,
         Command::Def(DefCommand::Check(args)) => commands::def::check(args, out),
+        Command::Def(DefCommand::Test(args)) => commands::scenarios::test(args, out).await,
         Command::Def(DefCommand::Graph(args)) => commands::def::graph(cli, args, out).await,
         Command::Def(DefCommand::Schema) => commands::def::schema(out),
         Command::Def(DefCommand::Publish { file, force }) => {

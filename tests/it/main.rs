@@ -50,6 +50,7 @@ mod privacy;
 mod publishing;
 mod readme;
 mod reports;
+mod scenarios;
 mod server;
 mod store;
 mod support;

@@ -38,6 +38,36 @@ pub(crate) fn check(args: &DefCheckArgs, out: &mut (dyn Write + Send)) -> anyhow
     let mut warnings = 0usize;
     let mut json = Vec::new();
     for path in &args.files {
+        if is_scenario_file(path) {
+            // A scenario file beside the definitions (`processes/*.yaml`
+            // names both): its format is checked; `def test` runs it.
+            let file = path.display().to_string();
+            let source = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            match kroonika_app::scenarios::parse(&source, &file) {
+                Ok(_) => {
+                    if args.format == CheckFormat::Human {
+                        writeln!(
+                            out,
+                            "{file}: ok (scenarios: `kroonika def test {file}` runs them)"
+                        )?;
+                    }
+                }
+                Err(err) => {
+                    errors += 1;
+                    match args.format {
+                        CheckFormat::Json => json.push(serde_json::json!({
+                            "file": file,
+                            "code": "scenario-file",
+                            "severity": "error",
+                            "message": err.to_string(),
+                        })),
+                        CheckFormat::Human => writeln!(out, "{err}")?,
+                    }
+                }
+            }
+            continue;
+        }
         let (source, checked) = read(path)?;
         let file = path.display().to_string();
         let file_errors = checked
@@ -75,6 +105,13 @@ pub(crate) fn check(args: &DefCheckArgs, out: &mut (dyn Write + Send)) -> anyhow
         .into());
     }
     Ok(())
+}
+
+/// Scenario files are named `*.test.yaml` (`processes/mediation.test.yaml`).
+fn is_scenario_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".test.yaml") || n.ends_with(".test.yml"))
 }
 
 /// Draws each diagnostic with an excerpt of the file.

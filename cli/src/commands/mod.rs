@@ -12,6 +12,7 @@ pub(crate) mod privacy;
 pub(crate) mod projections;
 pub(crate) mod publish;
 pub(crate) mod report;
+pub(crate) mod scenarios;
 pub(crate) mod serve;
 pub(crate) mod status;
 pub(crate) mod timers;

@@ -45,6 +45,7 @@ pub mod privacy;
 pub mod projections;
 pub mod registry;
 pub mod reports;
+pub mod scenarios;
 pub mod search;
 pub mod services;
 pub mod setup;
