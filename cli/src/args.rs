@@ -704,6 +704,20 @@ pub enum DefCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// What a draft would have done to the cases recorded: every case of its
+    /// process, open and closed, decided again with the draft as if it had
+    /// been in force: the same, diverges (the first step it would refuse, and
+    /// why), or deadlines (warned or missed at other times). Writes nothing.
+    #[command(
+        name = "what-if",
+        after_help = "Example: kroonika --actor tiina def what-if drafts/mediation.yaml --format csv"
+    )]
+    WhatIf {
+        #[arg(value_name = "DRAFT")]
+        file: std::path::PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Show a published version's details and source.
     #[command(after_help = "Example: kroonika def show mediation --version 1")]
     Show {

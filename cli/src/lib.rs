@@ -113,6 +113,9 @@ async fn dispatch(
         } => commands::transfer::import(cli, file, checkpoint, key.as_deref(), out).await,
         Command::Def(DefCommand::Check(args)) => commands::def::check(args, out),
         Command::Def(DefCommand::Test(args)) => commands::scenarios::test(args, out).await,
+        Command::Def(DefCommand::WhatIf { file, format }) => {
+            commands::scenarios::what_if(cli, file, *format, out).await
+        }
         Command::Def(DefCommand::Graph(args)) => commands::def::graph(cli, args, out).await,
         Command::Def(DefCommand::Schema) => commands::def::schema(out),
         Command::Def(DefCommand::Publish { file, force }) => {

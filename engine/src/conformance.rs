@@ -199,12 +199,7 @@ impl Replay {
                 format!("decided by version {version} of '{process}', which was not published then")
             })?;
         let actor = self.who(&entry.metadata.actor)?;
-        let now = entry
-            .metadata
-            .extra
-            .get(DECIDED_AT)
-            .and_then(|v| serde_json::from_value::<DateTime<Utc>>(v.clone()).ok())
-            .unwrap_or(entry.metadata.occurred_at);
+        let now = decided_at(entry.metadata);
         let cx = Context {
             definition: def,
             version,
@@ -213,54 +208,74 @@ impl Replay {
             now,
             occurred_at: entry.metadata.occurred_at,
         };
-        let expected = match event {
-            CaseEvent::CaseOpened {
-                reference, data, ..
-            } => case::open(&cx, reference, &raw(data)),
-            CaseEvent::TransitionTaken {
-                transition,
-                data,
-                input,
-                ..
-            } => {
-                let mut all = raw(data);
-                all.extend(raw(input));
-                case::take(&cx, case, transition, &all)
-            }
-            CaseEvent::TaskCompleted { task, .. } => case::complete_task(&cx, case, task),
-            CaseEvent::TaskUndone { task, reason, .. } => case::undo_task(&cx, case, task, reason),
-            CaseEvent::CaseDataCorrected { data, reason } => {
-                case::correct(&cx, case, &raw(data), reason)
-            }
-            CaseEvent::CaseMigrated {
-                from_state,
-                to_state,
-                ..
-            } => {
-                let mut map = BTreeMap::new();
-                if from_state != to_state {
-                    map.insert(from_state.clone(), to_state.clone());
-                }
-                case::migrate(&cx, case, &map)
-            }
-            CaseEvent::DeadlineWarned { .. } | CaseEvent::DeadlineMissed { .. } => {
-                case::on_timer(&cx, case)
-            }
-            CaseEvent::SubjectErased {
-                subject,
-                subject_id,
-                reason,
-            } => privacy::erase(&cx, case, subject, *subject_id, reason),
-            CaseEvent::LegalHoldPlaced { reason } => privacy::hold(&cx, case, reason),
-            CaseEvent::LegalHoldReleased { reason } => privacy::release(&cx, case, reason),
-            CaseEvent::NoteAdded { note } => privacy::add_note(&cx, case, note),
-        };
+        let expected = decide_event(&cx, case, event);
         same(expected, std::slice::from_ref(event))
     }
 }
 
+/// The events the rules decide for the command that recorded `event`, on
+/// `case` as it stood before it: what deciding again compares with.
+pub(crate) fn decide_event(
+    cx: &Context<'_>,
+    case: &Case,
+    event: &CaseEvent,
+) -> Result<Vec<CaseEvent>, Rejection> {
+    match event {
+        CaseEvent::CaseOpened {
+            reference, data, ..
+        } => case::open(cx, reference, &raw(data)),
+        CaseEvent::TransitionTaken {
+            transition,
+            data,
+            input,
+            ..
+        } => {
+            let mut all = raw(data);
+            all.extend(raw(input));
+            case::take(cx, case, transition, &all)
+        }
+        CaseEvent::TaskCompleted { task, .. } => case::complete_task(cx, case, task),
+        CaseEvent::TaskUndone { task, reason, .. } => case::undo_task(cx, case, task, reason),
+        CaseEvent::CaseDataCorrected { data, reason } => {
+            case::correct(cx, case, &raw(data), reason)
+        }
+        CaseEvent::CaseMigrated {
+            from_state,
+            to_state,
+            ..
+        } => {
+            let mut map = BTreeMap::new();
+            if from_state != to_state {
+                map.insert(from_state.clone(), to_state.clone());
+            }
+            case::migrate(cx, case, &map)
+        }
+        CaseEvent::DeadlineWarned { .. } | CaseEvent::DeadlineMissed { .. } => {
+            case::on_timer(cx, case)
+        }
+        CaseEvent::SubjectErased {
+            subject,
+            subject_id,
+            reason,
+        } => privacy::erase(cx, case, subject, *subject_id, reason),
+        CaseEvent::LegalHoldPlaced { reason } => privacy::hold(cx, case, reason),
+        CaseEvent::LegalHoldReleased { reason } => privacy::release(cx, case, reason),
+        CaseEvent::NoteAdded { note } => privacy::add_note(cx, case, note),
+    }
+}
+
+/// When the command that recorded an event was decided: its occurred-at,
+/// unless it was backdated.
+pub(crate) fn decided_at(metadata: &Metadata) -> DateTime<Utc> {
+    metadata
+        .extra
+        .get(DECIDED_AT)
+        .and_then(|v| serde_json::from_value::<DateTime<Utc>>(v.clone()).ok())
+        .unwrap_or(metadata.occurred_at)
+}
+
 /// Recorded values as a command's input: sealed ones passed back sealed.
-fn raw(values: &BTreeMap<String, Value>) -> RawInput {
+pub(crate) fn raw(values: &BTreeMap<String, Value>) -> RawInput {
     values
         .iter()
         .map(|(name, value)| {

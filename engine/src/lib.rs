@@ -23,6 +23,7 @@ pub mod publishing;
 pub mod rejection;
 pub mod sealed;
 pub mod stream;
+pub mod whatif;
 
 pub use event::{ContentType, EventData, Foreign, Metadata, NewEvent, RecordedEvent};
 pub use rejection::{Code, Rejection};

@@ -146,3 +146,187 @@ async fn bundled_processes_pass_their_scenarios_with_every_path_exercised() {
     .await;
     assert_eq!(code, 0, "{out}{err}");
 }
+
+crate::store::per_backend!(what_if_replays_recorded_cases_against_a_draft);
+
+/// Three school-conference cases recorded (2 November 2026 is a Monday; no
+/// public holiday in November): A agreed and in monitoring with a contact
+/// logged, B declined, C still referred. Each draft's answer is worked out by
+/// hand from the definition.
+async fn what_if_replays_recorded_cases_against_a_draft(backend: kroonika_tests::Backend) {
+    use crate::case_cli::{open_named, setup};
+    use crate::support::kroonika_on;
+    let (url, dir, pg) = setup(backend).await;
+    let at = "2026-11-02T09:00:00Z";
+    let a = open_named(&url, "Kati Kask", "+372 5555 0001", "2026-11-02", at).await;
+    let b = open_named(&url, "Mart Tamm", "+372 5555 0002", "2026-11-02", at).await;
+    let c = open_named(&url, "Ülle Saar", "+372 5555 0003", "2026-11-02", at).await;
+    let steps: [(&str, &[&str]); 7] = [
+        (
+            "mari",
+            &[
+                "case",
+                "do",
+                &a,
+                "assign",
+                "--set",
+                "facilitators=jaan,piret",
+            ],
+        ),
+        ("jaan", &["case", "task", &a, "victim-consent"]),
+        ("jaan", &["case", "task", &a, "respondent-consent"]),
+        ("jaan", &["case", "do", &a, "schedule"]),
+        (
+            "jaan",
+            &[
+                "case",
+                "do",
+                &a,
+                "agreed",
+                "--set",
+                "agreement=Repair the door.",
+                "--set",
+                "participants=4",
+            ],
+        ),
+        (
+            "mari",
+            &["case", "do", &a, "log-contact", "--set", "channel=phone"],
+        ),
+        (
+            "mari",
+            &["case", "do", &b, "decline", "--set", "reason=unsuitable"],
+        ),
+    ];
+    for (actor, args) in steps {
+        let (code, out, err) = kroonika_on(&url, Some(actor), args).await;
+        assert_eq!(code, 0, "{args:?}: {out}{err}");
+    }
+    let source = std::fs::read_to_string("data/definitions/school-conference.yaml").unwrap();
+    let drafts = [
+        (
+            "stricter-guard",
+            source.replace("guard: size(input.facilitators) >= 2", "guard: size(input.facilitators) >= 3"),
+            // A's assign named two: refused there; B and C never assigned.
+            vec![
+                (a.as_str(), "diverges", Some("do: assign"), "guard-failed"),
+                (b.as_str(), "same", None, ""),
+                (c.as_str(), "same", None, ""),
+            ],
+        ),
+        (
+            "longer-deadline",
+            source.replace("within: 5 working days, escalate", "within: 10 working days, escalate"),
+            // Every case opened into 'referred': due 16 November, not 9.
+            vec![
+                (a.as_str(), "deadlines", Some("open"), "due 2026-11-16 under the draft, due 2026-11-09 as recorded"),
+                (b.as_str(), "deadlines", Some("open"), "due 2026-11-16 under the draft, due 2026-11-09 as recorded"),
+                (c.as_str(), "deadlines", Some("open"), "due 2026-11-16 under the draft, due 2026-11-09 as recorded"),
+            ],
+        ),
+        (
+            "removed-transition",
+            source.replace(
+                "      log-contact: { roles: [coordinator], input: { channel: { type: enum, values: [phone, email, meeting] } } }\n",
+                "",
+            ),
+            // Only A logged a contact.
+            vec![
+                (a.as_str(), "diverges", Some("do: log-contact"), "unknown-transition"),
+                (b.as_str(), "same", None, ""),
+                (c.as_str(), "same", None, ""),
+            ],
+        ),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, text, expected) in drafts {
+        assert_ne!(text, source, "{name}: the draft changes the definition");
+        let path = tmp.path().join(format!("{name}.yaml"));
+        std::fs::write(&path, &text).unwrap();
+        let file = path.to_string_lossy().into_owned();
+        let head_before = kroonika_on(&url, Some("anu"), &["audit", "head"]).await.1;
+        let (code, out, err) = kroonika_on(
+            &url,
+            Some("tiina"),
+            &["def", "what-if", &file, "--format", "json"],
+        )
+        .await;
+        assert_eq!(code, 0, "{name}: {err}");
+        let rows: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(rows.len(), 3, "{name}: {out}");
+        for (reference, verdict, step, why) in expected {
+            let row = rows
+                .iter()
+                .find(|r| r["reference"] == reference)
+                .unwrap_or_else(|| panic!("{name}: no row for {reference}: {out}"));
+            assert_eq!(row["verdict"], verdict, "{name} {reference}: {row}");
+            assert_eq!(row["step"].as_str(), step, "{name} {reference}: {row}");
+            assert!(
+                row["why"].as_str().unwrap_or("").contains(why),
+                "{name} {reference}: {row}"
+            );
+        }
+        // Nothing written (the access log aside, nothing at all).
+        let head_after = kroonika_on(&url, Some("anu"), &["audit", "head"]).await.1;
+        assert_eq!(head_before, head_after, "{name}: what-if wrote to the log");
+    }
+    // The table says it in words, with the counts.
+    let (code, out, _) = kroonika_on(
+        &url,
+        Some("tiina"),
+        &[
+            "def",
+            "what-if",
+            &tmp.path().join("stricter-guard.yaml").to_string_lossy(),
+        ],
+    )
+    .await;
+    assert_eq!(code, 0);
+    assert!(
+        out.ends_with(
+            "3 cases of 'school-conference': 2 the same, 1 diverge, 0 with other deadlines\n"
+        ),
+        "{out}"
+    );
+    // Only those who may read the process's report (its roles, its service
+    // owner, auditors): a mediator of another process may not.
+    let (code, _, _) = kroonika_on(
+        &url,
+        Some("anu"),
+        &["actor", "add", "ants", "--role", "mediator"],
+    )
+    .await;
+    assert_eq!(code, 0);
+    let (code, _, err) = kroonika_on(
+        &url,
+        Some("ants"),
+        &[
+            "def",
+            "what-if",
+            &tmp.path().join("stricter-guard.yaml").to_string_lossy(),
+        ],
+    )
+    .await;
+    assert_eq!(code, 1, "{err}");
+    // A draft with errors is refused before anything is read.
+    std::fs::write(tmp.path().join("broken.yaml"), "process: x\n").unwrap();
+    let (code, _, err) = kroonika_on(
+        &url,
+        Some("tiina"),
+        &[
+            "def",
+            "what-if",
+            &tmp.path().join("broken.yaml").to_string_lossy(),
+        ],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(err.contains("the draft has errors"), "{err}");
+    drop(dir);
+    if let Some((base, schema)) = pg {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
+}

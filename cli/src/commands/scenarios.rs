@@ -1,13 +1,17 @@
 //! `kroonika def test`: runs a service owner's scenario files through the
 //! application layer and says, for each scenario, that it passed or where
-//! (file:line, the step) it went otherwise than written.
+//! (file:line, the step) it went otherwise than written. `kroonika def
+//! what-if`: what a draft would have done to the cases recorded.
 
 use std::io::Write;
 
 use kroonika_app::scenarios::{self, FileReport};
 
-use crate::args::{CheckFormat, DefTestArgs};
+use anyhow::Context;
+
+use crate::args::{CheckFormat, DefTestArgs, Format};
 use crate::exit::Invalid;
+use crate::{Cli, context, output};
 
 pub(crate) async fn test(args: &DefTestArgs, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
     let mut reports = Vec::new();
@@ -116,6 +120,58 @@ fn print_coverage(
         match item.outcome {
             Some(outcome) => writeln!(out, "    {:<10}  {}: {outcome}", item.kind, item.name)?,
             None => writeln!(out, "    {:<10}  {}", item.kind, item.name)?,
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn what_if(
+    cli: &Cli,
+    file: &std::path::Path,
+    format: Format,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let draft =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let report = context::with_app(cli, true, async |app| {
+        Ok(app
+            .what_if(&context::reader(cli, "def what-if"), &draft)
+            .await?)
+    })
+    .await?;
+    match format {
+        Format::Json => {
+            for outcome in &report.outcomes {
+                writeln!(out, "{}", serde_json::to_string(outcome)?)?;
+            }
+        }
+        Format::Table | Format::Csv => {
+            let mut table = output::table(&["case", "state", "verdict", "at", "why"]);
+            for o in &report.outcomes {
+                table.add_row([
+                    o.reference.clone(),
+                    if o.closed {
+                        format!("{} (closed)", o.state)
+                    } else {
+                        o.state.clone()
+                    },
+                    o.verdict.as_str().to_owned(),
+                    o.step.clone().unwrap_or_default(),
+                    o.why.clone().unwrap_or_default(),
+                ]);
+            }
+            if format == Format::Table && report.outcomes.is_empty() {
+                writeln!(out, "no case of '{}' is recorded", report.process)?;
+            } else {
+                writeln!(out, "{}", output::render(&table, format))?;
+            }
+            if format == Format::Table {
+                writeln!(
+                    out,
+                    "{} cases of '{}': {} the same, {} diverge, {} with other deadlines",
+                    report.cases, report.process, report.same, report.diverges, report.deadlines
+                )?;
+            }
         }
     }
     Ok(())

@@ -10,11 +10,16 @@
 //!
 //! A scenario stops at its first failure (later steps would only report its
 //! consequences); each failure carries the line of the step in the file.
+//!
+//! Beside them, [`App::what_if`](crate::App::what_if): the recorded cases of
+//! a process replayed against a draft, before it is published.
 
 mod coverage;
 mod format;
 mod run;
+mod whatif;
 
 pub use coverage::{Coverage, Item, coverage};
 pub use format::{Act, DEFAULT_START, Expect, File, Open, Scenario, Step, Then, parse};
 pub use run::{Failure, FileReport, ScenarioReport, Trace, run_file};
+pub use whatif::WhatIfReport;
