@@ -114,15 +114,32 @@ async fn bad_scenario_files_are_refused_at_their_line() {
 }
 
 /// The bundled processes ship with scenarios that walk every path: every
-/// state, transition, task, guard outcome and deadline outcome.
+/// state, transition, task, guard outcome and deadline outcome; a process
+/// added to `processes/` without such a file fails here.
 #[tokio::test]
 async fn bundled_processes_pass_their_scenarios_with_every_path_exercised() {
-    for file in [
-        "../processes/mediation.test.yaml",
-        "../processes/volunteer-onboarding.test.yaml",
-    ] {
+    let mut definitions: Vec<std::path::PathBuf> = std::fs::read_dir("../processes")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.ends_with(".yaml") && !name.ends_with(".test.yaml")
+        })
+        .collect();
+    definitions.sort();
+    assert!(definitions.len() >= 2, "{definitions:?}");
+    for definition in definitions {
+        let file = definition
+            .with_extension("test.yaml")
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            Path::new(&file).exists(),
+            "{} has no scenario file {file}",
+            definition.display()
+        );
         let (code, out, err) =
-            kroonika(&["def", "test", "--coverage", "--format", "json", file]).await;
+            kroonika(&["def", "test", "--coverage", "--format", "json", &file]).await;
         assert_eq!(code, 0, "{file}: {err}{out}");
         let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(doc["failed"], 0, "{file}");
@@ -273,17 +290,12 @@ async fn what_if_replays_recorded_cases_against_a_draft(backend: kroonika_tests:
         let head_after = kroonika_on(&url, Some("anu"), &["audit", "head"]).await.1;
         assert_eq!(head_before, head_after, "{name}: what-if wrote to the log");
     }
+    let what_if = async |actor: &str, draft: &str| {
+        let file = tmp.path().join(draft).to_string_lossy().into_owned();
+        kroonika_on(&url, Some(actor), &["def", "what-if", &file]).await
+    };
     // The table says it in words, with the counts.
-    let (code, out, _) = kroonika_on(
-        &url,
-        Some("tiina"),
-        &[
-            "def",
-            "what-if",
-            &tmp.path().join("stricter-guard.yaml").to_string_lossy(),
-        ],
-    )
-    .await;
+    let (code, out, _) = what_if("tiina", "stricter-guard.yaml").await;
     assert_eq!(code, 0);
     assert!(
         out.ends_with(
@@ -300,29 +312,11 @@ async fn what_if_replays_recorded_cases_against_a_draft(backend: kroonika_tests:
     )
     .await;
     assert_eq!(code, 0);
-    let (code, _, err) = kroonika_on(
-        &url,
-        Some("ants"),
-        &[
-            "def",
-            "what-if",
-            &tmp.path().join("stricter-guard.yaml").to_string_lossy(),
-        ],
-    )
-    .await;
+    let (code, _, err) = what_if("ants", "stricter-guard.yaml").await;
     assert_eq!(code, 1, "{err}");
     // A draft with errors is refused before anything is read.
     std::fs::write(tmp.path().join("broken.yaml"), "process: x\n").unwrap();
-    let (code, _, err) = kroonika_on(
-        &url,
-        Some("tiina"),
-        &[
-            "def",
-            "what-if",
-            &tmp.path().join("broken.yaml").to_string_lossy(),
-        ],
-    )
-    .await;
+    let (code, _, err) = what_if("tiina", "broken.yaml").await;
     assert_eq!(code, 1);
     assert!(err.contains("the draft has errors"), "{err}");
     drop(dir);
