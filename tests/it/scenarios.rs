@@ -90,6 +90,7 @@ async fn bad_scenario_files_are_refused_at_their_line() {
         ("unknown-actor", format!("{head}    open: {{ as: mari }}\n    steps:\n      - {{ do: assign, as: ants }}\n")),
         ("two-acts", format!("{head}    open: {{ as: mari }}\n    steps:\n      - {{ do: assign, task: t, as: mari }}\n")),
         ("backwards", format!("{head}    open: {{ as: mari, at: 2026-02-01T00:00:00Z }}\n    steps:\n      - {{ timers: 2026-01-01 }}\n")),
+        ("behind-the-step-before", format!("{head}    open: {{ as: mari, at: 2026-02-01T09:00:00Z }}\n    steps:\n      - {{ do: assign, as: mari }}\n      - {{ do: assign, as: mari, at: 2026-02-01T09:00:30Z }}\n")),
         ("unknown-code", format!("{head}    open: {{ as: mari }}\n    steps:\n      - {{ do: assign, as: mari, expect: {{ rejected: nope }} }}\n")),
         ("unknown-key", format!("{head}    opn: {{ as: mari }}\n")),
         ("bad-time", format!("{head}    open: {{ as: mari, at: yesterday }}\n")),

@@ -288,6 +288,9 @@ pub fn parse(source: &str, name: &str) -> Result<File> {
                     ));
                 }
                 clock = when;
+            } else {
+                // As the runner does: a minute after the step before.
+                clock += chrono::Duration::minutes(1);
             }
             let expect = r.expect.unwrap_or_default();
             check_expect(&expect).map_err(|m| invalid(line, m))?;
