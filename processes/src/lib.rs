@@ -35,9 +35,14 @@ pub struct Checked {
 
 impl Checked {
     pub fn has_errors(&self) -> bool {
+        self.first_error().is_some()
+    }
+
+    /// The first error in file order, if any.
+    pub fn first_error(&self) -> Option<&Diagnostic> {
         self.diagnostics
             .iter()
-            .any(|d| d.severity == Severity::Error)
+            .find(|d| d.severity == Severity::Error)
     }
 }
 

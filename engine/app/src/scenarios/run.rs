@@ -106,11 +106,7 @@ pub async fn run_file(path: &Path, name: &str) -> Result<FileReport> {
         )
     })?;
     let checked = kroonika_processes::check(&definition);
-    if let Some(error) = checked
-        .diagnostics
-        .iter()
-        .find(|d| d.severity == kroonika_processes::Severity::Error)
-    {
+    if let Some(error) = checked.first_error() {
         let line = definition[..error.span.start.min(definition.len())]
             .matches('\n')
             .count()

@@ -36,9 +36,7 @@ impl App {
             let checked = kroonika_processes::check(draft);
             let Some(definition) = checked.definition else {
                 let first = checked
-                    .diagnostics
-                    .iter()
-                    .find(|d| d.severity == kroonika_processes::Severity::Error)
+                    .first_error()
                     .map(|d| d.message.clone())
                     .unwrap_or_default();
                 return Err(reject(
