@@ -309,7 +309,54 @@ pub struct Transition {
     pub input: Vec<Input>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guard: Option<Guard>,
+    /// The step records hours people gave (a crisis shift, an outreach event):
+    /// whose, how many and for what, for the volunteer hours report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<HoursSpec>,
 }
+
+/// Where a step's hours, the people who gave them and the activity are read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoursSpec {
+    /// Whose hours: each of them gave the whole amount.
+    pub who: Who,
+    /// The number input that holds the hours.
+    pub hours: String,
+    pub activity: ActivityOf,
+}
+
+/// The people a step's hours belong to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "name")]
+pub enum Who {
+    /// Whoever takes the step.
+    Actor,
+    /// The actors named in this input of the step (a list of actors).
+    Input(String),
+    /// The actors named in this case field (a list of actors).
+    Field(String),
+}
+
+/// What kind of work a step's hours were.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "name")]
+pub enum ActivityOf {
+    /// Always this activity (one of [`ACTIVITIES`]).
+    Fixed(String),
+    /// The value of this enum input, whose values are all in [`ACTIVITIES`].
+    Input(String),
+}
+
+/// The activities hours are reported under, across every process.
+pub const ACTIVITIES: [&str; 7] = [
+    "mediation",
+    "preparation",
+    "crisis",
+    "outreach",
+    "training",
+    "supervision",
+    "other",
+];
 
 /// A CEL condition and what the user is told when it is false.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -479,6 +526,9 @@ pub enum MetricKind {
         from: Milestone,
         to: Milestone,
         working_days: bool,
+        /// Measured in hours rather than days (a crisis call-out's response).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        hours: bool,
     },
     /// The share of a state's deadlines met (left the state by the due date).
     Deadline { state: String },
@@ -492,6 +542,9 @@ pub enum MetricKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         per: Option<Milestone>,
     },
+    /// The sum of a numeric input over every time a step was taken (volunteer
+    /// hours, people supported), with the number of cases it comes from.
+    Total { input: String, from: Milestone },
 }
 
 /// A point a case may reach, at the first time it does.

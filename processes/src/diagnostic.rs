@@ -67,6 +67,7 @@ pub enum Code {
     MissingOutcome,
     InvalidMetric,
     UnknownOutcome,
+    InvalidHours,
 }
 
 impl Code {
@@ -105,11 +106,12 @@ impl Code {
             Code::MissingOutcome => "missing-outcome",
             Code::InvalidMetric => "invalid-metric",
             Code::UnknownOutcome => "unknown-outcome",
+            Code::InvalidHours => "invalid-hours",
         }
     }
 
     /// Every code, for documentation and for the test that each has an example.
-    pub const ALL: [Code; 33] = [
+    pub const ALL: [Code; 34] = [
         Code::YamlSyntax,
         Code::WrongType,
         Code::UnknownKey,
@@ -143,6 +145,7 @@ impl Code {
         Code::MissingOutcome,
         Code::InvalidMetric,
         Code::UnknownOutcome,
+        Code::InvalidHours,
     ];
 }
 

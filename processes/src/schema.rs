@@ -63,7 +63,16 @@ pub fn json_schema() -> Value {
             "roles": { "$ref": "#/$defs/roles" },
             "input": { "$ref": "#/$defs/inputs" },
             "guard": { "type": "string", "description": "A CEL condition over case, input, tasks, actor, now, state." },
-            "message": { "$ref": "#/$defs/text", "description": "What the user is told when the guard is false." }
+            "message": { "$ref": "#/$defs/text", "description": "What the user is told when the guard is false." },
+            "hours": {
+                "type": "object", "required": ["hours", "activity"], "additionalProperties": false,
+                "description": "The step records hours people gave, for the volunteer hours report.",
+                "properties": {
+                    "who": { "type": "string", "description": "'actor' (who takes the step, the default), 'input.NAME' or 'case.NAME' (a list of actors)." },
+                    "hours": { "type": "string", "pattern": SNAKE, "description": "The number input holding the hours." },
+                    "activity": { "type": "string", "description": "mediation, preparation, crisis, outreach, training, supervision, other, or 'input.NAME' (an enum input)." }
+                }
+            }
         }
     });
     let deadline = json!({
@@ -133,7 +142,7 @@ pub fn json_schema() -> Value {
     });
     let metric = json!({
         "type": "object",
-        "description": "A measure for reports: exactly one of count, rate, duration, deadline, score.",
+        "description": "A measure for reports: exactly one of count, rate, duration, deadline, score, total.",
         "additionalProperties": false,
         "properties": {
             "title": text,
@@ -150,7 +159,8 @@ pub fn json_schema() -> Value {
                 "properties": {
                     "from": { "$ref": "#/$defs/milestone" },
                     "to": { "$ref": "#/$defs/milestone" },
-                    "days": { "enum": ["calendar", "working"], "default": "calendar" }
+                    "days": { "enum": ["calendar", "working"], "default": "calendar" },
+                    "in": { "enum": ["days", "hours"], "default": "days" }
                 }
             },
             "deadline": { "type": "string", "pattern": KEBAB, "description": "A state with a deadline: the share of its deadlines met." },
@@ -162,6 +172,14 @@ pub fn json_schema() -> Value {
                     "from": { "$ref": "#/$defs/milestone" },
                     "threshold": { "type": "number" },
                     "per": { "$ref": "#/$defs/milestone" }
+                }
+            },
+            "total": {
+                "type": "object", "required": ["input", "from"], "additionalProperties": false,
+                "description": "The sum of a numeric input over every time a step was taken (hours, people supported).",
+                "properties": {
+                    "input": { "type": "string", "pattern": SNAKE },
+                    "from": { "$ref": "#/$defs/milestone" }
                 }
             },
             "cohort": { "type": "string", "description": "'opened' (default) or a date field: which period a case counts in." },
@@ -245,8 +263,9 @@ mod tests {
     use super::*;
     use crate::lower::TOP_KEYS;
     use crate::lower::fields::FIELD_KEYS;
+    use crate::lower::hours::HOURS_KEYS;
     use crate::lower::metrics::{
-        DURATION_KEYS, METRIC_KEYS, MILESTONE_KEYS, RATE_KEYS, SCORE_KEYS,
+        DURATION_KEYS, METRIC_KEYS, MILESTONE_KEYS, RATE_KEYS, SCORE_KEYS, TOTAL_KEYS,
     };
     use crate::lower::states::{DEADLINE_KEYS, STATE_KEYS, TASK_KEYS, TRANSITION_KEYS};
 
@@ -286,6 +305,11 @@ mod tests {
         assert_eq!(keys(&metric["rate"]), sorted(&RATE_KEYS));
         assert_eq!(keys(&metric["duration"]), sorted(&DURATION_KEYS));
         assert_eq!(keys(&metric["score"]), sorted(&SCORE_KEYS));
+        assert_eq!(keys(&metric["total"]), sorted(&TOTAL_KEYS));
+        assert_eq!(
+            keys(&defs["transition"]["properties"]["hours"]),
+            sorted(&HOURS_KEYS)
+        );
         let mut input_keys = FIELD_KEYS.to_vec();
         input_keys.push("required");
         assert_eq!(keys(&defs["input"]), sorted(&input_keys));

@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use kroonika_engine::calendar::is_working_day;
 use kroonika_engine::definition::{
     Cohort, FieldType, Maturity, Metric, MetricKind, Milestone, ProcessDefinition,
@@ -90,7 +90,7 @@ pub enum Measure {
         of: u64,
         per: u64,
     },
-    /// `days` sorted, one per case.
+    /// `days` sorted, one per case (minutes, for a duration in hours).
     Duration {
         days: Vec<i64>,
     },
@@ -105,6 +105,13 @@ pub enum Measure {
         threshold: Option<f64>,
         /// Cases that reached `per`, and of those the ones with an answer.
         per: Option<(u64, u64)>,
+    },
+    Total {
+        /// The sum of every value given.
+        sum: f64,
+        /// How many times the step gave a value, and in how many cases.
+        steps: u64,
+        cases: u64,
     },
 }
 
@@ -202,6 +209,7 @@ fn measure(kind: &MetricKind, cases: &[&Facts], today: NaiveDate) -> Measure {
             from,
             to,
             working_days,
+            hours: false,
         } => {
             let mut days: Vec<i64> = cases
                 .iter()
@@ -212,6 +220,43 @@ fn measure(kind: &MetricKind, cases: &[&Facts], today: NaiveDate) -> Measure {
                 .collect();
             days.sort_unstable();
             Measure::Duration { days }
+        }
+        MetricKind::Duration {
+            from,
+            to,
+            hours: true,
+            ..
+        } => {
+            let mut minutes: Vec<i64> = cases
+                .iter()
+                .filter_map(|c| {
+                    let (start, end) = (reached_at(c, from)?, reached_at(c, to)?);
+                    (end >= start).then(|| (end - start).num_minutes())
+                })
+                .collect();
+            minutes.sort_unstable();
+            Measure::Duration { days: minutes }
+        }
+        MetricKind::Total { input, from } => {
+            let (mut sum, mut steps, mut counted) = (0.0, 0u64, 0u64);
+            for case in cases {
+                let values: Vec<f64> = case
+                    .steps
+                    .iter()
+                    .filter(|s| step_matches(s, from))
+                    .filter_map(|s| s.input.get(input).and_then(Value::as_f64))
+                    .collect();
+                if !values.is_empty() {
+                    counted += 1;
+                    steps += values.len() as u64;
+                    sum += values.iter().sum::<f64>();
+                }
+            }
+            Measure::Total {
+                sum,
+                steps,
+                cases: counted,
+            }
         }
         MetricKind::Deadline { state } => {
             let (met, missed, pending) = deadline_counts(cases, state, today);
@@ -289,6 +334,42 @@ pub fn reached(case: &Facts, milestone: &Milestone) -> Option<NaiveDate> {
             .and(case.closed_at)
             .map(|at| at.date_naive()),
         Milestone::Field { field } => date_value(case.fields.get(field)?),
+    }
+}
+
+/// The moment a case reached a milestone (first time), if it has; a date
+/// field's day counts from its midnight (UTC).
+pub fn reached_at(case: &Facts, milestone: &Milestone) -> Option<DateTime<Utc>> {
+    match milestone {
+        Milestone::Opened => Some(case.opened_at),
+        Milestone::Closed => case.closed_at,
+        Milestone::Entered { states } => states
+            .iter()
+            .filter_map(|s| case.entered.get(s))
+            .min()
+            .copied(),
+        Milestone::Took { .. } => case
+            .steps
+            .iter()
+            .find(|s| step_matches(s, milestone))
+            .map(|s| s.at),
+        Milestone::Outcome { outcomes } => case
+            .outcome
+            .as_ref()
+            .filter(|o| outcomes.contains(o))
+            .and(case.closed_at),
+        Milestone::Field { field } => {
+            let text = case.fields.get(field)?.as_str()?;
+            chrono::DateTime::parse_from_rfc3339(text)
+                .ok()
+                .map(|t| t.to_utc())
+                .or_else(|| {
+                    text.parse::<NaiveDate>()
+                        .ok()
+                        .and_then(|d| d.and_hms_opt(0, 0, 0))
+                        .map(|t| t.and_utc())
+                })
+        }
     }
 }
 

@@ -19,9 +19,11 @@ fn yaml_files(dir: &str) -> Vec<PathBuf> {
     files
 }
 
-const BUNDLED: [&str; 2] = [
+const BUNDLED: [&str; 4] = [
     "../processes/mediation.yaml",
     "../processes/volunteer-onboarding.yaml",
+    "../processes/crisis-support.yaml",
+    "../processes/outreach-event.yaml",
 ];
 
 #[test]

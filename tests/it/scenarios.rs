@@ -128,7 +128,7 @@ async fn bundled_processes_pass_their_scenarios_with_every_path_exercised() {
         })
         .collect();
     definitions.sort();
-    assert!(definitions.len() >= 2, "{definitions:?}");
+    assert!(definitions.len() >= 4, "{definitions:?}");
     for definition in definitions {
         let file = definition
             .with_extension("test.yaml")
@@ -152,7 +152,7 @@ async fn bundled_processes_pass_their_scenarios_with_every_path_exercised() {
             .filter(|i| i["covered"] == false)
             .collect();
         assert!(missing.is_empty(), "{file}: not exercised: {missing:?}");
-        assert!(coverage["total"].as_u64().unwrap() > 60, "{file}");
+        assert!(coverage["total"].as_u64().unwrap() > 20, "{file}");
     }
     // `def check processes/*.yaml` checks the scenario files' format too.
     let (code, out, err) = kroonika(&[

@@ -22,7 +22,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::suggest::did_you_mean;
 use crate::tree::{Kind, Node};
 
-pub(crate) const METRIC_KEYS: [&str; 9] = [
+pub(crate) const METRIC_KEYS: [&str; 10] = [
     "title",
     "description",
     "count",
@@ -30,15 +30,17 @@ pub(crate) const METRIC_KEYS: [&str; 9] = [
     "duration",
     "deadline",
     "score",
+    "total",
     "cohort",
     "mature",
 ];
 /// The keys that say what kind of metric it is; exactly one is given.
-pub(crate) const KIND_KEYS: [&str; 5] = ["count", "rate", "duration", "deadline", "score"];
+pub(crate) const KIND_KEYS: [&str; 6] = ["count", "rate", "duration", "deadline", "score", "total"];
 pub(crate) const MILESTONE_KEYS: [&str; 5] = ["entered", "took", "with", "outcome", "field"];
 pub(crate) const RATE_KEYS: [&str; 2] = ["of", "per"];
-pub(crate) const DURATION_KEYS: [&str; 3] = ["from", "to", "days"];
+pub(crate) const DURATION_KEYS: [&str; 4] = ["from", "to", "days", "in"];
 pub(crate) const SCORE_KEYS: [&str; 4] = ["input", "from", "threshold", "per"];
+pub(crate) const TOTAL_KEYS: [&str; 2] = ["input", "from"];
 
 /// What metrics are checked against: the process as lowered so far.
 pub(crate) struct Scope<'a> {
@@ -121,7 +123,7 @@ fn metric(
         };
         cx.push(
             Diagnostic::error(Code::InvalidMetric, key_span.clone(), message).with_help(
-                "give exactly one of: count, rate, duration, deadline, score (split it into several metrics)",
+                "give exactly one of: count, rate, duration, deadline, score, total (split it into several metrics)",
             ),
         );
     }
@@ -168,10 +170,40 @@ fn metric(
                         }
                     },
                 };
+                let hours = match spec.get("in") {
+                    None => Some(false),
+                    Some(n) => match cx.text(n, "'in'")?.as_str() {
+                        "days" => Some(false),
+                        "hours" if working_days == Some(true) => {
+                            cx.push(
+                                Diagnostic::error(
+                                    Code::InvalidMetric,
+                                    n.span.clone(),
+                                    format!("{what} is in hours, which are not counted in working days"),
+                                )
+                                .with_help("leave out 'days: working', or measure in days"),
+                            );
+                            None
+                        }
+                        "hours" => Some(true),
+                        other => {
+                            cx.push(
+                                Diagnostic::error(
+                                    Code::InvalidMetric,
+                                    n.span.clone(),
+                                    format!("'in: {other}' in {what} is neither days nor hours"),
+                                )
+                                .with_help("write 'in: days' (the default) or 'in: hours' (a response within the day)"),
+                            );
+                            None
+                        }
+                    },
+                };
                 Some(MetricKind::Duration {
                     from: from?,
                     to: to?,
                     working_days: working_days?,
+                    hours: hours?,
                 })
             }
             "deadline" => {
@@ -192,6 +224,11 @@ fn metric(
                     return None;
                 }
                 Some(MetricKind::Deadline { state })
+            }
+            "total" => {
+                let spec = cx.map(node, &what, &TOTAL_KEYS)?;
+                let (from, input) = step_number(cx, spec, &what, scope)?;
+                Some(MetricKind::Total { input, from })
             }
             _ => score(cx, node, &what, scope),
         }
@@ -244,10 +281,6 @@ fn metric(
 
 fn score(cx: &mut Cx, node: &Node, what: &str, scope: &Scope<'_>) -> Option<MetricKind> {
     let spec = cx.map(node, what, &SCORE_KEYS)?;
-    let from_node = cx.required(spec, "from", what);
-    let from = from_node.and_then(|n| milestone(cx, n, &format!("'from' in {what}"), scope, false));
-    let input_node = cx.required(spec, "input", what);
-    let input = input_node.and_then(|n| cx.text(n, "'input'"));
     let threshold = spec.get("threshold").and_then(|n| match n.kind {
         Kind::Int(i) => Some(i as f64),
         Kind::Float(f) => Some(f),
@@ -266,6 +299,27 @@ fn score(cx: &mut Cx, node: &Node, what: &str, scope: &Scope<'_>) -> Option<Metr
     let per = spec
         .get("per")
         .and_then(|n| milestone(cx, n, &format!("'per' in {what}"), scope, false));
+    let (from, input) = step_number(cx, spec, what, scope)?;
+    Some(MetricKind::Score {
+        input,
+        from,
+        threshold,
+        per,
+    })
+}
+
+/// The `from: { took: … }` and `input: NAME` of a score or a total: a step and
+/// one of its number inputs, not personal.
+fn step_number(
+    cx: &mut Cx,
+    spec: super::cx::Map<'_>,
+    what: &str,
+    scope: &Scope<'_>,
+) -> Option<(Milestone, String)> {
+    let from_node = cx.required(spec, "from", what);
+    let from = from_node.and_then(|n| milestone(cx, n, &format!("'from' in {what}"), scope, false));
+    let input_node = cx.required(spec, "input", what);
+    let input = input_node.and_then(|n| cx.text(n, "'input'"));
     let (from, input) = (from?, input?);
     let Milestone::Took { transition, .. } = &from else {
         let span = from_node.map_or(0..0, |n| n.span.clone());
@@ -275,7 +329,7 @@ fn score(cx: &mut Cx, node: &Node, what: &str, scope: &Scope<'_>) -> Option<Metr
                 span,
                 format!("{what} reads its answers from a step, but 'from' is not a step"),
             )
-            .with_help("write 'from: { took: TRANSITION }', the step whose input holds the score"),
+            .with_help("write 'from: { took: TRANSITION }', the step whose input holds the number"),
         );
         return None;
     };
@@ -298,9 +352,9 @@ fn score(cx: &mut Cx, node: &Node, what: &str, scope: &Scope<'_>) -> Option<Metr
                     Diagnostic::error(
                         Code::InvalidMetric,
                         span.clone(),
-                        format!("{what} scores input '{input}' of '{transition}', which is of type {}, not a number", ty.name()),
+                        format!("{what} reads input '{input}' of '{transition}', which is of type {}, not a number", ty.name()),
                     )
-                    .with_help("a score reads an integer or number input (satisfaction 1 to 5, say)"),
+                    .with_help("a score or a total reads an integer or number input (satisfaction 1 to 5, hours)"),
                 );
                 return None;
             }
@@ -310,7 +364,7 @@ fn score(cx: &mut Cx, node: &Node, what: &str, scope: &Scope<'_>) -> Option<Metr
                     Code::InvalidMetric,
                     span.clone(),
                     format!(
-                        "{what} scores input '{input}', which step '{transition}' does not have"
+                        "{what} reads input '{input}', which step '{transition}' does not have"
                     ),
                 );
                 d = match did_you_mean(&input, inputs.iter().copied()) {
@@ -322,12 +376,7 @@ fn score(cx: &mut Cx, node: &Node, what: &str, scope: &Scope<'_>) -> Option<Metr
             }
         }
     }
-    Some(MetricKind::Score {
-        input,
-        from,
-        threshold,
-        per,
-    })
+    Some((from, input))
 }
 
 /// `opened`, `closed`, `{ entered: S }`, `{ took: T, with: {..} }`,

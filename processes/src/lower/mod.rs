@@ -8,6 +8,7 @@
 
 pub(crate) mod cx;
 pub(crate) mod fields;
+pub(crate) mod hours;
 pub(crate) mod metrics;
 pub(crate) mod states;
 

@@ -34,7 +34,8 @@ pub(crate) const STATE_KEYS: [&str; 7] = [
     "tasks",
     "transitions",
 ];
-pub(crate) const TRANSITION_KEYS: [&str; 6] = ["title", "to", "roles", "input", "guard", "message"];
+pub(crate) const TRANSITION_KEYS: [&str; 7] =
+    ["title", "to", "roles", "input", "guard", "message", "hours"];
 pub(crate) const DEADLINE_KEYS: [&str; 6] = ["within", "from", "escalate", "fire", "warn", "when"];
 pub(crate) const TASK_KEYS: [&str; 3] = ["id", "title", "when"];
 
@@ -170,6 +171,9 @@ fn transition(
         })
     });
     let title = map.get("title").and_then(|n| cx.words(n, "'title'"));
+    let hours = map
+        .get("hours")
+        .and_then(|n| super::hours::hours(cx, n, &what, &input, known.fields));
     Some(Transition {
         name: key.name.clone(),
         title,
@@ -177,6 +181,7 @@ fn transition(
         roles,
         input,
         guard,
+        hours,
     })
 }
 

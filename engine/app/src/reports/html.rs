@@ -269,12 +269,16 @@ pub fn page(report: &Value) -> String {
                 "<h2>{}</h2>",
                 esc(metric["title"].as_str().unwrap_or(""))
             );
-            let days = metric["days"].as_str().unwrap_or("calendar");
+            let days = match metric["days"].as_str().unwrap_or("calendar") {
+                "hours" => "hours",
+                "working" => "working days",
+                _ => "calendar days",
+            };
             figure(
                 &mut html,
                 &columns(&bins, "cases"),
                 &format!(
-                    "Cases by {days} days taken; median {}, 90th percentile {}.",
+                    "Cases by {days} taken; median {}, 90th percentile {}.",
                     number(&cell["median"]),
                     number(&cell["p90"])
                 ),

@@ -158,6 +158,7 @@ fn build(
                 MetricKind::Duration { .. } => "duration",
                 MetricKind::Deadline { .. } => "deadline",
                 MetricKind::Score { .. } => "score",
+                MetricKind::Total { .. } => "total",
             };
             let cohort = match &metric.cohort {
                 Cohort::Opened => "opened".to_owned(),
@@ -167,13 +168,15 @@ fn build(
                 Maturity::Closed => "closed".to_owned(),
                 Maturity::After { after } => after.to_string(),
             });
-            let days = match &metric.kind {
-                MetricKind::Duration { working_days, .. } => {
-                    Some(if *working_days { "working" } else { "calendar" })
-                }
-                _ => None,
+            let (days, hours) = match &metric.kind {
+                MetricKind::Duration { hours: true, .. } => (Some("hours"), true),
+                MetricKind::Duration { working_days, .. } => (
+                    Some(if *working_days { "working" } else { "calendar" }),
+                    false,
+                ),
+                _ => (None, false),
             };
-            let cells: Vec<Value> = result.cells.iter().map(cell).collect();
+            let cells: Vec<Value> = result.cells.iter().map(|c| cell(c, hours)).collect();
             let mut doc = json!({
                 "id": metric.id,
                 "title": metric.title.as_str(),
@@ -236,8 +239,9 @@ fn deadline_values(row: &mut Value, met: u64, missed: u64, pending: u64) {
     row["met_share"] = json!(share(met, met + missed));
 }
 
-/// One metric cell, suppressed.
-fn cell(cell: &Cell) -> Value {
+/// One metric cell, suppressed. `hours`: a duration's values are minutes,
+/// shown as hours.
+fn cell(cell: &Cell, hours: bool) -> Value {
     let mut row = json!({ "period": cell.period, "group": cell.group });
     match &cell.measure {
         Measure::Count { cases } => row["cases"] = json!(shown(*cases)),
@@ -245,6 +249,18 @@ fn cell(cell: &Cell) -> Value {
             row["of"] = json!(shown(*of));
             row["per"] = json!(shown(*per));
             row["rate"] = json!(share(*of, *per));
+        }
+        Measure::Duration { days } if hours => {
+            let n = days.len() as u64;
+            row["cases"] = json!(shown(n));
+            let stats = (n >= SUPPRESS_BELOW)
+                .then(|| metrics::summary(days))
+                .flatten();
+            row["median"] = json!(stats.map(|s| round(s.0 / 60.0, 1)));
+            row["p90"] = json!(stats.map(|s| round(s.1 / 60.0, 1)));
+            row["mean"] = json!(stats.map(|s| round(s.2 / 60.0, 1)));
+            let whole: Vec<i64> = days.iter().map(|m| m / 60).collect();
+            row["distribution"] = json!(stats.map(|_| distribution(&whole)).unwrap_or_default());
         }
         Measure::Duration { days } => {
             let n = days.len() as u64;
@@ -256,6 +272,12 @@ fn cell(cell: &Cell) -> Value {
             row["p90"] = json!(stats.map(|s| s.1));
             row["mean"] = json!(stats.map(|s| round(s.2, 1)));
             row["distribution"] = json!(stats.map(|_| distribution(days)).unwrap_or_default());
+        }
+        Measure::Total { sum, steps, cases } => {
+            // A sum over fewer than five cases is a figure about a few people.
+            row["cases"] = json!(shown(*cases));
+            row["steps"] = json!((*cases >= SUPPRESS_BELOW).then_some(*steps));
+            row["total"] = json!((*cases >= SUPPRESS_BELOW).then(|| round(*sum, 2)));
         }
         Measure::Deadline {
             met,

@@ -57,6 +57,14 @@ pub fn describe(kind: &str, cell: &Value) -> (String, String) {
                 count(&cell["cases"])
             ),
         ),
+        "total" => (
+            number(&cell["total"]),
+            format!(
+                "in {} cases ({} entries)",
+                count(&cell["cases"]),
+                number(&cell["steps"])
+            ),
+        ),
         "deadline" => (
             percent(&cell["met_share"]),
             format!(
