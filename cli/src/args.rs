@@ -37,8 +37,53 @@ pub struct Cli {
     )]
     pub master_key_file: Option<std::path::PathBuf>,
 
+    /// The language of the words a definition gives (titles, guidance, labels)
+    /// and of reports: et (Estonian) or en (English). By default the
+    /// `lang` setting, else the locale (LC_ALL, LC_MESSAGES, LANG). Messages
+    /// and diagnostics stay in English.
+    #[arg(long, global = true, env = "KROONIKA_LANG", value_enum)]
+    pub lang: Option<Lang>,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    Et,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Et => "et",
+            Lang::En => "en",
+        }
+    }
+
+    /// From the locale: Estonian when the first of LC_ALL, LC_MESSAGES and
+    /// LANG that is set says `et`, else English.
+    pub fn from_locale() -> Lang {
+        let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .into_iter()
+            .filter_map(|name| std::env::var(name).ok())
+            .find(|value| !value.is_empty())
+            .unwrap_or_default();
+        if locale.starts_with("et") {
+            Lang::Et
+        } else {
+            Lang::En
+        }
+    }
+}
+
+impl Cli {
+    /// The language words are shown in.
+    pub fn language(&self) -> &'static str {
+        self.lang.unwrap_or_else(Lang::from_locale).code()
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -138,6 +183,47 @@ pub enum Command {
         after_help = "Example: kroonika report mediation --from 2026-01-01 --period quarter --by track --format html --output report.html"
     )]
     Report(ReportArgs),
+    /// The hours volunteers gave, by activity (mediation, crisis support,
+    /// outreach, training, supervision, …) and period, across every process
+    /// whose steps record hours.
+    ///
+    /// Aggregate by default: a figure from fewer than 5 people is not shown.
+    /// --per-volunteer adds each volunteer's own totals: coordinators only,
+    /// with --purpose, and recorded in the access log like a reveal.
+    #[command(verbatim_doc_comment)]
+    #[command(
+        after_help = "Example: kroonika hours --from 2026-01-01 --period quarter\n         kroonika --actor mari hours --per-volunteer --purpose 'Annual volunteer recognition'"
+    )]
+    Hours(HoursArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HoursArgs {
+    /// Only hours given on or after this date.
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// … on or before this date.
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// Split the hours into periods of the day they were given.
+    #[arg(long, value_enum)]
+    pub period: Option<PeriodArg>,
+    /// Each volunteer's own totals too (coordinators; needs --purpose; recorded).
+    #[arg(long, requires = "purpose")]
+    pub per_volunteer: bool,
+    /// Why each volunteer's hours are read (recorded in the access log).
+    #[arg(long, value_name = "TEXT", requires = "per_volunteer")]
+    pub purpose: Option<String>,
+    /// table (terminal), json (stable, for programs) or csv.
+    #[arg(long, value_enum, default_value_t = HoursFormat::Table)]
+    pub format: HoursFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HoursFormat {
+    Table,
+    Json,
+    Csv,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,6 @@
 //! `kroonika.toml`: settings a user would otherwise repeat on every command.
 //!
-//! Sets db, actor and master_key_file. Found in the current folder, or given with `--config FILE` (or
+//! Sets db, actor, master_key_file and lang. Found in the current folder, or given with `--config FILE` (or
 //! `KROONIKA_CONFIG`). A flag or an environment variable always wins over the
 //! file, and the file over the built-in default; clap says where each value came
 //! from, so nothing is guessed.
@@ -27,6 +27,8 @@ struct Config {
     /// The master key file, as `--master-key-file` takes it (relative to the
     /// configuration file's folder).
     master_key_file: Option<PathBuf>,
+    /// The language, as `--lang` takes it.
+    lang: Option<crate::args::Lang>,
 }
 
 /// Fills in from the configuration file what neither a flag nor the
@@ -54,6 +56,11 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<(), Rejection> {
         && unset("actor")
     {
         cli.actor = Some(actor);
+    }
+    if let Some(lang) = config.lang
+        && unset("lang")
+    {
+        cli.lang = Some(lang);
     }
     if let Some(file) = config.master_key_file
         && unset("master_key_file")

@@ -30,6 +30,16 @@ pub enum AccessEvent {
         purpose: String,
         matches: Vec<SearchMatch>,
     },
+    /// Each volunteer's own hours were shown (the volunteer hours report, per
+    /// person): whose, for which days, and why.
+    VolunteerHoursShown {
+        volunteers: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<chrono::NaiveDate>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<chrono::NaiveDate>,
+        purpose: String,
+    },
     /// A command was refused because the actor lacked a right.
     PermissionDenied {
         /// The command as the user named it (`case show --reveal`), never its values.
@@ -54,6 +64,7 @@ impl AccessEvent {
         match self {
             AccessEvent::PersonalDataRevealed { .. } => "PersonalDataRevealed",
             AccessEvent::CasesSearched { .. } => "CasesSearched",
+            AccessEvent::VolunteerHoursShown { .. } => "VolunteerHoursShown",
             AccessEvent::PermissionDenied { .. } => "PermissionDenied",
         }
     }

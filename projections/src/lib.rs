@@ -10,6 +10,7 @@
 
 pub mod cases;
 pub mod facts;
+pub mod hours;
 pub mod metrics;
 
 use std::collections::BTreeMap;
@@ -104,7 +105,7 @@ pub trait Fold: Sync {
     }
 }
 
-/// The category of case streams, which both case projections read.
+/// The category of case streams, which every case projection reads.
 pub(crate) const CASES: &str = kroonika_engine::case::CATEGORY;
 
 /// One document per case, keyed by the case's id.
@@ -114,7 +115,7 @@ pub(crate) fn case_key(event: &RecordedEvent) -> Option<String> {
 
 /// Every projection Kroonika keeps.
 pub fn all() -> Vec<&'static dyn Fold> {
-    vec![&cases::CaseList, &facts::CaseFacts]
+    vec![&cases::CaseList, &facts::CaseFacts, &hours::VolunteerHours]
 }
 
 /// `Fold::apply_batch` for folds that work on a decoded document: each touched

@@ -44,6 +44,7 @@ mod definitions;
 mod demo;
 mod fuzz;
 mod grpc;
+mod hours;
 mod limits;
 mod mediation;
 mod privacy;

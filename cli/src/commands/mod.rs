@@ -6,6 +6,7 @@ pub(crate) mod audit;
 pub(crate) mod case;
 pub(crate) mod def;
 pub(crate) mod demo;
+pub(crate) mod hours;
 pub(crate) mod init;
 pub(crate) mod log;
 pub(crate) mod privacy;

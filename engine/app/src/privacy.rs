@@ -405,6 +405,28 @@ fn access_entries(record: AccessEvent) -> Vec<Entry> {
                 })
                 .collect()
         }
+        AccessEvent::VolunteerHoursShown {
+            volunteers,
+            from,
+            to,
+            purpose,
+        } => {
+            let days = match (from, to) {
+                (None, None) => "all days".to_owned(),
+                (from, to) => format!(
+                    "{} to {}",
+                    from.map_or("the start".to_owned(), |d| d.to_string()),
+                    to.map_or("now".to_owned(), |d| d.to_string())
+                ),
+            };
+            vec![(
+                "hours shown",
+                String::new(),
+                None,
+                format!("{purpose} (volunteer hours, {days})"),
+                volunteers,
+            )]
+        }
         AccessEvent::PermissionDenied {
             command,
             reference,

@@ -133,7 +133,7 @@ pub fn csv(report: &Value) -> String {
 }
 
 /// A CSV field, quoted when it needs to be.
-fn field(text: &str) -> String {
+pub(crate) fn field(text: &str) -> String {
     if text.contains([',', '"', '\n']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {

@@ -9,15 +9,16 @@
 //! reference or a person.
 
 pub mod csv;
+pub mod hours;
 pub mod html;
 pub mod words;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kroonika_engine::Code;
 use kroonika_engine::definition::{Cohort, Maturity, MetricKind, ProcessDefinition};
-use kroonika_projections::Fold;
 use kroonika_projections::facts::{CaseFacts, Facts};
 use kroonika_projections::metrics::{self, Cell, Measure, Period, Query, SUPPRESS_BELOW, shown};
+use kroonika_projections::{Catalog, Fold};
 use serde_json::{Value, json};
 
 use crate::App;
@@ -45,36 +46,15 @@ impl App {
     pub async fn report(&self, request: &Request, asked: &ReportQuery) -> Result<Value> {
         self.reader(request, Reading::Report(&asked.process))
             .await?;
-        let fold = &CaseFacts;
         // Read once: the fold needs it, and so does the report (the metrics).
         let mut catalog = self.catalog().await?;
-        let (docs, today): (Vec<Value>, NaiveDate) = match &asked.as_of {
-            None => match self
-                .catch_up_with(&mut catalog, fold, fold.name(), &mut |_| {})
-                .await
-            {
-                Ok(_) => {
-                    let docs = self.inner.store.projection_docs(fold.name(), None).await?;
-                    (
-                        docs.into_iter().map(|(_, d)| d).collect(),
-                        self.now().date_naive(),
-                    )
-                }
-                // A read-only store: the same figures, folded from the log.
-                Err(err) if err.is_read_only() => {
-                    let now = self.now();
-                    (
-                        self.fold_until_with(&catalog, fold, now).await?,
-                        now.date_naive(),
-                    )
-                }
-                Err(err) => return Err(err),
-            },
-            Some((at, _)) => (
-                self.fold_until_with(&catalog, fold, *at).await?,
-                at.date_naive(),
-            ),
-        };
+        let (docs, today) = self
+            .documents(
+                &mut catalog,
+                &CaseFacts,
+                asked.as_of.as_ref().map(|(at, _)| *at),
+            )
+            .await?;
         let Some((version, definition)) = catalog.latest(&asked.process) else {
             return Err(reject(
                 Code::NotFound,
@@ -112,6 +92,46 @@ impl App {
             }
         }
         Ok(build(definition, version, &facts, &query, asked))
+    }
+}
+
+impl App {
+    /// A projection's documents, caught up with the log (or folded from it
+    /// up to `as_of`, or on a read-only store), and the day its figures are
+    /// judged on.
+    pub(crate) async fn documents(
+        &self,
+        catalog: &mut Catalog,
+        fold: &dyn Fold,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<(Vec<Value>, NaiveDate)> {
+        if let Some(at) = as_of {
+            return Ok((
+                self.fold_until_with(catalog, fold, at).await?,
+                at.date_naive(),
+            ));
+        }
+        match self
+            .catch_up_with(catalog, fold, fold.name(), &mut |_| {})
+            .await
+        {
+            Ok(_) => {
+                let docs = self.inner.store.projection_docs(fold.name(), None).await?;
+                Ok((
+                    docs.into_iter().map(|(_, d)| d).collect(),
+                    self.now().date_naive(),
+                ))
+            }
+            // A read-only store: the same figures, folded from the log.
+            Err(err) if err.is_read_only() => {
+                let now = self.now();
+                Ok((
+                    self.fold_until_with(catalog, fold, now).await?,
+                    now.date_naive(),
+                ))
+            }
+            Err(err) => Err(err),
+        }
     }
 }
 

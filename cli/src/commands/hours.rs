@@ -1,0 +1,140 @@
+//! `kroonika hours`: the hours volunteers gave, by activity and period,
+//! across processes; with `--per-volunteer`, each volunteer's own totals
+//! (the application checks the role and records the reading).
+
+use std::io::Write;
+
+use kroonika_app::Day;
+use kroonika_app::reports::hours::{HoursQuery, activity_label, csv};
+use kroonika_app::reports::words::count;
+use kroonika_projections::metrics::Period;
+use serde_json::Value;
+
+use crate::args::{Cli, HoursArgs, HoursFormat, PeriodArg};
+use crate::{context, output};
+
+pub(crate) async fn run(
+    cli: &Cli,
+    args: &HoursArgs,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let date = |text: &Option<String>, flag: &str| -> anyhow::Result<_> {
+        Ok(context::time(text.as_deref(), flag, Day::Noon)?.map(|at| at.date_naive()))
+    };
+    let query = HoursQuery {
+        from: date(&args.from, "--from")?,
+        to: date(&args.to, "--to")?,
+        period: args.period.map(|p| match p {
+            PeriodArg::Month => Period::Month,
+            PeriodArg::Quarter => Period::Quarter,
+            PeriodArg::Year => Period::Year,
+        }),
+        per_volunteer: args
+            .per_volunteer
+            .then(|| args.purpose.clone().unwrap_or_default()),
+    };
+    let report = context::with_app(cli, false, async |app| {
+        Ok(app
+            .volunteer_hours(&context::reader(cli, "hours"), &query)
+            .await?)
+    })
+    .await?;
+    let text = match args.format {
+        HoursFormat::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),
+        HoursFormat::Csv => csv(&report),
+        HoursFormat::Table => table(&report, cli.language()),
+    };
+    out.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+fn hours(value: &Value) -> String {
+    value
+        .as_f64()
+        .map_or_else(|| "–".to_owned(), |h| format!("{h}"))
+}
+
+fn table(report: &Value, lang: &str) -> String {
+    let et = lang == "et";
+    let periods = report["period"].is_string();
+    let mut header = Vec::new();
+    if periods {
+        header.push(if et { "periood" } else { "period" });
+    }
+    header.extend(if et {
+        ["tegevus", "tunde", "vabatahtlikke", "kirjeid"]
+    } else {
+        ["activity", "hours", "volunteers", "entries"]
+    });
+    let mut table = output::table(&header);
+    let rows = report["rows"].as_array().cloned().unwrap_or_default();
+    for row in &rows {
+        let mut cells = Vec::new();
+        if periods {
+            cells.push(row["period"].as_str().unwrap_or("").to_owned());
+        }
+        cells.extend([
+            activity_label(row["activity"].as_str().unwrap_or(""), lang).to_owned(),
+            hours(&row["hours"]),
+            count(&row["volunteers"]),
+            row["entries"]
+                .as_u64()
+                .map_or_else(|| "–".to_owned(), |n| n.to_string()),
+        ]);
+        table.add_row(cells);
+    }
+    let mut text = String::new();
+    if rows.is_empty() {
+        text.push_str(if et {
+            "Tunde pole kirja pandud.\n"
+        } else {
+            "No hours recorded.\n"
+        });
+    } else {
+        text.push_str(&output::trimmed(&table));
+        text.push('\n');
+    }
+    if let Some(people) = report["volunteers"].as_array() {
+        let activities: Vec<&str> = report["activities"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .filter(|a| people.iter().any(|p| !p["hours"][*a].is_null()))
+            .collect();
+        let mut header: Vec<&str> = vec![if et { "vabatahtlik" } else { "volunteer" }];
+        if periods {
+            header.push(if et { "periood" } else { "period" });
+        }
+        header.extend(activities.iter().map(|a| activity_label(a, lang)));
+        header.push(if et { "kokku" } else { "total" });
+        let mut each = output::table(&header);
+        for person in people {
+            let mut cells = vec![person["volunteer"].as_str().unwrap_or("").to_owned()];
+            if periods {
+                cells.push(person["period"].as_str().unwrap_or("").to_owned());
+            }
+            for activity in &activities {
+                let h = &person["hours"][*activity];
+                cells.push(if h.is_null() { String::new() } else { hours(h) });
+            }
+            cells.push(hours(&person["total"]));
+            each.add_row(cells);
+        }
+        text.push('\n');
+        text.push_str(&output::trimmed(&each));
+        text.push('\n');
+    }
+    text.push_str(&if et {
+        format!(
+            "\nalla {} inimese põhjal tehtud arvud on peidetud (<{0}, tunnid –)\n",
+            report["suppressed_below"]
+        )
+    } else {
+        format!(
+            "\nfigures from fewer than {} people are hidden (<{0}, hours –)\n",
+            report["suppressed_below"]
+        )
+    });
+    text
+}
