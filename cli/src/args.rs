@@ -63,26 +63,48 @@ impl Lang {
         }
     }
 
-    /// From the locale: Estonian when the first of LC_ALL, LC_MESSAGES and
-    /// LANG that is set says `et`, else English.
-    pub fn from_locale() -> Lang {
-        let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
-            .into_iter()
-            .filter_map(|name| std::env::var(name).ok())
-            .find(|value| !value.is_empty())
-            .unwrap_or_default();
+    /// The language a locale names (`et_EE.UTF-8`, `en_GB`), if any: `C`,
+    /// `POSIX` or none is no preference.
+    pub fn of_locale(locale: &str) -> Option<Lang> {
         if locale.starts_with("et") {
-            Lang::Et
+            Some(Lang::Et)
+        } else if locale.starts_with("en") {
+            Some(Lang::En)
         } else {
-            Lang::En
+            None
         }
     }
 }
 
+/// The locale's language, read once by the binary (`detect_locale`); the
+/// tests, which call `run` in-process, have none, so their output never
+/// depends on the machine.
+static LOCALE: std::sync::OnceLock<Option<Lang>> = std::sync::OnceLock::new();
+
+/// Called by the binary: the first of LC_ALL, LC_MESSAGES and LANG that is
+/// set says the language when no flag, variable or setting does.
+pub fn detect_locale() {
+    let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .into_iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|value| !value.is_empty())
+        .unwrap_or_default();
+    let _ = LOCALE.set(Lang::of_locale(&locale));
+}
+
 impl Cli {
-    /// The language words are shown in.
+    /// The language asked for: `--lang`, KROONIKA_LANG, the `lang` setting,
+    /// else the locale's. None: no preference (ids, and a definition's
+    /// English words, as the CLI always showed them).
+    pub fn chosen_language(&self) -> Option<&'static str> {
+        self.lang
+            .or_else(|| LOCALE.get().copied().flatten())
+            .map(Lang::code)
+    }
+
+    /// The language words are shown in: the one asked for, else English.
     pub fn language(&self) -> &'static str {
-        self.lang.unwrap_or_else(Lang::from_locale).code()
+        self.chosen_language().unwrap_or("en")
     }
 }
 

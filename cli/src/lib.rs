@@ -18,6 +18,7 @@ mod context;
 pub mod exit;
 pub mod output;
 pub mod style;
+mod words;
 
 use std::ffi::OsString;
 use std::io::Write;

@@ -26,6 +26,7 @@ fn main() -> ExitCode {
     };
     kroonika_cli::style::detect();
     kroonika_cli::output::detect();
+    kroonika_cli::args::detect_locale();
     let mut stdout = std::io::BufWriter::new(std::io::stdout());
     let mut stderr = std::io::stderr();
     let code = runtime.block_on(kroonika_cli::run(

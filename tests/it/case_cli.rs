@@ -929,7 +929,7 @@ async fn case_list_is_current_and_rebuilds_the_same(backend: Backend) {
         (code, err.as_str()),
         (
             1,
-            "rejected: there is no projection 'reports'; the projections are: case-list, case-facts\n"
+            "rejected: there is no projection 'reports'; the projections are: case-list, case-facts, volunteer-hours\n"
         )
     );
     if let Some((base, schema)) = pg {

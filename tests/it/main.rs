@@ -45,6 +45,7 @@ mod demo;
 mod fuzz;
 mod grpc;
 mod hours;
+mod languages;
 mod limits;
 mod mediation;
 mod privacy;

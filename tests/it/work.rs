@@ -615,7 +615,7 @@ async fn a_read_only_store_still_answers_reads(backend: Backend) {
     let (code, _, err) = kroonika(&read_only, None, &["projections", "run"]).await;
     assert_ne!(code, 0, "{err}");
     assert!(
-        err.contains("none of the 2 projections could catch up; the first, case-list"),
+        err.contains("none of the 3 projections could catch up; the first, case-list"),
         "{err}"
     );
     if let Some((base, schema)) = pg {

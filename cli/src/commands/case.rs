@@ -7,6 +7,7 @@ use std::io::Write;
 use anyhow::Context as _;
 use kroonika_app::cases::view;
 use kroonika_app::cases::view::{CaseFilter, CaseView};
+use kroonika_app::labels::Labels;
 use kroonika_app::{App, CaseCommand, Day, Input, Outcome};
 use kroonika_engine::case::{RawInput, RawValue};
 use kroonika_engine::{Code, Rejection};
@@ -14,7 +15,7 @@ use serde_json::Value;
 
 use crate::args::{CaseCommand as Args, Cli, CommandArgs, DocFormat, Format};
 use crate::context;
-use crate::output;
+use crate::{output, words};
 
 pub(crate) async fn run(
     cli: &Cli,
@@ -201,7 +202,15 @@ async fn run_on(
             let as_of = context::time(as_of.as_deref(), "--as-of", Day::End)?;
             let reveal = reveal.then(|| purpose.as_deref().unwrap_or_default());
             let view = app.show_case(&request, case, as_of, reveal).await?;
-            show(&view, *format, out)?;
+            let lang = cli.chosen_language();
+            let labels = match lang {
+                Some(lang) => {
+                    let (def, _) = app.definition(&view.process, Some(view.version)).await?;
+                    Some(Labels::of(&def, Some(&view.state), lang))
+                }
+                None => None,
+            };
+            show(&view, labels.as_ref(), lang, *format, out)?;
         }
         Args::Hold { case, reason } | Args::Release { case, reason } => {
             let place = matches!(command, Args::Hold { .. });
@@ -406,7 +415,16 @@ fn state_map(pairs: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
         .collect()
 }
 
-fn show(view: &CaseView, format: DocFormat, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
+/// `labels`: the definition's words in the language asked for (`lang`);
+/// None shows ids, as commands take them.
+fn show(
+    view: &CaseView,
+    labels: Option<&Labels>,
+    lang: Option<&str>,
+    format: DocFormat,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let w = |english: &'static str| words::word(lang, english);
     match format {
         DocFormat::Json => {
             writeln!(
@@ -420,79 +438,113 @@ fn show(view: &CaseView, format: DocFormat, out: &mut (dyn Write + Send)) -> any
                 .since
                 .map(|at| at.format("%Y-%m-%d %H:%M").to_string())
                 .unwrap_or_default();
-            let mut rows = vec![
-                ("case", format!("{} ({})", view.reference, view.case_id)),
-                (
-                    "process",
-                    format!("{} version {}", view.process, view.version),
+            let process = match labels {
+                Some(l) => format!(
+                    "{} ({} {} {})",
+                    l.process,
+                    view.process,
+                    w("version"),
+                    view.version
                 ),
-                ("state", format!("{} since {since}", view.state)),
+                None => format!("{} version {}", view.process, view.version),
+            };
+            let state = labels.map_or(view.state.as_str(), |l| l.state(&view.state));
+            let mut rows = vec![
+                (w("case"), format!("{} ({})", view.reference, view.case_id)),
+                (w("process"), process),
+                (w("state"), format!("{state} {} {since}", w("since"))),
             ];
-            if let Some(guidance) = &view.guidance {
-                rows.push(("guidance", guidance.trim().to_owned()));
+            let guidance = match labels {
+                Some(l) => l.guidance.get(&view.state).cloned(),
+                None => view.guidance.clone(),
+            };
+            if let Some(guidance) = guidance {
+                rows.push((w("guidance"), guidance.trim().to_owned()));
             }
             if let Some(outcome) = &view.outcome {
-                rows.push(("outcome", outcome.clone()));
+                let outcome = labels
+                    .and_then(|l| l.outcomes.get(outcome))
+                    .unwrap_or(outcome);
+                rows.push((w("outcome"), outcome.clone()));
             }
             if let Some(deadline) = &view.deadline {
                 let to = deadline
                     .escalate
                     .as_ref()
-                    .map(|r| format!(", escalates to {r}"))
+                    .map(|r| format!(", {} {r}", w("escalates to")))
                     .unwrap_or_default();
-                let left = match deadline.working_days_left {
-                    0 => "due today".to_owned(),
-                    1 => "1 working day left".to_owned(),
-                    n if n > 1 => format!("{n} working days left"),
-                    -1 => "1 working day late".to_owned(),
-                    n => format!("{} working days late", -n),
+                let left = match (deadline.working_days_left, lang) {
+                    (0, _) => w("due today").to_owned(),
+                    (1, None) => "1 working day left".to_owned(),
+                    (-1, None) => "1 working day late".to_owned(),
+                    (n, _) if n > 0 => format!("{n} {}", w("working days left")),
+                    (n, _) => format!("{} {}", -n, w("working days late")),
                 };
                 rows.push((
-                    "deadline",
+                    w("deadline"),
                     format!(
                         "{} ({}, {left}{to})",
                         deadline.due_on,
-                        deadline.status.as_str()
+                        w(deadline.status.as_str())
                     ),
                 ));
             }
             if let Some(hold) = &view.legal_hold {
-                rows.push(("legal hold", hold.clone()));
+                rows.push((w("legal hold"), hold.clone()));
             }
             writeln!(out, "{}", output::key_values(&rows))?;
-            let data: Vec<(&str, String)> = view
-                .data
-                .iter()
-                .map(|(k, v)| (k.as_str(), shown(v)))
-                .collect();
+            let data: Vec<(&str, String)> = match labels {
+                Some(l) => {
+                    // In the definition's order, with its words.
+                    let mut names: Vec<&String> = l
+                        .field_order
+                        .iter()
+                        .filter(|f| view.data.contains_key(*f))
+                        .collect();
+                    names.extend(view.data.keys().filter(|k| !l.field_order.contains(k)));
+                    names
+                        .into_iter()
+                        .map(|name| (l.field(name), worded(l, lang, name, &view.data[name])))
+                        .collect()
+                }
+                None => view
+                    .data
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), shown(v)))
+                    .collect(),
+            };
             if !data.is_empty() {
-                writeln!(out, "\ndata")?;
+                writeln!(out, "\n{}", w("data"))?;
                 writeln!(out, "{}", output::key_values(&data))?;
             }
             if !view.subjects.is_empty() {
-                writeln!(out, "\ndata subjects")?;
+                writeln!(out, "\n{}", w("data subjects"))?;
                 let rows: Vec<(&str, String)> = view
                     .subjects
                     .iter()
                     .map(|s| {
                         let erased = if s.erased { " (erased)" } else { "" };
-                        (s.name.as_str(), format!("{}{erased}", s.id))
+                        let name = labels
+                            .and_then(|l| l.subjects.get(&s.name))
+                            .map_or(s.name.as_str(), String::as_str);
+                        (name, format!("{}{erased}", s.id))
                     })
                     .collect();
                 writeln!(out, "{}", output::key_values(&rows))?;
             }
             if !view.tasks.is_empty() {
-                writeln!(out, "\ntasks")?;
+                writeln!(out, "\n{}", w("tasks"))?;
                 let rows: Vec<(&str, String)> = view
                     .tasks
                     .iter()
                     .map(|task| {
                         let mark = match (task.done, task.required) {
-                            (true, _) => "done",
-                            (false, true) => "required",
-                            (false, false) => "not required",
+                            (true, _) => w("done"),
+                            (false, true) => w("required"),
+                            (false, false) => w("not required"),
                         };
-                        (task.id.as_str(), format!("{mark}: {}", task.title))
+                        let title = labels.map_or(task.title.as_str(), |l| l.task(&task.id));
+                        (task.id.as_str(), format!("{mark}: {title}"))
                     })
                     .collect();
                 writeln!(out, "{}", output::key_values(&rows))?;
@@ -505,7 +557,7 @@ fn show(view: &CaseView, format: DocFormat, out: &mut (dyn Write + Send)) -> any
                 }
             }
             if !view.notes.is_empty() {
-                writeln!(out, "\nnotes")?;
+                writeln!(out, "\n{}", w("notes"))?;
                 let rows: Vec<(String, String)> = view
                     .notes
                     .iter()
@@ -525,7 +577,7 @@ fn show(view: &CaseView, format: DocFormat, out: &mut (dyn Write + Send)) -> any
                     rows.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
                 writeln!(out, "{}", output::key_values(&rows))?;
             }
-            steps(view, out)?;
+            steps(view, labels, lang, out)?;
         }
     }
     Ok(())
@@ -533,7 +585,13 @@ fn show(view: &CaseView, format: DocFormat, out: &mut (dyn Write + Send)) -> any
 
 /// The steps the reader can take now, each with the command that takes it
 /// and its inputs; then the others, with why not.
-fn steps(view: &CaseView, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
+fn steps(
+    view: &CaseView,
+    labels: Option<&Labels>,
+    lang: Option<&str>,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let w = |english: &'static str| words::word(lang, english);
     let (now, later): (Vec<_>, Vec<_>) = view.transitions.iter().partition(|s| s.available);
     let width = view
         .transitions
@@ -542,27 +600,48 @@ fn steps(view: &CaseView, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
         .max()
         .unwrap_or(0);
     if !now.is_empty() {
-        writeln!(out, "\nyou can now")?;
+        writeln!(out, "\n{}", w("you can now"))?;
         for step in now {
             let mut command = format!("kroonika case do {} {}", view.reference, step.name);
             for input in step.inputs.iter().filter(|i| i.required) {
                 command.push_str(&format!(" --set {}={}", input.name, placeholder(input)));
             }
-            let goes = step
-                .to
-                .as_ref()
-                .map_or("(stays)".to_owned(), |to| format!("→ {to}"));
-            writeln!(out, "  {:<width$}  {goes}: {command}", step.name)?;
+            let goes = step.to.as_ref().map_or(w("(stays)").to_owned(), |to| {
+                format!("→ {}", labels.map_or(to.as_str(), |l| l.state(to)))
+            });
+            match labels {
+                Some(l) => {
+                    writeln!(out, "  {:<width$}  {}", step.name, l.step(&step.name))?;
+                    writeln!(out, "  {:<width$}  {goes}: {command}", "")?;
+                }
+                None => writeln!(out, "  {:<width$}  {goes}: {command}", step.name)?,
+            }
             let described: Vec<String> = step.inputs.iter().map(describe_input).collect();
             if !described.is_empty() {
-                writeln!(out, "  {:<width$}  inputs: {}", "", described.join("; "))?;
+                writeln!(
+                    out,
+                    "  {:<width$}  {}: {}",
+                    "",
+                    w("inputs"),
+                    described.join("; ")
+                )?;
             }
         }
     }
     if !later.is_empty() {
-        writeln!(out, "\nnot now")?;
+        writeln!(out, "\n{}", w("not now"))?;
         for step in later {
-            let why = step.reason.as_deref().unwrap_or_default();
+            let why = match labels {
+                // The step's rule's own message in the language (as the web
+                // page shows it); else why, in English.
+                Some(l) => l
+                    .messages
+                    .get(&step.name)
+                    .cloned()
+                    .or_else(|| step.reason.clone())
+                    .unwrap_or_default(),
+                None => step.reason.clone().unwrap_or_default(),
+            };
             writeln!(out, "  {:<width$}  {why}", step.name)?;
         }
     }
@@ -610,6 +689,21 @@ fn describe_input(input: &kroonika_app::cases::view::InputView) -> String {
     }
     let need = if input.required { "" } else { ", optional" };
     format!("{} ({kind}{need})", input.name)
+}
+
+/// A value in the definition's words: an enum's label, yes or no.
+fn worded(labels: &Labels, lang: Option<&str>, field: &str, value: &Value) -> String {
+    match value {
+        Value::String(s) => labels.value(field, s).to_owned(),
+        Value::Bool(true) => words::word(lang, "yes").to_owned(),
+        Value::Bool(false) => words::word(lang, "no").to_owned(),
+        Value::Array(items) => items
+            .iter()
+            .map(|v| worded(labels, lang, field, v))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
 }
 
 fn shown(value: &Value) -> String {

@@ -117,7 +117,7 @@ fn summary(
     )?;
     writeln!(
         out,
-        "  definitions   mediation v1 and v2 ({} cases migrated), volunteer-onboarding v1",
+        "  definitions   mediation v1 and v2 ({} cases migrated), volunteer-onboarding,\n                crisis-support (kriisiabi call-outs) and outreach-event (teavitusüritused) v1",
         tally.migrated
     )?;
     writeln!(out, "  events        {events}")?;
@@ -131,7 +131,11 @@ fn summary(
     )?;
     writeln!(
         out,
-        "                mediators), rein (regional lead), signe (volunteer expert), tarmo (trainer), aino (auditor)"
+        "                mediators), rein (regional lead), signe (volunteer expert), tarmo (trainer), aino (auditor),"
+    )?;
+    writeln!(
+        out,
+        "                kaja toomas helle priit siim (crisis volunteers), liina (outreach volunteer)"
     )?;
     for (i, line) in tally.privacy.iter().enumerate() {
         let label = if i == 0 { "privacy" } else { "" };
@@ -156,8 +160,18 @@ fn summary(
         "  kroonika{flag} report mediation --format html --output report.html"
     )?;
     writeln!(out, "  kroonika{flag} def graph mediation")?;
+    writeln!(
+        out,
+        "  kroonika{flag} --lang et report crisis-support     (kriisiabi, in Estonian)"
+    )?;
+    writeln!(out, "  kroonika{flag} report outreach-event --by audience")?;
+    writeln!(out, "  kroonika{flag} hours --period quarter")?;
     writeln!(out, "As a coordinator:")?;
     writeln!(out, "  kroonika{flag} --actor mari case mine")?;
+    writeln!(
+        out,
+        "  kroonika{flag} --actor mari hours --per-volunteer --purpose 'volunteer recognition'"
+    )?;
     writeln!(
         out,
         "  kroonika{flag} --actor mari case list --open --overdue"

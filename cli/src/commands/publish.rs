@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::args::{Cli, Format};
 use crate::commands::def;
-use crate::{context, output};
+use crate::{context, output, words};
 
 pub(crate) async fn publish(
     cli: &Cli,
@@ -107,20 +107,76 @@ pub(crate) async fn show(
     })
     .await?;
     let p = &published.publication;
+    let lang = cli.chosen_language();
+    let w = |english: &'static str| words::word(lang, english);
+    let definition = match lang {
+        Some(_) => Some(published.definition()?),
+        None => None,
+    };
+    let title = match (&definition, lang) {
+        (Some(def), Some(lang)) => def.title.get(lang).to_owned(),
+        _ => p.title.clone(),
+    };
     let rows = [
-        ("process", p.process.clone()),
-        ("version", p.version.to_string()),
-        ("title", p.title.clone()),
-        ("content hash", p.content_hash.clone()),
-        ("published", published.recorded_at.to_rfc3339()),
-        ("by", published.by.clone()),
+        (w("process"), p.process.clone()),
+        (w("version"), p.version.to_string()),
+        (w("title"), title),
+        (w("content hash"), p.content_hash.clone()),
+        (w("published"), published.recorded_at.to_rfc3339()),
+        (w("by"), published.by.clone()),
     ];
     writeln!(out, "{}", output::key_values(&rows))?;
     writeln!(out)?;
+    if let (Some(def), Some(lang)) = (&definition, lang) {
+        overview(def, lang, out)?;
+        writeln!(out, "{}", w("source"))?;
+    }
     write!(out, "{}", p.source)?;
     if !p.source.ends_with('\n') {
         writeln!(out)?;
     }
+    Ok(())
+}
+
+/// The process in the reader's language: each state with its title,
+/// deadline and guidance, and each step with its title and where it leads.
+fn overview(
+    def: &kroonika_engine::definition::ProcessDefinition,
+    lang: &str,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let w = |english: &'static str| words::word(Some(lang), english);
+    let labels = kroonika_app::labels::Labels::of(def, None, lang);
+    writeln!(out, "{}", w("states"))?;
+    for state in &def.states {
+        let mut line = format!("  {}  {}", state.name, labels.state(&state.name));
+        if state.terminal {
+            line.push_str(&format!(" ({})", w("terminal")));
+        }
+        if let Some(deadline) = &state.deadline {
+            line.push_str(&format!(
+                "; {}: {}",
+                w("deadline"),
+                words::duration(Some(lang), &deadline.within)
+            ));
+        }
+        writeln!(out, "{line}")?;
+        if let Some(guidance) = labels.guidance.get(&state.name) {
+            writeln!(out, "      {}", guidance.trim())?;
+        }
+        for step in def.transitions_in(state) {
+            let goes = step.to.as_ref().map_or(w("(stays)").to_owned(), |to| {
+                format!("→ {}", labels.state(to))
+            });
+            writeln!(
+                out,
+                "      {}  {} {goes}",
+                step.name,
+                labels.step(&step.name)
+            )?;
+        }
+    }
+    writeln!(out)?;
     Ok(())
 }
 

@@ -38,6 +38,7 @@ pub mod derived;
 pub mod env;
 pub mod error;
 pub mod keys;
+pub mod labels;
 mod limits;
 pub mod log;
 pub mod permissions;

@@ -38,6 +38,8 @@ pub(crate) struct ReportParams {
     pub by: Option<String>,
     /// The report as it could have been made then (recorded by then).
     pub as_of: Option<String>,
+    /// The language of the definition's words (titles): `et` or `en`.
+    pub lang: Option<String>,
 }
 
 impl ReportParams {
@@ -65,6 +67,15 @@ impl ReportParams {
             )),
             None => None,
         };
+        let lang = match self.lang.as_deref() {
+            None | Some("") => None,
+            Some(lang @ ("et" | "en")) => Some(lang.to_owned()),
+            Some(other) => {
+                return Err(Problem::malformed(format!(
+                    "lang takes et or en, got '{other}'"
+                )));
+            }
+        };
         let format = match self.format.as_deref().unwrap_or("json") {
             "json" => "json",
             "csv" => "csv",
@@ -84,6 +95,7 @@ impl ReportParams {
             period,
             by: given(self.by),
             as_of,
+            lang,
         };
         Ok((query, format))
     }

@@ -49,7 +49,7 @@ async fn migration_plan(
         Ok(found) => found,
         Err(err) => return person.error(&Problem::from(err)),
     };
-    let labels = super::labels::Labels::of(&definition, None, person.lang);
+    let labels = super::labels::Labels::of(&definition, None, person.lang.code());
     // Who may read the cases sees them; the service owner, who may read the
     // report but not the cases, sees how many in each state.
     let (rows, groups) = match app.migrations(&person.request, &process, version).await {

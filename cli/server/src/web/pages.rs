@@ -20,7 +20,7 @@ use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 
 use super::i18n::{self, Lang};
-use super::labels::Labels;
+use super::labels::{Describe as _, Labels};
 use super::{Person, lang_of, local_path, page, urlencode};
 use crate::Server;
 use crate::caller::{session_cookie, set_cookie, signed_in_cookie};
@@ -241,7 +241,7 @@ fn labels_by_process(server: &Server, lang: i18n::Lang) -> BTreeMap<String, Labe
         .registry()
         .latest_versions()
         .filter_map(|published| published.definition().ok())
-        .map(|def| (def.id.clone(), Labels::of(&def, None, lang)))
+        .map(|def| (def.id.clone(), Labels::of(&def, None, lang.code())))
         .collect()
 }
 
@@ -370,7 +370,7 @@ async fn show(
         .registry()
         .definition(&view.process, Some(view.version))
     {
-        Ok((definition, _)) => Labels::of(&definition, Some(&view.state), person.lang),
+        Ok((definition, _)) => Labels::of(&definition, Some(&view.state), person.lang.code()),
         Err(_) => Labels::default(),
     };
     // A rule's refusal in the reader's language: the step's message as the

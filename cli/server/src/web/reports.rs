@@ -93,7 +93,7 @@ async fn report_page(
             format!("there is no published process '{process}'"),
         ));
     };
-    let labels = Labels::of(definition, None, lang);
+    let labels = Labels::of(definition, None, lang.code());
     // What a report may be broken down by: enum and boolean fields.
     let by_fields: Vec<(String, String)> = definition
         .fields
@@ -104,6 +104,7 @@ async fn report_page(
         .collect();
     let params = ReportParams {
         format: None,
+        lang: Some(lang.code().to_owned()),
         ..filters.report.clone()
     };
     let result = match params.query(process.clone()) {

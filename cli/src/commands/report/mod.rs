@@ -42,6 +42,7 @@ pub(crate) async fn run(
         }),
         by: args.by.clone(),
         as_of,
+        lang: cli.chosen_language().map(str::to_owned),
     };
     let report = context::with_app(cli, false, async |app| {
         Ok(app.report(&context::reader(cli, "report"), &query).await?)
@@ -50,7 +51,7 @@ pub(crate) async fn run(
     let text = match args.format {
         ReportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),
         ReportFormat::Csv => kroonika_app::reports::csv::csv(&report),
-        ReportFormat::Table => text::table(&report),
+        ReportFormat::Table => text::table(&report, cli.chosen_language()),
         ReportFormat::Html => kroonika_app::reports::html::page(&report),
     };
     match &args.output {

@@ -30,6 +30,8 @@ use crate::{App, Options, SetClock, setup};
 
 const MEDIATION: &str = include_str!("../../../../processes/mediation.yaml");
 const VOLUNTEERS: &str = include_str!("../../../../processes/volunteer-onboarding.yaml");
+const CRISIS: &str = include_str!("../../../../processes/crisis-support.yaml");
+const OUTREACH: &str = include_str!("../../../../processes/outreach-event.yaml");
 
 /// The demo's first administrator.
 pub const ADMIN: &str = "anu";
@@ -217,6 +219,16 @@ impl Simulation<'_> {
                 let case = self.open_application(&mut rng, day).await?;
                 plan::schedule(&mut queue, &mut seq, &mut cases, case, day);
             }
+            // Outreach events, planned a few weeks ahead (about 40 a year),
+            // and crisis call-outs on any day (about 8 a year).
+            for _ in 0..rng.poisson(if weekday { 40.0 / 250.0 } else { 0.0 } * options.scale) {
+                let case = self.open_outreach(&mut rng, day).await?;
+                plan::schedule(&mut queue, &mut seq, &mut cases, case, day);
+            }
+            for _ in 0..rng.poisson(8.0 / 365.0 * options.scale) {
+                let case = self.open_crisis(&mut rng, day).await?;
+                plan::schedule(&mut queue, &mut seq, &mut cases, case, day);
+            }
             // Steps due today, in the order they were planned.
             while let Some(Reverse((when, _, index))) = queue.peek().copied() {
                 if when > day {
@@ -232,7 +244,18 @@ impl Simulation<'_> {
                     Who::Mediator => case.mediator,
                     Who::Named(name) => name,
                 };
-                let at = moment(day, seq);
+                // A crisis keeps its own clock on its first day: each step
+                // some minutes after the one before.
+                let at = match case.clock {
+                    Some(last) if last.date_naive() == day => {
+                        let evening = day.and_hms_opt(22, 30, 0).unwrap_or_default().and_utc();
+                        let next = (last + Duration::minutes(rng.range(20, 150))).min(evening);
+                        cases[index].clock = Some(next);
+                        next
+                    }
+                    _ => moment(day, seq),
+                };
+                let case = &cases[index];
                 seq += 1;
                 match self.take(actor, case.id, &step, at).await {
                     Ok(()) => self.report.steps += 1,
@@ -274,7 +297,7 @@ impl Simulation<'_> {
                 .administer(&Request::new(ADMIN, "actor add"), &command)
                 .await?;
         }
-        for source in [MEDIATION, VOLUNTEERS] {
+        for source in [MEDIATION, VOLUNTEERS, CRISIS, OUTREACH] {
             self.app
                 .publish(&Request::new("tiina", "def publish"), source, false)
                 .await?;
@@ -303,10 +326,25 @@ impl Simulation<'_> {
             Step::Task(task) => CaseCommand::Task {
                 task: (*task).to_owned(),
             },
+            Step::Account => {
+                let account = format!("vab-{}", &id.simple().to_string()[24..]);
+                let register = ActorCommand::Register {
+                    name: account.clone(),
+                    roles: vec!["volunteer".to_owned()],
+                };
+                self.app
+                    .administer(&Request::new(ADMIN, "actor add"), &register)
+                    .await?;
+                CaseCommand::Take {
+                    step: "account-linked".to_owned(),
+                    input: texts(&[("account", account)]),
+                }
+            }
         };
         let verb = match step {
             Step::Take(..) => "case do",
             Step::Task(_) => "case task",
+            Step::Account => "case do",
         };
         self.app
             .execute(&Request::new(actor, verb), Some(&id.to_string()), command)
@@ -322,7 +360,18 @@ impl Simulation<'_> {
         day: NaiveDate,
         seq: u64,
     ) -> Result<Uuid> {
-        self.clock.set(moment(day, seq));
+        self.open_case_at(process, coordinator, input, moment(day, seq))
+            .await
+    }
+
+    async fn open_case_at(
+        &self,
+        process: &'static str,
+        coordinator: &str,
+        input: &[(&str, String)],
+        at: DateTime<Utc>,
+    ) -> Result<Uuid> {
+        self.clock.set(at);
         let command = CaseCommand::Open {
             open: process.to_owned(),
             input: texts(input),
@@ -414,6 +463,111 @@ impl Simulation<'_> {
             coordinator,
             mediator: mediators[0],
             plan: plan.into(),
+            clock: None,
+        })
+    }
+
+    /// Opens a crisis call-out and scripts it.
+    async fn open_crisis(&mut self, rng: &mut Rng, day: NaiveDate) -> Result<SimCase> {
+        let coordinator = *rng.pick(&COORDINATORS);
+        let occurred = plan::crisis_time(rng, day);
+        let reported = occurred + Duration::minutes(rng.range(10, 60));
+        let input = [
+            (
+                "event_kind",
+                (*rng.pick(&[
+                    "accident",
+                    "accident",
+                    "fire",
+                    "violent-crime",
+                    "suicide",
+                    "disaster",
+                    "missing-person",
+                ]))
+                .to_owned(),
+            ),
+            (
+                "occurred_at",
+                occurred.format("%Y-%m-%dT%H:%M:00Z").to_string(),
+            ),
+            (
+                "place",
+                (*rng.pick(&[
+                    "Tallinn",
+                    "Tartu",
+                    "Narva",
+                    "Pärnu",
+                    "Viljandi",
+                    "Rakvere",
+                    "Kuressaare",
+                    "Võru",
+                ]))
+                .to_owned(),
+            ),
+            (
+                "region",
+                (*rng.pick(&["north", "south", "east", "west"])).to_owned(),
+            ),
+            ("affected_estimate", rng.range(3, 200).to_string()),
+            (
+                "requested_by",
+                (*rng.pick(&[
+                    "police",
+                    "rescue-board",
+                    "emergency-centre",
+                    "local-government",
+                    "school",
+                ]))
+                .to_owned(),
+            ),
+        ];
+        let id = self
+            .open_case_at("crisis-support", coordinator, &input, reported)
+            .await?;
+        *self.report.opened.entry("crisis-support").or_default() += 1;
+        Ok(SimCase {
+            id,
+            coordinator,
+            mediator: coordinator,
+            plan: plan::crisis_plan(rng).into(),
+            clock: Some(reported),
+        })
+    }
+
+    /// Opens an outreach event planned a few weeks ahead and scripts it.
+    async fn open_outreach(&mut self, rng: &mut Rng, day: NaiveDate) -> Result<SimCase> {
+        let coordinator = *rng.pick(&COORDINATORS);
+        let ahead = rng.range(10, 40);
+        let (kind, audience, partner) = plan::outreach_kind(rng);
+        let topic = *rng.pick(&[
+            "Taastav õigus koolis",
+            "Lepitus kriminaalmenetluses",
+            "Ohvriabi teenused",
+            "Kiusamise ennetus",
+            "Vabatahtlikuks ohvriabis",
+        ]);
+        let input = [
+            ("kind", kind.to_owned()),
+            ("audience", audience.to_owned()),
+            ("partner_type", partner.to_owned()),
+            (
+                "region",
+                (*rng.pick(&["north", "north", "south", "east", "west"])).to_owned(),
+            ),
+            ("topic", topic.to_owned()),
+            ("planned_on", (day + Duration::days(ahead)).to_string()),
+            ("expected_attendance", rng.range(10, 100).to_string()),
+        ];
+        let id = self
+            .open_case("outreach-event", coordinator, &input, day, rng.next())
+            .await?;
+        *self.report.opened.entry("outreach-event").or_default() += 1;
+        Ok(SimCase {
+            id,
+            coordinator,
+            mediator: coordinator,
+            plan: plan::outreach_plan(rng, ahead).into(),
+            clock: None,
         })
     }
 
@@ -471,6 +625,7 @@ impl Simulation<'_> {
             coordinator,
             mediator: coordinator,
             plan: plan.into(),
+            clock: None,
         })
     }
 

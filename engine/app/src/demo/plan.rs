@@ -24,11 +24,17 @@ pub(super) const PEOPLE: &[(&str, &[&str])] = &[
     ("ants", &["mediator"]),
     ("helen", &["mediator"]),
     ("margus", &["mediator"]),
-    ("reet", &["mediator", "mentor"]),
-    ("tonis", &["mediator", "mentor"]),
-    ("maarja", &["mediator"]),
-    ("juri", &["mediator"]),
-    ("eve", &["mediator"]),
+    ("reet", &["mediator", "mentor", "volunteer"]),
+    ("tonis", &["mediator", "mentor", "volunteer"]),
+    ("maarja", &["mediator", "volunteer"]),
+    ("juri", &["mediator", "volunteer"]),
+    ("eve", &["mediator", "volunteer"]),
+    ("kaja", &["volunteer", "crisis-volunteer"]),
+    ("toomas", &["volunteer", "crisis-volunteer"]),
+    ("helle", &["volunteer", "crisis-volunteer"]),
+    ("priit", &["volunteer", "crisis-volunteer"]),
+    ("siim", &["volunteer", "crisis-volunteer"]),
+    ("liina", &["volunteer"]),
     ("rein", &["regional-lead"]),
     ("signe", &["volunteer-expert"]),
     ("tarmo", &["trainer"]),
@@ -37,6 +43,12 @@ pub(super) const PEOPLE: &[(&str, &[&str])] = &[
 pub(super) const COORDINATORS: [&str; 4] = ["mari", "liis", "kadri", "peeter"];
 pub(super) const STAFF_MEDIATORS: [&str; 3] = ["ants", "helen", "margus"];
 pub(super) const VOLUNTEER_MEDIATORS: [&str; 5] = ["reet", "tonis", "maarja", "juri", "eve"];
+/// Volunteers trained in psychological first aid (the crisis pool).
+pub(super) const CRISIS_VOLUNTEERS: [&str; 5] = ["kaja", "toomas", "helle", "priit", "siim"];
+/// Volunteers who take part in outreach events.
+pub(super) const OUTREACH_VOLUNTEERS: [&str; 8] = [
+    "kaja", "liina", "siim", "reet", "tonis", "maarja", "helle", "eve",
+];
 const FIRST_NAMES: [&str; 40] = [
     "Kadri", "Tõnu", "Mart", "Liina", "Andres", "Kristi", "Priit", "Eha", "Rasmus", "Anu", "Siim",
     "Kertu", "Urmas", "Triin", "Jaan", "Helena", "Märt", "Ülle", "Rein", "Piret", "Ott", "Kätlin",
@@ -132,6 +144,9 @@ impl Rng {
 pub(super) enum Step {
     Take(&'static str, Vec<(&'static str, String)>),
     Task(&'static str),
+    /// The volunteer gets an account (registered with the role `volunteer`),
+    /// linked to their onboarding case (`account-linked`).
+    Account,
 }
 
 /// Who takes a step: the case's coordinator, its (first) mediator, or a named actor.
@@ -149,6 +164,9 @@ pub(super) struct SimCase {
     pub(super) mediator: &'static str,
     /// Steps still to take: (days after the previous step, who, what).
     pub(super) plan: std::collections::VecDeque<(i64, Who, Step)>,
+    /// A case that keeps its own clock on its first day (a crisis call-out:
+    /// minutes after the event, not office hours): the time of its last step.
+    pub(super) clock: Option<DateTime<Utc>>,
 }
 
 /// A time on `day` during office hours, spread by `seq` so steps keep their order.
@@ -270,6 +288,7 @@ pub(super) fn mediation_plan(
                     "format",
                     (*rng.pick(&["in-person", "in-person", "phone", "online"])).into(),
                 ),
+                ("hours", (*rng.pick(&["1", "1.5", "2", "2.5"])).into()),
             ],
         )
     };
@@ -334,6 +353,7 @@ pub(super) fn mediation_plan(
             &[
                 ("format", format.into()),
                 ("participants", participants.clone()),
+                ("hours", (*rng.pick(&["2", "2.5", "3", "4"])).into()),
             ],
         ),
     ));
@@ -570,6 +590,7 @@ pub(super) fn application_plan(rng: &mut Rng, track: &str) -> Vec<(i64, Who, Ste
                 plan.push((0, C, Step::Task("second-shadowing")));
                 plan.push((rng.range(1, 20), C, Step::Task("supervision-attended")));
                 plan.push((rng.range(1, 10), N("signe"), take_step("confirm", &[])));
+                plan.push((rng.range(0, 5), C, Step::Account));
                 for _ in 0..rng.range(2, 6) {
                     let activity =
                         *rng.pick(&["mediation", "preparation", "supervision", "outreach"]);
@@ -618,6 +639,197 @@ pub(super) fn application_plan(rng: &mut Rng, track: &str) -> Vec<(i64, Who, Ste
                 }
             }
         }
+    }
+    plan
+}
+
+/// When a crisis event happened: any time of its day up to the evening.
+pub(super) fn crisis_time(rng: &mut Rng, day: NaiveDate) -> DateTime<Utc> {
+    day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+        + Duration::minutes(rng.range(0, 18 * 60))
+}
+
+/// The path of one crisis call-out: a call-out of two to four trained
+/// volunteers the same morning, one or two shifts, the end of support, and a
+/// debrief (now and then later than three working days); or no call-out.
+pub(super) fn crisis_plan(rng: &mut Rng) -> Vec<(i64, Who, Step)> {
+    use Who::Coordinator as C;
+    let mut plan: Vec<(i64, Who, Step)> = Vec::new();
+    if rng.chance(0.1) {
+        let reason = *rng.pick(&["handled-by-others", "no-need", "request-withdrawn"]);
+        plan.push((0, C, take_step("not-needed", &[("reason", reason.into())])));
+        return plan;
+    }
+    let mut called: Vec<&'static str> = Vec::new();
+    for _ in 0..rng.range(2, 4) {
+        let v = *rng.pick(&CRISIS_VOLUNTEERS);
+        if !called.contains(&v) {
+            called.push(v);
+        }
+    }
+    plan.push((
+        0,
+        C,
+        take_step("call-out", &[("volunteers", called.join(","))]),
+    ));
+    if rng.chance(0.05) {
+        plan.push((0, C, take_step("stood-down", &[])));
+        return plan;
+    }
+    plan.push((0, C, take_step("arrived", &[])));
+    for shift in 0..rng.range(1, 2) {
+        let supported = rng.range(2, 30);
+        plan.push((
+            shift,
+            C,
+            take_step(
+                "shift-logged",
+                &[
+                    ("shift_volunteers", called.join(",")),
+                    ("hours", rng.range(2, 6).to_string()),
+                    ("people_supported", supported.to_string()),
+                    ("referred_on", rng.range(0, supported / 3).to_string()),
+                ],
+            ),
+        ));
+    }
+    plan.push((rng.range(0, 1), C, take_step("support-ended", &[])));
+    let late = rng.chance(0.1);
+    plan.push((
+        if late {
+            rng.range(6, 9)
+        } else {
+            rng.range(1, 3)
+        },
+        C,
+        take_step(
+            "debrief-held",
+            &[
+                ("attendees", called.join(",")),
+                ("debrief_hours", "1.5".into()),
+                ("further_support", rng.range(0, 1).to_string()),
+            ],
+        ),
+    ));
+    plan
+}
+
+/// What an outreach event is about: (kind, audience, partner type).
+pub(super) fn outreach_kind(rng: &mut Rng) -> (&'static str, &'static str, &'static str) {
+    *rng.pick(&[
+        ("school-lesson", "pupils", "school"),
+        ("school-lesson", "pupils", "school"),
+        ("information-session", "teachers", "school"),
+        ("information-session", "parents", "local-government"),
+        ("partner-training", "professionals", "police"),
+        ("partner-training", "professionals", "prosecutor"),
+        ("information-session", "professionals", "court"),
+        ("conference", "professionals", "ngo"),
+        ("public-event", "public", "local-government"),
+        ("campaign", "public", "none"),
+        ("information-session", "volunteers", "ngo"),
+    ])
+}
+
+/// The path of one outreach event `ahead` days before its day: prepared with
+/// one to three volunteers, held on the day, each volunteer's hours, then
+/// feedback (or none); some are cancelled.
+pub(super) fn outreach_plan(rng: &mut Rng, ahead: i64) -> Vec<(i64, Who, Step)> {
+    use Who::Coordinator as C;
+    let mut plan: Vec<(i64, Who, Step)> = Vec::new();
+    let prepared = rng.range(2, ahead - 2);
+    if rng.chance(0.08) {
+        plan.push((
+            rng.range(1, ahead - 1),
+            C,
+            take_step(
+                "cancel",
+                &[(
+                    "reason",
+                    (*rng.pick(&["partner-cancelled", "too-few-participants", "no-volunteers"]))
+                        .into(),
+                )],
+            ),
+        ));
+        return plan;
+    }
+    let mut volunteers: Vec<&'static str> = Vec::new();
+    for _ in 0..rng.range(1, 3) {
+        let v = *rng.pick(&OUTREACH_VOLUNTEERS);
+        if !volunteers.contains(&v) {
+            volunteers.push(v);
+        }
+    }
+    plan.push((
+        prepared,
+        C,
+        take_step("prepared", &[("volunteers", volunteers.join(","))]),
+    ));
+    for task in ["programme-agreed", "materials-ready", "volunteers-briefed"] {
+        plan.push((0, C, Step::Task(task)));
+    }
+    let materials = *rng.pick(&[
+        "presentation,leaflets",
+        "presentation",
+        "video,leaflets",
+        "handbook",
+        "case-study,presentation",
+    ]);
+    plan.push((
+        ahead - prepared,
+        C,
+        take_step(
+            "held",
+            &[
+                ("attendance", rng.range(8, 120).to_string()),
+                ("materials", materials.into()),
+            ],
+        ),
+    ));
+    for v in &volunteers {
+        plan.push((
+            0,
+            C,
+            take_step(
+                "hours-logged",
+                &[
+                    ("volunteer", (*v).into()),
+                    ("activity", "outreach".into()),
+                    ("hours", rng.range(1, 4).to_string()),
+                ],
+            ),
+        ));
+        if rng.chance(0.5) {
+            plan.push((
+                0,
+                C,
+                take_step(
+                    "hours-logged",
+                    &[
+                        ("volunteer", (*v).into()),
+                        ("activity", "preparation".into()),
+                        ("hours", rng.range(1, 3).to_string()),
+                    ],
+                ),
+            ));
+        }
+    }
+    if rng.chance(0.2) {
+        plan.push((rng.range(3, 12), C, take_step("no-feedback", &[])));
+    } else {
+        let usefulness = 3.5 + rng.range(0, 15) as f64 / 10.0;
+        plan.push((
+            rng.range(2, 14),
+            C,
+            take_step(
+                "feedback-collected",
+                &[
+                    ("responses", rng.range(5, 60).to_string()),
+                    ("usefulness", format!("{usefulness:.1}")),
+                    ("partner_follow_up", rng.chance(0.7).to_string()),
+                ],
+            ),
+        ));
     }
     plan
 }

@@ -39,6 +39,9 @@ pub struct ReportQuery {
     pub by: Option<String>,
     /// As recorded by then: the time, and how it was written (shown in the report).
     pub as_of: Option<(DateTime<Utc>, String)>,
+    /// The language of the definition's words (titles): `et` or `en`
+    /// (None: English, or whichever the definition has).
+    pub lang: Option<String>,
 }
 
 impl App {
@@ -143,16 +146,17 @@ fn build(
     query: &Query,
     asked: &ReportQuery,
 ) -> Value {
+    let lang = asked.lang.as_deref().unwrap_or("en");
     let funnel = metrics::funnel(def, facts, query);
     let states: Vec<Value> = funnel
         .states
         .iter()
-        .map(|(state, reached, now)| json!({ "state": state, "reached": shown(*reached), "now": shown(*now) }))
+        .map(|(state, reached, now)| json!({ "state": state, "title": def.state_title(state, lang), "reached": shown(*reached), "now": shown(*now) }))
         .collect();
     let outcomes: Vec<Value> = funnel
         .outcomes
         .iter()
-        .map(|(outcome, n)| json!({ "outcome": outcome, "cases": shown(*n) }))
+        .map(|(outcome, n)| json!({ "outcome": outcome, "title": def.outcome_title(outcome, lang), "cases": shown(*n) }))
         .collect();
     let trend: Vec<Value> = funnel
         .trend
@@ -199,14 +203,14 @@ fn build(
             let cells: Vec<Value> = result.cells.iter().map(|c| cell(c, hours)).collect();
             let mut doc = json!({
                 "id": metric.id,
-                "title": metric.title.as_str(),
+                "title": metric.title.get(lang),
                 "kind": kind,
                 "cohort": cohort,
                 "mature": mature,
                 "cells": cells,
             });
             if let Some(description) = &metric.description {
-                doc["description"] = json!(description.as_str());
+                doc["description"] = json!(description.get(lang));
             }
             if let Some(days) = days {
                 doc["days"] = json!(days);
@@ -216,7 +220,8 @@ fn build(
         .collect();
     json!({
         "process": def.id,
-        "title": def.title.as_str(),
+        "title": def.title.get(lang),
+        "lang": asked.lang,
         "version": version,
         "from": query.from,
         "to": query.to,

@@ -1,0 +1,166 @@
+//! A definition's words in the reader's language, for every front end.
+//!
+//! Service owners may title states, steps, tasks, fields, their values and
+//! outcomes, and write guidance and rules' messages, in Estonian and English
+//! (`{ et: …, en: … }`). The engine, the API and commands keep ids; the web
+//! pages and the CLI's `--lang` show these words instead, resolved here once,
+//! with the id wherever the definition gives none, so nothing shows an empty
+//! label.
+
+use std::collections::BTreeMap;
+
+use kroonika_engine::definition::{ProcessDefinition, Text};
+use serde::Serialize;
+
+/// The labels of one definition, by id, in one language.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Labels {
+    pub process: String,
+    pub states: BTreeMap<String, String>,
+    pub guidance: BTreeMap<String, String>,
+    pub steps: BTreeMap<String, String>,
+    /// A step's rule's message (what a refusal says).
+    pub messages: BTreeMap<String, String>,
+    pub tasks: BTreeMap<String, String>,
+    pub fields: BTreeMap<String, String>,
+    /// The definition's fields in its order (how a case's data is listed).
+    pub field_order: Vec<String>,
+    /// Field → value → label.
+    pub values: BTreeMap<String, BTreeMap<String, String>>,
+    pub outcomes: BTreeMap<String, String>,
+    pub subjects: BTreeMap<String, String>,
+}
+
+impl Labels {
+    /// `def`'s words in `lang`; where a step or task id recurs in several
+    /// states, `state`'s own come first.
+    pub fn of(def: &ProcessDefinition, state: Option<&str>, lang: &str) -> Labels {
+        let mut labels = Labels {
+            process: def.title.get(lang).to_owned(),
+            ..Labels::default()
+        };
+        let current = state.and_then(|s| def.state(s));
+        let steps = current
+            .into_iter()
+            .flat_map(|s| def.transitions_in(s))
+            .chain(def.states.iter().flat_map(|s| s.transitions.iter()))
+            .chain(&def.anywhere);
+        for step in steps {
+            labels
+                .steps
+                .entry(step.name.clone())
+                .or_insert_with(|| or_id(step.title.as_ref(), &step.name, lang));
+            if let Some(message) = step.guard.as_ref().and_then(|g| g.message.as_ref()) {
+                labels
+                    .messages
+                    .entry(step.name.clone())
+                    .or_insert_with(|| message.get(lang).to_owned());
+            }
+            for input in &step.input {
+                labels.input(def, input, lang);
+            }
+        }
+        let tasks = current
+            .into_iter()
+            .chain(&def.states)
+            .flat_map(|s| s.tasks.iter());
+        for task in tasks {
+            labels
+                .tasks
+                .entry(task.id.clone())
+                .or_insert_with(|| task.title.get(lang).to_owned());
+        }
+        for s in &def.states {
+            labels
+                .states
+                .insert(s.name.clone(), def.state_title(&s.name, lang).to_owned());
+            if let Some(guidance) = &s.guidance {
+                labels
+                    .guidance
+                    .insert(s.name.clone(), guidance.get(lang).to_owned());
+            }
+            if let Some(outcome) = &s.outcome {
+                labels
+                    .outcomes
+                    .entry(outcome.clone())
+                    .or_insert_with(|| def.outcome_title(outcome, lang).to_owned());
+            }
+        }
+        labels.field_order = def.fields.iter().map(|f| f.name.clone()).collect();
+        for field in &def.fields {
+            labels.fields.insert(
+                field.name.clone(),
+                def.field_title(&field.name, lang).to_owned(),
+            );
+            labels.values(&field.name, &field.labels, lang);
+        }
+        for input in &def.open.input {
+            labels.input(def, input, lang);
+        }
+        for subject in &def.subjects {
+            labels
+                .subjects
+                .insert(subject.name.clone(), subject.title.get(lang).to_owned());
+        }
+        labels
+    }
+
+    /// A step's own input's title and values (a field's come with the field).
+    fn input(
+        &mut self,
+        def: &ProcessDefinition,
+        input: &kroonika_engine::definition::Input,
+        lang: &str,
+    ) {
+        if def.field(&input.name).is_some() {
+            return;
+        }
+        self.fields
+            .entry(input.name.clone())
+            .or_insert_with(|| or_id(input.title.as_ref(), &input.name, lang));
+        if !self.values.contains_key(&input.name) {
+            self.values(&input.name, &input.labels, lang);
+        }
+    }
+
+    fn values(&mut self, name: &str, labels: &BTreeMap<String, Text>, lang: &str) {
+        if labels.is_empty() {
+            return;
+        }
+        self.values.insert(
+            name.to_owned(),
+            labels
+                .iter()
+                .map(|(value, text)| (value.clone(), text.get(lang).to_owned()))
+                .collect(),
+        );
+    }
+
+    pub fn state<'a>(&'a self, name: &'a str) -> &'a str {
+        self.states.get(name).map_or(name, String::as_str)
+    }
+
+    pub fn step<'a>(&'a self, name: &'a str) -> &'a str {
+        self.steps.get(name).map_or(name, String::as_str)
+    }
+
+    pub fn task<'a>(&'a self, id: &'a str) -> &'a str {
+        self.tasks.get(id).map_or(id, String::as_str)
+    }
+
+    pub fn field<'a>(&'a self, name: &'a str) -> &'a str {
+        self.fields.get(name).map_or(name, String::as_str)
+    }
+
+    /// A value of a field or input in words (an enum's label), else as it is.
+    pub fn value<'a>(&'a self, field: &str, value: &'a str) -> &'a str {
+        self.values
+            .get(field)
+            .and_then(|v| v.get(value))
+            .map_or(value, String::as_str)
+    }
+}
+
+fn or_id(text: Option<&Text>, id: &str, lang: &str) -> String {
+    text.map_or(id, |t| t.get(lang)).to_owned()
+}
