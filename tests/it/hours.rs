@@ -514,6 +514,38 @@ async fn volunteer_hours_match_hand_computed_totals(backend: Backend) {
         (&Value::Null, &Value::Null)
     );
 
+    // Over HTTP, the same report: the server checks the caller's token.
+    let token = async |name: &str| {
+        kroonika(url, Some("anu"), &["token", "issue", name])
+            .await
+            .1
+    };
+    let (mari, kaja) = (token("mari").await, token("kaja").await);
+    let served = crate::server::Served::start(url, &[], &[]).await;
+    let mari = crate::server::Client::new(&served, Some(mari.trim()));
+    let answer = mari.get("/api/v1/hours?period=month").await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(rows(&answer.json), rows(&by_month));
+    let answer = mari
+        .get("/api/v1/hours?per_volunteer_purpose=Annual%20recognition")
+        .await;
+    assert_eq!(answer.json["volunteers"].as_array().map(Vec::len), Some(6));
+    let answer = mari.get("/api/v1/hours?format=csv").await;
+    assert!(
+        answer
+            .text
+            .starts_with("section,period,activity,volunteer,measure,value\n")
+            && answer.text.contains("activity,all,crisis,,hours,23.0\n"),
+        "{}",
+        answer.text
+    );
+    assert_eq!(mari.get("/api/v1/hours?period=week").await.status, 400);
+    let kaja = crate::server::Client::new(&served, Some(kaja.trim()));
+    assert_eq!(kaja.get("/api/v1/hours").await.status, 403);
+    let nobody = crate::server::Client::new(&served, None);
+    assert_eq!(nobody.get("/api/v1/hours").await.status, 401);
+    served.stop().await;
+
     // The projection folds the same from the first event as it did as events came.
     let (code, out, err) = kroonika(url, Some("aino"), &["audit", "verify", "--derived"]).await;
     assert_eq!(code, 0, "{out}{err}");

@@ -1,5 +1,6 @@
 //! A process's report: its funnel, deadline compliance and declared metrics,
-//! small cells suppressed, as JSON, CSV or one self-contained HTML page.
+//! small cells suppressed, as JSON, CSV or one self-contained HTML page; and
+//! the volunteer hours across processes.
 
 use axum::Json;
 use axum::extract::State;
@@ -7,6 +8,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use kroonika_app::Day;
 use kroonika_app::reports::ReportQuery;
+use kroonika_app::reports::hours::HoursQuery;
 use kroonika_projections::metrics::Period;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -19,7 +21,9 @@ use crate::caller::Caller;
 use crate::problem::{Problem, ProblemBody};
 
 pub(super) fn routes() -> OpenApiRouter<Server> {
-    OpenApiRouter::new().routes(routes!(report))
+    OpenApiRouter::new()
+        .routes(routes!(report))
+        .routes(routes!(hours))
 }
 
 /// The report's filters (as `kroonika report`).
@@ -49,17 +53,7 @@ impl ReportParams {
         let date = |text: &Option<String>, name: &str| {
             Ok::<_, Problem>(time(text.as_deref(), name, Day::Noon)?.map(|at| at.date_naive()))
         };
-        let period = match self.period.as_deref() {
-            None | Some("") => None,
-            Some("month") => Some(Period::Month),
-            Some("quarter") => Some(Period::Quarter),
-            Some("year") => Some(Period::Year),
-            Some(other) => {
-                return Err(Problem::malformed(format!(
-                    "period takes month, quarter or year, got '{other}'"
-                )));
-            }
-        };
+        let period = period(self.period.as_deref())?;
         let as_of = match self.as_of.as_deref().filter(|t| !t.is_empty()) {
             Some(text) => Some((
                 kroonika_app::time::parse(text, "as_of", Day::End)?,
@@ -131,5 +125,80 @@ async fn report(
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    Ok(response)
+}
+
+/// `month`, `quarter` or `year`, or none.
+fn period(text: Option<&str>) -> Result<Option<Period>, Problem> {
+    match text {
+        None | Some("") => Ok(None),
+        Some("month") => Ok(Some(Period::Month)),
+        Some("quarter") => Ok(Some(Period::Quarter)),
+        Some("year") => Ok(Some(Period::Year)),
+        Some(other) => Err(Problem::malformed(format!(
+            "period takes month, quarter or year, got '{other}'"
+        ))),
+    }
+}
+
+/// The volunteer hours report's filters (as `kroonika hours`).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct HoursParams {
+    /// `json` (the default) or `csv`.
+    pub format: Option<String>,
+    /// Hours given on or after this date.
+    pub from: Option<String>,
+    /// … on or before this date.
+    pub to: Option<String>,
+    /// Break the hours down by `month`, `quarter` or `year`.
+    pub period: Option<String>,
+    /// Why each volunteer's own totals are read (coordinators; recorded in
+    /// the access log). Without it, aggregates only.
+    pub per_volunteer_purpose: Option<String>,
+}
+
+/// The hours volunteers gave, by activity and period, across every process
+/// whose steps record hours; a figure from fewer than five people is hidden.
+/// With `per_volunteer_purpose`, each volunteer's own totals too
+/// (coordinators only; the reading is recorded).
+#[utoipa::path(get, path = "/api/v1/hours", tag = tags::REPORTS, params(HoursParams),
+    responses((status = 200, description = "The hours: JSON or CSV (text/csv)", body = Object),
+        (status = 400, body = ProblemBody), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody)))]
+async fn hours(
+    State(server): State<Server>,
+    caller: Caller,
+    Query(params): Query<HoursParams>,
+) -> Result<Response, Problem> {
+    let date = |text: &Option<String>, name: &str| {
+        Ok::<_, Problem>(time(text.as_deref(), name, Day::Noon)?.map(|at| at.date_naive()))
+    };
+    let query = HoursQuery {
+        from: date(&params.from, "from")?,
+        to: date(&params.to, "to")?,
+        period: period(params.period.as_deref())?,
+        per_volunteer: params.per_volunteer_purpose.clone(),
+    };
+    let csv = match params.format.as_deref().unwrap_or("json") {
+        "json" => false,
+        "csv" => true,
+        other => {
+            return Err(Problem::malformed(format!(
+                "format takes json or csv, got '{other}'"
+            )));
+        }
+    };
+    let report = server
+        .app()
+        .volunteer_hours(&caller.request, &query)
+        .await?;
+    if !csv {
+        return Ok(Json(report).into_response());
+    }
+    let mut response = kroonika_app::reports::hours::csv(&report).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
     Ok(response)
 }
