@@ -318,6 +318,17 @@ pub enum PeriodArg {
     Year,
 }
 
+impl PeriodArg {
+    pub fn period(self) -> kroonika_projections::metrics::Period {
+        use kroonika_projections::metrics::Period;
+        match self {
+            PeriodArg::Month => Period::Month,
+            PeriodArg::Quarter => Period::Quarter,
+            PeriodArg::Year => Period::Year,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Every recorded act, oldest first: when it was recorded and when it

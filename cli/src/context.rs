@@ -122,6 +122,11 @@ pub(crate) fn time(
         .transpose()?)
 }
 
+/// A date flag (`--from`, `--to`) as the day it names.
+pub(crate) fn day(text: &Option<String>, flag: &str) -> anyhow::Result<Option<chrono::NaiveDate>> {
+    Ok(time(text.as_deref(), flag, Day::Noon)?.map(|at| at.date_naive()))
+}
+
 /// Reads a file the user named, saying which on failure.
 /// The largest input file a command reads: a few texts at their limit, with
 /// room to spare; a device or a runaway file is cut off, not read forever.

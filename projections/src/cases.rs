@@ -4,57 +4,39 @@
 //! plus who opened it and who is named in actor-list fields. Folding through `evolve` keeps the
 //! list and the engine's own view of a case from ever disagreeing.
 
-use std::collections::BTreeMap;
-
 use kroonika_engine::RecordedEvent;
 use kroonika_engine::case::{Case, CaseEvent};
 use serde_json::{Map, Value, json};
 
-use crate::{Catalog, Fold};
+use crate::{CaseFold, Catalog};
 
 /// Folds `case-*` streams into the case list.
 #[derive(Debug, Clone, Copy)]
 pub struct CaseList;
 
-impl Fold for CaseList {
-    fn name(&self) -> &'static str {
-        "case-list"
+impl CaseFold for CaseList {
+    type Doc = Row;
+    const NAME: &'static str = "case-list";
+
+    fn decode(doc: Value) -> Result<Row, String> {
+        Row::from_doc(doc)
     }
 
-    fn category(&self) -> &'static str {
-        crate::CASES
+    fn encode(doc: Row) -> Value {
+        doc.into_doc()
     }
 
-    fn key(&self, event: &RecordedEvent) -> Option<String> {
-        crate::case_key(event)
-    }
-
-    fn apply(
-        &self,
+    fn fold(
         _catalog: &Catalog,
-        doc: Option<Value>,
+        doc: &mut Option<Row>,
         event: &RecordedEvent,
-    ) -> Result<Option<Value>, String> {
-        let mut state = match doc {
-            Some(doc) => Some(Row::from_doc(doc)?),
-            None => None,
-        };
-        fold(&mut state, event)?;
-        Ok(state.map(Row::into_doc))
-    }
-
-    fn apply_batch(
-        &self,
-        _catalog: &Catalog,
-        docs: &mut BTreeMap<String, Option<Value>>,
-        events: &[RecordedEvent],
-    ) -> Result<(), (u64, String)> {
-        crate::fold_decoded(self, docs, events, Row::from_doc, fold, Row::into_doc)
+    ) -> Result<(), String> {
+        fold(doc, event)
     }
 }
 
 /// A case-list document, decoded.
-struct Row {
+pub(crate) struct Row {
     case: Case,
     case_id: String,
     opened_at: Value,

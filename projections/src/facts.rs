@@ -20,7 +20,7 @@ use kroonika_engine::definition::{FieldType, InputSource, ProcessDefinition};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{Catalog, Fold};
+use crate::{CaseFold, Catalog, definition};
 
 /// Folds `case-*` streams into case facts.
 #[derive(Debug, Clone, Copy)]
@@ -111,55 +111,25 @@ impl Facts {
     }
 }
 
-impl Fold for CaseFacts {
-    fn name(&self) -> &'static str {
-        "case-facts"
+impl CaseFold for CaseFacts {
+    type Doc = Facts;
+    const NAME: &'static str = "case-facts";
+
+    fn decode(doc: Value) -> Result<Facts, String> {
+        Facts::from_doc(doc)
     }
 
-    fn category(&self) -> &'static str {
-        crate::CASES
+    fn encode(doc: Facts) -> Value {
+        doc.to_doc()
     }
 
-    fn key(&self, event: &RecordedEvent) -> Option<String> {
-        crate::case_key(event)
-    }
-
-    fn apply(
-        &self,
+    fn fold(
         catalog: &Catalog,
-        doc: Option<Value>,
+        doc: &mut Option<Facts>,
         event: &RecordedEvent,
-    ) -> Result<Option<Value>, String> {
-        let mut facts = doc.map(Facts::from_doc).transpose()?;
-        fold(catalog, &mut facts, event)?;
-        Ok(facts.map(|f| f.to_doc()))
+    ) -> Result<(), String> {
+        fold(catalog, doc, event)
     }
-
-    fn apply_batch(
-        &self,
-        catalog: &Catalog,
-        docs: &mut BTreeMap<String, Option<Value>>,
-        events: &[RecordedEvent],
-    ) -> Result<(), (u64, String)> {
-        crate::fold_decoded(
-            self,
-            docs,
-            events,
-            Facts::from_doc,
-            |facts, event| fold(catalog, facts, event),
-            |facts| facts.to_doc(),
-        )
-    }
-}
-
-fn definition<'a>(
-    catalog: &'a Catalog,
-    process: &str,
-    version: u32,
-) -> Result<&'a ProcessDefinition, String> {
-    catalog
-        .get(process, version)
-        .ok_or_else(|| format!("version {version} of process '{process}' is not published"))
 }
 
 /// Folds one event into a case's facts.

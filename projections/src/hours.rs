@@ -18,7 +18,7 @@ use kroonika_engine::definition::{ActivityOf, FieldType, ProcessDefinition, Who}
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{Catalog, Fold};
+use crate::{CaseFold, Catalog, definition};
 
 /// Folds `case-*` streams into their hours.
 #[derive(Debug, Clone, Copy)]
@@ -58,55 +58,25 @@ impl CaseHours {
     }
 }
 
-impl Fold for VolunteerHours {
-    fn name(&self) -> &'static str {
-        "volunteer-hours"
+impl CaseFold for VolunteerHours {
+    type Doc = CaseHours;
+    const NAME: &'static str = "volunteer-hours";
+
+    fn decode(doc: Value) -> Result<CaseHours, String> {
+        CaseHours::from_doc(doc)
     }
 
-    fn category(&self) -> &'static str {
-        crate::CASES
+    fn encode(doc: CaseHours) -> Value {
+        doc.to_doc()
     }
 
-    fn key(&self, event: &RecordedEvent) -> Option<String> {
-        crate::case_key(event)
-    }
-
-    fn apply(
-        &self,
+    fn fold(
         catalog: &Catalog,
-        doc: Option<Value>,
+        doc: &mut Option<CaseHours>,
         event: &RecordedEvent,
-    ) -> Result<Option<Value>, String> {
-        let mut hours = doc.map(CaseHours::from_doc).transpose()?;
-        fold(catalog, &mut hours, event)?;
-        Ok(hours.map(|h| h.to_doc()))
+    ) -> Result<(), String> {
+        fold(catalog, doc, event)
     }
-
-    fn apply_batch(
-        &self,
-        catalog: &Catalog,
-        docs: &mut BTreeMap<String, Option<Value>>,
-        events: &[RecordedEvent],
-    ) -> Result<(), (u64, String)> {
-        crate::fold_decoded(
-            self,
-            docs,
-            events,
-            CaseHours::from_doc,
-            |hours, event| fold(catalog, hours, event),
-            |hours| hours.to_doc(),
-        )
-    }
-}
-
-fn definition<'a>(
-    catalog: &'a Catalog,
-    process: &str,
-    version: u32,
-) -> Result<&'a ProcessDefinition, String> {
-    catalog
-        .get(process, version)
-        .ok_or_else(|| format!("version {version} of process '{process}' is not published"))
 }
 
 fn fold(

@@ -108,6 +108,76 @@ pub trait Fold: Sync {
 /// The category of case streams, which every case projection reads.
 pub(crate) const CASES: &str = kroonika_engine::case::CATEGORY;
 
+/// A projection of case streams into one document per case, folded decoded:
+/// each touched document is decoded once per batch. Every Kroonika
+/// projection is one; [`Fold`] comes with it.
+pub(crate) trait CaseFold: Sync {
+    /// A case's document, decoded.
+    type Doc;
+    const NAME: &'static str;
+    fn decode(doc: Value) -> Result<Self::Doc, String>;
+    fn encode(doc: Self::Doc) -> Value;
+    /// Folds one event into its case's document (None before the case's
+    /// first event).
+    fn fold(
+        catalog: &Catalog,
+        doc: &mut Option<Self::Doc>,
+        event: &RecordedEvent,
+    ) -> Result<(), String>;
+}
+
+impl<T: CaseFold> Fold for T {
+    fn name(&self) -> &'static str {
+        T::NAME
+    }
+
+    fn category(&self) -> &'static str {
+        CASES
+    }
+
+    fn key(&self, event: &RecordedEvent) -> Option<String> {
+        case_key(event)
+    }
+
+    fn apply(
+        &self,
+        catalog: &Catalog,
+        doc: Option<Value>,
+        event: &RecordedEvent,
+    ) -> Result<Option<Value>, String> {
+        let mut decoded = doc.map(T::decode).transpose()?;
+        T::fold(catalog, &mut decoded, event)?;
+        Ok(decoded.map(T::encode))
+    }
+
+    fn apply_batch(
+        &self,
+        catalog: &Catalog,
+        docs: &mut BTreeMap<String, Option<Value>>,
+        events: &[RecordedEvent],
+    ) -> Result<(), (u64, String)> {
+        fold_decoded(
+            self,
+            docs,
+            events,
+            T::decode,
+            |doc, event| T::fold(catalog, doc, event),
+            T::encode,
+        )
+    }
+}
+
+/// The published version a case is decided by, or why a fold cannot go on.
+pub(crate) fn definition<'a>(
+    catalog: &'a Catalog,
+    process: &str,
+    version: u32,
+) -> Result<&'a ProcessDefinition, String> {
+    catalog
+        .get(process, version)
+        .ok_or_else(|| format!("version {version} of process '{process}' is not published"))
+}
+
 /// One document per case, keyed by the case's id.
 pub(crate) fn case_key(event: &RecordedEvent) -> Option<String> {
     (event.stream.category() == CASES).then(|| event.stream.id().to_owned())

@@ -24,10 +24,15 @@ use crate::support::kroonika_on as kroonika;
 
 crate::store::per_backend!(volunteer_hours_match_hand_computed_totals);
 
-async fn ok(url: &str, actor: &str, args: &[&str]) -> String {
+pub(crate) async fn ok(url: &str, actor: &str, args: &[&str]) -> String {
     let (code, out, err) = kroonika(url, Some(actor), args).await;
     assert_eq!((code, err.as_str()), (0, ""), "{args:?}");
     out
+}
+
+/// A command's JSON output.
+async fn json_of(url: &str, actor: &str, args: &[&str]) -> Value {
+    serde_json::from_str(&ok(url, actor, args).await).unwrap()
 }
 
 async fn step(url: &str, actor: &str, case: &str, transition: &str, at: &str, sets: &[&str]) {
@@ -38,8 +43,10 @@ async fn step(url: &str, actor: &str, case: &str, transition: &str, at: &str, se
     ok(url, actor, &args).await;
 }
 
-async fn crisis(url: &str, kind: &str) -> String {
-    let out = ok(
+/// Opens a crisis-support case (a `kind` of event in Tartu at 06:30 on
+/// 5 January 2026, opened at 07:00): what `case open` printed.
+pub(crate) async fn open_crisis(url: &str, kind: &str) -> String {
+    ok(
         url,
         "mari",
         &[
@@ -62,7 +69,11 @@ async fn crisis(url: &str, kind: &str) -> String {
             "2026-01-05T07:00:00Z",
         ],
     )
-    .await;
+    .await
+}
+
+async fn crisis(url: &str, kind: &str) -> String {
+    let out = open_crisis(url, kind).await;
     out.split_whitespace().nth(1).unwrap().to_owned()
 }
 
@@ -304,8 +315,7 @@ async fn volunteer_hours_match_hand_computed_totals(backend: Backend) {
     let url = url.as_str();
     history(url).await;
 
-    let report: Value =
-        serde_json::from_str(&ok(url, "tiina", &["hours", "--format", "json"]).await).unwrap();
+    let report: Value = json_of(url, "tiina", &["hours", "--format", "json"]).await;
     assert_eq!(
         rows(&report),
         vec![
@@ -322,15 +332,12 @@ async fn volunteer_hours_match_hand_computed_totals(backend: Backend) {
         json!(["crisis-support", "outreach-event"])
     );
 
-    let by_month: Value = serde_json::from_str(
-        &ok(
-            url,
-            "tiina",
-            &["hours", "--period", "month", "--format", "json"],
-        )
-        .await,
+    let by_month: Value = json_of(
+        url,
+        "tiina",
+        &["hours", "--period", "month", "--format", "json"],
     )
-    .unwrap();
+    .await;
     assert_eq!(
         rows(&by_month),
         vec![
@@ -342,37 +349,31 @@ async fn volunteer_hours_match_hand_computed_totals(backend: Backend) {
             json!(["2026-02", "all", null, null, null]),
         ]
     );
-    let later: Value = serde_json::from_str(
-        &ok(
-            url,
-            "tiina",
-            &["hours", "--from", "2026-01-06", "--format", "json"],
-        )
-        .await,
+    let later: Value = json_of(
+        url,
+        "tiina",
+        &["hours", "--from", "2026-01-06", "--format", "json"],
     )
-    .unwrap();
+    .await;
     assert_eq!(
         rows(&later).last().unwrap(),
         &json!(["all", "all", 15.5, 6, 8])
     );
 
     // Each volunteer's own totals: a coordinator, with a purpose, recorded.
-    let each: Value = serde_json::from_str(
-        &ok(
-            url,
-            "mari",
-            &[
-                "hours",
-                "--per-volunteer",
-                "--purpose",
-                "Annual recognition",
-                "--format",
-                "json",
-            ],
-        )
-        .await,
+    let each: Value = json_of(
+        url,
+        "mari",
+        &[
+            "hours",
+            "--per-volunteer",
+            "--purpose",
+            "Annual recognition",
+            "--format",
+            "json",
+        ],
     )
-    .unwrap();
+    .await;
     let totals: Vec<(String, f64)> = each["volunteers"]
         .as_array()
         .unwrap()
@@ -446,22 +447,19 @@ async fn volunteer_hours_match_hand_computed_totals(backend: Backend) {
     assert_eq!(refused, 1, "{access}");
 
     // The crisis-support metrics: hours to the first on site, and totals.
-    let crisis: Value = serde_json::from_str(
-        &ok(
-            url,
-            "tiina",
-            &[
-                "report",
-                "crisis-support",
-                "--as-of",
-                "2099-12-31",
-                "--format",
-                "json",
-            ],
-        )
-        .await,
+    let crisis: Value = json_of(
+        url,
+        "tiina",
+        &[
+            "report",
+            "crisis-support",
+            "--as-of",
+            "2099-12-31",
+            "--format",
+            "json",
+        ],
     )
-    .unwrap();
+    .await;
     let metric = |id: &str| -> Value {
         crisis["metrics"]
             .as_array()
@@ -492,15 +490,12 @@ async fn volunteer_hours_match_hand_computed_totals(backend: Backend) {
     );
     assert_eq!(metric("referred-on")["total"], json!(7.0));
     assert_eq!(metric("volunteer-hours")["total"], json!(11.5));
-    let outreach: Value = serde_json::from_str(
-        &ok(
-            url,
-            "tiina",
-            &["report", "outreach-event", "--format", "json"],
-        )
-        .await,
+    let outreach: Value = json_of(
+        url,
+        "tiina",
+        &["report", "outreach-event", "--format", "json"],
     )
-    .unwrap();
+    .await;
     let attendance = outreach["metrics"]
         .as_array()
         .unwrap()

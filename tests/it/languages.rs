@@ -6,11 +6,7 @@ use kroonika_tests::{Backend, TestStore};
 
 use crate::support::kroonika_on as kroonika;
 
-async fn ok(url: &str, actor: &str, args: &[&str]) -> String {
-    let (code, out, err) = kroonika(url, Some(actor), args).await;
-    assert_eq!((code, err.as_str()), (0, ""), "{args:?}");
-    out
-}
+use crate::hours::ok;
 
 /// Times and ids that differ from run to run, replaced.
 fn steady(text: &str, case_id: &str) -> String {
@@ -46,54 +42,16 @@ async fn the_cli_speaks_estonian_and_english_when_asked() {
     let (url, _dir, _) = TestStore::fresh_url(Backend::Sqlite).await.unwrap();
     let url = url.as_str();
     ok(url, "anu", &["init", "--admin", "anu"]).await;
-    ok(
-        url,
-        "anu",
-        &["actor", "add", "tiina", "--role", "service-owner"],
-    )
-    .await;
-    ok(
-        url,
-        "anu",
-        &["actor", "add", "mari", "--role", "coordinator"],
-    )
-    .await;
-    ok(
-        url,
-        "anu",
-        &["actor", "add", "kaja", "--role", "crisis-volunteer"],
-    )
-    .await;
-    ok(
-        url,
-        "tiina",
-        &["def", "publish", "../processes/crisis-support.yaml"],
-    )
-    .await;
-    let opened = ok(
-        url,
-        "mari",
-        &[
-            "case",
-            "open",
-            "crisis-support",
-            "--set",
-            "event_kind=fire",
-            "--set",
-            "occurred_at=2026-01-05T06:30:00Z",
-            "--set",
-            "place=Tartu",
-            "--set",
-            "region=south",
-            "--set",
-            "affected_estimate=40",
-            "--set",
-            "requested_by=rescue-board",
-            "--occurred-at",
-            "2026-01-05T07:00:00Z",
-        ],
-    )
-    .await;
+    for (name, role) in [
+        ("tiina", "service-owner"),
+        ("mari", "coordinator"),
+        ("kaja", "crisis-volunteer"),
+    ] {
+        ok(url, "anu", &["actor", "add", name, "--role", role]).await;
+    }
+    let publish = ["def", "publish", "../processes/crisis-support.yaml"];
+    ok(url, "tiina", &publish).await;
+    let opened = crate::hours::open_crisis(url, "fire").await;
     let reference = opened.split_whitespace().nth(1).unwrap().to_owned();
     let case_id = opened
         .split("(case ")

@@ -4,10 +4,8 @@
 
 use std::io::Write;
 
-use kroonika_app::Day;
 use kroonika_app::reports::hours::{HoursQuery, activity_label, csv};
 use kroonika_app::reports::words::count;
-use kroonika_projections::metrics::Period;
 use serde_json::Value;
 
 use crate::args::{Cli, HoursArgs, HoursFormat, PeriodArg};
@@ -18,17 +16,10 @@ pub(crate) async fn run(
     args: &HoursArgs,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let date = |text: &Option<String>, flag: &str| -> anyhow::Result<_> {
-        Ok(context::time(text.as_deref(), flag, Day::Noon)?.map(|at| at.date_naive()))
-    };
     let query = HoursQuery {
-        from: date(&args.from, "--from")?,
-        to: date(&args.to, "--to")?,
-        period: args.period.map(|p| match p {
-            PeriodArg::Month => Period::Month,
-            PeriodArg::Quarter => Period::Quarter,
-            PeriodArg::Year => Period::Year,
-        }),
+        from: context::day(&args.from, "--from")?,
+        to: context::day(&args.to, "--to")?,
+        period: args.period.map(PeriodArg::period),
         per_volunteer: args
             .per_volunteer
             .then(|| args.purpose.clone().unwrap_or_default()),

@@ -168,6 +168,7 @@ const PROMISED: &[(&str, &str)] = &[
     ("get", "/api/v1/definitions/{process}/migrations"),
     ("get", "/api/v1/definition-schema"),
     ("get", "/api/v1/reports/{process}"),
+    ("get", "/api/v1/hours"),
     ("get", "/api/v1/audit/trail"),
     ("get", "/api/v1/audit/access"),
     ("get", "/api/v1/audit/verify"),

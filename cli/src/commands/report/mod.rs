@@ -11,7 +11,6 @@ use std::io::Write;
 use anyhow::Context as _;
 use kroonika_app::Day;
 use kroonika_app::reports::ReportQuery;
-use kroonika_projections::metrics::Period;
 
 use crate::args::{Cli, PeriodArg, ReportArgs, ReportFormat};
 use crate::context;
@@ -21,9 +20,6 @@ pub(crate) async fn run(
     args: &ReportArgs,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let date = |text: &Option<String>, flag: &str| -> anyhow::Result<_> {
-        Ok(context::time(text.as_deref(), flag, Day::Noon)?.map(|at| at.date_naive()))
-    };
     let as_of = match &args.as_of {
         Some(text) => Some((
             kroonika_app::time::parse(text, "--as-of", Day::End)?,
@@ -33,13 +29,9 @@ pub(crate) async fn run(
     };
     let query = ReportQuery {
         process: args.process.clone(),
-        from: date(&args.from, "--from")?,
-        to: date(&args.to, "--to")?,
-        period: args.period.map(|p| match p {
-            PeriodArg::Month => Period::Month,
-            PeriodArg::Quarter => Period::Quarter,
-            PeriodArg::Year => Period::Year,
-        }),
+        from: context::day(&args.from, "--from")?,
+        to: context::day(&args.to, "--to")?,
+        period: args.period.map(PeriodArg::period),
         by: args.by.clone(),
         as_of,
         lang: cli.chosen_language().map(str::to_owned),

@@ -13,21 +13,12 @@ pub fn csv(report: &Value) -> String {
                    measure: &str,
                    value: &Value,
                    is_count: bool| {
-        let value = match value {
-            Value::Null if is_count => "<5".to_owned(),
-            Value::Null => String::new(),
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        text.push_str(&format!(
-            "{},{},{},{},{},{}\n",
-            field(section),
-            field(name),
-            field(period),
-            field(group),
-            field(measure),
-            field(&value)
-        ));
+        row(
+            &mut text,
+            [section, name, period, group, measure],
+            value,
+            is_count,
+        );
     };
     for key in ["opened", "open", "overdue", "closed"] {
         put(
@@ -133,7 +124,29 @@ pub fn csv(report: &Value) -> String {
 }
 
 /// A CSV field, quoted when it needs to be.
-pub(crate) fn field(text: &str) -> String {
+/// One row: the given columns, then `value` (a suppressed count as `<5`, a
+/// figure built on one empty), each quoted where it must be.
+pub(crate) fn row<const N: usize>(
+    text: &mut String,
+    columns: [&str; N],
+    value: &Value,
+    is_count: bool,
+) {
+    let value = match value {
+        Value::Null if is_count => "<5".to_owned(),
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    for column in columns {
+        text.push_str(&field(column));
+        text.push(',');
+    }
+    text.push_str(&field(&value));
+    text.push('\n');
+}
+
+fn field(text: &str) -> String {
     if text.contains([',', '"', '\n']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {

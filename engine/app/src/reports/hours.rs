@@ -227,16 +227,12 @@ pub fn csv(report: &Value) -> String {
                    measure: &str,
                    value: &Value,
                    is_count: bool| {
-        let value = match value {
-            Value::Null if is_count => "<5".to_owned(),
-            Value::Null => String::new(),
-            other => other.to_string(),
-        };
-        let line = [section, period, activity, who, measure, &value]
-            .map(super::csv::field)
-            .join(",");
-        text.push_str(&line);
-        text.push('\n');
+        super::csv::row(
+            &mut text,
+            [section, period, activity, who, measure],
+            value,
+            is_count,
+        );
     };
     for row in report["rows"].as_array().into_iter().flatten() {
         let (period, activity) = (
