@@ -217,6 +217,16 @@ pub enum Command {
         after_help = "Example: kroonika hours --from 2026-01-01 --period quarter\n         kroonika --actor mari hours --per-volunteer --purpose 'Annual volunteer recognition'"
     )]
     Hours(HoursArgs),
+    /// The partner list in force (prosecutors' offices, courts, police,
+    /// schools, local governments, NGOs): each partner's id, kind and name.
+    /// The service owner publishes it like a definition (`def publish
+    /// partners.yaml`); `partner` fields take these ids.
+    #[command(after_help = "Example: kroonika --lang et partners")]
+    Partners {
+        /// table or json (one partner a line).
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Args)]

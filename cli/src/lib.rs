@@ -94,6 +94,7 @@ async fn dispatch(
         Command::Audit(command) => commands::audit::run(cli, command, out).await,
         Command::Report(args) => commands::report::run(cli, args, out).await,
         Command::Hours(args) => commands::hours::run(cli, args, out).await,
+        Command::Partners { format } => commands::hours::partners(cli, *format, out).await,
         Command::Subject(args::SubjectCommand::Forget { subject, reason }) => {
             commands::privacy::forget(cli, path, subject, reason, out).await
         }

@@ -186,6 +186,12 @@ pub enum FieldType {
     Actors {
         role: String,
     },
+    /// The id of a partner in the published partner list, of one of `kinds`
+    /// (any kind when empty).
+    Partner {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        kinds: Vec<String>,
+    },
 }
 
 /// How many characters a string field holds unless its definition says
@@ -223,6 +229,7 @@ impl FieldType {
             FieldType::Datetime => "datetime",
             FieldType::Enum { .. } => "enum",
             FieldType::List { .. } | FieldType::Actors { .. } => "list",
+            FieldType::Partner { .. } => "partner",
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod case;
 pub mod conformance;
 pub mod definition;
 pub mod event;
+pub mod partners;
 pub mod publishing;
 pub mod rejection;
 pub mod sealed;

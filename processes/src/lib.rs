@@ -13,12 +13,14 @@ pub mod diagnostic;
 pub mod graph;
 mod guard;
 mod lower;
+pub mod partners;
 pub mod schema;
 pub mod suggest;
 pub mod tree;
 
 pub use diagnostic::{Code, Diagnostic, Severity};
 pub use kroonika_engine::definition::ProcessDefinition;
+pub use partners::{CheckedPartners, check_partners, is_partner_list};
 
 /// The largest definition file accepted, in bytes. Real ones are a few kilobytes;
 /// the limit keeps a stray binary file from taking the checker's time.

@@ -20,7 +20,8 @@ pub fn json_schema() -> Value {
         "required": ["type"],
         "additionalProperties": false,
         "properties": {
-            "type": { "enum": TYPES, "description": "string, text, integer, number, boolean, date, datetime, enum or list" },
+            "type": { "enum": TYPES, "description": "string, text, integer, number, boolean, date, datetime, enum, list or partner" },
+            "kinds": { "type": "array", "items": { "type": "string" }, "description": "For partner: the kinds of partner it takes (prosecutor, school, …); any when left out." },
             "title": { "$ref": "#/$defs/text", "description": "What a form labels it with." },
             "labels": { "type": "object", "additionalProperties": { "$ref": "#/$defs/text" }, "description": "For enum (and list of enum): what a form shows for each value." },
             "values": { "type": "array", "items": { "type": "string" }, "minItems": 1, "description": "For enum (and list of enum): the allowed values." },

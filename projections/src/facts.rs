@@ -9,7 +9,8 @@
 //!
 //! "Reportable" is decided by the definition the case was decided under: a
 //! field marked personal, any free text and any string never reaches this
-//! document, whatever the event holds; only enums, booleans, numbers and dates do.
+//! document, whatever the event holds; only enums, booleans, numbers, dates and
+//! partners' ids (organisations, never people) do.
 
 use std::collections::BTreeMap;
 
@@ -304,6 +305,7 @@ fn reportable(ty: &FieldType) -> bool {
             | FieldType::Number { .. }
             | FieldType::Date
             | FieldType::Datetime
+            | FieldType::Partner { .. }
     )
 }
 

@@ -58,8 +58,11 @@ pub struct Query {
     /// … and on or before this day.
     pub to: Option<NaiveDate>,
     pub period: Option<Period>,
-    /// A reportable enum or boolean field to break every metric down by.
+    /// A reportable enum, boolean or partner field to break every metric down by.
     pub by: Option<String>,
+    /// Groups of the breakdown field's values (a partner's kind, by id): a
+    /// value not named stays its own group.
+    pub regroup: Option<BTreeMap<String, String>>,
     /// The report's day: deadlines past it are missed, maturity counts to it.
     pub today: NaiveDate,
 }
@@ -69,12 +72,17 @@ pub const ALL: &str = "all";
 /// The group of cases where the breakdown field is not set.
 pub const NOT_SET: &str = "(not set)";
 
-/// The fields a report may break down by: enums and booleans, not personal.
+/// The fields a report may break down by: enums, booleans and partners, not
+/// personal.
 pub fn breakdown_fields(def: &ProcessDefinition) -> Vec<&str> {
     def.fields
         .iter()
         .filter(|f| {
-            f.personal.is_none() && matches!(f.ty, FieldType::Enum { .. } | FieldType::Boolean)
+            f.personal.is_none()
+                && matches!(
+                    f.ty,
+                    FieldType::Enum { .. } | FieldType::Boolean | FieldType::Partner { .. }
+                )
         })
         .map(|f| f.name.as_str())
         .collect()
@@ -164,7 +172,7 @@ pub fn metric_cells(metric: &Metric, facts: &[Facts], query: &Query) -> Vec<Cell
             .map_or_else(|| ALL.to_owned(), |p| p.label(cohort));
         if let Some(by) = &query.by {
             cells
-                .entry((period.clone(), group_of(case, by)))
+                .entry((period.clone(), group_of(case, by, query.regroup.as_ref())))
                 .or_default()
                 .push(case);
         }
@@ -183,7 +191,12 @@ pub fn metric_cells(metric: &Metric, facts: &[Facts], query: &Query) -> Vec<Cell
         .collect()
 }
 
-fn group_of(case: &Facts, field: &str) -> String {
+fn group_of(case: &Facts, field: &str, regroup: Option<&BTreeMap<String, String>>) -> String {
+    if let (Some(groups), Some(Value::String(value))) = (regroup, case.fields.get(field))
+        && let Some(group) = groups.get(value)
+    {
+        return group.clone();
+    }
     match case.fields.get(field) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Bool(true)) => "yes".to_owned(),

@@ -48,6 +48,7 @@ mod hours;
 mod languages;
 mod limits;
 mod mediation;
+mod partners;
 mod privacy;
 mod publishing;
 mod readme;

@@ -124,7 +124,10 @@ async fn bundled_processes_pass_their_scenarios_with_every_path_exercised() {
         .map(|e| e.unwrap().path())
         .filter(|p| {
             let name = p.file_name().unwrap().to_string_lossy();
-            name.ends_with(".yaml") && !name.ends_with(".test.yaml")
+            name.ends_with(".yaml")
+                && !name.ends_with(".test.yaml")
+                // The partner list is no process.
+                && !kroonika_processes::is_partner_list(&std::fs::read_to_string(p).unwrap())
         })
         .collect();
     definitions.sort();

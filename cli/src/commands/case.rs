@@ -206,7 +206,12 @@ async fn run_on(
             let labels = match lang {
                 Some(lang) => {
                     let (def, _) = app.definition(&view.process, Some(view.version)).await?;
-                    Some(Labels::of(&def, Some(&view.state), lang))
+                    let partners = app.partner_list().await?.map(|(_, list)| list);
+                    Some(Labels::of(&def, Some(&view.state), lang).with_partners(
+                        &def,
+                        partners.as_deref(),
+                        lang,
+                    ))
                 }
                 None => None,
             };

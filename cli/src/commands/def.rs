@@ -13,6 +13,14 @@ use crate::exit::Invalid;
 pub(crate) fn read(path: &Path) -> anyhow::Result<(String, Checked)> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     match String::from_utf8(bytes) {
+        // A partner list is checked as one (it has no process to draw).
+        Ok(source) if kroonika_processes::is_partner_list(&source) => {
+            let checked = Checked {
+                definition: None,
+                diagnostics: kroonika_processes::check_partners(&source).diagnostics,
+            };
+            Ok((source, checked))
+        }
         Ok(source) => {
             let checked = kroonika_processes::check(&source);
             Ok((source, checked))

@@ -1,6 +1,7 @@
 //! `kroonika hours`: the hours volunteers gave, by activity and period,
 //! across processes; with `--per-volunteer`, each volunteer's own totals
-//! (the application checks the role and records the reading).
+//! (the application checks the role and records the reading). And
+//! `kroonika partners`, the partner network those reports break down by.
 
 use std::io::Write;
 
@@ -8,7 +9,7 @@ use kroonika_app::reports::hours::{HoursQuery, activity_label, csv};
 use kroonika_app::reports::words::count;
 use serde_json::Value;
 
-use crate::args::{Cli, HoursArgs, HoursFormat, PeriodArg};
+use crate::args::{Cli, Format, HoursArgs, HoursFormat, PeriodArg};
 use crate::{context, output};
 
 pub(crate) async fn run(
@@ -128,4 +129,65 @@ fn table(report: &Value, lang: &str) -> String {
         )
     });
     text
+}
+
+pub(crate) async fn partners(
+    cli: &Cli,
+    format: Format,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let found = context::with_app(cli, false, async |app| Ok(app.partner_list().await?)).await?;
+    let Some((version, list)) = found else {
+        writeln!(
+            out,
+            "no partner list is published; the service owner publishes one: kroonika def publish processes/partners.yaml"
+        )?;
+        return Ok(());
+    };
+    let lang = cli.language();
+    if format == Format::Json {
+        for p in &list.partners {
+            let line = serde_json::json!({
+                "id": p.id,
+                "kind": p.kind,
+                "title": p.title.get(lang),
+                "region": p.region,
+                "active": p.active,
+                "version": version,
+            });
+            writeln!(out, "{line}")?;
+        }
+        return Ok(());
+    }
+    let et = lang == "et";
+    let header = if et {
+        ["partner", "liik", "nimi", "piirkond"]
+    } else {
+        ["partner", "kind", "name", "region"]
+    };
+    let mut table = output::table(&header);
+    for p in &list.partners {
+        let mut name = p.title.get(lang).to_owned();
+        if !p.active {
+            name.push_str(if et {
+                " (ei ole enam aktiivne)"
+            } else {
+                " (no longer active)"
+            });
+        }
+        table.add_row([
+            p.id.clone(),
+            list.kind_title(&p.kind, lang).to_owned(),
+            name,
+            p.region.clone().unwrap_or_default(),
+        ]);
+    }
+    writeln!(
+        out,
+        "{} ({} {version})",
+        list.title.get(lang),
+        if et { "versioon" } else { "version" }
+    )?;
+    writeln!(out, "{}", output::render(&table, format))?;
+    Ok(())
 }

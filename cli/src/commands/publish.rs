@@ -20,7 +20,10 @@ pub(crate) async fn publish(
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
     let (source, checked) = def::read(file)?;
-    if checked.definition.is_none() {
+    // A partner list has no definition; it is fit to publish without errors.
+    let fit = checked.definition.is_some()
+        || (kroonika_processes::is_partner_list(&source) && !checked.has_errors());
+    if !fit {
         def::print_diagnostics(&file.display().to_string(), &source, &checked, out)?;
         return Err(kroonika_app::Error::Rejected(Rejection::new(
             Code::InvalidDefinition,

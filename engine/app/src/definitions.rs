@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use kroonika_engine::case::{self, Case};
 use kroonika_engine::definition::ProcessDefinition;
+use kroonika_engine::partners::{self, PartnerList};
 use kroonika_engine::publishing::{self, Publication};
 use kroonika_engine::{Code, ExpectedRevision, Metadata, NewEvent, StreamName};
 use kroonika_store::{LockedError, LockedRead, Write};
@@ -78,6 +79,9 @@ impl App {
         source: &str,
         revert: bool,
     ) -> Result<Publishing> {
+        if kroonika_processes::is_partner_list(source) {
+            return self.publish_partners(request, source).await;
+        }
         let Some(definition) = kroonika_processes::check(source).definition else {
             return Err(reject(
                 Code::InvalidDefinition,
@@ -133,6 +137,60 @@ impl App {
             })
             .await?;
         Ok(outcome)
+    }
+
+    /// Publishes the partner list's next version (the same text again is no
+    /// new version). A list with errors is refused.
+    async fn publish_partners(&self, request: &Request, source: &str) -> Result<Publishing> {
+        let Some(list) = kroonika_processes::check_partners(source).list else {
+            return Err(reject(
+                Code::InvalidDefinition,
+                "the partner list has errors (`kroonika def check` shows them) and was not published",
+            ));
+        };
+        let (_, registry) = self.acting(&request.actor).await?;
+        let hash = kroonika_processes::content_hash(source);
+        let stream = StreamName::from_parts(partners::CATEGORY, partners::STREAM_ID)
+            .map_err(kroonika_store::Error::from)?;
+        let command_id = request.command_id.unwrap_or_else(|| self.new_id());
+        let (outcome, _) = self
+            .registry_write(&registry, &stream, |registry, revision| {
+                let by = registry.acting(&request.actor)?;
+                let history: Vec<_> = registry
+                    .partner_versions()
+                    .iter()
+                    .map(|p| p.publication.clone())
+                    .collect();
+                let title = list.title.as_str();
+                let Some(event) = partners::decide(&history, &by, title, source, &hash)? else {
+                    let version = history.last().map_or(0, |p| p.version);
+                    let process = "partners".to_owned();
+                    return Ok((Publishing::Unchanged { process, version }, None));
+                };
+                let metadata = Metadata::for_command(&by.name, command_id, self.now());
+                let new = NewEvent::new(self.new_id(), partners::PUBLISHED, &event, metadata)
+                    .map_err(|err| Error::Invalid(err.to_string()))?;
+                let expected = revision.map_or(ExpectedRevision::NoStream, ExpectedRevision::Exact);
+                Ok((
+                    Publishing::New {
+                        process: "partners".to_owned(),
+                        version: event.version,
+                        content_hash: event.content_hash,
+                    },
+                    Some(Write::append(&stream, expected, vec![new])),
+                ))
+            })
+            .await?;
+        Ok(outcome)
+    }
+
+    /// The partner list in force and its version, if one is published.
+    pub async fn partner_list(&self) -> Result<Option<(u32, Arc<PartnerList>)>> {
+        let registry = self.refresh().await?;
+        let Some(latest) = registry.partner_versions().last() else {
+            return Ok(None);
+        };
+        Ok(Some((latest.publication.version, latest.list()?)))
     }
 
     /// A registry write decided inside the store's write lock: `decide` gets

@@ -136,6 +136,31 @@ impl Labels {
         );
     }
 
+    /// Adds the partners' names, for `def`'s partner fields (their values
+    /// are ids in the partner list).
+    pub fn with_partners(
+        mut self,
+        def: &ProcessDefinition,
+        list: Option<&kroonika_engine::partners::PartnerList>,
+        lang: &str,
+    ) -> Labels {
+        let Some(list) = list else { return self };
+        let names: BTreeMap<String, String> = list
+            .partners
+            .iter()
+            .map(|p| (p.id.clone(), p.title.get(lang).to_owned()))
+            .collect();
+        for field in &def.fields {
+            if matches!(
+                field.ty,
+                kroonika_engine::definition::FieldType::Partner { .. }
+            ) {
+                self.values.insert(field.name.clone(), names.clone());
+            }
+        }
+        self
+    }
+
     pub fn state<'a>(&'a self, name: &'a str) -> &'a str {
         self.states.get(name).map_or(name, String::as_str)
     }

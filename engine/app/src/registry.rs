@@ -22,6 +22,7 @@ use chrono::{DateTime, Utc};
 use kroonika_engine::actors::{self, Actor, ActorEvent};
 use kroonika_engine::definition::ProcessDefinition;
 use kroonika_engine::event::DecodeError;
+use kroonika_engine::partners::{self, PartnerList, PartnersPublished};
 use kroonika_engine::publishing::{self, DefinitionPublished};
 use kroonika_engine::{Code, RecordedEvent};
 use kroonika_projections::Catalog;
@@ -30,7 +31,11 @@ use crate::error::{Result, reject};
 
 /// The stream categories the registry folds.
 pub fn categories() -> Vec<String> {
-    vec![actors::CATEGORY.to_owned(), publishing::CATEGORY.to_owned()]
+    vec![
+        actors::CATEGORY.to_owned(),
+        publishing::CATEGORY.to_owned(),
+        partners::CATEGORY.to_owned(),
+    ]
 }
 
 /// One published version of a process, compiled when first needed.
@@ -64,6 +69,35 @@ impl Published {
     }
 }
 
+/// One published version of the partner list, checked when first needed.
+#[derive(Debug)]
+pub struct PublishedPartners {
+    pub publication: PartnersPublished,
+    pub recorded_at: DateTime<Utc>,
+    pub by: String,
+    compiled: OnceLock<std::result::Result<Arc<PartnerList>, String>>,
+}
+
+impl PublishedPartners {
+    /// The validated list of this version (only the text is stored).
+    pub fn list(&self) -> Result<Arc<PartnerList>> {
+        self.compiled
+            .get_or_init(|| {
+                kroonika_processes::check_partners(&self.publication.source)
+                    .list
+                    .map(Arc::new)
+                    .ok_or_else(|| {
+                        format!(
+                            "published version {} of the partner list no longer checks",
+                            self.publication.version
+                        )
+                    })
+            })
+            .clone()
+            .map_err(|why| reject(Code::InvalidDefinition, why))
+    }
+}
+
 /// The actor directory and the published definitions, as of a log position.
 #[derive(Debug, Clone, Default)]
 pub struct Registry {
@@ -71,6 +105,8 @@ pub struct Registry {
     actors: BTreeMap<String, Actor>,
     /// Process id → its versions, oldest first (version n at index n - 1).
     definitions: BTreeMap<String, Vec<Arc<Published>>>,
+    /// The partner list's versions, oldest first.
+    partners: Vec<Arc<PublishedPartners>>,
     /// The first registry event that did not read as what its stream holds
     /// (changed outside Kroonika): skipped, so that an auditor can still open
     /// the store and verify it, while no one acts on a directory with a hole.
@@ -146,9 +182,28 @@ impl Registry {
                         compiled: OnceLock::new(),
                     }));
             }
+            partners::CATEGORY => {
+                let publication: PartnersPublished = event.data.decode().map_err(decode)?;
+                self.partners.push(Arc::new(PublishedPartners {
+                    publication,
+                    recorded_at: event.recorded_at,
+                    by: event.metadata.actor.clone(),
+                    compiled: OnceLock::new(),
+                }));
+            }
             _ => {}
         }
         Ok(())
+    }
+
+    /// The partner list's versions, oldest first.
+    pub fn partner_versions(&self) -> &[Arc<PublishedPartners>] {
+        &self.partners
+    }
+
+    /// The partner list in force (the latest version), if one is published.
+    pub fn partners(&self) -> Result<Option<Arc<PartnerList>>> {
+        self.partners.last().map(|p| p.list()).transpose()
     }
 
     /// Every registered actor, by name.

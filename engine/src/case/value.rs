@@ -234,6 +234,24 @@ fn scalar(name: &str, ty: &FieldType, value: &Value, from_text: bool) -> Result<
                 Err(wrong(name, &format!("one of {}", values.join(", ")), value))
             }
         }
+        FieldType::Partner { .. } => {
+            let s = text.ok_or_else(|| wrong(name, "a partner's id", value))?;
+            let id = s.trim();
+            let ok = id.starts_with(|c: char| c.is_ascii_lowercase())
+                && id.len() <= 64
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if ok {
+                Ok(Value::String(id.to_owned()))
+            } else {
+                Err(wrong(
+                    name,
+                    "a partner's id (like pohja-prokuratuur)",
+                    value,
+                ))
+            }
+        }
         FieldType::List { .. } | FieldType::Actors { .. } => {
             Err(wrong(name, "a single value", value))
         }

@@ -13,11 +13,12 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::suggest::did_you_mean;
 use crate::tree::{Kind, Node};
 
-pub(crate) const TYPES: [&str; 9] = [
-    "string", "text", "integer", "number", "boolean", "date", "datetime", "enum", "list",
+pub(crate) const TYPES: [&str; 10] = [
+    "string", "text", "integer", "number", "boolean", "date", "datetime", "enum", "list", "partner",
 ];
-pub(crate) const FIELD_KEYS: [&str; 13] = [
+pub(crate) const FIELD_KEYS: [&str; 14] = [
     "type",
+    "kinds",
     "title",
     "labels",
     "values",
@@ -249,9 +250,11 @@ pub(crate) fn field_type(
         "integer" | "number" => &["min", "max"],
         "enum" => &["values"],
         "list" => &["of", "role", "values", "max-length"],
+        "partner" => &["kinds"],
         _ => &[],
     };
     for key in [
+        "kinds",
         "values",
         "of",
         "role",
@@ -312,6 +315,18 @@ pub(crate) fn field_type(
         }
         "enum" => FieldType::Enum {
             values: enum_values(cx, spec, what)?,
+        },
+        // Which kinds are listed is the partner list's to say, and it may
+        // change; only their form is checked here.
+        "partner" => FieldType::Partner {
+            kinds: match spec.get("kinds") {
+                None => Vec::new(),
+                Some(node) => cx
+                    .id_list(node, "partner kind", IdStyle::Kebab)
+                    .into_iter()
+                    .map(|(kind, _)| kind)
+                    .collect(),
+            },
         },
         "list" => {
             let of_node = cx.required(spec, "of", what)?;

@@ -370,7 +370,12 @@ async fn show(
         .registry()
         .definition(&view.process, Some(view.version))
     {
-        Ok((definition, _)) => Labels::of(&definition, Some(&view.state), person.lang.code()),
+        Ok((definition, _)) => Labels::of(&definition, Some(&view.state), person.lang.code())
+            .with_partners(
+                &definition,
+                server.app().registry().partners().ok().flatten().as_deref(),
+                person.lang.code(),
+            ),
         Err(_) => Labels::default(),
     };
     // A rule's refusal in the reader's language: the step's message as the
@@ -679,7 +684,11 @@ fn opening(
     let (definition, _) = registry.definition(process, None)?;
     Ok((
         definition.title.get(lang.code()).to_owned(),
-        InputView::of(&definition, &definition.open.input),
+        InputView::of(
+            &definition,
+            &definition.open.input,
+            registry.partners()?.as_deref(),
+        ),
     ))
 }
 

@@ -95,13 +95,21 @@ async fn report_page(
     };
     let labels = Labels::of(definition, None, lang.code());
     // What a report may be broken down by: enum and boolean fields.
-    let by_fields: Vec<(String, String)> = definition
-        .fields
-        .iter()
-        .filter(|f| f.personal.is_none())
-        .filter(|f| matches!(f.ty, FieldType::Enum { .. } | FieldType::Boolean))
-        .map(|f| (f.name.clone(), labels.field(&f.name).to_owned()))
-        .collect();
+    let mut by_fields: Vec<(String, String)> = Vec::new();
+    for f in definition.fields.iter().filter(|f| f.personal.is_none()) {
+        match f.ty {
+            FieldType::Enum { .. } | FieldType::Boolean => {
+                by_fields.push((f.name.clone(), labels.field(&f.name).to_owned()));
+            }
+            FieldType::Partner { .. } => {
+                let title = labels.field(&f.name);
+                let kind = if lang.code() == "et" { "liik" } else { "kind" };
+                by_fields.push((f.name.clone(), title.to_owned()));
+                by_fields.push((format!("{}.kind", f.name), format!("{title} ({kind})")));
+            }
+            _ => {}
+        }
+    }
     let params = ReportParams {
         format: None,
         lang: Some(lang.code().to_owned()),

@@ -118,7 +118,11 @@ pub(super) fn table(report: &Value, lang: Option<&str>) -> String {
                     row.push(cell["period"].as_str().unwrap_or("").to_owned());
                 }
                 if report["by"].is_string() {
-                    row.push(cell["group"].as_str().unwrap_or("").to_owned());
+                    let group = cell["group"].as_str().unwrap_or("");
+                    let title = report["group_titles"][group]
+                        .as_str()
+                        .filter(|_| lang.is_some());
+                    row.push(title.unwrap_or(group).to_owned());
                 }
                 row.extend([value, basis]);
                 table.add_row(row);

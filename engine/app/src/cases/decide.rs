@@ -179,6 +179,7 @@ pub(crate) fn decide(
             all
         }
     };
+    super::partners::check(d.registry, &definition, &events)?;
     let Some(Sealed {
         new_keys,
         index: sealed_index,

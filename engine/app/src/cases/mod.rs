@@ -14,6 +14,7 @@
 pub(crate) mod cache;
 pub(crate) mod decide;
 mod open;
+mod partners;
 pub mod view;
 pub mod work;
 

@@ -111,6 +111,7 @@ impl App {
                     occurred_at,
                 };
                 let mut events = case::open(&cx, &reference, &input.0)?;
+                super::partners::check(&registry, &definition, &events)?;
                 let deciding = Deciding {
                     registry: &registry,
                     actor: &actor,

@@ -195,8 +195,13 @@ pub struct InputView {
 }
 
 impl InputView {
-    /// The inputs `specs` declares, typed from `definition`.
-    pub fn of(definition: &ProcessDefinition, specs: &[Input]) -> Vec<InputView> {
+    /// The inputs `specs` declares, typed from `definition`; a partner
+    /// input offers the active partners of its kinds in `partners`.
+    pub fn of(
+        definition: &ProcessDefinition,
+        specs: &[Input],
+        partners: Option<&kroonika_engine::partners::PartnerList>,
+    ) -> Vec<InputView> {
         specs
             .iter()
             .map(|spec| {
@@ -236,6 +241,14 @@ impl InputView {
                     Some(FieldType::Actors { role }) => {
                         view.role = Some(role.clone());
                         "actors".to_owned()
+                    }
+                    Some(FieldType::Partner { kinds }) => {
+                        for partner in partners.into_iter().flat_map(|l| l.offered(kinds)) {
+                            view.values.push(partner.id.clone());
+                            view.labels
+                                .insert(partner.id.clone(), partner.title.clone());
+                        }
+                        "partner".to_owned()
                     }
                     Some(other) => other.name().to_owned(),
                     None => "string".to_owned(),
@@ -331,6 +344,7 @@ impl App {
         } else {
             (case::tasks(&cx, &case)?, case::availability(&cx, &case)?)
         };
+        let partners = registry.partners()?;
         let state = definition.state(&case.state);
         let offered: Vec<_> = state
             .map(|s| definition.transitions_in(s).collect())
@@ -382,7 +396,7 @@ impl App {
                     StepView {
                         to: step.and_then(|t| t.to.clone()),
                         inputs: step
-                            .map(|t| InputView::of(&definition, &t.input))
+                            .map(|t| InputView::of(&definition, &t.input, partners.as_deref()))
                             .unwrap_or_default(),
                         name,
                         available: reason.is_none(),

@@ -32,6 +32,7 @@ const MEDIATION: &str = include_str!("../../../../processes/mediation.yaml");
 const VOLUNTEERS: &str = include_str!("../../../../processes/volunteer-onboarding.yaml");
 const CRISIS: &str = include_str!("../../../../processes/crisis-support.yaml");
 const OUTREACH: &str = include_str!("../../../../processes/outreach-event.yaml");
+const PARTNERS: &str = include_str!("../../../../processes/partners.yaml");
 
 /// The demo's first administrator.
 pub const ADMIN: &str = "anu";
@@ -297,7 +298,7 @@ impl Simulation<'_> {
                 .administer(&Request::new(ADMIN, "actor add"), &command)
                 .await?;
         }
-        for source in [MEDIATION, VOLUNTEERS, CRISIS, OUTREACH] {
+        for source in [PARTNERS, MEDIATION, VOLUNTEERS, CRISIS, OUTREACH] {
             self.app
                 .publish(&Request::new("tiina", "def publish"), source, false)
                 .await?;
@@ -424,9 +425,11 @@ impl Simulation<'_> {
             rng.chance(0.85)
         };
         let received = day - Duration::days(rng.range(0, 2));
+        let referred_by = plan::partner_of(rng, source).unwrap_or_default();
         let input = [
             ("track", track.to_owned()),
             ("referral_source", source.to_owned()),
+            ("referred_by", referred_by),
             ("legal_basis", basis.to_owned()),
             ("received_on", received.to_string()),
             ("minor_involved", minor.to_string()),
@@ -442,6 +445,7 @@ impl Simulation<'_> {
                 format!("+372 5{:03} {:04}", rng.range(0, 999), rng.range(0, 9999)),
             ),
         ];
+        let input: Vec<(&str, String)> = input.into_iter().filter(|(_, v)| !v.is_empty()).collect();
         let id = self
             .open_case("mediation", coordinator, &input, day, rng.next())
             .await?;
@@ -471,6 +475,13 @@ impl Simulation<'_> {
     async fn open_crisis(&mut self, rng: &mut Rng, day: NaiveDate) -> Result<SimCase> {
         let coordinator = *rng.pick(&COORDINATORS);
         let occurred = plan::crisis_time(rng, day);
+        let requested_by = *rng.pick(&[
+            "police",
+            "rescue-board",
+            "emergency-centre",
+            "local-government",
+            "school",
+        ]);
         let reported = occurred + Duration::minutes(rng.range(10, 60));
         let input = [
             (
@@ -509,18 +520,13 @@ impl Simulation<'_> {
                 (*rng.pick(&["north", "south", "east", "west"])).to_owned(),
             ),
             ("affected_estimate", rng.range(3, 200).to_string()),
+            ("requested_by", requested_by.to_owned()),
             (
-                "requested_by",
-                (*rng.pick(&[
-                    "police",
-                    "rescue-board",
-                    "emergency-centre",
-                    "local-government",
-                    "school",
-                ]))
-                .to_owned(),
+                "requesting_partner",
+                plan::partner_of(rng, requested_by).unwrap_or_default(),
             ),
         ];
+        let input: Vec<(&str, String)> = input.into_iter().filter(|(_, v)| !v.is_empty()).collect();
         let id = self
             .open_case_at("crisis-support", coordinator, &input, reported)
             .await?;
@@ -558,6 +564,7 @@ impl Simulation<'_> {
             ("planned_on", (day + Duration::days(ahead)).to_string()),
             ("expected_attendance", rng.range(10, 100).to_string()),
         ];
+        let input: Vec<(&str, String)> = input.into_iter().filter(|(_, v)| !v.is_empty()).collect();
         let id = self
             .open_case("outreach-event", coordinator, &input, day, rng.next())
             .await?;

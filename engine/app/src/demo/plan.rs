@@ -833,3 +833,42 @@ pub(super) fn outreach_plan(rng: &mut Rng, ahead: i64) -> Vec<(i64, Who, Step)> 
     }
     plan
 }
+
+/// A partner in the bundled partner list for a referral source, a crisis
+/// requester or an outreach partner type (None: no partner to name).
+pub(super) fn partner_of(rng: &mut Rng, source: &str) -> Option<String> {
+    let ids: &[&str] = match source {
+        "prosecutor" => &[
+            "pohja-prokuratuur",
+            "pohja-prokuratuur",
+            "louna-prokuratuur",
+            "laane-prokuratuur",
+            "viru-prokuratuur",
+        ],
+        "court" => &[
+            "harju-maakohus",
+            "tartu-maakohus",
+            "parnu-maakohus",
+            "viru-maakohus",
+        ],
+        "police" => &[
+            "pohja-prefektuur",
+            "louna-prefektuur",
+            "laane-prefektuur",
+            "ida-prefektuur",
+        ],
+        "school" => &[
+            "tallinna-koolid",
+            "tartumaa-koolid",
+            "parnumaa-koolid",
+            "ida-virumaa-koolid",
+        ],
+        "local-government" | "child-protection" => &["tallinn", "tartu", "parnu", "narva"],
+        "rescue-board" => &["paasteamet"],
+        "emergency-centre" => &["hairekeskus"],
+        "ngo" => &["lastekaitse-liit", "naiste-tugikeskused"],
+        "health-care" => &["regionaalhaigla", "kliinikum"],
+        _ => &[],
+    };
+    (!ids.is_empty()).then(|| (*rng.pick(ids)).to_owned())
+}

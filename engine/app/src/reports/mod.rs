@@ -15,7 +15,7 @@ pub mod words;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kroonika_engine::Code;
-use kroonika_engine::definition::{Cohort, Maturity, MetricKind, ProcessDefinition};
+use kroonika_engine::definition::{Cohort, FieldType, Maturity, MetricKind, ProcessDefinition};
 use kroonika_projections::facts::{CaseFacts, Facts};
 use kroonika_projections::metrics::{self, Cell, Measure, Period, Query, SUPPRESS_BELOW, shown};
 use kroonika_projections::{Catalog, Fold};
@@ -67,24 +67,54 @@ impl App {
                 ),
             ));
         };
-        if let Some(by) = &asked.by {
-            let allowed = metrics::breakdown_fields(definition);
-            if !allowed.contains(&by.as_str()) {
-                return Err(reject(
-                    Code::InvalidInput,
-                    format!(
-                        "--by {by}: a report breaks down by an enum or boolean field that is not personal; {} has: {}",
-                        asked.process,
-                        allowed.join(", ")
-                    ),
-                ));
+        let mut regroup = None;
+        let by = match &asked.by {
+            None => None,
+            Some(by) => {
+                let mut allowed: Vec<String> = metrics::breakdown_fields(definition)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect();
+                let partner_fields: Vec<&str> = definition
+                    .fields
+                    .iter()
+                    .filter(|f| matches!(f.ty, FieldType::Partner { .. }))
+                    .map(|f| f.name.as_str())
+                    .collect();
+                allowed.extend(partner_fields.iter().map(|f| format!("{f}.kind")));
+                if !allowed.contains(by) {
+                    return Err(reject(
+                        Code::InvalidInput,
+                        format!(
+                            "--by {by}: a report breaks down by an enum, boolean or partner field that is not personal, or a partner field's kind (FIELD.kind); {} has: {}",
+                            asked.process,
+                            allowed.join(", ")
+                        ),
+                    ));
+                }
+                match by.strip_suffix(".kind") {
+                    // By kind of partner: each partner's id grouped under its
+                    // kind in the list in force.
+                    Some(field) if partner_fields.contains(&field) => {
+                        let list = self.registry().partners()?;
+                        regroup = Some(
+                            list.iter()
+                                .flat_map(|l| l.partners.iter())
+                                .map(|p| (p.id.clone(), p.kind.clone()))
+                                .collect(),
+                        );
+                        Some(field.to_owned())
+                    }
+                    _ => Some(by.clone()),
+                }
             }
-        }
+        };
         let query = Query {
             from: asked.from,
             to: asked.to,
             period: asked.period,
-            by: asked.by.clone(),
+            by,
+            regroup,
             today,
         };
         let mut facts: Vec<Facts> = Vec::new();
@@ -94,7 +124,52 @@ impl App {
                 facts.push(case);
             }
         }
-        Ok(build(definition, version, &facts, &query, asked))
+        let mut report = build(definition, version, &facts, &query, asked);
+        if let Some(by) = &asked.by {
+            report["group_titles"] =
+                json!(self.group_titles(definition, by, asked.lang.as_deref())?);
+        }
+        Ok(report)
+    }
+
+    /// What a breakdown's groups are called in `lang`: an enum's labels, a
+    /// partner's name, a kind of partner's name.
+    fn group_titles(
+        &self,
+        def: &ProcessDefinition,
+        by: &str,
+        lang: Option<&str>,
+    ) -> Result<std::collections::BTreeMap<String, String>> {
+        let lang = lang.unwrap_or("en");
+        let (field, kinds) = match by.strip_suffix(".kind") {
+            Some(field) => (field, true),
+            None => (by, false),
+        };
+        let mut titles = std::collections::BTreeMap::new();
+        match def.field(field).map(|f| &f.ty) {
+            Some(FieldType::Partner { .. }) => {
+                if let Some(list) = self.registry().partners()? {
+                    if kinds {
+                        for kind in &list.kinds {
+                            titles.insert(kind.id.clone(), kind.title.get(lang).to_owned());
+                        }
+                    } else {
+                        for partner in &list.partners {
+                            titles.insert(partner.id.clone(), partner.title.get(lang).to_owned());
+                        }
+                    }
+                }
+            }
+            Some(_) => {
+                if let Some(f) = def.field(field) {
+                    for (value, text) in &f.labels {
+                        titles.insert(value.clone(), text.get(lang).to_owned());
+                    }
+                }
+            }
+            None => {}
+        }
+        Ok(titles)
     }
 }
 
@@ -226,7 +301,7 @@ fn build(
         "from": query.from,
         "to": query.to,
         "period": asked.period.map(|p| format!("{p:?}").to_lowercase()),
-        "by": query.by,
+        "by": asked.by,
         "as_of": asked.as_of.as_ref().map(|(_, text)| text),
         "day": query.today,
         "suppressed_below": SUPPRESS_BELOW,

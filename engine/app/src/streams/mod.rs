@@ -52,6 +52,7 @@ pub const OWN_CATEGORIES: &[&str] = &[
     case::REFERENCE_CATEGORY,
     actors::CATEGORY,
     publishing::CATEGORY,
+    kroonika_engine::partners::CATEGORY,
     access::CATEGORY,
     auth::CATEGORY,
     META_CATEGORY,
