@@ -389,7 +389,7 @@ async fn metrics_match_hand_computed_figures(backend: Backend) {
         (code, err.as_str()),
         (
             1,
-            "rejected: --by victim_name: a report breaks down by an enum or boolean field that is not personal; school-conference has: referral_source, minor_involved\n"
+            "rejected: --by victim_name: a report breaks down by an enum, boolean or partner field that is not personal, or a partner's kind (FIELD.kind); school-conference has: referral_source, minor_involved\n"
         )
     );
     let (code, _, err) = kroonika(&h.url, Some("tiina"), &["report", "no-such-process"]).await;

@@ -86,7 +86,7 @@ impl App {
                     return Err(reject(
                         Code::InvalidInput,
                         format!(
-                            "--by {by}: a report breaks down by an enum, boolean or partner field that is not personal, or a partner field's kind (FIELD.kind); {} has: {}",
+                            "--by {by}: a report breaks down by an enum, boolean or partner field that is not personal, or a partner's kind (FIELD.kind); {} has: {}",
                             asked.process,
                             allowed.join(", ")
                         ),
