@@ -118,19 +118,21 @@ impl App {
                         None,
                     )),
                     Publication::New(event) => {
-                        let metadata = Metadata::for_command(&by.name, command_id, self.now());
-                        let new =
-                            NewEvent::new(self.new_id(), publishing::PUBLISHED, &event, metadata)
-                                .map_err(|err| Error::Invalid(err.to_string()))?;
-                        let expected =
-                            revision.map_or(ExpectedRevision::NoStream, ExpectedRevision::Exact);
+                        let write = self.publication(
+                            &stream,
+                            revision,
+                            &by.name,
+                            command_id,
+                            publishing::PUBLISHED,
+                            &event,
+                        )?;
                         Ok((
                             Publishing::New {
                                 process: event.process,
                                 version: event.version,
                                 content_hash: event.content_hash,
                             },
-                            Some(Write::append(&stream, expected, vec![new])),
+                            Some(write),
                         ))
                     }
                 }
@@ -167,21 +169,42 @@ impl App {
                     let process = "partners".to_owned();
                     return Ok((Publishing::Unchanged { process, version }, None));
                 };
-                let metadata = Metadata::for_command(&by.name, command_id, self.now());
-                let new = NewEvent::new(self.new_id(), partners::PUBLISHED, &event, metadata)
-                    .map_err(|err| Error::Invalid(err.to_string()))?;
-                let expected = revision.map_or(ExpectedRevision::NoStream, ExpectedRevision::Exact);
+                let write = self.publication(
+                    &stream,
+                    revision,
+                    &by.name,
+                    command_id,
+                    partners::PUBLISHED,
+                    &event,
+                )?;
                 Ok((
                     Publishing::New {
                         process: "partners".to_owned(),
                         version: event.version,
                         content_hash: event.content_hash,
                     },
-                    Some(Write::append(&stream, expected, vec![new])),
+                    Some(write),
                 ))
             })
             .await?;
         Ok(outcome)
+    }
+
+    /// The write of one publication event on `stream`, after `revision`.
+    fn publication(
+        &self,
+        stream: &StreamName,
+        revision: Option<u64>,
+        by: &str,
+        command_id: Uuid,
+        event_type: &str,
+        event: &impl serde::Serialize,
+    ) -> Result<Write> {
+        let metadata = Metadata::for_command(by, command_id, self.now());
+        let new = NewEvent::new(self.new_id(), event_type, event, metadata)
+            .map_err(|err| Error::Invalid(err.to_string()))?;
+        let expected = revision.map_or(ExpectedRevision::NoStream, ExpectedRevision::Exact);
+        Ok(Write::append(stream, expected, vec![new]))
     }
 
     /// The partner list in force and its version, if one is published.
