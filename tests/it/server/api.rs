@@ -248,7 +248,7 @@ async fn tokens_expire_and_are_revoked(stage: &Stage) {
     assert_eq!(by_mari.status, StatusCode::FORBIDDEN);
 
     let listed = anu.get("/api/v1/tokens").await;
-    assert!(listed.text.contains(&id) && !listed.text.contains(secret.rsplit('_').next().unwrap()));
+    assert!(listed.text.contains(&id) && !listed.text.contains(secret_of(&secret)));
 
     // Revoked: refused at once.
     let revoked = answer(anu.request(Method::DELETE, &format!("/api/v1/tokens/{id}"))).await;
@@ -294,10 +294,7 @@ async fn tokens_expire_and_are_revoked(stage: &Stage) {
     );
     let text = serde_json::to_string(&auth).unwrap();
     for token in [&secret, &later] {
-        assert!(
-            !text.contains(token.rsplit('_').next().unwrap()),
-            "a secret in the log"
-        );
+        assert!(!text.contains(secret_of(token)), "a secret in the log");
     }
     served.stop().await;
 }
@@ -699,4 +696,11 @@ async fn definitions_reports_and_audit(stage: &Stage) {
         StatusCode::FORBIDDEN
     );
     served.stop().await;
+}
+
+/// A token's secret: what follows `kroonika_<32 hex digits>_` (the secret's
+/// own alphabet has `_` in it, so splitting on the last one would find a
+/// piece of it short enough to turn up anywhere by chance).
+fn secret_of(token: &str) -> &str {
+    &token["kroonika_".len() + 33..]
 }
