@@ -375,7 +375,14 @@ impl Simulation<'_> {
         self.clock.set(at);
         let command = CaseCommand::Open {
             open: process.to_owned(),
-            input: texts(input),
+            // An empty value is a field left out (no partner to name).
+            input: texts(
+                &input
+                    .iter()
+                    .filter(|(_, v)| !v.is_empty())
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            ),
         };
         match self
             .app
@@ -445,7 +452,6 @@ impl Simulation<'_> {
                 format!("+372 5{:03} {:04}", rng.range(0, 999), rng.range(0, 9999)),
             ),
         ];
-        let input: Vec<(&str, String)> = input.into_iter().filter(|(_, v)| !v.is_empty()).collect();
         let id = self
             .open_case("mediation", coordinator, &input, day, rng.next())
             .await?;
@@ -526,7 +532,6 @@ impl Simulation<'_> {
                 plan::partner_of(rng, requested_by).unwrap_or_default(),
             ),
         ];
-        let input: Vec<(&str, String)> = input.into_iter().filter(|(_, v)| !v.is_empty()).collect();
         let id = self
             .open_case_at("crisis-support", coordinator, &input, reported)
             .await?;
@@ -564,7 +569,6 @@ impl Simulation<'_> {
             ("planned_on", (day + Duration::days(ahead)).to_string()),
             ("expected_attendance", rng.range(10, 100).to_string()),
         ];
-        let input: Vec<(&str, String)> = input.into_iter().filter(|(_, v)| !v.is_empty()).collect();
         let id = self
             .open_case("outreach-event", coordinator, &input, day, rng.next())
             .await?;
