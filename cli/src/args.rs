@@ -733,17 +733,44 @@ pub enum ActorCommand {
     #[command(after_help = "Example: kroonika --actor anu actor add mari --role coordinator")]
     Add {
         name: String,
-        /// A role to give (repeat for several).
+        /// A role to give (repeat for several). A role no published
+        /// definition declares is refused unless --force.
         #[arg(long = "role", value_name = "ROLE")]
         roles: Vec<String>,
+        /// Give roles no published definition declares (yet).
+        #[arg(long)]
+        force: bool,
     },
     /// Give an actor a role.
     #[command(after_help = "Example: kroonika --actor anu actor grant mari regional-lead")]
-    Grant { name: String, role: String },
+    Grant {
+        name: String,
+        role: String,
+        /// Give a role no published definition declares (yet).
+        #[arg(long)]
+        force: bool,
+    },
     /// Take a role from an actor.
     #[command(after_help = "Example: kroonika --actor anu actor revoke mari regional-lead")]
     Revoke { name: String, role: String },
-    /// List actors and their roles.
+    /// Deactivate an actor who has left or must stop: they can do nothing,
+    /// their tokens are revoked and their sessions end; their history, roles
+    /// and cases stay.
+    #[command(
+        after_help = "Example: kroonika --actor anu actor deactivate jaan --reason 'left the service 2026-11-30'"
+    )]
+    Deactivate {
+        name: String,
+        /// Why (recorded).
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+    /// Reactivate a deactivated actor: their roles are in effect again (issue
+    /// new tokens; the old ones stay revoked).
+    #[command(after_help = "Example: kroonika --actor anu actor reactivate jaan")]
+    Reactivate { name: String },
+    /// List actors: their roles, whether active, and when they last did
+    /// anything recorded.
     #[command(after_help = "Example: kroonika --actor anu actor list --format json")]
     List {
         #[arg(long, value_enum, default_value_t = Format::Table)]

@@ -29,9 +29,21 @@ pub const CATEGORY: &str = "actor";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
 pub enum ActorEvent {
-    ActorRegistered { name: String, roles: Vec<String> },
-    RoleGranted { role: String },
-    RoleRevoked { role: String },
+    ActorRegistered {
+        name: String,
+        roles: Vec<String>,
+    },
+    RoleGranted {
+        role: String,
+    },
+    RoleRevoked {
+        role: String,
+    },
+    /// The actor may do nothing until reactivated; their history stays.
+    ActorDeactivated {
+        reason: String,
+    },
+    ActorReactivated {},
 }
 
 impl ActorEvent {
@@ -40,6 +52,8 @@ impl ActorEvent {
             ActorEvent::ActorRegistered { .. } => "ActorRegistered",
             ActorEvent::RoleGranted { .. } => "RoleGranted",
             ActorEvent::RoleRevoked { .. } => "RoleRevoked",
+            ActorEvent::ActorDeactivated { .. } => "ActorDeactivated",
+            ActorEvent::ActorReactivated { .. } => "ActorReactivated",
         }
     }
 
@@ -65,7 +79,12 @@ impl ActorEvent {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Actor {
     pub name: String,
+    /// The roles granted: kept while the actor is deactivated, in effect
+    /// again when reactivated.
     pub roles: BTreeSet<String>,
+    /// Why the actor was deactivated, while they are: they hold no role in
+    /// effect, so every rule refuses them.
+    pub deactivated: Option<String>,
 }
 
 impl Actor {
@@ -82,17 +101,34 @@ impl Actor {
             ActorEvent::RoleRevoked { role } => {
                 self.roles.remove(role);
             }
+            ActorEvent::ActorDeactivated { reason } => {
+                self.deactivated = Some(reason.clone());
+            }
+            ActorEvent::ActorReactivated {} => {
+                self.deactivated = None;
+            }
         }
     }
 
+    /// Whether the actor holds `role` in effect: never while deactivated.
     pub fn has_role(&self, role: &str) -> bool {
-        self.roles.contains(role)
+        self.deactivated.is_none() && self.roles.contains(role)
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.deactivated.is_none()
     }
 
     /// Refuses unless the actor holds one of `roles`, naming what it has.
     pub fn require_any(&self, roles: &[&str], to: &str) -> Result<(), Rejection> {
         if roles.iter().any(|r| self.has_role(r)) {
             return Ok(());
+        }
+        if let Some(reason) = &self.deactivated {
+            return Err(Rejection::denied(format!(
+                "actor '{}' is deactivated ({reason}) and may not {to}",
+                self.name
+            )));
         }
         let has = if self.roles.is_empty() {
             "no roles".to_owned()
@@ -140,6 +176,21 @@ pub enum ActorCommand {
     Register { name: String, roles: Vec<String> },
     Grant { name: String, role: String },
     Revoke { name: String, role: String },
+    Deactivate { name: String, reason: String },
+    Reactivate { name: String },
+}
+
+impl ActorCommand {
+    /// The actor the command is about.
+    pub fn name(&self) -> &str {
+        match self {
+            ActorCommand::Register { name, .. }
+            | ActorCommand::Grant { name, .. }
+            | ActorCommand::Revoke { name, .. }
+            | ActorCommand::Deactivate { name, .. }
+            | ActorCommand::Reactivate { name } => name,
+        }
+    }
 }
 
 /// Checks an actor name: lowercase letters, digits, '.', '_' and '-', starting
@@ -243,6 +294,34 @@ pub fn decide(
             }
             Ok(vec![ActorEvent::RoleRevoked { role: role.clone() }])
         }
+        ActorCommand::Deactivate { name, reason } => {
+            let target = target.ok_or_else(|| unknown(name))?;
+            if reason.trim().is_empty() {
+                return Err(Rejection::new(
+                    Code::MissingInput,
+                    "deactivating an actor needs a reason: --reason TEXT (it is recorded)",
+                ));
+            }
+            if by.is_some_and(|by| by.name == *name) {
+                return Err(Rejection::new(
+                    Code::Rule,
+                    "an administrator cannot deactivate themself; ask another administrator",
+                ));
+            }
+            if target.deactivated.is_some() {
+                return Ok(Vec::new());
+            }
+            Ok(vec![ActorEvent::ActorDeactivated {
+                reason: reason.trim().to_owned(),
+            }])
+        }
+        ActorCommand::Reactivate { name } => {
+            let target = target.ok_or_else(|| unknown(name))?;
+            if target.deactivated.is_none() {
+                return Ok(Vec::new());
+            }
+            Ok(vec![ActorEvent::ActorReactivated {}])
+        }
     }
 }
 
@@ -261,6 +340,7 @@ mod tests {
         Actor {
             name: name.to_owned(),
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            deactivated: None,
         }
     }
 
@@ -381,6 +461,66 @@ mod tests {
             ),
             Ok(vec![])
         );
+    }
+
+    #[test]
+    fn a_deactivated_actor_holds_no_role_until_reactivated() {
+        let admin = actor("anu", &[ADMIN]);
+        let mut mari = actor("mari", &["coordinator"]);
+        let deactivate = |reason: &str| ActorCommand::Deactivate {
+            name: "mari".into(),
+            reason: reason.into(),
+        };
+        assert_eq!(
+            decide(&deactivate(" "), Some(&mari), Some(&admin)).map_err(|r| r.to_string()),
+            Err("deactivating an actor needs a reason: --reason TEXT (it is recorded)".into())
+        );
+        assert_eq!(
+            decide(
+                &ActorCommand::Deactivate {
+                    name: "anu".into(),
+                    reason: "left".into()
+                },
+                Some(&admin),
+                Some(&admin)
+            )
+            .map_err(|r| r.to_string()),
+            Err("an administrator cannot deactivate themself; ask another administrator".into())
+        );
+        let events = decide(&deactivate(" left the service "), Some(&mari), Some(&admin)).unwrap();
+        assert_eq!(
+            events,
+            vec![ActorEvent::ActorDeactivated {
+                reason: "left the service".into()
+            }]
+        );
+        mari.evolve(&events[0]);
+        assert!(!mari.has_role("coordinator"));
+        assert_eq!(
+            mari.require_any(&["coordinator"], "open cases")
+                .map_err(|r| (r.code(), r.to_string())),
+            Err((
+                Code::Denied,
+                "actor 'mari' is deactivated (left the service) and may not open cases".into()
+            ))
+        );
+        // A deactivated administrator administers nothing.
+        let mut gone = admin.clone();
+        gone.evolve(&ActorEvent::ActorDeactivated { reason: "x".into() });
+        assert!(decide(&deactivate("y"), Some(&mari), Some(&gone)).is_err());
+        // Again: nothing; reactivated: the roles are back.
+        assert_eq!(
+            decide(&deactivate("again"), Some(&mari), Some(&admin)),
+            Ok(vec![])
+        );
+        let back = ActorCommand::Reactivate {
+            name: "mari".into(),
+        };
+        let events = decide(&back, Some(&mari), Some(&admin)).unwrap();
+        assert_eq!(events, vec![ActorEvent::ActorReactivated {}]);
+        mari.evolve(&events[0]);
+        assert!(mari.has_role("coordinator"));
+        assert_eq!(decide(&back, Some(&mari), Some(&admin)), Ok(vec![]));
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub enum AuthEvent {
     /// The actor signed out, or the session was closed.
     SignedOut { session: Uuid },
     /// A sign-in failed: `wrong-password`, `no-password`, `locked`,
+    /// `deactivated` (the right password of a deactivated actor),
     /// `unknown-name` (in `auth-system`, without the name typed).
     SignInFailed { reason: String },
     /// Signing in is locked until `until` after `failures` failures in a row.

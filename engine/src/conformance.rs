@@ -114,6 +114,13 @@ impl Replay {
                 name: name.to_owned(),
                 role: role.clone(),
             },
+            ActorEvent::ActorDeactivated { reason } => ActorCommand::Deactivate {
+                name: name.to_owned(),
+                reason: reason.clone(),
+            },
+            ActorEvent::ActorReactivated {} => ActorCommand::Reactivate {
+                name: name.to_owned(),
+            },
         };
         // The first administrator registers themself (`init --admin`).
         let bootstrap = self.actors.is_empty() && entry.metadata.actor == name;

@@ -89,6 +89,7 @@ mod tests {
         Actor {
             name: "tiina".into(),
             roles: [SERVICE_OWNER.to_owned()].into(),
+            deactivated: None,
         }
     }
 
@@ -166,6 +167,7 @@ mod tests {
         assert_eq!(v3.version, 3);
         let coordinator = Actor {
             name: "mari".into(),
+            deactivated: None,
             roles: ["coordinator".to_owned()].into(),
         };
         assert_eq!(

@@ -359,6 +359,7 @@ fn guards() {
     let actor = Actor {
         name: "jaan".into(),
         roles: ["facilitator".to_owned()].into(),
+        deactivated: None,
     };
     let run = |expression: &str| {
         // Through the checker, as a service owner would write it…

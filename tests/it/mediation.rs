@@ -20,6 +20,7 @@ fn actor(name: &str, roles: &[&str]) -> (String, Actor) {
         Actor {
             name: name.to_owned(),
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            deactivated: None,
         },
     )
 }

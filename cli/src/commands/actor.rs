@@ -1,4 +1,4 @@
-//! `kroonika actor add|grant|revoke|list|password`.
+//! `kroonika actor add|grant|revoke|deactivate|reactivate|list|password`.
 
 use std::io::Write;
 
@@ -40,11 +40,11 @@ async fn run_on(
             let actors = app.list_actors(&request).await?;
             return list(&actors, *format, out);
         }
-        ActorCommand::Add { name, roles } => Decide::Register {
+        ActorCommand::Add { name, roles, .. } => Decide::Register {
             name: name.clone(),
             roles: roles.clone(),
         },
-        ActorCommand::Grant { name, role } => Decide::Grant {
+        ActorCommand::Grant { name, role, .. } => Decide::Grant {
             name: name.clone(),
             role: role.clone(),
         },
@@ -52,8 +52,20 @@ async fn run_on(
             name: name.clone(),
             role: role.clone(),
         },
+        ActorCommand::Deactivate { name, reason } => Decide::Deactivate {
+            name: name.clone(),
+            reason: reason.clone(),
+        },
+        ActorCommand::Reactivate { name } => Decide::Reactivate { name: name.clone() },
     };
-    let done = app.administer(&request, &decide).await?;
+    let force = matches!(
+        command,
+        ActorCommand::Add { force: true, .. } | ActorCommand::Grant { force: true, .. }
+    );
+    let done = app.administer(&request, &decide, force).await?;
+    if let Some(notice) = &done.notice {
+        eprintln!("note: {notice}");
+    }
     let roles = done
         .actor
         .roles
@@ -66,41 +78,68 @@ async fn run_on(
         (Decide::Register { .. }, true) => "registered",
         (Decide::Grant { .. }, true) => "granted",
         (Decide::Revoke { .. }, true) => "revoked",
+        (Decide::Deactivate { .. }, true) => "deactivated",
+        (Decide::Reactivate { .. }, true) => "reactivated",
     };
-    let name = match &decide {
-        Decide::Register { name, .. }
-        | Decide::Grant { name, .. }
-        | Decide::Revoke { name, .. } => name,
+    let state = if done.actor.is_active() {
+        ""
+    } else {
+        ", deactivated"
     };
     writeln!(
         out,
-        "{verb}: {name} ({})",
+        "{verb}: {} ({}{state})",
+        decide.name(),
         if roles.is_empty() { "no roles" } else { &roles }
     )?;
+    if done.tokens_revoked > 0 {
+        writeln!(
+            out,
+            "revoked {} token(s); their sessions have ended",
+            done.tokens_revoked
+        )?;
+    } else if matches!(decide, Decide::Deactivate { .. }) && done.changed {
+        writeln!(out, "their sessions have ended")?;
+    }
     Ok(())
 }
 
 fn list(
-    actors: &[kroonika_engine::actors::Actor],
+    actors: &[kroonika_app::actors::ActorRow],
     format: Format,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
     match format {
         Format::Json => {
-            for actor in actors {
+            for row in actors {
+                let actor = &row.actor;
                 writeln!(
                     out,
                     "{}",
-                    serde_json::json!({ "name": actor.name, "roles": actor.roles })
+                    serde_json::json!({
+                        "name": actor.name,
+                        "roles": actor.roles,
+                        "active": actor.is_active(),
+                        "deactivated": actor.deactivated,
+                        "last_active": row.last_active,
+                    })
                 )?;
             }
         }
         Format::Table | Format::Csv => {
-            let mut table = output::table(&["actor", "roles"]);
-            for actor in actors {
+            let mut table = output::table(&["actor", "roles", "state", "last active (UTC)"]);
+            for row in actors {
+                let actor = &row.actor;
                 table.add_row([
                     actor.name.clone(),
                     actor.roles.iter().cloned().collect::<Vec<_>>().join(", "),
+                    match &actor.deactivated {
+                        None => "active".to_owned(),
+                        Some(reason) => format!("deactivated: {reason}"),
+                    },
+                    row.last_active
+                        .map(|at| at.format("%Y-%m-%d %H:%M").to_string())
+                        .unwrap_or_else(|| "never".to_owned()),
                 ]);
             }
             writeln!(out, "{}", output::render(&table, format))?;

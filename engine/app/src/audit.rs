@@ -571,6 +571,12 @@ fn what(event: &RecordedEvent) -> String {
             Ok(ActorEvent::RoleRevoked { role }) => {
                 format!("revoked {role} from {}", event.stream.id())
             }
+            Ok(ActorEvent::ActorDeactivated { reason }) => {
+                format!("deactivated {}: {reason}", event.stream.id())
+            }
+            Ok(ActorEvent::ActorReactivated {}) => {
+                format!("reactivated {}", event.stream.id())
+            }
             Err(_) => event.event_type.clone(),
         },
         publishing::CATEGORY => match event.data.decode::<DefinitionPublished>() {

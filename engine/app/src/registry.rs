@@ -220,14 +220,44 @@ impl Registry {
         if name == actors::SYSTEM {
             return Ok(system());
         }
-        self.actors.get(name).cloned().ok_or_else(|| {
+        let actor = self.actors.get(name).cloned().ok_or_else(|| {
             reject(
                 Code::UnknownActor,
                 format!(
                     "unknown actor '{name}'; an administrator registers actors with `kroonika actor add`"
                 ),
             )
-        })
+        })?;
+        if let Some(reason) = &actor.deactivated {
+            return Err(crate::Error::Rejected(kroonika_engine::Rejection::denied(
+                format!(
+                    "actor '{name}' is deactivated ({reason}); an administrator reactivates them with `kroonika actor reactivate`"
+                ),
+            )));
+        }
+        Ok(actor)
+    }
+
+    /// The roles an actor may be given: the built-in ones and those some
+    /// published version of some process declares. None when nothing is
+    /// published yet (then there is nothing to judge a role by).
+    pub fn known_roles(&self) -> Option<std::collections::BTreeSet<String>> {
+        if self.definitions.is_empty() {
+            return None;
+        }
+        let mut roles: std::collections::BTreeSet<String> =
+            [actors::ADMIN, actors::SERVICE_OWNER, actors::AUDITOR]
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+        for versions in self.definitions.values() {
+            for published in versions {
+                if let Ok(definition) = published.definition() {
+                    roles.extend(definition.roles.iter().cloned());
+                }
+            }
+        }
+        Some(roles)
     }
 
     /// Every published version of a process, oldest first.

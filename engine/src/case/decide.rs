@@ -682,6 +682,12 @@ pub fn allowed(
     if ok {
         return Ok(());
     }
+    if let Some(reason) = &actor.deactivated {
+        return Err(Rejection::denied(format!(
+            "actor '{}' is deactivated ({reason}) and may not {to}",
+            actor.name
+        )));
+    }
     let has = if actor.roles.is_empty() {
         "no roles".to_owned()
     } else {
@@ -836,6 +842,15 @@ fn read_input(
                     return Err(Rejection::new(
                         Code::InvalidInput,
                         format!("there is no actor '{name}' (named in '{}')", spec.name),
+                    ));
+                }
+                Some(named) if named.deactivated.is_some() => {
+                    return Err(Rejection::new(
+                        Code::InvalidInput,
+                        format!(
+                            "actor '{name}' is deactivated, so cannot be named in '{}'",
+                            spec.name
+                        ),
                     ));
                 }
                 Some(named) if !named.has_role(role) => {

@@ -147,6 +147,7 @@ pub fn evaluate(expression: &str, scope: &Scope<'_>) -> Result<bool, String> {
         .actor
         .roles
         .iter()
+        .filter(|r| scope.actor.has_role(r))
         .map(|r| cel::Value::from(r.as_str()))
         .collect();
     let actor: HashMap<String, cel::Value> = HashMap::from([

@@ -199,4 +199,12 @@ impl Store {
     pub async fn head_position(&self) -> crate::Result<u64> {
         dispatch!(self, b => b.head_position().await)
     }
+
+    /// When each actor last had an event recorded in their name (the
+    /// metadata's actor), over the whole log.
+    pub async fn last_activity(
+        &self,
+    ) -> crate::Result<std::collections::HashMap<String, chrono::DateTime<chrono::Utc>>> {
+        dispatch!(self, b => b.last_activity().await)
+    }
 }

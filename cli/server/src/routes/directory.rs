@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{Body, Path, tags};
+use super::{Body, Path, Query, tags};
 use crate::Server;
 use crate::caller::Caller;
 use crate::problem::{Problem, ProblemBody};
@@ -23,6 +23,8 @@ pub(super) fn routes() -> OpenApiRouter<Server> {
     OpenApiRouter::new()
         .routes(routes!(list_actors, register_actor))
         .routes(routes!(grant_role, revoke_role))
+        .routes(routes!(deactivate))
+        .routes(routes!(reactivate))
         .routes(routes!(set_password))
         .routes(routes!(list_tokens, issue_token))
         .routes(routes!(revoke_token))
@@ -33,13 +35,43 @@ pub(super) fn routes() -> OpenApiRouter<Server> {
 pub(crate) struct Actor {
     name: String,
     roles: Vec<String>,
+    /// False while deactivated (answers only; ignored in a registration).
+    #[serde(default = "yes")]
+    active: bool,
+    /// Why the actor was deactivated, while they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    deactivated: Option<String>,
+    /// When the actor last had anything recorded (in the list only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_active: Option<DateTime<Utc>>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn actor(directory: &Directory) -> Actor {
     Actor {
         name: directory.name.clone(),
         roles: directory.roles.iter().cloned().collect(),
+        active: directory.is_active(),
+        deactivated: directory.deactivated.clone(),
+        last_active: None,
     }
+}
+
+/// Whether a registration or grant may give a role no published definition
+/// declares.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub(crate) struct Force {
+    #[serde(default)]
+    force: bool,
+}
+
+/// Why an actor is deactivated.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct Deactivation {
+    reason: String,
 }
 
 /// Every registered actor (administrators).
@@ -50,16 +82,25 @@ async fn list_actors(
     caller: Caller,
 ) -> Result<Json<Vec<Actor>>, Problem> {
     let actors = server.app().list_actors(&caller.request).await?;
-    Ok(Json(actors.iter().map(actor).collect()))
+    Ok(Json(
+        actors
+            .iter()
+            .map(|row| Actor {
+                last_active: row.last_active,
+                ..actor(&row.actor)
+            })
+            .collect(),
+    ))
 }
 
 /// Registers an actor with roles (administrators).
-#[utoipa::path(post, path = "/api/v1/actors", tag = tags::DIRECTORY, request_body = Actor,
+#[utoipa::path(post, path = "/api/v1/actors", tag = tags::DIRECTORY, request_body = Actor, params(Force),
     responses((status = 201, body = Actor), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody),
         (status = 422, body = ProblemBody)))]
 async fn register_actor(
     State(server): State<Server>,
     caller: Caller,
+    Query(force): Query<Force>,
     Body(body): Body<Actor>,
 ) -> Result<Response, Problem> {
     let done = server
@@ -70,6 +111,7 @@ async fn register_actor(
                 name: body.name,
                 roles: body.roles,
             },
+            force.force,
         )
         .await?;
     Ok((StatusCode::CREATED, Json(actor(&done.actor))).into_response())
@@ -77,17 +119,22 @@ async fn register_actor(
 
 /// Gives an actor a role (administrators).
 #[utoipa::path(put, path = "/api/v1/actors/{name}/roles/{role}", tag = tags::DIRECTORY,
-    params(("name" = String, Path, description = "The actor"), ("role" = String, Path, description = "The role")),
+    params(("name" = String, Path, description = "The actor"), ("role" = String, Path, description = "The role"), Force),
     responses((status = 200, body = Actor), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody),
         (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
 async fn grant_role(
     State(server): State<Server>,
     caller: Caller,
     Path((name, role)): Path<(String, String)>,
+    Query(force): Query<Force>,
 ) -> Result<Json<Actor>, Problem> {
     let done = server
         .app()
-        .administer(&caller.request, &ActorCommand::Grant { name, role })
+        .administer(
+            &caller.request,
+            &ActorCommand::Grant { name, role },
+            force.force,
+        )
         .await?;
     Ok(Json(actor(&done.actor)))
 }
@@ -104,7 +151,49 @@ async fn revoke_role(
 ) -> Result<Json<Actor>, Problem> {
     let done = server
         .app()
-        .administer(&caller.request, &ActorCommand::Revoke { name, role })
+        .administer(&caller.request, &ActorCommand::Revoke { name, role }, false)
+        .await?;
+    Ok(Json(actor(&done.actor)))
+}
+
+/// Deactivates an actor (administrators; not oneself): they can do nothing
+/// until reactivated, their tokens are revoked and their sessions end; their
+/// history stays.
+#[utoipa::path(post, path = "/api/v1/actors/{name}/deactivate", tag = tags::DIRECTORY, request_body = Deactivation,
+    params(("name" = String, Path, description = "The actor")),
+    responses((status = 200, body = Actor), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody),
+        (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
+async fn deactivate(
+    State(server): State<Server>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Body(body): Body<Deactivation>,
+) -> Result<Json<Actor>, Problem> {
+    let command = ActorCommand::Deactivate {
+        name,
+        reason: body.reason,
+    };
+    let done = server
+        .app()
+        .administer(&caller.request, &command, false)
+        .await?;
+    Ok(Json(actor(&done.actor)))
+}
+
+/// Reactivates a deactivated actor (administrators): their roles are in
+/// effect again; revoked tokens stay revoked.
+#[utoipa::path(post, path = "/api/v1/actors/{name}/reactivate", tag = tags::DIRECTORY,
+    params(("name" = String, Path, description = "The actor")),
+    responses((status = 200, body = Actor), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody),
+        (status = 404, body = ProblemBody)))]
+async fn reactivate(
+    State(server): State<Server>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Actor>, Problem> {
+    let done = server
+        .app()
+        .administer(&caller.request, &ActorCommand::Reactivate { name }, false)
         .await?;
     Ok(Json(actor(&done.actor)))
 }

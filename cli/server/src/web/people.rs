@@ -58,8 +58,19 @@ async fn page(
     let rows: Vec<Row> = actors
         .into_iter()
         .map(|a| Row {
-            name: a.name,
-            roles: a.roles.into_iter().collect(),
+            roles: a
+                .actor
+                .roles
+                .iter()
+                .cloned()
+                .chain(
+                    a.actor
+                        .deactivated
+                        .as_ref()
+                        .map(|_| "(deactivated)".to_owned()),
+                )
+                .collect(),
+            name: a.actor.name,
         })
         .collect();
     let tokens: Vec<TokenRow> = match server.app().list_tokens(&person.request).await {
@@ -137,7 +148,10 @@ async fn register(
             .map(str::to_owned)
             .collect(),
     };
-    let result = server.app().administer(&person.request, &command).await;
+    let result = server
+        .app()
+        .administer(&person.request, &command, false)
+        .await;
     done(&server, &person, result.map(|_| None)).await
 }
 
@@ -164,7 +178,10 @@ async fn change_role(
     } else {
         ActorCommand::Grant { name, role }
     };
-    let result = server.app().administer(&person.request, &command).await;
+    let result = server
+        .app()
+        .administer(&person.request, &command, false)
+        .await;
     done(&server, &person, result.map(|_| None)).await
 }
 

@@ -183,7 +183,13 @@ impl App {
         let before = self.inner.store.sign_in_failures(&key).await?;
         // A known actor's records go to their stream; anything else to the
         // system's, without the name.
-        let known = actors::check_name(name).is_ok() && self.actor(name).await.is_ok();
+        let registered = if actors::check_name(name).is_ok() {
+            let registry = self.refresh().await?;
+            registry.actor(name).cloned()
+        } else {
+            None
+        };
+        let known = registered.is_some();
         let whose = if known { name } else { SYSTEM };
         if let Some(until) = before.as_ref().and_then(|row| row.locked_until)
             && until > now
@@ -212,6 +218,17 @@ impl App {
         let too_long = password.len() > MAX_PASSWORD;
         let password = if too_long { "" } else { password };
         if verify(password, stored).await {
+            // The right password of a deactivated actor opens nothing.
+            if let Some(reason) = registered.as_ref().and_then(|a| a.deactivated.as_ref()) {
+                let failed = AuthEvent::SignInFailed {
+                    reason: "deactivated".to_owned(),
+                };
+                let write = self.auth_write(name, name, &[failed], Vec::new())?;
+                self.inner.store.write(&write).await?;
+                return Err(super::unauthenticated(format!(
+                    "this account is deactivated ({reason}); ask an administrator"
+                )));
+            }
             let (secret, secret_hash) = new_secret()?;
             let (csrf, _) = new_secret()?;
             let session = self.new_id();

@@ -28,6 +28,11 @@ impl App {
         if row.expires_at <= now || row.seen_at + self.policy().session_idle <= now {
             return Err(ended());
         }
+        // A deactivated actor's sessions were closed with the deactivation;
+        // this refuses one opened in a race with it.
+        if self.actor(&row.actor).await.is_err() {
+            return Err(ended());
+        }
         if now - row.seen_at >= Duration::minutes(1) {
             self.inner.store.touch_session(row.id, now).await?;
         }

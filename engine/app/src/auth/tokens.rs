@@ -251,10 +251,11 @@ impl App {
                 minute(at)
             )));
         }
-        // The actor must still be registered (roles are judged per action).
-        self.actor(&row.actor)
-            .await
-            .map_err(|_| unauthenticated("the token's actor is not registered"))?;
+        // The actor must still be registered and active (roles are judged
+        // per action).
+        self.actor(&row.actor).await.map_err(|_| {
+            unauthenticated("the token's actor is not registered or is deactivated")
+        })?;
         Ok(Principal {
             actor: row.actor,
             via: Via::Token { id },

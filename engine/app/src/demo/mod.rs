@@ -295,7 +295,7 @@ impl Simulation<'_> {
                 roles: roles.iter().map(|r| (*r).to_owned()).collect(),
             };
             self.app
-                .administer(&Request::new(ADMIN, "actor add"), &command)
+                .administer(&Request::new(ADMIN, "actor add"), &command, false)
                 .await?;
         }
         for source in [PARTNERS, MEDIATION, VOLUNTEERS, CRISIS, OUTREACH] {
@@ -334,7 +334,7 @@ impl Simulation<'_> {
                     roles: vec!["volunteer".to_owned()],
                 };
                 self.app
-                    .administer(&Request::new(ADMIN, "actor add"), &register)
+                    .administer(&Request::new(ADMIN, "actor add"), &register, false)
                     .await?;
                 CaseCommand::Take {
                     step: "account-linked".to_owned(),

@@ -231,7 +231,7 @@ impl Run<'_> {
                 name: name.clone(),
                 roles: roles.clone(),
             };
-            self.app.administer(&setter, &command).await?;
+            self.app.administer(&setter, &command, true).await?;
         }
         let process = match self.app.publish(&setter, definition, false).await {
             Ok(

@@ -101,6 +101,20 @@ impl PgBackend {
         unsigned(head.unwrap_or(0), "position", 0)
     }
 
+    pub(crate) async fn last_activity(
+        &self,
+    ) -> Result<std::collections::HashMap<String, chrono::DateTime<chrono::Utc>>> {
+        let rows: Vec<(Option<String>, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+            "SELECT metadata->>'actor' AS actor, max(recorded_at) FROM events GROUP BY 1",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(actor, at)| actor.map(|a| (a, at)))
+            .collect())
+    }
+
     pub(crate) async fn read_chain(&self, from: u64, max_count: usize) -> Result<Vec<ChainRow>> {
         type Raw = (
             i64,

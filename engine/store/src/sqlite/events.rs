@@ -86,6 +86,20 @@ impl SqliteBackend {
         unsigned(head.unwrap_or(0), "position", 0)
     }
 
+    pub(crate) async fn last_activity(
+        &self,
+    ) -> Result<std::collections::HashMap<String, chrono::DateTime<chrono::Utc>>> {
+        let rows: Vec<(Option<String>, i64)> = sqlx::query_as(
+            "SELECT json_extract(metadata, '$.actor') AS actor, max(recorded_at) FROM events \
+             GROUP BY actor",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter()
+            .filter_map(|(actor, at)| actor.map(|a| Ok((a, from_micros(at)?))))
+            .collect()
+    }
+
     pub(crate) async fn read_chain(&self, from: u64, max_count: usize) -> Result<Vec<ChainRow>> {
         type Raw = (
             i64,
