@@ -339,11 +339,19 @@ impl PeriodArg {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TrailTimeArg {
+    Recorded,
+    Occurred,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Every recorded act, oldest first: when it was recorded and when it
     /// happened, who, which case, what, under which definition version, which command.
-    #[command(after_help = "Example: kroonika audit trail --case LE-2026-0001 --format json")]
+    #[command(
+        after_help = "Example: kroonika audit trail --case LE-2026-0001 --format json\n         kroonika audit trail --by mari --from 2026-11-23 --to 2026-11-29 --summary\n         kroonika audit trail --time occurred --from 2026-11-01 --limit 50 --offset 50"
+    )]
     Trail {
         /// Only this case (reference or id).
         #[arg(long, value_name = "CASE")]
@@ -351,12 +359,25 @@ pub enum AuditCommand {
         /// Only what this actor did.
         #[arg(long = "by", value_name = "NAME")]
         by: Option<String>,
-        /// Recorded at or after (RFC 3339, or a date: its start, UTC).
+        /// At or after (RFC 3339, or a date: its start, UTC), by --time.
         #[arg(long, value_name = "TIME")]
         from: Option<String>,
-        /// Recorded at or before (RFC 3339, or a date: its end, UTC).
+        /// At or before (RFC 3339, or a date: its end, UTC), by --time.
         #[arg(long, value_name = "TIME")]
         to: Option<String>,
+        /// Which time --from and --to judge: when an act was recorded, or
+        /// when it happened (occurred-at, earlier for a backdated step).
+        #[arg(long, value_enum, default_value_t = TrailTimeArg::Recorded)]
+        time: TrailTimeArg,
+        /// Show at most this many acts (the total is said).
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// Skip this many acts first (the next page).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        offset: usize,
+        /// Counts by actor and kind of act instead of the acts.
+        #[arg(long, conflicts_with_all = ["limit", "offset"])]
+        summary: bool,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },

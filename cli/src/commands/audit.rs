@@ -11,12 +11,12 @@
 use std::io::Write;
 
 use anyhow::Context as _;
-use kroonika_app::audit::{Expected, TrailFilter, Verified};
+use kroonika_app::audit::{Expected, Trail, TrailFilter, TrailTime, Verified};
 use kroonika_app::checkpoint::Checkpoint;
 use kroonika_app::{App, Day, hash_from_hex, hash_to_hex as to_hex};
 use serde_json::json;
 
-use crate::args::{AuditCommand, Cli, DocFormat, Format};
+use crate::args::{AuditCommand, Cli, DocFormat, Format, TrailTimeArg};
 use crate::exit::Invalid;
 use crate::{context, output};
 
@@ -123,6 +123,10 @@ async fn run_on(
             by,
             from,
             to,
+            time,
+            limit,
+            offset,
+            summary,
             format,
         } => {
             let filter = TrailFilter {
@@ -130,15 +134,18 @@ async fn run_on(
                 by: by.clone(),
                 from: context::time(from.as_deref(), "--from", Day::Start)?,
                 to: context::time(to.as_deref(), "--to", Day::End)?,
+                time: match time {
+                    TrailTimeArg::Recorded => TrailTime::Recorded,
+                    TrailTimeArg::Occurred => TrailTime::Occurred,
+                },
+                offset: *offset,
+                limit: *limit,
             };
-            trail(
-                app,
-                &context::reader(cli, "audit trail"),
-                &filter,
-                *format,
-                out,
-            )
-            .await
+            let request = context::reader(cli, "audit trail");
+            if *summary {
+                return trail_summary(app, &request, &filter, *format, out).await;
+            }
+            trail(app, &request, &filter, *format, out).await
         }
         AuditCommand::Verify { format, .. } => {
             let head = app.status().await?.head;
@@ -245,7 +252,7 @@ async fn trail(
     format: Format,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
-    let rows = app.trail(request, filter).await?;
+    let Trail { rows, total } = app.trail(request, filter).await?;
     match format {
         Format::Json => {
             for row in &rows {
@@ -256,19 +263,91 @@ async fn trail(
             if rows.is_empty() && format == Format::Table {
                 writeln!(out, "nothing recorded matches")?;
             } else {
-                let mut table = output::table(&["recorded (UTC)", "actor", "case", "what"]);
+                let mut table = output::table(&[
+                    "happened (UTC)",
+                    "recorded (UTC)",
+                    "actor",
+                    "case",
+                    "what",
+                ]);
                 for row in &rows {
+                    let event = &row.event;
                     table.add_row([
-                        row.event
-                            .recorded_at
+                        event
+                            .metadata
+                            .occurred_at
                             .format("%Y-%m-%d %H:%M:%S")
                             .to_string(),
-                        row.event.metadata.actor.clone(),
+                        event.recorded_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                        event.metadata.actor.clone(),
                         row.reference.clone(),
                         row.what.clone(),
                     ]);
                 }
                 writeln!(out, "{}", output::render(&table, format))?;
+            }
+        }
+    }
+    // A page says where it is, on the terminal beside the table, else on
+    // standard error so that JSON Lines and CSV stay rows alone.
+    if filter.limit.is_some() || filter.offset > 0 {
+        let said = if rows.is_empty() {
+            format!("no acts after the first {} of {total}", filter.offset)
+        } else {
+            let first = filter.offset + 1;
+            let last = filter.offset + rows.len();
+            let more = if last < total {
+                format!(" (--offset {last} for the next)")
+            } else {
+                String::new()
+            };
+            format!("acts {first} to {last} of {total}{more}")
+        };
+        if format == Format::Table {
+            writeln!(out, "{said}")?;
+        } else {
+            eprintln!("{said}");
+        }
+    }
+    Ok(())
+}
+
+async fn trail_summary(
+    app: &App,
+    request: &kroonika_app::Request,
+    filter: &TrailFilter,
+    format: Format,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let counts = app.trail_summary(request, filter).await?;
+    match format {
+        Format::Json => {
+            for count in &counts {
+                writeln!(out, "{}", count.to_json())?;
+            }
+        }
+        Format::Table if counts.is_empty() => writeln!(out, "nothing recorded matches")?,
+        Format::Table | Format::Csv => {
+            let mut table = output::table(&[
+                "actor",
+                "what",
+                "count",
+                "first (UTC)",
+                "last (UTC)",
+            ]);
+            for count in &counts {
+                table.add_row([
+                    count.actor.clone(),
+                    count.action.clone(),
+                    count.count.to_string(),
+                    count.first.format("%Y-%m-%d %H:%M").to_string(),
+                    count.last.format("%Y-%m-%d %H:%M").to_string(),
+                ]);
+            }
+            writeln!(out, "{}", output::render(&table, format))?;
+            if format == Format::Table {
+                let all: u64 = counts.iter().map(|c| c.count).sum();
+                writeln!(out, "{all} acts in all")?;
             }
         }
     }

@@ -32,10 +32,58 @@ pub struct TrailFilter {
     pub case: Option<String>,
     /// Only what this actor did.
     pub by: Option<String>,
-    /// Recorded at or after.
+    /// At or after, by `time`.
     pub from: Option<DateTime<Utc>>,
-    /// Recorded at or before.
+    /// At or before, by `time`.
     pub to: Option<DateTime<Utc>>,
+    /// Which of an act's two times `from` and `to` judge.
+    pub time: TrailTime,
+    /// Skip this many matching acts (paging).
+    pub offset: usize,
+    /// At most this many acts; None: all.
+    pub limit: Option<usize>,
+}
+
+/// An act's two times: when it was recorded, and when it happened (the
+/// occurred-at a backdated command gives; the same as recorded otherwise).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TrailTime {
+    #[default]
+    Recorded,
+    Occurred,
+}
+
+/// A page of the trail, and how many acts match in all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trail {
+    pub rows: Vec<TrailRow>,
+    pub total: usize,
+}
+
+/// How many acts of one kind an actor did in the trail's period: the summary
+/// an auditor reads before the rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailCount {
+    pub actor: String,
+    /// The kind of act: the event's type, or `step <name>` for a case step.
+    pub action: String,
+    pub count: u64,
+    /// When the first and last of them happened (occurred-at).
+    pub first: DateTime<Utc>,
+    pub last: DateTime<Utc>,
+}
+
+impl TrailCount {
+    /// The JSON form `audit trail --summary --format json` prints.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "actor": self.actor,
+            "action": self.action,
+            "count": self.count,
+            "first": self.first,
+            "last": self.last,
+        })
+    }
 }
 
 /// One recorded act, in words.
@@ -336,15 +384,89 @@ pub(crate) fn unchained(count: u64) -> String {
 }
 
 impl App {
-    /// Every recorded act that `filter` lets through, oldest first.
-    pub async fn trail(&self, request: &Request, filter: &TrailFilter) -> Result<Vec<TrailRow>> {
+    /// The recorded acts that `filter` lets through, oldest first: the page
+    /// it asks for, and how many match in all.
+    pub async fn trail(&self, request: &Request, filter: &TrailFilter) -> Result<Trail> {
+        let mut rows = Vec::new();
+        let mut total = 0;
+        self.each_act(request, filter, |event, references| {
+            total += 1;
+            if total > filter.offset && filter.limit.is_none_or(|limit| rows.len() < limit) {
+                let reference = references
+                    .get(event.stream.as_str())
+                    .cloned()
+                    .unwrap_or_default();
+                let what = what(&event);
+                rows.push(TrailRow {
+                    event,
+                    reference,
+                    what,
+                });
+            }
+        })
+        .await?;
+        Ok(Trail { rows, total })
+    }
+
+    /// How many acts of each kind each actor did among those `filter` lets
+    /// through (its paging aside), by actor and then by count.
+    pub async fn trail_summary(
+        &self,
+        request: &Request,
+        filter: &TrailFilter,
+    ) -> Result<Vec<TrailCount>> {
+        let mut counts: HashMap<(String, String), TrailCount> = HashMap::new();
+        self.each_act(request, filter, |event, _| {
+            let action = match event.event_type.as_str() {
+                "TransitionTaken" => match CaseEvent::from_parts(&event.event_type, event.data.as_str()) {
+                    Ok(CaseEvent::TransitionTaken { transition, .. }) => format!("step {transition}"),
+                    _ => event.event_type.clone(),
+                },
+                other => other.to_owned(),
+            };
+            let at = event.metadata.occurred_at;
+            let actor = event.metadata.actor.clone();
+            counts
+                .entry((actor.clone(), action.clone()))
+                .and_modify(|c| {
+                    c.count += 1;
+                    c.first = c.first.min(at);
+                    c.last = c.last.max(at);
+                })
+                .or_insert(TrailCount {
+                    actor,
+                    action,
+                    count: 1,
+                    first: at,
+                    last: at,
+                });
+        })
+        .await?;
+        let mut counts: Vec<TrailCount> = counts.into_values().collect();
+        counts.sort_by(|a, b| {
+            (&a.actor, std::cmp::Reverse(a.count), &a.action).cmp(&(
+                &b.actor,
+                std::cmp::Reverse(b.count),
+                &b.action,
+            ))
+        });
+        Ok(counts)
+    }
+
+    /// Calls `each` with every recorded act `filter` lets through (its paging
+    /// aside), oldest first, and the case references known so far.
+    async fn each_act(
+        &self,
+        request: &Request,
+        filter: &TrailFilter,
+        mut each: impl FnMut(RecordedEvent, &HashMap<String, String>),
+    ) -> Result<()> {
         self.reader(request, Reading::Log).await?;
         let only_stream = match &filter.case {
             Some(text) => Some(case::stream(self.case_id(text).await?).to_string()),
             None => None,
         };
         let mut references: HashMap<String, String> = HashMap::new();
-        let mut rows = Vec::new();
         let mut scan = self.inner.store.scan(None, ReadFrom::Start, 1_000);
         while let Some(page) = scan.next_page().await? {
             for event in page {
@@ -354,6 +476,10 @@ impl App {
                 {
                     references.insert(event.stream.to_string(), reference);
                 }
+                let at = match filter.time {
+                    TrailTime::Recorded => event.recorded_at,
+                    TrailTime::Occurred => event.metadata.occurred_at,
+                };
                 let wanted = only_stream
                     .as_ref()
                     .is_none_or(|s| *s == event.stream.as_str())
@@ -361,23 +487,14 @@ impl App {
                         .by
                         .as_ref()
                         .is_none_or(|b| *b == event.metadata.actor)
-                    && filter.from.is_none_or(|f| event.recorded_at >= f)
-                    && filter.to.is_none_or(|t| event.recorded_at <= t);
+                    && filter.from.is_none_or(|f| at >= f)
+                    && filter.to.is_none_or(|t| at <= t);
                 if wanted {
-                    let reference = references
-                        .get(event.stream.as_str())
-                        .cloned()
-                        .unwrap_or_default();
-                    let what = what(&event);
-                    rows.push(TrailRow {
-                        event,
-                        reference,
-                        what,
-                    });
+                    each(event, &references);
                 }
             }
         }
-        Ok(rows)
+        Ok(())
     }
 
     /// The log's head (None when it is empty).

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use kroonika_app::Day;
-use kroonika_app::audit::TrailFilter;
+use kroonika_app::audit::{TrailFilter, TrailTime};
 use kroonika_app::log::LogQuery;
 use kroonika_engine::StreamName;
 use serde::{Deserialize, Serialize};
@@ -50,6 +50,12 @@ pub(crate) struct TrailParams {
     from: Option<String>,
     /// Recorded at or before (RFC 3339, or a date: its end).
     to: Option<String>,
+    /// `recorded` (default) or `occurred`: which time `from` and `to` judge.
+    time: Option<String>,
+    /// At most this many rows (the answer's `total` counts all).
+    limit: Option<usize>,
+    /// Skip this many rows first.
+    offset: Option<usize>,
 }
 
 /// Rows, each as the CLI's `--format json` prints them.
@@ -57,6 +63,9 @@ pub(crate) struct TrailParams {
 pub(crate) struct Rows {
     #[schema(value_type = Vec<Object>)]
     rows: Vec<Value>,
+    /// How many rows match in all, where the answer is a page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<usize>,
 }
 
 /// Who did what, when, under which definition version (auditors).
@@ -67,15 +76,28 @@ async fn trail(
     caller: Caller,
     Query(params): Query<TrailParams>,
 ) -> Result<Json<Rows>, Problem> {
+    let which = match params.time.as_deref() {
+        None | Some("recorded") => TrailTime::Recorded,
+        Some("occurred") => TrailTime::Occurred,
+        Some(other) => {
+            return Err(Problem::malformed(format!(
+                "time '{other}' is neither 'recorded' nor 'occurred'"
+            )));
+        }
+    };
     let filter = TrailFilter {
         case: params.case,
         by: params.by,
         from: time(params.from.as_deref(), "from", Day::Start)?,
         to: time(params.to.as_deref(), "to", Day::End)?,
+        time: which,
+        offset: params.offset.unwrap_or(0),
+        limit: params.limit,
     };
-    let rows = server.app().trail(&caller.request, &filter).await?;
+    let trail = server.app().trail(&caller.request, &filter).await?;
     Ok(Json(Rows {
-        rows: rows.iter().map(|r| r.to_json()).collect(),
+        rows: trail.rows.iter().map(|r| r.to_json()).collect(),
+        total: Some(trail.total),
     }))
 }
 
@@ -110,6 +132,7 @@ async fn access(
         .await?;
     Ok(Json(Rows {
         rows: rows.iter().map(|r| r.to_json()).collect(),
+        total: None,
     }))
 }
 

@@ -277,11 +277,12 @@ async fn trail(
             by: given(&query.by),
             from,
             to,
+            ..TrailFilter::default()
         },
         (Err(problem), _) | (_, Err(problem)) => return person.error(&problem),
     };
     let rows = match server.app().trail(&person.request, &filter).await {
-        Ok(rows) => rows,
+        Ok(trail) => trail.rows,
         Err(err) => return person.error(&Problem::from(err)),
     };
     let total = rows.len();
