@@ -622,6 +622,11 @@ pub enum CaseCommand {
         /// Why the data is corrected (recorded with the correction).
         #[arg(long, value_name = "TEXT")]
         reason: String,
+        /// The request it answers: a data subject's request for rectification
+        /// (GDPR art. 16), by the service's reference (recorded; shown in
+        /// their access export).
+        #[arg(long, value_name = "REF")]
+        request: Option<String>,
         #[command(flatten)]
         command: CommandArgs,
     },

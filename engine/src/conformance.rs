@@ -243,9 +243,11 @@ pub(crate) fn decide_event(
         }
         CaseEvent::TaskCompleted { task, .. } => case::complete_task(cx, case, task),
         CaseEvent::TaskUndone { task, reason, .. } => case::undo_task(cx, case, task, reason),
-        CaseEvent::CaseDataCorrected { data, reason } => {
-            case::correct(cx, case, &raw(data), reason)
-        }
+        CaseEvent::CaseDataCorrected {
+            data,
+            reason,
+            request,
+        } => case::correct(cx, case, &raw(data), reason, request.as_deref()),
         CaseEvent::CaseMigrated {
             from_state,
             to_state,

@@ -132,6 +132,7 @@ fn correct(date: &str) -> CaseCommand {
     CaseCommand::Correct {
         update: Input::texts([("referred_on", date)]),
         reason: "the date on the referral".to_owned(),
+        request: None,
     }
 }
 

@@ -307,13 +307,13 @@ fn corrections_need_a_role_and_a_reason() {
     given.open();
     let fix = input(&[("referred_on", "2026-11-18")]);
     assert_eq!(
-        case::correct(&given.cx("jaan"), &given.case(), &fix, "typo"),
+        case::correct(&given.cx("jaan"), &given.case(), &fix, "typo", None),
         Err(Rejection::denied(
             "actor \'jaan\' may not correct case data: it needs coordinator (has: facilitator)"
         ))
     );
     assert_eq!(
-        case::correct(&given.cx("mari"), &given.case(), &fix, "  "),
+        case::correct(&given.cx("mari"), &given.case(), &fix, "  ", None),
         Err(Rejection::new(
             kroonika_engine::Code::MissingInput,
             "a correction needs a reason: --reason TEXT"
@@ -324,7 +324,8 @@ fn corrections_need_a_role_and_a_reason() {
             &given.cx("mari"),
             &given.case(),
             &input(&[("refered_on", "2026-11-18")]),
-            "typo"
+            "typo",
+            None
         ),
         Err(Rejection::new(
             kroonika_engine::Code::InvalidInput,
@@ -336,11 +337,12 @@ fn corrections_need_a_role_and_a_reason() {
         &given.case(),
         &fix,
         "the referral letter is dated the 18th",
+        None,
     ));
     insta::assert_json_snapshot!("case_data_corrected", events[0]);
     assert_eq!(given.case().data["referred_on"], "2026-11-18");
     assert_eq!(
-        case::correct(&given.cx("mari"), &given.case(), &fix, "again"),
+        case::correct(&given.cx("mari"), &given.case(), &fix, "again", None),
         Ok(vec![]),
         "no change, no event"
     );

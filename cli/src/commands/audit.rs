@@ -263,13 +263,8 @@ async fn trail(
             if rows.is_empty() && format == Format::Table {
                 writeln!(out, "nothing recorded matches")?;
             } else {
-                let mut table = output::table(&[
-                    "happened (UTC)",
-                    "recorded (UTC)",
-                    "actor",
-                    "case",
-                    "what",
-                ]);
+                let mut table =
+                    output::table(&["happened (UTC)", "recorded (UTC)", "actor", "case", "what"]);
                 for row in &rows {
                     let event = &row.event;
                     table.add_row([
@@ -328,13 +323,7 @@ async fn trail_summary(
         }
         Format::Table if counts.is_empty() => writeln!(out, "nothing recorded matches")?,
         Format::Table | Format::Csv => {
-            let mut table = output::table(&[
-                "actor",
-                "what",
-                "count",
-                "first (UTC)",
-                "last (UTC)",
-            ]);
+            let mut table = output::table(&["actor", "what", "count", "first (UTC)", "last (UTC)"]);
             for count in &counts {
                 table.add_row([
                     count.actor.clone(),

@@ -152,12 +152,14 @@ async fn run_on(
         Args::Update {
             case,
             reason,
+            request: answers,
             command,
         } => {
             let request = context::command_request(cli, path, command)?;
             let correct = CaseCommand::Correct {
                 update: read_input(command)?,
                 reason: reason.clone(),
+                request: answers.clone(),
             };
             let outcome = app.execute(&request, Some(case), correct).await?;
             said(

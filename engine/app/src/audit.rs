@@ -418,10 +418,14 @@ impl App {
         let mut counts: HashMap<(String, String), TrailCount> = HashMap::new();
         self.each_act(request, filter, |event, _| {
             let action = match event.event_type.as_str() {
-                "TransitionTaken" => match CaseEvent::from_parts(&event.event_type, event.data.as_str()) {
-                    Ok(CaseEvent::TransitionTaken { transition, .. }) => format!("step {transition}"),
-                    _ => event.event_type.clone(),
-                },
+                "TransitionTaken" => {
+                    match CaseEvent::from_parts(&event.event_type, event.data.as_str()) {
+                        Ok(CaseEvent::TransitionTaken { transition, .. }) => {
+                            format!("step {transition}")
+                        }
+                        _ => event.event_type.clone(),
+                    }
+                }
                 other => other.to_owned(),
             };
             let at = event.metadata.occurred_at;

@@ -97,7 +97,13 @@ pub enum CaseCommand {
     /// Add a note to the case's journal (sealed: personal data).
     Note { note: String },
     /// Correct case data outside any step, with the reason recorded.
-    Correct { update: Input, reason: String },
+    /// `request`: the request it answers (a data subject's, for rectification).
+    Correct {
+        update: Input,
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<String>,
+    },
     /// Move the case to a newer version of its definition; `map` renames
     /// states the new version lacks.
     Migrate {
@@ -251,6 +257,7 @@ mod tests {
             CaseCommand::Correct {
                 update: input,
                 reason: "typo".into(),
+                request: None,
             },
             CaseCommand::Migrate {
                 migrate: 2,

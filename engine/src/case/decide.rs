@@ -336,9 +336,19 @@ pub fn correct(
     case: &Case,
     input: &RawInput,
     reason: &str,
+    request: Option<&str>,
 ) -> Result<Vec<CaseEvent>, Rejection> {
     let def = cx.definition;
     allowed(cx, &def.corrections, &case.data, "correct case data")?;
+    let request = request.map(str::trim).filter(|r| !r.is_empty());
+    if let Some(request) = request
+        && request.chars().count() > 200
+    {
+        return Err(Rejection::new(
+            Code::InvalidInput,
+            "a request's reference is at most 200 characters",
+        ));
+    }
     if reason.trim().is_empty() {
         return Err(Rejection::new(
             Code::MissingInput,
@@ -374,6 +384,7 @@ pub fn correct(
     Ok(vec![CaseEvent::CaseDataCorrected {
         data,
         reason: reason.trim().to_owned(),
+        request: request.map(str::to_owned),
     }])
 }
 
@@ -1340,7 +1351,7 @@ mod tests {
         let given = Given::opened(false);
         let case = given.case();
         let correct = |pairs: &[(&str, &str)], reason: &str| {
-            super::correct(&given.cx("mari"), &case, &input(pairs), reason)
+            super::correct(&given.cx("mari"), &case, &input(pairs), reason, None)
         };
         assert_eq!(
             refusal(correct(&[("referred_on", "2026-11-19")], " ")).0,
@@ -1357,14 +1368,34 @@ mod tests {
         );
         assert!(matches!(
             &correct(&[("referred_on", "2026-11-19")], "typo").unwrap()[..],
-            [CaseEvent::CaseDataCorrected { reason, .. }] if reason == "typo"
+            [CaseEvent::CaseDataCorrected { reason, request: None, .. }] if reason == "typo"
         ));
+        // The request it answers is kept, trimmed; an empty one is none.
+        let answering = |request: &str| {
+            super::correct(
+                &given.cx("mari"),
+                &case,
+                &input(&[("referred_on", "2026-11-19")]),
+                "the person's request",
+                Some(request),
+            )
+        };
+        assert!(matches!(
+            &answering(" SKA-2026/17 ").unwrap()[..],
+            [CaseEvent::CaseDataCorrected { request: Some(r), .. }] if r == "SKA-2026/17"
+        ));
+        assert!(matches!(
+            &answering("  ").unwrap()[..],
+            [CaseEvent::CaseDataCorrected { request: None, .. }]
+        ));
+        assert_eq!(refusal(answering(&"x".repeat(201))).0, Code::InvalidInput);
         assert_eq!(
             refusal(super::correct(
                 &given.cx("jaan"),
                 &case,
                 &input(&[("referred_on", "2026-11-19")]),
-                "typo"
+                "typo",
+                None
             ))
             .0,
             Code::Denied

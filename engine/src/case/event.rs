@@ -87,6 +87,10 @@ pub enum CaseEvent {
     CaseDataCorrected {
         data: BTreeMap<String, Value>,
         reason: String,
+        /// The request it answers (a data subject's request for
+        /// rectification, by the service's own reference), if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<String>,
     },
     /// A data subject's key was destroyed: their personal data in this case can
     /// no longer be read by anyone. `subject` is the name in the definition.

@@ -124,6 +124,7 @@ pub async fn through_grpc(backend: Backend, work: Work) -> anyhow::Result<Measur
             name: "bench".to_owned(),
             roles: vec!["auditor".to_owned()],
         },
+        false,
     )
     .await?;
     let token = app

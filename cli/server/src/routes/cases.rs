@@ -442,6 +442,9 @@ pub(crate) struct Correct {
     update: Input,
     /// Why (recorded).
     reason: String,
+    /// The request it answers (a data subject's request for rectification).
+    #[serde(default)]
+    request: Option<String>,
 }
 
 /// Corrects case data, with the reason recorded.
@@ -460,6 +463,7 @@ async fn correct_data(
     let command = CaseCommand::Correct {
         update: body.update,
         reason: body.reason,
+        request: body.request,
     };
     command_on(&server, &caller, &reference, command).await
 }

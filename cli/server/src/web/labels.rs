@@ -102,13 +102,22 @@ impl Describe for Labels {
                     (false, None) => format!("deadline of {state} missed ({due})"),
                 }
             }
-            CaseEvent::CaseDataCorrected { data, reason } => {
+            CaseEvent::CaseDataCorrected {
+                data,
+                reason,
+                request,
+            } => {
                 let fields: Vec<&str> = data.keys().map(|f| self.field(f)).collect();
                 let fields = fields.join(", ");
-                if et {
-                    format!("parandas: {fields} ({reason})")
-                } else {
-                    format!("corrected {fields} ({reason})")
+                match (et, request) {
+                    (true, Some(request)) => {
+                        format!("parandas: {fields} ({reason}; taotlus {request})")
+                    }
+                    (true, None) => format!("parandas: {fields} ({reason})"),
+                    (false, Some(request)) => {
+                        format!("corrected {fields} ({reason}; answering request {request})")
+                    }
+                    (false, None) => format!("corrected {fields} ({reason})"),
                 }
             }
             CaseEvent::SubjectErased {

@@ -119,9 +119,11 @@ pub(crate) fn decide(
         Step::Command(CaseCommand::Note { note }) => {
             privacy::add_note(&cx, case, &serde_json::Value::String(note.clone()))?
         }
-        Step::Command(CaseCommand::Correct { update, reason }) => {
-            case::correct(&cx, case, &update.0, reason)?
-        }
+        Step::Command(CaseCommand::Correct {
+            update,
+            reason,
+            request,
+        }) => case::correct(&cx, case, &update.0, reason, request.as_deref())?,
         Step::Command(CaseCommand::Migrate { map, .. }) => {
             // Sealed data is judged in the clear where the key is at hand.
             let mut opened = case.clone();

@@ -732,9 +732,19 @@ pub fn describe(event: &CaseEvent) -> String {
             Some(role) => format!("deadline of {state} missed ({due_on}); overdue for {role}"),
             None => format!("deadline of {state} missed ({due_on})"),
         },
-        CaseEvent::CaseDataCorrected { data, reason } => {
+        CaseEvent::CaseDataCorrected {
+            data,
+            reason,
+            request,
+        } => {
             let fields: Vec<&str> = data.keys().map(String::as_str).collect();
-            format!("corrected {} ({reason})", fields.join(", "))
+            match request {
+                Some(request) => format!(
+                    "corrected {} ({reason}; answering request {request})",
+                    fields.join(", ")
+                ),
+                None => format!("corrected {} ({reason})", fields.join(", ")),
+            }
         }
         CaseEvent::SubjectErased {
             subject, reason, ..
