@@ -340,6 +340,12 @@ impl PeriodArg {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Html,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TrailTimeArg {
     Recorded,
     Occurred,
@@ -459,6 +465,37 @@ pub enum AuditCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum SubjectCommand {
+    /// Everything the service holds about a person, for their request (GDPR
+    /// art. 15): every case where they are a data subject (by subject id or
+    /// CASE/NAME, or found by --name), their personal data opened, each case's
+    /// other facts and course, corrections, retention and holds, erasures, and
+    /// who has seen their data (each reading, search, export and refusal: when,
+    /// who, in which role, why). Never another person's data. By
+    /// administrators or the definitions' `privacy: export` roles; recorded in
+    /// the access log with its purpose. The HTML form is for the person
+    /// (printable, in --lang et or en; Estonian by default).
+    #[command(verbatim_doc_comment)]
+    #[command(
+        after_help = "Example: kroonika --actor anu --lang et subject access --name 'Kadri Kask' --purpose 'her request of 2026-12-01 (SKA-2026/17)' --format html --output kadri-kask.html\n         kroonika --actor anu subject access LE-2026-0001/victim --purpose 'request SKA-2026/18'"
+    )]
+    Access {
+        /// Subjects by id (`case show` prints it) or CASE/NAME (repeatable).
+        #[arg(value_name = "SUBJECT")]
+        subjects: Vec<String>,
+        /// Find the person's cases by name (through the search index; an
+        /// erased person's cases are found only by CASE/NAME).
+        #[arg(long, value_name = "TEXT")]
+        name: Option<String>,
+        /// Why (recorded in the access log).
+        #[arg(long, value_name = "TEXT")]
+        purpose: String,
+        /// json (for programs) or html (for the person).
+        #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+        format: ExportFormat,
+        /// Write to this file (readable by its owner only) instead of the terminal.
+        #[arg(long, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+    },
     /// Erase a data subject: destroys their key, so their personal data reads as
     /// [erased] everywhere; reports still count the case and the hash chain
     /// still verifies. By administrators or the definition's `privacy: erase` roles.

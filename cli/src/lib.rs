@@ -98,6 +98,21 @@ async fn dispatch(
         Command::Subject(args::SubjectCommand::Forget { subject, reason }) => {
             commands::privacy::forget(cli, path, subject, reason, out).await
         }
+        Command::Subject(args::SubjectCommand::Access {
+            subjects,
+            name,
+            purpose,
+            format,
+            output,
+        }) => {
+            let query = kroonika_app::subject::SubjectQuery {
+                subjects: subjects.clone(),
+                name: name.clone(),
+                purpose: purpose.clone(),
+                lang: cli.chosen_language().unwrap_or("et").to_owned(),
+            };
+            commands::privacy::access(cli, path, &query, *format, output.as_deref(), out).await
+        }
         Command::Retention(args::RetentionCommand::Run { now, format }) => {
             commands::privacy::retention(cli, now.as_deref(), *format, out).await
         }

@@ -40,6 +40,12 @@ pub enum AccessEvent {
         to: Option<chrono::NaiveDate>,
         purpose: String,
     },
+    /// Everything cases hold about a data subject was exported for them (a
+    /// subject access request): which cases and subjects, and why.
+    SubjectAccessExported {
+        subjects: Vec<SearchMatch>,
+        purpose: String,
+    },
     /// A command was refused because the actor lacked a right.
     PermissionDenied {
         /// The command as the user named it (`case show --reveal`), never its values.
@@ -65,6 +71,7 @@ impl AccessEvent {
             AccessEvent::PersonalDataRevealed { .. } => "PersonalDataRevealed",
             AccessEvent::CasesSearched { .. } => "CasesSearched",
             AccessEvent::VolunteerHoursShown { .. } => "VolunteerHoursShown",
+            AccessEvent::SubjectAccessExported { .. } => "SubjectAccessExported",
             AccessEvent::PermissionDenied { .. } => "PermissionDenied",
         }
     }

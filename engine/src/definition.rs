@@ -110,6 +110,10 @@ pub struct Privacy {
     pub read: Vec<RoleRef>,
     /// Besides administrators; also who places and releases legal holds.
     pub erase: Vec<RoleRef>,
+    /// Besides administrators: who may export everything a case holds about a
+    /// data subject (a subject access request, GDPR art. 15).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub export: Vec<RoleRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

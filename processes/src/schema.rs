@@ -221,9 +221,9 @@ pub fn json_schema() -> Value {
             },
             "privacy": {
                 "type": "object",
-                "description": "Who may read personal data in the clear (default: the correction roles) and who may erase it (administrators always may).",
+                "description": "Who may read personal data in the clear (default: the correction roles), who may erase it, and who may export a data subject's data (administrators always may both).",
                 "additionalProperties": false,
-                "properties": { "read": { "$ref": "#/$defs/roles" }, "erase": { "$ref": "#/$defs/roles" } }
+                "properties": { "read": { "$ref": "#/$defs/roles" }, "erase": { "$ref": "#/$defs/roles" }, "export": { "$ref": "#/$defs/roles" } }
             },
             "retention": {
                 "type": "object",

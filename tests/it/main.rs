@@ -53,6 +53,7 @@ mod privacy;
 mod publishing;
 mod readme;
 mod reports;
+mod rights;
 mod scenarios;
 mod server;
 mod store;

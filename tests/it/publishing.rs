@@ -114,9 +114,23 @@ async fn actors_and_roles(backend: Backend) {
     }
     let (code, out, _) = kroonika(&url, Some("anu"), &["actor", "list", "--format", "json"]).await;
     assert_eq!(code, 0);
+    let listed: Vec<(String, String, bool)> = crate::support::json_lines(&out)
+        .iter()
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap().to_owned(),
+                a["roles"].to_string(),
+                a["active"].as_bool().unwrap(),
+            )
+        })
+        .collect();
     assert_eq!(
-        out,
-        "{\"name\":\"anu\",\"roles\":[\"admin\"]}\n{\"name\":\"mari\",\"roles\":[\"coordinator\"]}\n{\"name\":\"tiina\",\"roles\":[\"service-owner\"]}\n"
+        listed,
+        [
+            ("anu".to_owned(), r#"["admin"]"#.to_owned(), true),
+            ("mari".to_owned(), r#"["coordinator"]"#.to_owned(), true),
+            ("tiina".to_owned(), r#"["service-owner"]"#.to_owned(), true),
+        ]
     );
     let (code, _, err) = kroonika(&url, Some("nobody"), &["log"]).await;
     assert_eq!(

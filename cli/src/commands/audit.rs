@@ -218,7 +218,8 @@ async fn run_on(
                 }
                 Format::Table if rows.is_empty() => writeln!(out, "no access recorded matches")?,
                 Format::Table | Format::Csv => {
-                    let mut table = output::table(&["recorded (UTC)", "actor", "case", "what"]);
+                    let mut table =
+                        output::table(&["recorded (UTC)", "actor", "role then", "case", "what"]);
                     for row in &rows {
                         let said = if row.subjects.is_empty() {
                             format!("{} {}", row.what, row.purpose_or_reason)
@@ -230,9 +231,15 @@ async fn run_on(
                                 row.purpose_or_reason
                             )
                         };
+                        let actor = if row.actor == kroonika_engine::actors::SYSTEM {
+                            "system (automatic)".to_owned()
+                        } else {
+                            row.actor.clone()
+                        };
                         table.add_row([
                             row.recorded_at.format("%Y-%m-%d %H:%M:%S").to_string(),
-                            row.actor.clone(),
+                            actor,
+                            row.roles.join(", "),
                             row.case.clone(),
                             said,
                         ]);

@@ -1,4 +1,4 @@
-//! `kroonika subject forget` and `kroonika retention run`.
+//! `kroonika subject forget|access` and `kroonika retention run`.
 
 use std::io::Write;
 
@@ -33,6 +33,45 @@ pub(crate) async fn forget(
             "{}/{} was erased already",
             forgotten.reference, forgotten.name
         )?;
+    }
+    Ok(())
+}
+
+/// `kroonika subject access`: the export to standard output or a file of
+/// its own (owner only: it holds personal data).
+pub(crate) async fn access(
+    cli: &Cli,
+    path: &str,
+    query: &kroonika_app::subject::SubjectQuery,
+    format: crate::args::ExportFormat,
+    output: Option<&std::path::Path>,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let request = context::request(cli, path)?;
+    let export = context::with_app(cli, true, async |app| {
+        Ok(app.subject_access(&request, query).await?)
+    })
+    .await?;
+    let text = match format {
+        crate::args::ExportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&export)?),
+        crate::args::ExportFormat::Html => kroonika_app::subject::html(&export),
+    };
+    match output {
+        Some(file) => {
+            let mut written = super::transfer::private_file(file)
+                .with_context(|| format!("cannot write {}", file.display()))?;
+            written.write_all(text.as_bytes())?;
+            written.sync_all()?;
+            writeln!(
+                out,
+                "{} case(s) and {} access record(s) exported to {} (the export is recorded in the access log)",
+                export.cases.len(),
+                export.access.len(),
+                file.display()
+            )?;
+        }
+        None => out.write_all(text.as_bytes())?,
     }
     Ok(())
 }

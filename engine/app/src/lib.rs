@@ -51,6 +51,7 @@ pub mod search;
 pub mod services;
 pub mod setup;
 pub mod streams;
+pub mod subject;
 pub mod time;
 pub mod timers;
 pub mod transfer;

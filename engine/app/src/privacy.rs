@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use kroonika_engine::access::{self, AccessEvent};
 use kroonika_engine::case::{self, Case, privacy};
 use kroonika_engine::{Code, ExpectedRevision, Metadata, NewEvent, Rejection, StreamName};
-use kroonika_store::{Direction, ReadFrom, Unchanged, Write};
+use kroonika_store::{Unchanged, Write};
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -297,7 +297,9 @@ impl App {
     }
 
     /// Who read personal data in the clear (and why), and who was refused,
-    /// oldest first; filtered by subject, actor or case.
+    /// oldest first, each with the actor's roles then; filtered by subject
+    /// (its readings, searches, exports, and refusals on its case), actor or
+    /// case.
     pub async fn access_log(
         &self,
         request: &Request,
@@ -317,55 +319,47 @@ impl App {
             None => None,
         };
         let only_subject = match subject {
-            Some(text) => Some(self.subject(text).await?),
+            Some(text) => {
+                let (id, name) = self.subject(text).await?;
+                let reference = Case::fold(&self.history_of(id, text).await?)?.reference;
+                Some((id, reference, name))
+            }
             None => None,
         };
+        let roles = self.roles_over_time().await?;
         let mut rows = Vec::new();
-        let mut from = ReadFrom::Start;
-        loop {
-            const PAGE: usize = 1_000;
-            let page = self
-                .inner
-                .store
-                .read_category(access::CATEGORY, from, Direction::Forwards, PAGE)
-                .await?;
-            let Some(last) = page.last() else { break };
-            from = ReadFrom::At(last.position + 1);
-            for event in &page {
-                let Ok(record) = AccessEvent::from_parts(&event.event_type, event.data.as_str())
-                else {
-                    continue;
-                };
-                let actor = &event.metadata.actor;
-                if by.is_some_and(|b| b != actor) {
+        self.each_access(|event, record| {
+            let actor = &event.metadata.actor;
+            if by.is_some_and(|b| b != actor) {
+                return;
+            }
+            let row = |what: &str, case: String, subjects: Vec<String>, detail: String| AccessRow {
+                recorded_at: event.recorded_at,
+                actor: actor.clone(),
+                roles: roles.at(actor, event.position),
+                what: what.to_owned(),
+                case,
+                subjects,
+                purpose_or_reason: detail,
+            };
+            if let Some((id, reference, name)) = &only_subject {
+                if let Some((what, detail)) = crate::subject::touches(record, *id, reference, name)
+                {
+                    rows.push(row(what, reference.clone(), vec![name.clone()], detail));
+                }
+                return;
+            }
+            for (what, reference, case_id, detail, subjects) in access_entries(record.clone()) {
+                if let Some((id, wanted)) = &only_case
+                    && case_id != Some(*id)
+                    && reference != *wanted
+                {
                     continue;
                 }
-                for (what, reference, case_id, detail, subjects) in access_entries(record) {
-                    if let Some((id, wanted)) = &only_case
-                        && case_id != Some(*id)
-                        && reference != *wanted
-                    {
-                        continue;
-                    }
-                    if let Some((c, name)) = &only_subject
-                        && !(case_id == Some(*c) && subjects.contains(name))
-                    {
-                        continue;
-                    }
-                    rows.push(AccessRow {
-                        recorded_at: event.recorded_at,
-                        actor: actor.clone(),
-                        what: what.to_owned(),
-                        case: reference,
-                        subjects,
-                        purpose_or_reason: detail,
-                    });
-                }
+                rows.push(row(what, reference, subjects, detail));
             }
-            if page.len() < PAGE {
-                break;
-            }
-        }
+        })
+        .await?;
         Ok(rows)
     }
 }
@@ -427,6 +421,18 @@ fn access_entries(record: AccessEvent) -> Vec<Entry> {
                 volunteers,
             )]
         }
+        AccessEvent::SubjectAccessExported { subjects, purpose } => subjects
+            .into_iter()
+            .map(|m| {
+                (
+                    "exported",
+                    m.reference,
+                    Some(m.case_id),
+                    purpose.clone(),
+                    m.subjects,
+                )
+            })
+            .collect(),
         AccessEvent::PermissionDenied {
             command,
             reference,
@@ -466,7 +472,9 @@ pub struct RetentionRow {
 pub struct AccessRow {
     pub recorded_at: DateTime<Utc>,
     pub actor: String,
-    /// `revealed`, `searched` or `refused`.
+    /// The actor's roles then.
+    pub roles: Vec<String>,
+    /// `revealed`, `searched`, `exported`, `hours shown` or `refused`.
     pub what: String,
     pub case: String,
     pub subjects: Vec<String>,
@@ -479,6 +487,8 @@ impl AccessRow {
         json!({
             "recorded_at": self.recorded_at,
             "actor": self.actor,
+            "roles": self.roles,
+            "system": self.actor == kroonika_engine::actors::SYSTEM,
             "what": self.what,
             "case": self.case,
             "subjects": self.subjects.join(", "),

@@ -31,6 +31,35 @@ pub fn may_reveal(cx: &Context<'_>, case: &Case, purpose: &str) -> Result<(), Re
     Ok(())
 }
 
+/// Refuses unless the actor may export everything the case holds about a
+/// data subject (a subject access request): administrators, and the roles the
+/// definition's `privacy: export` declares; with a stated purpose. A refusal
+/// for want of a role is a denial (recorded).
+pub fn may_export(cx: &Context<'_>, case: &Case, purpose: &str) -> Result<(), Rejection> {
+    if !cx.actor.has_role(ADMIN) {
+        if cx.definition.privacy.export.is_empty() {
+            return Err(Rejection::denied(format!(
+                "only administrators may export a data subject's data from '{}' cases (its definition's privacy: export names no role)",
+                cx.definition.id
+            )));
+        }
+        allowed(
+            cx,
+            &cx.definition.privacy.export,
+            &case.data,
+            "export a data subject's data",
+        )
+        .map_err(|r| Rejection::denied(format!("{r} (administrators may always)")))?;
+    }
+    if purpose.trim().is_empty() {
+        return Err(Rejection::new(
+            Code::MissingInput,
+            "exporting a data subject's data needs a purpose: --purpose TEXT (it is recorded)",
+        ));
+    }
+    Ok(())
+}
+
 /// A note in the case's journal, by whoever may read the case's personal
 /// data (the note is personal data itself). `note` is the text, or (when an
 /// auditor replays the log) the text as sealed. A process that declares no

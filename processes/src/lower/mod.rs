@@ -156,7 +156,7 @@ fn lower_root(cx: &mut Cx, root: &Node) -> Option<ProcessDefinition> {
     // and who may erase it (administrators always may).
     let privacy = match map.get("privacy") {
         Some(n) => cx
-            .map(n, "'privacy'", &["read", "erase"])
+            .map(n, "'privacy'", &["read", "erase", "export"])
             .map_or_else(Privacy::default, |p| Privacy {
                 read: p
                     .get("read")
@@ -166,10 +166,15 @@ fn lower_root(cx: &mut Cx, root: &Node) -> Option<ProcessDefinition> {
                     .get("erase")
                     .map(|r| states::role_refs(cx, r, "erasing personal data", &known))
                     .unwrap_or_default(),
+                export: p
+                    .get("export")
+                    .map(|r| states::role_refs(cx, r, "exporting a data subject's data", &known))
+                    .unwrap_or_default(),
             }),
         None => Privacy {
             read: corrections.clone(),
             erase: Vec::new(),
+            export: Vec::new(),
         },
     };
     let retention = map.get("retention").and_then(|n| {

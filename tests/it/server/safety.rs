@@ -180,6 +180,8 @@ const PROMISED: &[(&str, &str)] = &[
     ("put", "/api/v1/actors/{name}/password"),
     ("put", "/api/v1/actors/{name}/roles/{role}"),
     ("delete", "/api/v1/actors/{name}/roles/{role}"),
+    ("post", "/api/v1/actors/{name}/deactivate"),
+    ("post", "/api/v1/actors/{name}/reactivate"),
     ("get", "/api/v1/tokens"),
     ("post", "/api/v1/tokens"),
     ("delete", "/api/v1/tokens/{id}"),

@@ -1,0 +1,425 @@
+//! The subject access export as the person reads it: one self-contained HTML
+//! page (inline CSS, no scripts, fonts or images from anywhere) in Estonian or
+//! English, that prints on A4 as it shows on screen. Well-formed XML, like the
+//! report's page, so tests can parse it.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+use kroonika_engine::case::CaseEvent;
+
+use super::{AccessEntry, Shown, SubjectCase, SubjectExport};
+use crate::labels::Labels;
+
+const STYLE: &str = r#"
+:root { --ink: #1b2733; --muted: #5b6670; --line: #d5dbe0; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); margin: 2rem auto; max-width: 60rem; padding: 0 1rem; }
+h1 { font-size: 1.6rem; margin: 0 0 .4rem; }
+h2 { font-size: 1.25rem; margin: 2rem 0 .6rem; border-bottom: 2px solid var(--line); padding-bottom: .2rem; }
+h3 { font-size: 1.05rem; margin: 1.2rem 0 .4rem; }
+p.note { color: var(--muted); margin: .2rem 0; }
+table { border-collapse: collapse; width: 100%; margin: .4rem 0 1rem; }
+th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { width: 14rem; }
+table.rows th { width: auto; }
+.erased { font-weight: bold; }
+@media print {
+  body { margin: 0; max-width: none; font-size: 11px; }
+  h2 { break-before: page; }
+  h2:first-of-type { break-before: avoid; }
+  table { break-inside: auto; }
+  tr { break-inside: avoid; }
+}
+"#;
+
+/// The export's page.
+pub fn render(export: &SubjectExport) -> String {
+    let w = Words::of(&export.lang);
+    let mut page = String::new();
+    let _ = write!(
+        page,
+        "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"/><title>{}</title><style>{STYLE}</style></head><body>\n",
+        export.lang, w.title
+    );
+    let _ = write!(page, "<h1>{}</h1>\n<table>", w.title);
+    row(&mut page, w.produced, &time(export.produced_at));
+    row(&mut page, w.produced_by, &export.produced_by);
+    row(&mut page, w.purpose, &export.purpose);
+    row(&mut page, w.cases_found, &export.cases.len().to_string());
+    page.push_str("</table>\n");
+    let _ = writeln!(page, "<p class=\"note\">{}</p>", esc(w.intro));
+    for case in &export.cases {
+        render_case(&mut page, case, &w);
+    }
+    let _ = write!(page, "<h2>{}</h2>\n", w.who_has_seen);
+    let _ = writeln!(page, "<p class=\"note\">{}</p>", esc(w.who_note));
+    access_table(&mut page, &export.access, &w);
+    page.push_str("</body></html>\n");
+    page
+}
+
+fn render_case(page: &mut String, case: &SubjectCase, w: &Words) {
+    let _ = write!(
+        page,
+        "<h2>{} {}</h2>\n<table>",
+        esc(&case.process_title),
+        esc(&case.reference)
+    );
+    row(page, w.you_are, &case.subject_title);
+    row(page, w.state, &case.state_title);
+    if let Some(at) = case.opened_at {
+        row(page, w.opened, &time(at));
+    }
+    if let Some(at) = case.closed_at {
+        row(page, w.closed, &time(at));
+    }
+    match (&case.erased, case.retention_until, &case.legal_hold) {
+        (Some(_), _, _) => {}
+        (None, _, Some(hold)) => row(page, w.legal_hold, hold),
+        (None, Some(day), None) => row(page, w.retention, &day.format("%d.%m.%Y").to_string()),
+        (None, None, None) if case.closed => row(page, w.retention, w.kept_no_period),
+        (None, None, None) => row(page, w.retention, w.while_open),
+    }
+    page.push_str("</table>\n");
+    if let Some(erasure) = &case.erased {
+        let _ = writeln!(
+            page,
+            "<p class=\"erased\">{} {} ({}).</p>",
+            esc(w.erased_on),
+            time(erasure.at),
+            esc(&erasure.reason)
+        );
+    }
+    let _ = write!(page, "<h3>{}</h3>\n", w.your_data);
+    fields(page, &case.personal_data, w);
+    let _ = write!(page, "<h3>{}</h3>\n", w.facts);
+    fields(page, &case.facts, w);
+    if case.notes > 0 {
+        let _ = writeln!(
+            page,
+            "<p class=\"note\">{}</p>",
+            esc(&w.notes.replace("{n}", &case.notes.to_string()))
+        );
+    }
+    if !case.corrections.is_empty() {
+        let _ = write!(
+            page,
+            "<h3>{}</h3>\n<table class=\"rows\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            w.corrections, w.when, w.fields, w.reason, w.request
+        );
+        for c in &case.corrections {
+            let _ = write!(
+                page,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                time(c.at),
+                esc(&c.fields.join(", ")),
+                esc(&c.reason),
+                esc(c.request.as_deref().unwrap_or("—"))
+            );
+        }
+        page.push_str("</table>\n");
+    }
+    let _ = write!(
+        page,
+        "<h3>{}</h3>\n<table class=\"rows\"><tr><th>{}</th><th>{}</th><th>{}</th></tr>",
+        w.history, w.when, w.who, w.what
+    );
+    for entry in &case.history {
+        let _ = write!(
+            page,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            time(entry.at),
+            esc(&who(&entry.by, w)),
+            esc(&entry.what)
+        );
+    }
+    page.push_str("</table>\n");
+}
+
+fn fields(page: &mut String, shown: &[Shown], w: &Words) {
+    if shown.is_empty() {
+        let _ = writeln!(page, "<p class=\"note\">{}</p>", esc(w.nothing));
+        return;
+    }
+    page.push_str("<table>");
+    for field in shown {
+        row(page, &field.title, &field.text);
+    }
+    page.push_str("</table>\n");
+}
+
+fn access_table(page: &mut String, access: &[AccessEntry], w: &Words) {
+    let _ = write!(
+        page,
+        "<table class=\"rows\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        w.when, w.who, w.role, w.case, w.what, w.purpose
+    );
+    for entry in access {
+        let what = match entry.what.as_str() {
+            "revealed" => w.revealed,
+            "searched" => w.searched,
+            "exported" => w.exported,
+            "refused" => w.refused,
+            other => other,
+        };
+        let _ = write!(
+            page,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            time(entry.at),
+            esc(&who(&entry.actor, w)),
+            esc(&entry.roles.join(", ")),
+            esc(&entry.case),
+            esc(what),
+            esc(&entry.purpose)
+        );
+    }
+    page.push_str("</table>\n");
+}
+
+fn who(actor: &str, w: &Words) -> String {
+    if actor == kroonika_engine::actors::SYSTEM {
+        w.system.to_owned()
+    } else {
+        actor.to_owned()
+    }
+}
+
+fn row(page: &mut String, title: &str, value: &str) {
+    let _ = write!(
+        page,
+        "<tr><th>{}</th><td>{}</td></tr>",
+        esc(title),
+        esc(value)
+    );
+}
+
+fn time(at: DateTime<Utc>) -> String {
+    at.format("%d.%m.%Y %H:%M UTC").to_string()
+}
+
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// `yes` or `no` in the language.
+pub(crate) fn yes_no(yes: bool, lang: &str) -> &'static str {
+    match (yes, lang == "et") {
+        (true, true) => "jah",
+        (false, true) => "ei",
+        (true, false) => "yes",
+        (false, false) => "no",
+    }
+}
+
+/// A case event in words, with the definition's titles, in the language.
+/// Never a value: a step's data may be anyone's.
+pub(crate) fn describe(labels: &Labels, event: &CaseEvent, lang: &str) -> String {
+    let et = lang == "et";
+    match event {
+        CaseEvent::CaseOpened { state, .. } => {
+            let state = labels.state(state);
+            if et {
+                format!("juhtum avati ({state})")
+            } else {
+                format!("case opened ({state})")
+            }
+        }
+        CaseEvent::TransitionTaken { transition, to, .. } => {
+            format!("{} → {}", labels.step(transition), labels.state(to))
+        }
+        CaseEvent::TaskCompleted { task, .. } => {
+            let task = labels.task(task);
+            if et {
+                format!("tehtud: {task}")
+            } else {
+                format!("done: {task}")
+            }
+        }
+        CaseEvent::TaskUndone { task, .. } => {
+            let task = labels.task(task);
+            if et {
+                format!("tühistatud: {task}")
+            } else {
+                format!("undone: {task}")
+            }
+        }
+        CaseEvent::CaseDataCorrected { data, .. } => {
+            let fields: Vec<&str> = data.keys().map(|f| labels.field(f)).collect();
+            if et {
+                format!("parandati: {}", fields.join(", "))
+            } else {
+                format!("corrected: {}", fields.join(", "))
+            }
+        }
+        CaseEvent::SubjectErased { subject, .. } => {
+            let whose = labels
+                .subjects
+                .get(subject)
+                .map_or(subject.as_str(), String::as_str);
+            if et {
+                format!("kustutati isikuandmed: {whose}")
+            } else {
+                format!("personal data erased: {whose}")
+            }
+        }
+        CaseEvent::LegalHoldPlaced { .. } => if et {
+            "seadusjärgne säilitamiskohustus seati"
+        } else {
+            "legal hold placed"
+        }
+        .to_owned(),
+        CaseEvent::LegalHoldReleased { .. } => if et {
+            "seadusjärgne säilitamiskohustus lõppes"
+        } else {
+            "legal hold released"
+        }
+        .to_owned(),
+        CaseEvent::NoteAdded { .. } => if et { "lisati märge" } else { "note added" }.to_owned(),
+        CaseEvent::DeadlineWarned { state, .. } => {
+            let state = labels.state(state);
+            if et {
+                format!("tähtaeg läheneb: {state}")
+            } else {
+                format!("deadline near: {state}")
+            }
+        }
+        CaseEvent::DeadlineMissed { state, .. } => {
+            let state = labels.state(state);
+            if et {
+                format!("tähtaeg möödus: {state}")
+            } else {
+                format!("deadline missed: {state}")
+            }
+        }
+        other => crate::cases::view::describe(other),
+    }
+}
+
+/// The page's words.
+struct Words {
+    title: &'static str,
+    produced: &'static str,
+    produced_by: &'static str,
+    purpose: &'static str,
+    cases_found: &'static str,
+    intro: &'static str,
+    you_are: &'static str,
+    state: &'static str,
+    opened: &'static str,
+    closed: &'static str,
+    legal_hold: &'static str,
+    retention: &'static str,
+    kept_no_period: &'static str,
+    while_open: &'static str,
+    erased_on: &'static str,
+    your_data: &'static str,
+    facts: &'static str,
+    notes: &'static str,
+    nothing: &'static str,
+    corrections: &'static str,
+    when: &'static str,
+    fields: &'static str,
+    reason: &'static str,
+    request: &'static str,
+    history: &'static str,
+    who: &'static str,
+    what: &'static str,
+    role: &'static str,
+    case: &'static str,
+    who_has_seen: &'static str,
+    who_note: &'static str,
+    revealed: &'static str,
+    searched: &'static str,
+    exported: &'static str,
+    refused: &'static str,
+    system: &'static str,
+}
+
+impl Words {
+    fn of(lang: &str) -> Words {
+        if lang == "et" {
+            Words {
+                title: "Teie andmed ohvriabis",
+                produced: "Koostatud",
+                produced_by: "Koostaja",
+                purpose: "Eesmärk",
+                cases_found: "Juhtumeid",
+                intro: "Siin on kõik, mida Sotsiaalkindlustusameti ohvriabi teie kohta juhtumites hoiab: teie isikuandmed, juhtumi üldandmed ja käik, parandused, säilitamise tähtaeg, ning kes on teie andmeid vaadanud ja miks. Teiste inimeste andmeid see väljavõte ei sisalda.",
+                you_are: "Teie roll juhtumis",
+                state: "Seis",
+                opened: "Avatud",
+                closed: "Lõpetatud",
+                legal_hold: "Säilitamiskohustus",
+                retention: "Isikuandmed kustutatakse",
+                kept_no_period: "säilitustähtaega pole määratud",
+                while_open: "pärast juhtumi lõppu säilitustähtaja möödudes",
+                erased_on: "Teie isikuandmed selles juhtumis kustutati",
+                your_data: "Teie isikuandmed",
+                facts: "Juhtumi üldandmed",
+                notes: "Juhtumi päevikus on {n} märget; nende tekst võib puudutada ka teisi inimesi ja seda väljavõttes ei ole. Soovi korral vaatab teenistus need koos teiega läbi.",
+                nothing: "Andmeid pole.",
+                corrections: "Parandused",
+                when: "Millal",
+                fields: "Andmed",
+                reason: "Põhjus",
+                request: "Taotlus",
+                history: "Juhtumi käik",
+                who: "Kes",
+                what: "Mida",
+                role: "Roll",
+                case: "Juhtum",
+                who_has_seen: "Kes on teie andmeid vaadanud",
+                who_note: "Iga kord, kui keegi teie isikuandmeid avas, teid otsis, nendest väljavõtte tegi või kellelgi selleks õigust polnud, on kirjas: millal, kes, mis rollis ja millisel eesmärgil.",
+                revealed: "vaatas isikuandmeid",
+                searched: "otsis nime järgi",
+                exported: "tegi väljavõtte",
+                refused: "keelduti (õigus puudus)",
+                system: "süsteem (automaatne)",
+            }
+        } else {
+            Words {
+                title: "Your data at victim support",
+                produced: "Produced",
+                produced_by: "Produced by",
+                purpose: "Purpose",
+                cases_found: "Cases",
+                intro: "This is everything the Social Insurance Board's victim support holds about you in its cases: your personal data, the cases' general facts and course, corrections, when your data will be erased, and who has seen your data and why. It contains no one else's data.",
+                you_are: "Your part in the case",
+                state: "State",
+                opened: "Opened",
+                closed: "Closed",
+                legal_hold: "Legal hold",
+                retention: "Personal data erased on",
+                kept_no_period: "no retention period set",
+                while_open: "once the retention period after the case closes has passed",
+                erased_on: "Your personal data in this case was erased on",
+                your_data: "Your personal data",
+                facts: "The case's general facts",
+                notes: "The case's journal holds {n} note(s); their text may concern other people too and is not in this export. On request the service reviews them with you.",
+                nothing: "None.",
+                corrections: "Corrections",
+                when: "When",
+                fields: "Data",
+                reason: "Reason",
+                request: "Request",
+                history: "The case's course",
+                who: "Who",
+                what: "What",
+                role: "Role",
+                case: "Case",
+                who_has_seen: "Who has seen your data",
+                who_note: "Every time someone opened your personal data, looked you up, exported it, or was refused for want of a right, it was recorded: when, who, in which role and for what purpose.",
+                revealed: "viewed personal data",
+                searched: "searched by name",
+                exported: "made an export",
+                refused: "refused (no right)",
+                system: "the system (automatic)",
+            }
+        }
+    }
+}
