@@ -91,7 +91,7 @@ async fn dispatch(
         Command::Token(command) => commands::token::run(cli, path, command, out, err).await,
         Command::Case(command) => commands::case::run(cli, path, command, out).await,
         Command::Projections(command) => commands::projections::run(cli, command, out).await,
-        Command::Audit(command) => commands::audit::run(cli, command, out).await,
+        Command::Audit(command) => commands::audit::run(cli, command, out, err).await,
         Command::Report(args) => commands::report::run(cli, args, out).await,
         Command::Hours(args) => commands::hours::run(cli, args, out).await,
         Command::Partners { format } => commands::hours::partners(cli, *format, out).await,

@@ -63,9 +63,6 @@ async fn run_on(
         ActorCommand::Add { force: true, .. } | ActorCommand::Grant { force: true, .. }
     );
     let done = app.administer(&request, &decide, force).await?;
-    if let Some(notice) = &done.notice {
-        eprintln!("note: {notice}");
-    }
     let roles = done
         .actor
         .roles

@@ -24,6 +24,7 @@ pub(crate) async fn run(
     cli: &Cli,
     command: &AuditCommand,
     out: &mut (dyn Write + Send),
+    err: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
     // Arguments first: a malformed one is refused before the store is opened.
     let against = match command {
@@ -50,7 +51,7 @@ pub(crate) async fn run(
         derived: matches!(command, AuditCommand::Verify { derived: true, .. }),
     };
     context::with_app(cli, false, async |app| {
-        run_on(app, cli, command, expected, out).await
+        run_on(app, cli, command, expected, out, err).await
     })
     .await
 }
@@ -116,6 +117,7 @@ async fn run_on(
     command: &AuditCommand,
     expected: Expected,
     out: &mut (dyn Write + Send),
+    err: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
     match command {
         AuditCommand::Trail {
@@ -145,7 +147,7 @@ async fn run_on(
             if *summary {
                 return trail_summary(app, &request, &filter, *format, out).await;
             }
-            trail(app, &request, &filter, *format, out).await
+            trail(app, &request, &filter, *format, out, err).await
         }
         AuditCommand::Verify { format, .. } => {
             let head = app.status().await?.head;
@@ -258,6 +260,7 @@ async fn trail(
     filter: &TrailFilter,
     format: Format,
     out: &mut (dyn Write + Send),
+    err: &mut (dyn Write + Send),
 ) -> anyhow::Result<()> {
     let Trail { rows, total } = app.trail(request, filter).await?;
     match format {
@@ -278,9 +281,9 @@ async fn trail(
                         event
                             .metadata
                             .occurred_at
-                            .format("%Y-%m-%d %H:%M:%S")
+                            .format("%Y-%m-%d %H:%M")
                             .to_string(),
-                        event.recorded_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                        event.recorded_at.format("%Y-%m-%d %H:%M").to_string(),
                         event.metadata.actor.clone(),
                         row.reference.clone(),
                         row.what.clone(),
@@ -308,7 +311,7 @@ async fn trail(
         if format == Format::Table {
             writeln!(out, "{said}")?;
         } else {
-            eprintln!("{said}");
+            writeln!(err, "{said}")?;
         }
     }
     Ok(())

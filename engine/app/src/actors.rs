@@ -19,8 +19,6 @@ use crate::error::{Error, Result, reject};
 pub struct Administered {
     pub changed: bool,
     pub actor: Actor,
-    /// Something the administrator should know (a role nothing could check).
-    pub notice: Option<String>,
     /// Tokens revoked with a deactivation.
     pub tokens_revoked: usize,
 }
@@ -46,14 +44,9 @@ impl App {
     ) -> Result<Administered> {
         let done = async {
             let (_, registry) = self.acting(&request.actor).await?;
-            let notice = roles_declared(&registry, command, force)?;
-            let mut done = self
-                .apply_actor(&registry, command, Some(&request.actor))
-                .await?;
-            if done.changed {
-                done.notice = notice;
-            }
-            Ok(done)
+            roles_declared(&registry, command, force)?;
+            self.apply_actor(&registry, command, Some(&request.actor))
+                .await
         }
         .await;
         self.recorded(request, None, done).await
@@ -148,7 +141,6 @@ impl App {
         Ok(Administered {
             changed,
             actor: registry.actor(name).cloned().unwrap_or_default(),
-            notice: None,
             tokens_revoked: if changed { revoked } else { 0 },
         })
     }
@@ -174,34 +166,17 @@ impl App {
     }
 }
 
-/// Refuses a role that no published definition declares, unless `force`;
-/// with nothing published yet, a notice that the role was not checked.
-fn roles_declared(
-    registry: &crate::Registry,
-    command: &ActorCommand,
-    force: bool,
-) -> Result<Option<String>> {
+/// Refuses a role that no published definition declares, unless `force`.
+/// Before anything is published there is nothing to judge a role by (a new
+/// store registers its people first), so every well-formed role is taken.
+fn roles_declared(registry: &crate::Registry, command: &ActorCommand, force: bool) -> Result<()> {
     let roles: Vec<&String> = match command {
         ActorCommand::Register { roles, .. } => roles.iter().collect(),
         ActorCommand::Grant { role, .. } => vec![role],
-        _ => return Ok(None),
+        _ => return Ok(()),
     };
-    if roles.is_empty() || force {
-        return Ok(None);
-    }
-    let Some(known) = registry.known_roles() else {
-        let builtin = [actors::ADMIN, actors::SERVICE_OWNER, actors::AUDITOR];
-        let unchecked: Vec<&str> = roles
-            .iter()
-            .map(|r| r.as_str())
-            .filter(|r| !builtin.contains(r))
-            .collect();
-        return Ok((!unchecked.is_empty()).then(|| {
-            format!(
-                "no definition is published yet, so role(s) {} could not be checked against one",
-                unchecked.join(", ")
-            )
-        }));
+    let Some(known) = registry.known_roles().filter(|_| !force) else {
+        return Ok(());
     };
     for role in roles {
         if !known.contains(role.as_str()) {
@@ -215,5 +190,5 @@ fn roles_declared(
             ));
         }
     }
-    Ok(None)
+    Ok(())
 }

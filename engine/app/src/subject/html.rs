@@ -52,7 +52,7 @@ pub fn render(export: &SubjectExport) -> String {
     for case in &export.cases {
         render_case(&mut page, case, &w);
     }
-    let _ = write!(page, "<h2>{}</h2>\n", w.who_has_seen);
+    let _ = writeln!(page, "<h2>{}</h2>", w.who_has_seen);
     let _ = writeln!(page, "<p class=\"note\">{}</p>", esc(w.who_note));
     access_table(&mut page, &export.access, &w);
     page.push_str("</body></html>\n");
@@ -91,9 +91,9 @@ fn render_case(page: &mut String, case: &SubjectCase, w: &Words) {
             esc(&erasure.reason)
         );
     }
-    let _ = write!(page, "<h3>{}</h3>\n", w.your_data);
+    let _ = writeln!(page, "<h3>{}</h3>", w.your_data);
     fields(page, &case.personal_data, w);
-    let _ = write!(page, "<h3>{}</h3>\n", w.facts);
+    let _ = writeln!(page, "<h3>{}</h3>", w.facts);
     fields(page, &case.facts, w);
     if case.notes > 0 {
         let _ = writeln!(
