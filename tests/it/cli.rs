@@ -377,10 +377,10 @@ async fn tabular_output_as_csv() {
     let (code, out, _) = kroonika_on(&url, None, &["audit", "access", "--format", "csv"]).await;
     assert_eq!(code, 0);
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0], "recorded (UTC),actor,case,what");
+    assert_eq!(lines[0], "recorded (UTC),actor,role then,case,what");
     assert!(
         lines[1].ends_with(&format!(
-            ",mari,{case},\"revealed victim: calling, then writing\""
+            ",mari,coordinator,{case},\"revealed victim: calling, then writing\""
         )),
         "{out}"
     );

@@ -177,7 +177,23 @@ async fn personal_data_is_sealed_revealed_on_purpose_and_erased(backend: Backend
         ],
     )
     .await;
-    assert_eq!(json_lines(&out).len(), 1, "{out}");
+    // The reading, and the two refusals on the case (jaan's, and mari's
+    // without a purpose): each was an attempt at the person's data.
+    let what: Vec<String> = json_lines(&out)
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["actor"].as_str().unwrap(),
+                r["what"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        what,
+        ["mari revealed", "jaan refused", "mari refused"],
+        "{out}"
+    );
 
     // A wrong master key is refused with a plain message, never garbage.
     let wrong = tempfile::NamedTempFile::new().unwrap();

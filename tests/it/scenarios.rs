@@ -312,7 +312,7 @@ async fn what_if_replays_recorded_cases_against_a_draft(backend: kroonika_tests:
     let (code, _, _) = kroonika_on(
         &url,
         Some("anu"),
-        &["actor", "add", "ants", "--role", "mediator"],
+        &["actor", "add", "ants", "--role", "mediator", "--force"],
     )
     .await;
     assert_eq!(code, 0);

@@ -333,7 +333,7 @@ async fn pages_refuse_forgery_and_escape_what_cases_hold() {
         .form(&[
             ("csrf", admin_csrf.as_str()),
             ("change", "grant"),
-            ("role", "trainer"),
+            ("role", "regional-lead"),
         ])
         .send()
         .await
@@ -345,7 +345,7 @@ async fn pages_refuse_forgery_and_escape_what_cases_hold() {
     assert!(
         crate::support::json_lines(&listed)
             .iter()
-            .any(|a| a["name"] == "mari" && a["roles"].to_string().contains("trainer")),
+            .any(|a| a["name"] == "mari" && a["roles"].to_string().contains("regional-lead")),
         "{listed}"
     );
     served.stop().await;
