@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use kroonika_engine::case::CaseEvent;
 use kroonika_engine::definition::{ProcessDefinition, Text};
 use serde::Serialize;
 
@@ -32,6 +33,145 @@ pub struct Labels {
 }
 
 impl Labels {
+    /// A case event in words, in `lang` (`et`, else English), with the
+    /// definition's labels: a case's history on a page, in a person's export.
+    /// Never a value a step recorded (it may be anyone's personal data).
+    pub fn describe(&self, event: &CaseEvent, lang: &str) -> String {
+        let et = lang == "et";
+        match event {
+            CaseEvent::CaseOpened {
+                reference, state, ..
+            } => {
+                let state = self.state(state);
+                if et {
+                    format!("avas juhtumi {reference}: {state}")
+                } else {
+                    format!("opened {reference} in {state}")
+                }
+            }
+            CaseEvent::TransitionTaken {
+                transition,
+                from,
+                to,
+                ..
+            } if from == to => {
+                let (step, to) = (self.step(transition), self.state(to));
+                if et {
+                    format!("{step} (jääb: {to})")
+                } else {
+                    format!("{step} (stays in {to})")
+                }
+            }
+            CaseEvent::TransitionTaken { transition, to, .. } => {
+                format!("{} → {}", self.step(transition), self.state(to))
+            }
+            CaseEvent::TaskCompleted { task, .. } => {
+                let task = self.task(task);
+                if et {
+                    format!("tehtud: {task}")
+                } else {
+                    format!("done: {task}")
+                }
+            }
+            CaseEvent::TaskUndone { task, .. } => {
+                let task = self.task(task);
+                if et {
+                    format!("tehtuks märkimine võeti tagasi: {task}")
+                } else {
+                    format!("undone: {task}")
+                }
+            }
+            CaseEvent::CaseMigrated {
+                from_version,
+                to_version,
+                to_state,
+                ..
+            } => {
+                let state = self.state(to_state);
+                if et {
+                    format!(
+                        "viidi versioonilt {from_version} versioonile {to_version}, nüüd: {state}"
+                    )
+                } else {
+                    format!("migrated from version {from_version} to {to_version}, now in {state}")
+                }
+            }
+            CaseEvent::DeadlineWarned { state, due_on } => {
+                let (state, due) = (self.state(state), due_on.format("%d.%m.%Y").to_string());
+                if et {
+                    format!("hoiatus: tähtaeg ({state}) on {due}")
+                } else {
+                    format!("warned: the deadline of {state} is {due}")
+                }
+            }
+            CaseEvent::DeadlineMissed {
+                state,
+                due_on,
+                escalate,
+            } => {
+                let (state, due) = (self.state(state), due_on.format("%d.%m.%Y").to_string());
+                match (et, escalate) {
+                    (true, Some(role)) => {
+                        format!("tähtaeg ({state}, {due}) möödus; teada antud: {role}")
+                    }
+                    (true, None) => format!("tähtaeg ({state}, {due}) möödus"),
+                    (false, Some(role)) => {
+                        format!("deadline of {state} missed ({due}); overdue for {role}")
+                    }
+                    (false, None) => format!("deadline of {state} missed ({due})"),
+                }
+            }
+            CaseEvent::CaseDataCorrected {
+                data,
+                reason,
+                request,
+            } => {
+                let fields: Vec<&str> = data.keys().map(|f| self.field(f)).collect();
+                let fields = fields.join(", ");
+                match (et, request) {
+                    (true, Some(request)) => {
+                        format!("parandas: {fields} ({reason}; taotlus {request})")
+                    }
+                    (true, None) => format!("parandas: {fields} ({reason})"),
+                    (false, Some(request)) => {
+                        format!("corrected {fields} ({reason}; answering request {request})")
+                    }
+                    (false, None) => format!("corrected {fields} ({reason})"),
+                }
+            }
+            CaseEvent::SubjectErased {
+                subject, reason, ..
+            } => {
+                let subject = self.subjects.get(subject).unwrap_or(subject);
+                if et {
+                    format!("kustutas isikuandmed: {subject} ({reason})")
+                } else {
+                    format!("erased the personal data of {subject} ({reason})")
+                }
+            }
+            CaseEvent::LegalHoldPlaced { reason } => {
+                if et {
+                    format!("säilitamiskohustus seatud ({reason})")
+                } else {
+                    format!("legal hold placed ({reason})")
+                }
+            }
+            CaseEvent::LegalHoldReleased { reason } => match (et, reason.is_empty()) {
+                (true, true) => "säilitamiskohustus lõpetatud".to_owned(),
+                (true, false) => format!("säilitamiskohustus lõpetatud ({reason})"),
+                (false, true) => "legal hold released".to_owned(),
+                (false, false) => format!("legal hold released ({reason})"),
+            },
+            CaseEvent::NoteAdded { .. } => {
+                if et {
+                    "lisas märkme".to_owned()
+                } else {
+                    "note added".to_owned()
+                }
+            }
+        }
+    }
+
     /// `def`'s words in `lang`; where a step or task id recurs in several
     /// states, `state`'s own come first.
     pub fn of(def: &ProcessDefinition, state: Option<&str>, lang: &str) -> Labels {

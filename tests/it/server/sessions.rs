@@ -8,7 +8,8 @@ use super::{Answer, Client, Stage, answer, on_both, opening};
 
 on_both!(
     signing_in_out_and_csrf,
-    failures_lock_and_addresses_are_limited
+    failures_lock_and_addresses_are_limited,
+    deactivation_ends_sessions_and_sign_ins
 );
 
 const PASSWORD: &str = "kaks kasukat ja kolm kassi";
@@ -236,5 +237,59 @@ async fn failures_lock_and_addresses_are_limited(stage: &Stage) {
             "SignedIn"
         ],
     );
+    served.stop().await;
+}
+
+/// Deactivating a person ends their sessions at once, and their right
+/// password opens nothing until they are reactivated (recorded as a failure).
+async fn deactivation_ends_sessions_and_sign_ins(stage: &Stage) {
+    let served = stage.serve(&[]).await;
+    let anu = Client::new(&served, Some(&stage.token("anu").await));
+    set_password(&anu, "mari").await;
+    let browser = Client::new(&served, None);
+    let signed = sign_in(&browser, "mari", PASSWORD).await;
+    assert_eq!(signed.status, StatusCode::OK, "{}", signed.text);
+    let session = cookie(&signed);
+    let who = |session: String| {
+        let browser = &browser;
+        async move {
+            answer(
+                browser
+                    .request(Method::GET, "/api/v1/session")
+                    .header("Cookie", session),
+            )
+            .await
+        }
+    };
+    assert_eq!(who(session.clone()).await.status, StatusCode::OK);
+    let off = anu
+        .post(
+            "/api/v1/actors/mari/deactivate",
+            json!({"reason": "on long leave"}),
+        )
+        .await;
+    assert_eq!(off.status, StatusCode::OK, "{}", off.text);
+    assert_eq!(off.json["active"], false);
+    assert_eq!(who(session).await.status, StatusCode::UNAUTHORIZED);
+    let again = sign_in(&browser, "mari", PASSWORD).await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED, "{}", again.text);
+    assert!(again.text.contains("deactivated"), "{}", again.text);
+    // An administrator cannot deactivate themself; nobody else may at all.
+    let own = anu
+        .post("/api/v1/actors/anu/deactivate", json!({"reason": "x"}))
+        .await;
+    assert_eq!(own.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", own.text);
+    let back = anu.post("/api/v1/actors/mari/reactivate", json!({})).await;
+    assert_eq!(back.status, StatusCode::OK, "{}", back.text);
+    let signed = sign_in(&browser, "mari", PASSWORD).await;
+    assert_eq!(signed.status, StatusCode::OK, "{}", signed.text);
+    let failures: Vec<String> = stage
+        .log("auth")
+        .await
+        .iter()
+        .filter(|e| e["type"] == "SignInFailed")
+        .map(|e| e["data"]["reason"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(failures, ["deactivated"]);
     served.stop().await;
 }

@@ -20,7 +20,7 @@ use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 
 use super::i18n::{self, Lang};
-use super::labels::{Describe as _, Labels};
+use super::labels::Labels;
 use super::{Person, lang_of, local_path, page, urlencode};
 use crate::Server;
 use crate::caller::{session_cookie, set_cookie, signed_in_cookie};
@@ -407,7 +407,7 @@ async fn show(
                     recorded => i18n::time(event.recorded_at),
                     by => &event.metadata.actor,
                     what => CaseEvent::from_parts(&event.event_type, event.data.as_str())
-                        .map_or_else(|_| event.event_type.clone(), |e| labels.describe(&e, person.lang)),
+                        .map_or_else(|_| event.event_type.clone(), |e| labels.describe(&e, person.lang.code())),
                     definition => Value::from(Serde(event.metadata.extra.get("definition"))),
                 }
             })

@@ -6,10 +6,8 @@
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
-use kroonika_engine::case::CaseEvent;
 
 use super::{AccessEntry, Shown, SubjectCase, SubjectExport};
-use crate::labels::Labels;
 
 const STYLE: &str = r#"
 :root { --ink: #1b2733; --muted: #5b6670; --line: #d5dbe0; }
@@ -216,90 +214,6 @@ pub(crate) fn yes_no(yes: bool, lang: &str) -> &'static str {
     }
 }
 
-/// A case event in words, with the definition's titles, in the language.
-/// Never a value: a step's data may be anyone's.
-pub(crate) fn describe(labels: &Labels, event: &CaseEvent, lang: &str) -> String {
-    let et = lang == "et";
-    match event {
-        CaseEvent::CaseOpened { state, .. } => {
-            let state = labels.state(state);
-            if et {
-                format!("juhtum avati ({state})")
-            } else {
-                format!("case opened ({state})")
-            }
-        }
-        CaseEvent::TransitionTaken { transition, to, .. } => {
-            format!("{} → {}", labels.step(transition), labels.state(to))
-        }
-        CaseEvent::TaskCompleted { task, .. } => {
-            let task = labels.task(task);
-            if et {
-                format!("tehtud: {task}")
-            } else {
-                format!("done: {task}")
-            }
-        }
-        CaseEvent::TaskUndone { task, .. } => {
-            let task = labels.task(task);
-            if et {
-                format!("tühistatud: {task}")
-            } else {
-                format!("undone: {task}")
-            }
-        }
-        CaseEvent::CaseDataCorrected { data, .. } => {
-            let fields: Vec<&str> = data.keys().map(|f| labels.field(f)).collect();
-            if et {
-                format!("parandati: {}", fields.join(", "))
-            } else {
-                format!("corrected: {}", fields.join(", "))
-            }
-        }
-        CaseEvent::SubjectErased { subject, .. } => {
-            let whose = labels
-                .subjects
-                .get(subject)
-                .map_or(subject.as_str(), String::as_str);
-            if et {
-                format!("kustutati isikuandmed: {whose}")
-            } else {
-                format!("personal data erased: {whose}")
-            }
-        }
-        CaseEvent::LegalHoldPlaced { .. } => if et {
-            "seadusjärgne säilitamiskohustus seati"
-        } else {
-            "legal hold placed"
-        }
-        .to_owned(),
-        CaseEvent::LegalHoldReleased { .. } => if et {
-            "seadusjärgne säilitamiskohustus lõppes"
-        } else {
-            "legal hold released"
-        }
-        .to_owned(),
-        CaseEvent::NoteAdded { .. } => if et { "lisati märge" } else { "note added" }.to_owned(),
-        CaseEvent::DeadlineWarned { state, .. } => {
-            let state = labels.state(state);
-            if et {
-                format!("tähtaeg läheneb: {state}")
-            } else {
-                format!("deadline near: {state}")
-            }
-        }
-        CaseEvent::DeadlineMissed { state, .. } => {
-            let state = labels.state(state);
-            if et {
-                format!("tähtaeg möödus: {state}")
-            } else {
-                format!("deadline missed: {state}")
-            }
-        }
-        other => crate::cases::view::describe(other),
-    }
-}
-
 /// The page's words.
 struct Words {
     title: &'static str,
@@ -421,5 +335,102 @@ impl Words {
                 system: "the system (automatic)",
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use serde_json::json;
+    use uuid::Uuid;
+
+    use super::super::{Correction, Erasure, HistoryEntry};
+    use super::*;
+
+    fn at(day: u32, hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, day, hour, 0, 0).unwrap()
+    }
+
+    /// One case, as the export gathers it: a correction answering a
+    /// request, a reading, a refusal and the system's own act.
+    fn export(lang: &str, erased: bool) -> SubjectExport {
+        let shown = |field: &str, title: &str, text: &str| Shown {
+            field: field.to_owned(),
+            title: title.to_owned(),
+            value: json!(text),
+            text: text.to_owned(),
+        };
+        let entry = |actor: &str, roles: &[&str], what: &str, purpose: &str| AccessEntry {
+            at: at(20, 10),
+            actor: actor.to_owned(),
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            system: actor == "system",
+            what: what.to_owned(),
+            case: "LE-2026-0001".to_owned(),
+            purpose: purpose.to_owned(),
+        };
+        let name = if erased { "[erased]" } else { "Kadri <Kask>" };
+        SubjectExport {
+            produced_at: at(29, 12),
+            produced_by: "mari".to_owned(),
+            purpose: "request SKA-2026/17".to_owned(),
+            lang: lang.to_owned(),
+            found_by: vec!["name".to_owned()],
+            cases: vec![SubjectCase {
+                reference: "LE-2026-0001".to_owned(),
+                case_id: Uuid::from_u128(1),
+                process: "mediation".to_owned(),
+                process_title: "Lepitus".to_owned(),
+                subject: "victim".to_owned(),
+                subject_title: "Kannatanu".to_owned(),
+                subject_id: Uuid::from_u128(2),
+                state: "closed".to_owned(),
+                state_title: "Lõpetatud".to_owned(),
+                closed: true,
+                outcome: Some("fulfilled".to_owned()),
+                opened_at: Some(at(2, 9)),
+                closed_at: Some(at(27, 15)),
+                personal_data: vec![shown("victim_name", "Kannatanu nimi", name)],
+                facts: vec![shown("track", "Menetluse liik", "Lepitusmenetlus")],
+                history: vec![HistoryEntry {
+                    at: at(2, 9),
+                    recorded_at: at(2, 9),
+                    by: "mari".to_owned(),
+                    what: "avas juhtumi LE-2026-0001: Suunatud".to_owned(),
+                }],
+                corrections: vec![Correction {
+                    at: at(21, 9),
+                    by: "mari".to_owned(),
+                    fields: vec!["Kannatanu kontakt".to_owned()],
+                    personal: true,
+                    reason: "new number".to_owned(),
+                    request: Some("SKA-2026/16".to_owned()),
+                }],
+                notes: 2,
+                erased: erased.then(|| Erasure {
+                    at: at(28, 8),
+                    by: "anu".to_owned(),
+                    reason: "the person's request".to_owned(),
+                }),
+                retention_until: Some(chrono::NaiveDate::from_ymd_opt(2031, 11, 27).unwrap()),
+                legal_hold: None,
+            }],
+            access: vec![
+                entry("ants", &["mediator"], "revealed", "calling the victim"),
+                entry(
+                    "jaan",
+                    &["mediator"],
+                    "refused",
+                    "case show --reveal: no right",
+                ),
+                entry("system", &[], "exported", "retention"),
+            ],
+        }
+    }
+
+    #[test]
+    fn the_persons_page_in_estonian_and_english() {
+        insta::assert_snapshot!("subject_export_et", render(&export("et", false)));
+        insta::assert_snapshot!("subject_export_en", render(&export("en", true)));
     }
 }

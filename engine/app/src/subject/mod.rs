@@ -537,7 +537,7 @@ fn gather(
             at,
             recorded_at: event.recorded_at,
             by,
-            what: html::describe(labels, &decoded, lang),
+            what: labels.describe(&decoded, lang),
         });
     }
     let closed_at = case.closed.then_some(case.entered_at).flatten();
