@@ -314,6 +314,61 @@ async fn a_person_gets_everything_held_about_them(backend: Backend) {
     assert_eq!(last["purpose_or_reason"], "her request SKA-2026/17");
     assert_eq!(last["roles"], serde_json::json!(["coordinator"]));
 
+    // The same over HTTP, for those who may; the name in the body.
+    let token = |name: &'static str| async move {
+        let (code, out, err) = kroonika(url, Some("anu"), &["token", "issue", name]).await;
+        assert_eq!(code, 0, "{err}");
+        out.trim().to_owned()
+    };
+    let served = crate::server::Served::start(url, &[], &[]).await;
+    let mari = crate::server::Client::new(&served, Some(&token("mari").await));
+    let body = serde_json::json!({"name": "Kadri Kask", "purpose": "her request by e-mail"});
+    let answered = mari.post("/api/v1/subjects/access", body.clone()).await;
+    assert_eq!(answered.status, 200, "{}", answered.text);
+    assert_eq!(answered.json["cases"].as_array().unwrap().len(), 2);
+    assert_eq!(answered.headers["cache-control"], "no-store");
+    let mut html = body.clone();
+    html["format"] = "html".into();
+    html["lang"] = "en".into();
+    let page = mari.post("/api/v1/subjects/access", html).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(page.text.contains("Who has seen your data"));
+    let ants = crate::server::Client::new(&served, Some(&token("ants").await));
+    assert_eq!(
+        ants.post("/api/v1/subjects/access", body.clone())
+            .await
+            .status,
+        403
+    );
+    let nobody = crate::server::Client::new(&served, None);
+    assert_eq!(
+        nobody
+            .post("/api/v1/subjects/access", body.clone())
+            .await
+            .status,
+        401
+    );
+    for bad in [
+        serde_json::json!({"name": "Kadri Kask"}),
+        serde_json::json!({"name": "Kadri Kask", "purpose": "x", "lang": "ru"}),
+        serde_json::json!({"name": "Kadri Kask", "purpose": "x", "format": "pdf"}),
+    ] {
+        assert_eq!(
+            mari.post("/api/v1/subjects/access", bad.clone())
+                .await
+                .status,
+            400,
+            "{bad}"
+        );
+    }
+    drop(served);
+
     // Erased on the person's request: found by name no more; by CASE/NAME,
     // the export says when, and no output holds the plaintext.
     ok(

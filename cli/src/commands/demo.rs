@@ -192,11 +192,16 @@ fn summary(
             "  kroonika{flag} --actor mari case find --name '{}' --purpose 'the victim called'",
             name.to_lowercase()
         )?;
+        writeln!(
+            out,
+            "  kroonika{flag} --actor mari subject access --name '{}' --purpose 'her request for her data' --format html --output andmed.html",
+            name.to_lowercase()
+        )?;
     }
     writeln!(out, "As an auditor:")?;
     writeln!(
         out,
-        "  kroonika{flag} audit trail --by mari --from {}",
+        "  kroonika{flag} audit trail --by mari --time occurred --from {} --summary",
         (Utc::now() - Duration::days(7)).date_naive()
     )?;
     writeln!(out, "  kroonika{flag} audit access")?;

@@ -181,6 +181,7 @@ const PROMISED: &[(&str, &str)] = &[
     ("put", "/api/v1/actors/{name}/roles/{role}"),
     ("delete", "/api/v1/actors/{name}/roles/{role}"),
     ("post", "/api/v1/actors/{name}/deactivate"),
+    ("post", "/api/v1/subjects/access"),
     ("post", "/api/v1/actors/{name}/reactivate"),
     ("get", "/api/v1/tokens"),
     ("post", "/api/v1/tokens"),

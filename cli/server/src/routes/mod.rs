@@ -13,6 +13,7 @@ mod definitions;
 mod directory;
 pub(crate) mod reports;
 mod session;
+mod subjects;
 mod system;
 
 use axum::body::Bytes;
@@ -43,6 +44,7 @@ pub(crate) fn long() -> OpenApiRouter<Server> {
         .merge(audit::long())
         .merge(reports::routes())
         .merge(system::long())
+        .merge(subjects::routes())
 }
 
 /// A JSON body. An empty body reads as `{}` (so a command with nothing to say

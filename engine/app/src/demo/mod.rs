@@ -749,6 +749,19 @@ impl Simulation<'_> {
                 self.report
                     .privacy
                     .push("1 caller's case found by name, the search recorded".to_owned());
+                // She asks what the service holds about her (GDPR art. 15).
+                let query = crate::subject::SubjectQuery {
+                    name: Some(name.clone()),
+                    purpose: "the victim's request for her data (GDPR art. 15)".to_owned(),
+                    lang: "et".to_owned(),
+                    ..crate::subject::SubjectQuery::default()
+                };
+                self.app
+                    .subject_access(&Request::new(coordinator, "subject access"), &query)
+                    .await?;
+                self.report
+                    .privacy
+                    .push("1 person's request for their data answered, and recorded".to_owned());
                 self.report.caller = Some(name);
             }
         }
