@@ -483,7 +483,9 @@ pub enum SubjectCommand {
         #[arg(value_name = "SUBJECT")]
         subjects: Vec<String>,
         /// Find the person's cases by name (through the search index; an
-        /// erased person's cases are found only by CASE/NAME).
+        /// erased person's cases are found only by CASE/NAME). Two people
+        /// can share a name: when in doubt, check the cases with `case find`
+        /// and name the subjects as CASE/NAME instead.
         #[arg(long, value_name = "TEXT")]
         name: Option<String>,
         /// Why (recorded in the access log).
