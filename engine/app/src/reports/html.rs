@@ -42,12 +42,14 @@ svg .muted { fill: var(--muted); }
 @page { size: A4; margin: 15mm; }
 "#;
 
-/// Escapes text for HTML content and attributes.
-fn esc(text: &str) -> String {
+/// Escapes text for HTML content and attributes (the report's page and a
+/// person's data export).
+pub(crate) fn esc(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 /// A count as printed, escaped (`&lt;5` where suppressed).

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 
 use super::{AccessEntry, Shown, SubjectCase, SubjectExport};
+use crate::reports::html::esc;
 
 const STYLE: &str = r#"
 :root { --ink: #1b2733; --muted: #5b6670; --line: #d5dbe0; }
@@ -194,14 +195,6 @@ fn row(page: &mut String, title: &str, value: &str) {
 
 fn time(at: DateTime<Utc>) -> String {
     at.format("%d.%m.%Y %H:%M UTC").to_string()
-}
-
-fn esc(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 /// `yes` or `no` in the language.
