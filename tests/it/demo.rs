@@ -56,7 +56,15 @@ async fn demo_fills_a_store_through_the_commands(backend: Backend) {
     let (_, log, _) = kroonika(
         &url,
         None,
-        &["log", "--category", "case", "--format", "json"],
+        &[
+            "log",
+            "--category",
+            "case",
+            "--format",
+            "json",
+            "--limit",
+            "1000000",
+        ],
     )
     .await;
     let versions: std::collections::BTreeSet<String> = crate::support::json_lines(&log)
