@@ -624,6 +624,26 @@ pub enum CaseCommand {
         #[command(flatten)]
         command: CommandArgs,
     },
+    /// Record that a notice the case owes was sent (to the referring
+    /// prosecutor or court: the mediator appointed, the ending, a breach).
+    /// `case show` lists the notices due; an unsent one goes overdue, also on
+    /// a closed case.
+    #[command(
+        after_help = "Example: kroonika --actor mari case notice LE-2026-0001 ending --sent-on 2026-11-30 --reference 'SKA 7-1/123'"
+    )]
+    Notice {
+        case: String,
+        /// The notice's id in the definition (`case show` lists those due).
+        notice: String,
+        /// The day it was sent (default: today, or the day of --occurred-at).
+        #[arg(long, value_name = "DATE")]
+        sent_on: Option<chrono::NaiveDate>,
+        /// The service's reference of the letter or document.
+        #[arg(long, value_name = "REF")]
+        reference: Option<String>,
+        #[command(flatten)]
+        command: CommandArgs,
+    },
     /// Add a note to the case's journal: a call, a meeting, what was agreed.
     /// The text is personal data: sealed for the case's data subjects,
     /// shown with `case show --reveal --purpose …`, gone when a subject is erased.

@@ -12,6 +12,7 @@ const ESTONIAN: &[(&str, &str)] = &[
     ("guidance", "juhis"),
     ("outcome", "tulemus"),
     ("deadline", "tähtaeg"),
+    ("notice due", "teade saata"),
     ("legal hold", "säilitamiskohustus"),
     ("data", "andmed"),
     ("data subjects", "andmesubjektid"),

@@ -259,9 +259,14 @@ pub(crate) fn decide_event(
             }
             case::migrate(cx, case, &map)
         }
-        CaseEvent::DeadlineWarned { .. } | CaseEvent::DeadlineMissed { .. } => {
-            case::on_timer(cx, case)
-        }
+        CaseEvent::DeadlineWarned { .. }
+        | CaseEvent::DeadlineMissed { .. }
+        | CaseEvent::NoticeMissed { .. } => case::on_timer(cx, case),
+        CaseEvent::NoticeSent {
+            notice,
+            sent_on,
+            reference,
+        } => case::send_notice(cx, case, notice, *sent_on, reference.as_deref()),
         CaseEvent::SubjectErased {
             subject,
             subject_id,

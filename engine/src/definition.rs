@@ -95,6 +95,10 @@ pub struct ProcessDefinition {
     /// How long after closing a case its subjects' personal data is kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention: Option<Duration>,
+    /// What the service owes someone outside it (the referring prosecutor or
+    /// court) once a step is taken, in file order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<Notice>,
     /// The compiled CEL of its guards and conditions (compiled once, on first
     /// use; not part of the definition's text or its equality).
     #[serde(skip)]
@@ -441,7 +445,39 @@ impl Input {
     }
 }
 
+/// A notice the service owes someone outside it (the prosecutor or court that
+/// referred the case: the mediator appointed, every ending, a breach) once one
+/// of the steps `after` is taken: due within a time, recorded as sent by a
+/// person, and chased by the timers even after the case has closed (the
+/// authority decides what becomes of the criminal case only once it knows).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    /// Lowercase letters, digits and '-': `ending`.
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<Text>,
+    /// The steps (transitions, here or anywhere) whose taking makes it due.
+    pub after: Vec<String>,
+    /// The partner field naming whom it goes to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// Due this long after the step, counted from the step's day.
+    pub within: Duration,
+    /// The role an overdue notice is shown to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalate: Option<String>,
+    /// Who records it sent (default: the roles that correct case data).
+    pub roles: Vec<RoleRef>,
+    /// A CEL condition over the case after the step: owed only when it holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
+}
+
 impl ProcessDefinition {
+    pub fn notice(&self, id: &str) -> Option<&Notice> {
+        self.notices.iter().find(|n| n.id == id)
+    }
+
     pub fn state(&self, name: &str) -> Option<&State> {
         self.states.iter().find(|s| s.name == name)
     }

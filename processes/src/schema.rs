@@ -89,6 +89,21 @@ pub fn json_schema() -> Value {
             "when": { "type": "string", "description": "A CEL condition: the deadline applies only if it holds." }
         }
     });
+    let notice = json!({
+        "type": "object",
+        "required": ["after", "within"],
+        "additionalProperties": false,
+        "description": "A notice owed to someone outside the service (the referring prosecutor or court) once one of the steps is taken; recorded as sent, chased when overdue, also after the case closed.",
+        "properties": {
+            "title": text,
+            "after": { "type": "array", "items": { "type": "string", "pattern": KEBAB }, "minItems": 1, "description": "The steps whose taking makes it due." },
+            "to": { "type": "string", "pattern": SNAKE, "description": "The partner field naming whom it goes to." },
+            "within": { "type": "string", "pattern": DURATION, "description": "Due this long after the step." },
+            "escalate": { "type": "string", "description": "The role an overdue notice is shown to." },
+            "roles": { "$ref": "#/$defs/roles", "description": "Who records it sent (default: the correction roles)." },
+            "when": { "type": "string", "description": "A CEL condition over the case: owed only if it holds." }
+        }
+    });
     let task = json!({
         "type": "object",
         "required": ["id", "title"],
@@ -234,7 +249,8 @@ pub fn json_schema() -> Value {
             },
             "anywhere": { "$ref": "#/$defs/transitions" },
             "states": { "type": "object", "propertyNames": { "pattern": KEBAB }, "additionalProperties": { "$ref": "#/$defs/state" } },
-            "metrics": { "type": "object", "propertyNames": { "pattern": KEBAB }, "additionalProperties": { "$ref": "#/$defs/metric" } }
+            "metrics": { "type": "object", "propertyNames": { "pattern": KEBAB }, "additionalProperties": { "$ref": "#/$defs/metric" } },
+            "notices": { "type": "object", "propertyNames": { "pattern": KEBAB }, "additionalProperties": { "$ref": "#/$defs/notice" } }
         },
         "$defs": {
             "text": {
@@ -252,6 +268,7 @@ pub fn json_schema() -> Value {
             "transitions": transitions,
             "deadline": deadline,
             "task": task,
+            "notice": notice,
             "state": state,
             "milestone": milestone,
             "metric": metric
@@ -296,6 +313,10 @@ mod tests {
         assert_eq!(keys(&defs["transition"]), sorted(&TRANSITION_KEYS));
         assert_eq!(keys(&defs["deadline"]), sorted(&DEADLINE_KEYS));
         assert_eq!(keys(&defs["task"]), sorted(&TASK_KEYS));
+        assert_eq!(
+            keys(&defs["notice"]),
+            sorted(&crate::lower::notices::NOTICE_KEYS)
+        );
         assert_eq!(keys(&defs["field"]), sorted(&FIELD_KEYS));
         assert_eq!(keys(&defs["metric"]), sorted(&METRIC_KEYS));
         assert_eq!(

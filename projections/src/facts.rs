@@ -193,6 +193,7 @@ fn fold(catalog: &Catalog, facts: &mut Option<Facts>, event: &RecordedEvent) -> 
             deadline,
             closes,
             outcome,
+            ..
         } => {
             keep_fields(def, &mut facts.fields, &data);
             let mut kept = BTreeMap::new();
@@ -239,6 +240,8 @@ fn fold(catalog: &Catalog, facts: &mut Option<Facts>, event: &RecordedEvent) -> 
         CaseEvent::TaskCompleted { .. }
         | CaseEvent::TaskUndone { .. }
         | CaseEvent::DeadlineWarned { .. }
+        | CaseEvent::NoticeSent { .. }
+        | CaseEvent::NoticeMissed { .. }
         | CaseEvent::SubjectErased { .. }
         | CaseEvent::LegalHoldPlaced { .. }
         | CaseEvent::LegalHoldReleased { .. }

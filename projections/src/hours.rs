@@ -167,6 +167,8 @@ fn fold(
         | CaseEvent::TaskUndone { .. }
         | CaseEvent::DeadlineWarned { .. }
         | CaseEvent::DeadlineMissed { .. }
+        | CaseEvent::NoticeSent { .. }
+        | CaseEvent::NoticeMissed { .. }
         | CaseEvent::SubjectErased { .. }
         | CaseEvent::LegalHoldPlaced { .. }
         | CaseEvent::LegalHoldReleased { .. }

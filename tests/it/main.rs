@@ -11,7 +11,8 @@
 //!   quick in each mode so it cannot rot.
 //! - `cases`: case decisions given/when/then, pure (no database);
 //!   `case_cli`: the same through the CLI on both backends, with racing writers;
-//!   `mediation`: the bundled mediation process to each terminal outcome.
+//!   `mediation`: the bundled mediation process to each terminal outcome;
+//!   `notices`: what a case owes the referring authority, sent and chased.
 //! - `cli`: the `kroonika` command end to end, in-process, asserting exit codes and
 //!   what it prints.
 //! - `demo`: `kroonika demo` on both backends, through the real commands.
@@ -48,6 +49,7 @@ mod hours;
 mod languages;
 mod limits;
 mod mediation;
+mod notices;
 mod partners;
 mod privacy;
 mod publishing;

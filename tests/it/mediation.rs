@@ -415,27 +415,49 @@ fn the_law_and_practice_hold_in_the_bundled_process() {
             "'clear-for-dialogue' needs the checklist complete; missing: legal-representative-consent"
         ))
     );
-    // Consent cannot be withdrawn once an agreement is signed.
+    // Consent can be withdrawn after the agreement is signed, until the
+    // decision on it (KrMS § 203¹ lg 1)…
     let mut signed = Run::open("conciliation", false);
-    signed.reach_dialogue("ants").take(
-        "ants",
-        "agreement-signed",
-        &[
-            ("agreement_terms", "apology"),
-            ("terms_due_on", "2027-03-01"),
-        ],
+    signed
+        .reach_dialogue("ants")
+        .take(
+            "ants",
+            "agreement-signed",
+            &[
+                ("agreement_terms", "apology"),
+                ("terms_due_on", "2027-03-01"),
+            ],
+        )
+        .take("ants", "withdraw-consent", &[("party", "victim")]);
+    assert_eq!(
+        signed.outcome(),
+        closed("closed-consent-withdrawn", "consent-withdrawn")
     );
+    // …but not once the terms are being monitored: a term not kept is then
+    // recorded as not fulfilled.
+    let mut monitored = Run::open("rj-service", false);
+    monitored
+        .reach_dialogue("ants,eva")
+        .take(
+            "ants",
+            "agreement-signed",
+            &[
+                ("agreement_terms", "apology"),
+                ("terms_due_on", "2027-03-01"),
+            ],
+        )
+        .take("ants", "report-drafted", &[("report_document", "R-1")])
+        .take("mari", "report-with-terms", &[]);
     let refused = case::take(
-        &signed.cx("ants"),
-        &signed.case(),
+        &monitored.cx("ants"),
+        &monitored.case(),
         "withdraw-consent",
         &Run::input(&[("party", "victim")]),
     );
     assert!(
-        refused
-            .unwrap_err()
-            .reason()
-            .starts_with("After an agreement is signed, consent is no longer withdrawn")
+        refused.unwrap_err().reason().starts_with(
+            "After the prosecutor's or court's decision, consent is no longer withdrawn"
+        )
     );
 }
 

@@ -33,11 +33,15 @@ fn e2e_python() -> Option<String> {
 }
 
 async fn set_password(stage: &Stage, actor: &str) {
-    let mut child =
-        crate::crash::child(&stage.url, &["--actor", "anu", "actor", "password", actor])
-            .stdin(Stdio::piped())
-            .spawn()
-            .unwrap();
+    set_password_on(&stage.url, actor).await;
+}
+
+/// Sets `actor`'s password (as anu) on the store at `url`.
+pub(crate) async fn set_password_on(url: &str, actor: &str) {
+    let mut child = crate::crash::child(url, &["--actor", "anu", "actor", "password", actor])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
     child
         .stdin
         .take()
@@ -142,7 +146,7 @@ async fn people_work_in_the_browser() {
 }
 
 /// Signs `name` in through the sign-in form; the session cookie to send.
-async fn signed_in(client: &reqwest::Client, base: &str, name: &str) -> String {
+pub(crate) async fn signed_in(client: &reqwest::Client, base: &str, name: &str) -> String {
     let signed = client
         .post(format!("{base}/login"))
         .form(&[("name", name), ("password", PASSWORD)])
@@ -162,7 +166,7 @@ async fn signed_in(client: &reqwest::Client, base: &str, name: &str) -> String {
 }
 
 /// The CSRF token a page's forms carry.
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     html.split("name=\"csrf\" value=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())

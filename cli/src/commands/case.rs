@@ -1,4 +1,4 @@
-//! `kroonika case open|do|task|note|update|migrate|show|hold|release|history|list|mine|find|reindex`:
+//! `kroonika case open|do|task|notice|note|update|migrate|show|hold|release|history|list|mine|find|reindex`:
 //! what the user typed, to one call of the application, to what it prints.
 
 use std::collections::BTreeMap;
@@ -107,6 +107,34 @@ async fn run_on(
                 &outcome,
                 |reference, _, version| {
                     format!("{reference}: task {task} {done} (version {version})")
+                },
+                out,
+            )?;
+        }
+        Args::Notice {
+            case,
+            notice,
+            sent_on,
+            reference,
+            command,
+        } => {
+            let request = context::command_request(cli, path, command)?;
+            if !read_input(command)?.is_empty() {
+                return Err(invalid(
+                    "recording a notice sent takes --sent-on and --reference, not --set or --input-file"
+                        .to_owned(),
+                ));
+            }
+            let command = CaseCommand::Notice {
+                notice: notice.clone(),
+                sent_on: *sent_on,
+                reference: reference.clone(),
+            };
+            let outcome = app.execute(&request, Some(case), command).await?;
+            said(
+                &outcome,
+                |reference, _, version| {
+                    format!("{reference}: notice {notice} recorded sent (version {version})")
                 },
                 out,
             )?;
@@ -496,6 +524,24 @@ fn show(
                     ),
                 ));
             }
+            for notice in &view.notices {
+                let title = labels.map_or(notice.notice.as_str(), |l| l.notice(&notice.notice));
+                let to = notice
+                    .to
+                    .as_ref()
+                    .map(|partner| format!(" → {partner}"))
+                    .unwrap_or_default();
+                rows.push((
+                    w("notice due"),
+                    format!(
+                        "{title}{to}: {} ({}; case notice {} {})",
+                        notice.due_on,
+                        w(notice.status.as_str()),
+                        view.reference,
+                        notice.notice
+                    ),
+                ));
+            }
             if let Some(hold) = &view.legal_hold {
                 rows.push((w("legal hold"), hold.clone()));
             }
@@ -750,7 +796,12 @@ fn mine(
                     item.reference.clone(),
                     item.state.clone(),
                     deadline,
-                    item.needs.join(", "),
+                    item.needs
+                        .iter()
+                        .cloned()
+                        .chain(item.notices.iter().map(|n| format!("notice {n}")))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     item.steps.join(", "),
                 ]);
             }

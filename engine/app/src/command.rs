@@ -114,6 +114,16 @@ pub enum CaseCommand {
     Hold { hold: bool, reason: String },
     /// Erase a data subject of the case (destroy their key).
     Erase { erase: String, reason: String },
+    /// Record a due notice sent (to the referring authority): on which day,
+    /// and the service's reference of the letter. Allowed on a closed case.
+    Notice {
+        notice: String,
+        /// The day it was sent; None: the day the command records.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sent_on: Option<chrono::NaiveDate>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reference: Option<String>,
+    },
 }
 
 impl CaseCommand {

@@ -30,6 +30,13 @@ pub struct Labels {
     pub values: BTreeMap<String, BTreeMap<String, String>>,
     pub outcomes: BTreeMap<String, String>,
     pub subjects: BTreeMap<String, String>,
+    /// Notices owed outside the service (to the referring authority).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub notices: BTreeMap<String, String>,
+    /// Partners' names by id (with [`Labels::with_partners`]), for whom a
+    /// notice goes to.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub partners: BTreeMap<String, String>,
 }
 
 impl Labels {
@@ -169,7 +176,44 @@ impl Labels {
                     "note added".to_owned()
                 }
             }
+            CaseEvent::NoticeSent {
+                notice,
+                sent_on,
+                reference,
+            } => {
+                let (notice, day) = (self.notice(notice), sent_on.format("%d.%m.%Y"));
+                match (et, reference) {
+                    (true, Some(r)) => format!("teade saadetud: {notice} ({day}, viide {r})"),
+                    (true, None) => format!("teade saadetud: {notice} ({day})"),
+                    (false, Some(r)) => format!("notice sent: {notice} ({day}, reference {r})"),
+                    (false, None) => format!("notice sent: {notice} ({day})"),
+                }
+            }
+            CaseEvent::NoticeMissed {
+                notice,
+                due_on,
+                escalate,
+            } => {
+                let (notice, due) = (self.notice(notice), due_on.format("%d.%m.%Y"));
+                match (et, escalate) {
+                    (true, Some(role)) => {
+                        format!(
+                            "teade ({notice}) jäi tähtajaks {due} saatmata; teada antud: {role}"
+                        )
+                    }
+                    (true, None) => format!("teade ({notice}) jäi tähtajaks {due} saatmata"),
+                    (false, Some(role)) => {
+                        format!("notice {notice} not sent by {due}; overdue for {role}")
+                    }
+                    (false, None) => format!("notice {notice} not sent by {due}"),
+                }
+            }
         }
+    }
+
+    /// A notice's title (its id if it has none).
+    pub fn notice<'a>(&'a self, id: &'a str) -> &'a str {
+        self.notices.get(id).map_or(id, String::as_str)
     }
 
     /// `def`'s words in `lang`; where a step or task id recurs in several
@@ -242,6 +286,12 @@ impl Labels {
                 .subjects
                 .insert(subject.name.clone(), subject.title.get(lang).to_owned());
         }
+        for notice in &def.notices {
+            labels.notices.insert(
+                notice.id.clone(),
+                or_id(notice.title.as_ref(), &notice.id, lang),
+            );
+        }
         labels
     }
 
@@ -297,6 +347,9 @@ impl Labels {
             ) {
                 self.values.insert(field.name.clone(), names.clone());
             }
+        }
+        if !def.notices.is_empty() {
+            self.partners = names;
         }
         self
     }

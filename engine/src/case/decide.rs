@@ -169,6 +169,7 @@ pub fn take(
     } else {
         None
     };
+    let notices = super::notices::due_after(cx, case, transition, &merged, &to.name)?;
     Ok(vec![CaseEvent::TransitionTaken {
         transition: transition.to_owned(),
         from: state.name.clone(),
@@ -178,6 +179,7 @@ pub fn take(
         deadline,
         closes: to.terminal,
         outcome: to.outcome.clone(),
+        notices,
     }])
 }
 
@@ -503,7 +505,18 @@ pub fn migrate(
 /// warn, or at the deadline take its `fire` transition (if its guard allows;
 /// otherwise, or without `fire`, mark the case overdue). Nothing if nothing is
 /// due yet (a racing runner got there first).
+/// A notice whose due date passed unsent is marked overdue, one at a time
+/// after the state's deadline (in id order), the case closed or not.
 pub fn on_timer(cx: &Context<'_>, case: &Case) -> Result<Vec<CaseEvent>, Rejection> {
+    let events = on_deadline(cx, case)?;
+    if !events.is_empty() {
+        return Ok(events);
+    }
+    Ok(super::notices::missed(cx, case).into_iter().collect())
+}
+
+/// The state deadline's part of a wake-up.
+fn on_deadline(cx: &Context<'_>, case: &Case) -> Result<Vec<CaseEvent>, Rejection> {
     let Some(deadline) = case
         .deadline
         .as_ref()
@@ -585,7 +598,7 @@ fn checklist(
     Ok((missing.is_empty(), done, missing))
 }
 
-fn condition(
+pub(super) fn condition(
     cx: &Context<'_>,
     expression: &str,
     data: &BTreeMap<String, Value>,

@@ -19,6 +19,18 @@ pub struct ScheduledDeadline {
     pub fire: Option<String>,
 }
 
+/// A notice made due by a step: by when, to whom (the partner the case named
+/// then), and whom an overdue one is shown to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeDue {
+    pub notice: String,
+    pub due_on: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalate: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
 pub enum CaseEvent {
@@ -50,6 +62,9 @@ pub enum CaseEvent {
         /// The terminal state's outcome code, if it has one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         outcome: Option<String>,
+        /// Notices the step made due (the definition's `notices`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        notices: Vec<NoticeDue>,
     },
     TaskCompleted {
         state: String,
@@ -79,6 +94,21 @@ pub enum CaseEvent {
     /// A deadline passed in its state: the case is overdue for `escalate`.
     DeadlineMissed {
         state: String,
+        due_on: NaiveDate,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        escalate: Option<String>,
+    },
+    /// A notice that was due was sent (on that day, by the service's own
+    /// reference of the letter or document, if given).
+    NoticeSent {
+        notice: String,
+        sent_on: NaiveDate,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reference: Option<String>,
+    },
+    /// A notice's due date passed unsent: it is overdue for `escalate`.
+    NoticeMissed {
+        notice: String,
         due_on: NaiveDate,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         escalate: Option<String>,
@@ -125,6 +155,8 @@ impl CaseEvent {
             CaseEvent::CaseMigrated { .. } => "CaseMigrated",
             CaseEvent::DeadlineWarned { .. } => "DeadlineWarned",
             CaseEvent::DeadlineMissed { .. } => "DeadlineMissed",
+            CaseEvent::NoticeSent { .. } => "NoticeSent",
+            CaseEvent::NoticeMissed { .. } => "NoticeMissed",
             CaseEvent::SubjectErased { .. } => "SubjectErased",
             CaseEvent::LegalHoldPlaced { .. } => "LegalHoldPlaced",
             CaseEvent::LegalHoldReleased { .. } => "LegalHoldReleased",

@@ -15,6 +15,7 @@
 pub mod decide;
 pub mod event;
 pub mod guard;
+pub mod notices;
 pub mod privacy;
 pub mod state;
 pub mod value;
@@ -31,8 +32,9 @@ pub use decide::{
     Context, Migration, RawInput, Values, availability, complete_task, correct, may_tick, migrate,
     migration_target, on_timer, open, take, tasks, undo_task,
 };
-pub use event::{CaseEvent, ScheduledDeadline};
-pub use state::{Case, Wake};
+pub use event::{CaseEvent, NoticeDue, ScheduledDeadline};
+pub use notices::send_notice;
+pub use state::{Case, PendingNotice, Wake};
 pub use value::RawValue;
 
 /// The stream category of cases: `case-<uuid>`.

@@ -3,7 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::event::{CaseEvent, ScheduledDeadline};
@@ -41,6 +42,23 @@ pub struct Case {
     /// When the latest thing recorded about the case happened.
     #[serde(default)]
     pub last_occurred_at: Option<DateTime<Utc>>,
+    /// Notices due and not yet sent, by notice id; they outlive the case's
+    /// closing.
+    #[serde(default)]
+    pub notices: BTreeMap<String, PendingNotice>,
+}
+
+/// A notice due and not yet sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingNotice {
+    pub due_on: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalate: Option<String>,
+    /// Its due date passed: overdue for `escalate`.
+    #[serde(default)]
+    pub missed: bool,
 }
 
 impl Case {
@@ -71,10 +89,22 @@ impl Case {
                 deadline,
                 closes,
                 outcome,
+                notices,
                 ..
             } => {
                 self.data
                     .extend(data.iter().map(|(k, v)| (k.clone(), v.clone())));
+                for due in notices {
+                    self.notices.insert(
+                        due.notice.clone(),
+                        PendingNotice {
+                            due_on: due.due_on,
+                            to: due.to.clone(),
+                            escalate: due.escalate.clone(),
+                            missed: false,
+                        },
+                    );
+                }
                 if from != to {
                     self.state.clone_from(to);
                     self.entered_at = Some(occurred_at);
@@ -110,6 +140,14 @@ impl Case {
             }
             CaseEvent::DeadlineWarned { .. } => self.deadline_warned = true,
             CaseEvent::DeadlineMissed { .. } => self.deadline_missed = true,
+            CaseEvent::NoticeSent { notice, .. } => {
+                self.notices.remove(notice);
+            }
+            CaseEvent::NoticeMissed { notice, .. } => {
+                if let Some(pending) = self.notices.get_mut(notice) {
+                    pending.missed = true;
+                }
+            }
             CaseEvent::CaseDataCorrected { data, .. } => {
                 self.data
                     .extend(data.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -180,18 +218,36 @@ impl Case {
     }
 
     /// When the engine next has something to do for this case unasked: the
-    /// warning date, then the day after the due date (a deadline "within 5
-    /// days" is met all through its fifth day). Midnight UTC.
+    /// state's deadline (its warning date, then the day after the due date: a
+    /// deadline "within 5 days" is met all through its fifth day) or the day
+    /// after a pending notice's due date, whichever comes first; a notice is
+    /// chased after the case has closed too. Midnight UTC.
     pub fn next_wake(&self) -> Option<DateTime<Utc>> {
-        if self.closed || self.deadline_missed {
-            return None;
-        }
-        let deadline = self.deadline.as_ref()?;
-        let day = match deadline.warn_on {
-            Some(warn_on) if !self.deadline_warned => warn_on,
-            _ => deadline.due_on.succ_opt()?,
+        let deadline = self
+            .deadline
+            .as_ref()
+            .filter(|_| !self.closed && !self.deadline_missed)
+            .and_then(|deadline| match deadline.warn_on {
+                Some(warn_on) if !self.deadline_warned => Some(warn_on),
+                _ => deadline.due_on.succ_opt(),
+            });
+        let notice = self
+            .notices
+            .values()
+            .filter(|n| !n.missed)
+            .filter_map(|n| n.due_on.succ_opt())
+            .min();
+        let day = match (deadline, notice) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
         };
         Some(day.and_hms_opt(0, 0, 0)?.and_utc())
+    }
+
+    /// Pending notices whose due date has passed, unsent: the case is
+    /// overdue for their `escalate` role even when closed.
+    pub fn notices_overdue(&self) -> impl Iterator<Item = (&String, &PendingNotice)> {
+        self.notices.iter().filter(|(_, n)| n.missed)
     }
 }
 

@@ -10,6 +10,7 @@ pub(crate) mod cx;
 pub(crate) mod fields;
 pub(crate) mod hours;
 pub(crate) mod metrics;
+pub(crate) mod notices;
 pub(crate) mod states;
 
 use std::collections::HashSet;
@@ -23,7 +24,7 @@ use crate::analysis;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::tree::Node;
 
-pub(crate) const TOP_KEYS: [&str; 15] = [
+pub(crate) const TOP_KEYS: [&str; 16] = [
     "process",
     "title",
     "description",
@@ -39,6 +40,7 @@ pub(crate) const TOP_KEYS: [&str; 15] = [
     "metrics",
     "privacy",
     "retention",
+    "notices",
 ];
 
 /// Lowers a parsed file. Returns the definition (if error-free) and every diagnostic.
@@ -222,6 +224,11 @@ fn lower_root(cx: &mut Cx, root: &Node) -> Option<ProcessDefinition> {
         })
         .unwrap_or_default();
 
+    let notices = map
+        .get("notices")
+        .map(|n| notices::notices(cx, n, &known, &corrections))
+        .unwrap_or_default();
+
     let definition = ProcessDefinition {
         id: id?,
         title: title?,
@@ -237,6 +244,7 @@ fn lower_root(cx: &mut Cx, root: &Node) -> Option<ProcessDefinition> {
         metrics,
         privacy,
         retention,
+        notices,
         programs: Default::default(),
     };
     if !cx.has_errors() {

@@ -305,7 +305,7 @@ fn tasks(cx: &mut Cx, node: &Node, owner: &str, known: &Known<'_>) -> Vec<Task> 
 
 /// A `when` condition (of a task or a deadline): CEL over the case, the actor,
 /// the time and the state, checked like a guard.
-fn condition(cx: &mut Cx, node: &Node, known: &Known<'_>) -> Option<String> {
+pub(crate) fn condition(cx: &mut Cx, node: &Node, known: &Known<'_>) -> Option<String> {
     let expression = cx.text(node, "'when'")?;
     let scope = Scope {
         fields: known.fields,

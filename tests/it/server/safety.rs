@@ -151,6 +151,7 @@ const PROMISED: &[(&str, &str)] = &[
     ("post", "/api/v1/cases/{reference}/tasks/{task}"),
     ("post", "/api/v1/cases/{reference}/tasks/{task}/undo"),
     ("post", "/api/v1/cases/{reference}/notes"),
+    ("post", "/api/v1/cases/{reference}/notices/{notice}"),
     ("post", "/api/v1/cases/{reference}/corrections"),
     ("post", "/api/v1/cases/{reference}/hold"),
     ("post", "/api/v1/cases/{reference}/release"),

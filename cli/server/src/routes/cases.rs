@@ -32,6 +32,7 @@ pub(super) fn routes() -> OpenApiRouter<Server> {
         .routes(routes!(complete_task))
         .routes(routes!(undo_task))
         .routes(routes!(add_note))
+        .routes(routes!(send_notice))
         .routes(routes!(correct_data))
         .routes(routes!(migrate_case))
         .routes(routes!(place_hold))
@@ -430,6 +431,46 @@ async fn add_note(
         &caller,
         &reference,
         CaseCommand::Note { note: body.text },
+    )
+    .await
+}
+
+/// A notice recorded sent.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NoticeSent {
+    /// The day it was sent (default: today).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date)]
+    sent_on: Option<chrono::NaiveDate>,
+    /// The service's reference of the letter or document.
+    #[serde(default)]
+    reference: Option<String>,
+}
+
+/// Records a notice the case owes (to the referring prosecutor or court) as
+/// sent; allowed on a closed case. The case's `notices` list those due.
+#[utoipa::path(post, path = "/api/v1/cases/{reference}/notices/{notice}", tag = tags::CASES, request_body = NoticeSent,
+    params(("reference" = String, Path, description = REFERENCE),
+        ("notice" = String, Path, description = "The notice's id in the definition"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command id")),
+    responses((status = 200, body = Changed), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody),
+        (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
+async fn send_notice(
+    State(server): State<Server>,
+    caller: Caller,
+    Path((reference, notice)): Path<(String, String)>,
+    Body(body): Body<NoticeSent>,
+) -> Result<Response, Problem> {
+    command_on(
+        &server,
+        &caller,
+        &reference,
+        CaseCommand::Notice {
+            notice,
+            sent_on: body.sent_on,
+            reference: body.reference,
+        },
     )
     .await
 }

@@ -41,6 +41,7 @@ pub(super) fn routes() -> Router<Server> {
         .route("/cases/{reference}/tasks/{task}/undo", post(untick))
         .route("/cases/{reference}/steps/{step}", post(take_step))
         .route("/cases/{reference}/notes", post(add_note))
+        .route("/cases/{reference}/notices/{notice}", post(send_notice))
         .route("/cases/{reference}/hold", post(hold))
         .route("/open/{process}", get(open_page).post(open_case))
 }
@@ -672,6 +673,52 @@ async fn add_note(
         note: form.text.unwrap_or_default(),
     };
     command(&server, &person, &reference, "note", note).await
+}
+
+#[derive(Debug, Deserialize)]
+struct NoticeForm {
+    csrf: Option<String>,
+    sent_on: Option<String>,
+    reference: Option<String>,
+}
+
+async fn send_notice(
+    State(server): State<Server>,
+    person: Person,
+    Path((reference, notice)): Path<(String, String)>,
+    Form(form): Form<NoticeForm>,
+) -> Response {
+    if let Some(refused) = person.refuse_form(form.csrf.as_deref()) {
+        return refused;
+    }
+    // An empty date field: today. A date the browser did not send as one
+    // is the engine's to refuse, named.
+    let sent_on = match form.sent_on.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(day) => match day.parse::<chrono::NaiveDate>() {
+            Ok(day) => Some(day),
+            Err(_) => {
+                return show(
+                    &server,
+                    &person,
+                    &reference,
+                    None,
+                    Some(Refusal {
+                        at: "notice".to_owned(),
+                        code: "invalid-input".to_owned(),
+                        message: format!("'{day}' is not a date (2026-11-30)"),
+                    }),
+                )
+                .await;
+            }
+        },
+    };
+    let sent = CaseCommand::Notice {
+        notice,
+        sent_on,
+        reference: form.reference.filter(|r| !r.trim().is_empty()),
+    };
+    command(&server, &person, &reference, "notice", sent).await
 }
 
 /// The opening form of a process: its `open.input`, typed.

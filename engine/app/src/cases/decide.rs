@@ -113,6 +113,14 @@ pub(crate) fn decide(
     let mut events = match step {
         Step::Command(CaseCommand::Take { step, input }) => case::take(&cx, case, step, &input.0)?,
         Step::Command(CaseCommand::Task { task }) => case::complete_task(&cx, case, task)?,
+        Step::Command(CaseCommand::Notice {
+            notice,
+            sent_on,
+            reference,
+        }) => {
+            let sent_on = sent_on.unwrap_or_else(|| d.occurred_at.date_naive());
+            case::send_notice(&cx, case, notice, sent_on, reference.as_deref())?
+        }
         Step::Command(CaseCommand::Untick { untick, reason }) => {
             case::undo_task(&cx, case, untick, reason)?
         }

@@ -57,6 +57,25 @@ pub struct CaseView {
     pub transitions: Vec<StepView>,
     /// The case's journal, oldest first: who wrote when, and (revealed) what.
     pub notes: Vec<NoteView>,
+    /// Notices the case owes and has not yet sent (also once closed).
+    pub notices: Vec<NoticeView>,
+}
+
+/// A notice due and not yet sent (to the referring authority).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NoticeView {
+    /// Its id in the definition (`case notice CASE ID` records it sent).
+    pub notice: String,
+    pub due_on: NaiveDate,
+    /// `due`, or `overdue` once its due date has passed.
+    pub status: DeadlineStatus,
+    /// The partner it goes to (its id), if the definition names one.
+    pub to: Option<String>,
+    /// Who it escalates to when missed.
+    pub escalate: Option<String>,
+    /// Whether the reader may record it sent.
+    pub may_send: bool,
 }
 
 /// One note of a case's journal.
@@ -386,6 +405,24 @@ impl App {
                 })
                 .collect(),
             notes,
+            notices: case
+                .notices
+                .iter()
+                .map(|(notice, pending)| NoticeView {
+                    notice: notice.clone(),
+                    due_on: pending.due_on,
+                    status: if pending.missed || now.date_naive() > pending.due_on {
+                        DeadlineStatus::Overdue
+                    } else {
+                        DeadlineStatus::Due
+                    },
+                    to: pending.to.clone(),
+                    escalate: pending.escalate.clone(),
+                    may_send: definition.notice(notice).is_some_and(|n| {
+                        case::decide::allowed(&cx, &n.roles, &case.data, "").is_ok()
+                    }),
+                })
+                .collect(),
             may_tick: case::may_tick(&cx, &case),
             may_hold: case::privacy::may_hold(&cx, &case),
             deadline: deadline(&case, now.date_naive()),
@@ -755,6 +792,22 @@ pub fn describe(event: &CaseEvent) -> String {
         }
         CaseEvent::LegalHoldReleased { reason } => format!("legal hold released ({reason})"),
         CaseEvent::NoteAdded { .. } => "note added".to_owned(),
+        CaseEvent::NoticeSent {
+            notice,
+            sent_on,
+            reference,
+        } => match reference {
+            Some(reference) => format!("notice {notice} sent on {sent_on} ({reference})"),
+            None => format!("notice {notice} sent on {sent_on}"),
+        },
+        CaseEvent::NoticeMissed {
+            notice,
+            due_on,
+            escalate,
+        } => match escalate {
+            Some(role) => format!("notice {notice} not sent by {due_on}; overdue for {role}"),
+            None => format!("notice {notice} not sent by {due_on}"),
+        },
     }
 }
 

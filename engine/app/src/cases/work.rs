@@ -9,11 +9,15 @@
 //! Steps offered in every state (`anywhere`: withdrawing, stopping) link
 //! nobody: they would put every case on every coordinator's list. A missed
 //! deadline that escalates to a role the person holds links them too.
+//!
+//! A notice the case owes outside the service (to the referring authority)
+//! puts it on the list of whoever may record it sent, and once overdue of
+//! whoever it escalates to, closed or not: the obligation outlives the case.
 
 use chrono::NaiveDate;
 use kroonika_engine::actors::Actor;
 use kroonika_engine::calendar::working_days_between;
-use kroonika_engine::definition::{RoleRef, State};
+use kroonika_engine::definition::{ProcessDefinition, RoleRef, State};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -56,6 +60,9 @@ pub struct WorkItem {
     pub needs: Vec<String>,
     /// The state's guidance, its first line.
     pub guidance: Option<String>,
+    /// Notices the case owes (ids) that this person may record sent, or
+    /// that escalate to them.
+    pub notices: Vec<String>,
 }
 
 /// Cases due within this many working days are due soon.
@@ -78,6 +85,40 @@ impl App {
             .await?;
         let registry = self.registry();
         let mut items = Vec::new();
+        // Closed cases stay on a list while they owe a notice.
+        let closed = self
+            .list_cases(
+                request,
+                &CaseFilter {
+                    closed: true,
+                    ..CaseFilter::default()
+                },
+            )
+            .await?;
+        for doc in closed.cases.iter().filter(|d| owes(d)) {
+            let text = |field: &str| doc[field].as_str().unwrap_or_default().to_owned();
+            let process = text("process");
+            let version = doc["version"].as_u64().and_then(|v| u32::try_from(v).ok());
+            let Ok((definition, _)) = registry.definition(&process, version) else {
+                continue;
+            };
+            let Some(owed) = notices(&actor, doc, &definition, closed.today) else {
+                continue;
+            };
+            items.push(WorkItem {
+                reference: text("reference"),
+                process,
+                state: text("state"),
+                urgency: owed.urgency,
+                due_on: Some(owed.due_on),
+                working_days_left: Some(working_days_between(closed.today, owed.due_on)),
+                why: owed.why,
+                steps: Vec::new(),
+                needs: Vec::new(),
+                guidance: None,
+                notices: owed.ids,
+            });
+        }
         for doc in &list.cases {
             let text = |field: &str| doc[field].as_str().unwrap_or_default().to_owned();
             let (process, state_name) = (text("process"), text("state"));
@@ -92,12 +133,25 @@ impl App {
                 .as_str()
                 .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
             let overdue = list.is_overdue(doc);
+            let owed = notices(&actor, doc, &definition, list.today);
             let item = judge(&actor, doc, state, overdue);
-            let Some((why, steps)) = item else {
-                continue;
+            let (why, steps) = match (item, &owed) {
+                (Some((mut why, steps)), Some(owed)) => {
+                    why.extend(
+                        owed.why
+                            .iter()
+                            .filter(|w| !why.contains(w))
+                            .cloned()
+                            .collect::<Vec<_>>(),
+                    );
+                    (why, steps)
+                }
+                (Some(item), None) => item,
+                (None, Some(owed)) => (owed.why.clone(), Vec::new()),
+                (None, None) => continue,
             };
             let left = due_on.map(|due| working_days_between(list.today, due));
-            let urgency = if overdue {
+            let mut urgency = if overdue {
                 Urgency::Overdue
             } else if doc["deadline_warned"] == Value::Bool(true) || left.is_some_and(|l| l <= SOON)
             {
@@ -105,6 +159,12 @@ impl App {
             } else {
                 Urgency::Later
             };
+            let mut due_on = due_on;
+            if let Some(owed) = &owed {
+                urgency = urgency.min(owed.urgency);
+                due_on = Some(due_on.map_or(owed.due_on, |d| d.min(owed.due_on)));
+            }
+            let left = due_on.map(|due| working_days_between(list.today, due));
             let done: Vec<&str> = doc["tasks_done"]
                 .as_array()
                 .into_iter()
@@ -132,6 +192,7 @@ impl App {
                     .map(|g| g.as_str())
                     .and_then(|g| g.trim().lines().next())
                     .map(str::to_owned),
+                notices: owed.map(|o| o.ids).unwrap_or_default(),
             });
         }
         items.sort_by(|a, b| {
@@ -144,6 +205,88 @@ impl App {
         });
         Ok(items)
     }
+}
+
+/// Whether a case-list document has notices due.
+fn owes(doc: &Value) -> bool {
+    doc["notices"].as_object().is_some_and(|n| !n.is_empty())
+}
+
+/// The notices a case owes that are `actor`'s to send or to chase.
+struct Owed {
+    ids: Vec<String>,
+    why: Vec<String>,
+    /// The earliest due date among them.
+    due_on: NaiveDate,
+    urgency: Urgency,
+}
+
+/// The notices of `doc` that `actor` may record sent (by the notice's roles,
+/// on a case they are linked to) or that went overdue and escalate to a role
+/// they hold.
+fn notices(
+    actor: &Actor,
+    doc: &Value,
+    definition: &ProcessDefinition,
+    today: NaiveDate,
+) -> Option<Owed> {
+    let pending = doc["notices"].as_object()?;
+    let named_in = |field: &str| {
+        doc["assigned"][field]
+            .as_array()
+            .is_some_and(|names| names.iter().any(|n| n.as_str() == Some(&actor.name)))
+    };
+    let linked = doc["opened_by"].as_str() == Some(actor.name.as_str())
+        || doc["assigned"]
+            .as_object()
+            .is_some_and(|fields| fields.keys().any(|f| named_in(f)));
+    let mut owed: Option<Owed> = None;
+    for (id, notice) in pending {
+        let Some(due_on) = notice["due_on"]
+            .as_str()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        else {
+            continue;
+        };
+        let late = notice["missed"].as_bool() == Some(true) || today > due_on;
+        // Whoever may send it and is linked to the case (opened it, or is
+        // named in it): not every coordinator for every case.
+        let sends = linked
+            && definition.notice(id).is_some_and(|n| {
+                n.roles.iter().any(|role| match role {
+                    RoleRef::Role { role } => actor.has_role(role),
+                    RoleRef::Assigned { role, field } => actor.has_role(role) && named_in(field),
+                })
+            });
+        let escalated = notice["escalate"]
+            .as_str()
+            .filter(|role| late && actor.has_role(role));
+        if !sends && escalated.is_none() {
+            continue;
+        }
+        let urgency = if late {
+            Urgency::Overdue
+        } else if working_days_between(today, due_on) <= SOON {
+            Urgency::DueSoon
+        } else {
+            Urgency::Later
+        };
+        let entry = owed.get_or_insert_with(|| Owed {
+            ids: Vec::new(),
+            why: Vec::new(),
+            due_on,
+            urgency,
+        });
+        entry.ids.push(id.clone());
+        entry.due_on = entry.due_on.min(due_on);
+        entry.urgency = entry.urgency.min(urgency);
+        let why = match escalated {
+            Some(role) => format!("notice {id} escalated to {role}"),
+            None => format!("notice {id} due"),
+        };
+        entry.why.push(why);
+    }
+    owed
 }
 
 /// Why `actor` is linked to the case and which of its state's own steps

@@ -327,6 +327,11 @@ impl Simulation<'_> {
             Step::Task(task) => CaseCommand::Task {
                 task: (*task).to_owned(),
             },
+            Step::Notice(notice) => CaseCommand::Notice {
+                notice: (*notice).to_owned(),
+                sent_on: None,
+                reference: None,
+            },
             Step::Account => {
                 let account = format!("vab-{}", &id.simple().to_string()[24..]);
                 let register = ActorCommand::Register {
@@ -345,6 +350,7 @@ impl Simulation<'_> {
         let verb = match step {
             Step::Take(..) => "case do",
             Step::Task(_) => "case task",
+            Step::Notice(_) => "case notice",
             Step::Account => "case do",
         };
         self.app
@@ -424,7 +430,7 @@ impl Simulation<'_> {
                 "self",
                 "other",
             ]);
-            ("rj-service", source, "none")
+            ("rj-service", source, "oas")
         };
         let minor = if conciliation {
             rng.chance(0.1)

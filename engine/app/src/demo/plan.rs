@@ -144,6 +144,8 @@ impl Rng {
 pub(super) enum Step {
     Take(&'static str, Vec<(&'static str, String)>),
     Task(&'static str),
+    /// A notice owed to the referring authority, recorded sent that day.
+    Notice(&'static str),
     /// The volunteer gets an account (registered with the role `volunteer`),
     /// linked to their onboarding case (`account-linked`).
     Account,
@@ -197,8 +199,56 @@ pub(super) fn take_step(name: &'static str, sets: &[(&'static str, String)]) -> 
     Step::Take(name, sets.to_vec())
 }
 
-/// The path of one mediation case, with the delays between its steps.
+/// The steps after which a conciliation owes the authority its ending.
+const ENDINGS: [&str; 8] = [
+    "declare-ineligible",
+    "declare-unreachable",
+    "consent-refused",
+    "withdraw-consent",
+    "safety-stop",
+    "no-agreement",
+    "fulfilled",
+    "not-fulfilled",
+];
+
+/// The path of one mediation case, with the delays between its steps: in a
+/// conciliation the coordinator tells the prosecutor or court who the
+/// conciliator is and how it ended, usually within days, now and then late.
 pub(super) fn mediation_plan(
+    rng: &mut Rng,
+    conciliation: bool,
+    minor: bool,
+    mediators: &[&'static str],
+) -> Vec<(i64, Who, Step)> {
+    let mut plan = mediation_steps(rng, conciliation, minor, mediators);
+    if !conciliation {
+        return plan;
+    }
+    let ended = matches!(plan.last(), Some((_, _, Step::Take(name, _))) if ENDINGS.contains(name));
+    if ended {
+        // One in twenty is sent after its 5 working days, and goes overdue.
+        let delay = if rng.chance(0.05) {
+            rng.range(8, 12)
+        } else {
+            rng.range(0, 3)
+        };
+        plan.push((delay, Who::Coordinator, Step::Notice("ending")));
+    }
+    let assigned = plan
+        .iter()
+        .position(|(_, _, step)| matches!(step, Step::Take("assign", _)));
+    if let Some(at) = assigned {
+        // The same day or the next (the steps after it wait for it).
+        let delay = rng.range(0, 1);
+        plan.insert(
+            at + 1,
+            (delay, Who::Coordinator, Step::Notice("mediator-appointed")),
+        );
+    }
+    plan
+}
+
+fn mediation_steps(
     rng: &mut Rng,
     conciliation: bool,
     minor: bool,
@@ -209,12 +259,17 @@ pub(super) fn mediation_plan(
     let roll = rng.unit();
     plan.push((rng.range(0, 1), C, take_step("start-screening", &[])));
     if roll < 0.07 {
-        let reason = *rng.pick(&[
-            "excluded-offence",
-            "not-second-degree",
-            "unsuitable",
-            "safety-risk",
-        ]);
+        // The § 203¹ exclusions bind criminal conciliation only.
+        let reason = if conciliation {
+            *rng.pick(&[
+                "excluded-offence",
+                "not-second-degree",
+                "unsuitable",
+                "safety-risk",
+            ])
+        } else {
+            *rng.pick(&["unsuitable", "safety-risk"])
+        };
         plan.push((
             rng.range(1, 3),
             C,
@@ -325,25 +380,56 @@ pub(super) fn mediation_plan(
     if minor {
         plan.push((0, M, Step::Task("legal-representative-consent")));
     }
+    // Now and then the assessment finds a high risk: the regional lead either
+    // lets an indirect dialogue go on, with reasons, or the case stops.
+    let high = rng.chance(0.04);
+    let risk = if high {
+        "high"
+    } else {
+        *rng.pick(&["low", "low", "medium"])
+    };
     plan.push((
         0,
         M,
-        take_step(
-            "record-risk",
-            &[("risk_level", (*rng.pick(&["low", "low", "medium"])).into())],
-        ),
+        take_step("record-risk", &[("risk_level", risk.into())]),
     ));
     plan.push((0, M, Step::Task("risk-assessed")));
+    if high {
+        if rng.chance(0.5) {
+            plan.push((
+                rng.range(1, 5),
+                M,
+                take_step("safety-stop", &[("category", "safety".into())]),
+            ));
+            return plan;
+        }
+        plan.push((
+            rng.range(1, 3),
+            Who::Named("rein"),
+            take_step(
+                "override-risk",
+                &[(
+                    "risk_override_reason",
+                    "Indirect dialogue through the mediator only; safety plan agreed with the victim."
+                        .into(),
+                )],
+            ),
+        ));
+    }
     plan.push((rng.range(0, 4), M, Step::Task("facts-acknowledged")));
     plan.push((rng.range(1, 5), M, take_step("clear-for-dialogue", &[])));
-    let format = *rng.pick(&[
-        "face-to-face",
-        "face-to-face",
-        "face-to-face",
-        "indirect",
-        "online",
-        "conference",
-    ]);
+    let format = if high {
+        "indirect"
+    } else {
+        *rng.pick(&[
+            "face-to-face",
+            "face-to-face",
+            "face-to-face",
+            "indirect",
+            "online",
+            "conference",
+        ])
+    };
     let participants = rng.range(2, 6).to_string();
     plan.push((
         rng.range(5, 25),
@@ -428,6 +514,18 @@ pub(super) fn mediation_plan(
             Who::Coordinator,
             take_step("report-to-authority", &[]),
         ));
+        // A party may still withdraw consent until the authority decides.
+        if rng.chance(0.03) {
+            plan.push((
+                rng.range(1, 10),
+                Who::Coordinator,
+                take_step(
+                    "withdraw-consent",
+                    &[("party", (*rng.pick(&["victim", "offender"])).into())],
+                ),
+            ));
+            return plan;
+        }
         let decided = rng.range(10, 30);
         if rng.chance(0.05) {
             plan.push((

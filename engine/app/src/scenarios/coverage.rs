@@ -15,7 +15,7 @@ use super::run::Trace;
 /// One thing a definition lets happen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Item {
-    /// `state`, `transition`, `task`, `guard` or `deadline`.
+    /// `state`, `transition`, `task`, `guard`, `deadline` or `notice`.
     pub kind: &'static str,
     /// Where: `preparation`, `preparation → schedule`, `* → withdraw`
     /// (offered anywhere), `preparation/victim-consent`.
@@ -170,6 +170,21 @@ pub fn coverage(definition: &ProcessDefinition, traces: &[&Trace]) -> Coverage {
             );
         }
     }
+    // Each notice made due, recorded sent, and gone overdue unsent.
+    for notice in &definition.notices {
+        for (outcome, seen) in [
+            ("due", &seen.notices_due),
+            ("sent", &seen.notices_sent),
+            ("missed", &seen.notices_missed),
+        ] {
+            push(
+                "notice",
+                notice.id.clone(),
+                Some(outcome),
+                seen.contains(&notice.id),
+            );
+        }
+    }
     Coverage {
         process: definition.id.clone(),
         covered: items.iter().filter(|i| i.covered).count(),
@@ -200,6 +215,9 @@ struct Seen {
     warned: BTreeSet<String>,
     missed: BTreeSet<String>,
     fired: BTreeSet<String>,
+    notices_due: BTreeSet<String>,
+    notices_sent: BTreeSet<String>,
+    notices_missed: BTreeSet<String>,
 }
 
 impl Seen {
@@ -212,8 +230,11 @@ impl Seen {
                 transition,
                 from,
                 to,
+                notices,
                 ..
             } => {
+                self.notices_due
+                    .extend(notices.iter().map(|n| n.notice.clone()));
                 self.states.insert(to.clone());
                 self.taken
                     .insert((scope(definition, from, transition), transition.clone()));
@@ -235,6 +256,12 @@ impl Seen {
             }
             CaseEvent::DeadlineMissed { state, .. } => {
                 self.missed.insert(state.clone());
+            }
+            CaseEvent::NoticeSent { notice, .. } => {
+                self.notices_sent.insert(notice.clone());
+            }
+            CaseEvent::NoticeMissed { notice, .. } => {
+                self.notices_missed.insert(notice.clone());
             }
             _ => {}
         }

@@ -53,6 +53,7 @@ struct RawStep {
     #[serde(rename = "do")]
     take: Option<String>,
     task: Option<String>,
+    notice: Option<String>,
     timers: Option<String>,
     #[serde(rename = "as")]
     actor: Option<String>,
@@ -82,6 +83,8 @@ pub struct Then {
     /// Event types that must have been recorded on the case.
     #[serde(default)]
     pub events: Vec<String>,
+    /// The notices still due (unsent), exactly; left out: not checked.
+    pub notices: Option<Vec<String>>,
 }
 
 /// A scenario file, checked.
@@ -130,6 +133,13 @@ pub enum Act {
         task: String,
         actor: String,
     },
+    /// A due notice recorded sent (`input`: `sent_on`, `reference`).
+    Notice {
+        notice: String,
+        actor: String,
+        sent_on: Option<chrono::NaiveDate>,
+        reference: Option<String>,
+    },
     /// Deadlines handled as of this time.
     Timers(DateTime<Utc>),
 }
@@ -140,6 +150,7 @@ impl Step {
         match &self.act {
             Act::Take { step, actor, .. } => format!("do: {step} as {actor}"),
             Act::Task { task, actor } => format!("task: {task} as {actor}"),
+            Act::Notice { notice, actor, .. } => format!("notice: {notice} as {actor}"),
             Act::Timers(at) => format!("timers: {}", stamp(*at)),
         }
     }
@@ -221,14 +232,19 @@ pub fn parse(source: &str, name: &str) -> Result<File> {
         for raw_step in s.steps {
             let line = raw_step.referenced.line() as usize;
             let r = raw_step.value;
-            let chosen = [r.take.is_some(), r.task.is_some(), r.timers.is_some()]
-                .iter()
-                .filter(|c| **c)
-                .count();
+            let chosen = [
+                r.take.is_some(),
+                r.task.is_some(),
+                r.notice.is_some(),
+                r.timers.is_some(),
+            ]
+            .iter()
+            .filter(|c| **c)
+            .count();
             if chosen != 1 {
                 return Err(invalid(
                     line,
-                    "a step says one of `do: TRANSITION`, `task: TASK` or `timers: TIME`"
+                    "a step says one of `do: TRANSITION`, `task: TASK`, `notice: NOTICE` or `timers: TIME`"
                         .to_owned(),
                 ));
             }
@@ -249,13 +265,49 @@ pub fn parse(source: &str, name: &str) -> Result<File> {
                     ));
                 };
                 let actor = known(actor, line)?;
-                match (r.take, r.task) {
-                    (Some(step), _) => Act::Take {
+                match (r.take, r.task, r.notice) {
+                    (Some(step), _, _) => Act::Take {
                         step,
                         actor,
                         input: r.input,
                     },
-                    (_, Some(task)) => {
+                    (_, _, Some(notice)) => {
+                        let mut input = r.input;
+                        let sent_on = match input.remove("sent_on") {
+                            None => None,
+                            Some(value) => Some(
+                                value
+                                    .as_str()
+                                    .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
+                                    .ok_or_else(|| {
+                                        invalid(
+                                            line,
+                                            format!(
+                                                "`sent_on` is a date (2026-01-05), not {value}"
+                                            ),
+                                        )
+                                    })?,
+                            ),
+                        };
+                        let reference = input
+                            .remove("reference")
+                            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
+                        if let Some(other) = input.keys().next() {
+                            return Err(invalid(
+                                line,
+                                format!(
+                                    "recording a notice sent takes `sent_on` and `reference` as input, not `{other}`"
+                                ),
+                            ));
+                        }
+                        Act::Notice {
+                            notice,
+                            actor,
+                            sent_on,
+                            reference,
+                        }
+                    }
+                    (_, Some(task), _) => {
                         if !r.input.is_empty() {
                             return Err(invalid(
                                 line,
@@ -264,7 +316,7 @@ pub fn parse(source: &str, name: &str) -> Result<File> {
                         }
                         Act::Task { task, actor }
                     }
-                    _ => unreachable!("one of do, task or timers was checked"),
+                    _ => unreachable!("one of do, task, notice or timers was checked"),
                 }
             };
             let at =

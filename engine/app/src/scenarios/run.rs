@@ -319,6 +319,24 @@ impl Run<'_> {
                     )
                     .await
                     .map(|_| ()),
+                Act::Notice {
+                    notice,
+                    actor,
+                    sent_on,
+                    reference,
+                } => self
+                    .app
+                    .execute(
+                        &Request::new(actor, "case notice"),
+                        Some(&case),
+                        CaseCommand::Notice {
+                            notice: notice.clone(),
+                            sent_on: *sent_on,
+                            reference: reference.clone(),
+                        },
+                    )
+                    .await
+                    .map(|_| ()),
                 Act::Timers(at) => {
                     let run = self.app.run_timers(Some(*at)).await?;
                     if let Some((reference, err)) = run.failed.into_iter().next() {
@@ -420,6 +438,22 @@ impl Run<'_> {
             if status != deadline {
                 expected.push(format!("deadline: {deadline}"));
                 actual.push(format!("deadline: {status}"));
+            }
+        }
+        if let Some(notices) = &then.notices {
+            let mut wanted: Vec<&str> = notices.iter().map(String::as_str).collect();
+            wanted.sort_unstable();
+            let due: Vec<&str> = view.notices.keys().map(String::as_str).collect();
+            if wanted != due {
+                let list = |l: &[&str]| {
+                    if l.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        l.join(", ")
+                    }
+                };
+                expected.push(format!("notices due: {}", list(&wanted)));
+                actual.push(format!("notices due: {}", list(&due)));
             }
         }
         if !then.events.is_empty() {
