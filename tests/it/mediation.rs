@@ -299,6 +299,7 @@ fn every_terminal_outcome_is_reachable() {
             &[
                 ("authority_decision", "PR-2026-78"),
                 ("decided_on", "2026-10-01"),
+                ("imposed_terms", "apology"),
                 ("terms_due_on", "2027-03-01"),
             ],
         )
@@ -318,11 +319,35 @@ fn every_terminal_outcome_is_reachable() {
             &[
                 ("authority_decision", "PR-2026-79"),
                 ("decided_on", "2026-10-01"),
+                ("imposed_terms", "apology"),
                 ("terms_due_on", "2027-03-01"),
             ],
         )
         .take("mari", "fulfilled", &[]);
     assert_eq!(fulfilled.outcome(), closed("closed-fulfilled", "fulfilled"));
+
+    let mut resumed = Run::open("conciliation", false);
+    resumed
+        .reach_authority()
+        .take(
+            "mari",
+            "terms-approved",
+            &[
+                ("authority_decision", "PR-2026-80"),
+                ("decided_on", "2026-10-01"),
+                ("imposed_terms", "monetary,costs"),
+                ("terms_due_on", "2027-03-01"),
+            ],
+        )
+        .take(
+            "mari",
+            "new-offence",
+            &[("offence_reported_on", "2026-10-02")],
+        );
+    assert_eq!(
+        resumed.outcome(),
+        closed("closed-new-offence", "new-offence")
+    );
 
     let mut resolved = Run::open("rj-service", false);
     resolved
@@ -342,6 +367,7 @@ fn every_terminal_outcome_is_reachable() {
         returned,
         not_fulfilled,
         fulfilled,
+        resumed,
         resolved,
     ]
     .iter()

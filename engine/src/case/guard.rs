@@ -10,6 +10,12 @@
 //! is evaluated, and kept with the definition ([`Programs`]): a long-lived process
 //! evaluates the same guards thousands of times. The standard CEL environment is
 //! built once per process.
+//!
+//! Besides CEL's own functions, guards have `add_months(DATE, N)`: the date
+//! (`2026-01-31`) N calendar months later, on the same day of the month or the
+//! month's last day, as a date text, so the law's "at most 6 months" reads
+//! `input.terms_due_on <= add_months(input.decided_on, 6)` (dates compare as
+//! text).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -106,6 +112,34 @@ fn stdlib() -> Arc<cel::Env> {
     ENV.get_or_init(|| Arc::new(cel::Env::stdlib())).clone()
 }
 
+/// `add_months(DATE, N)`: the date N calendar months after DATE (a date or
+/// the date part of a datetime), clamped to the month's last day.
+fn add_months(date: Arc<String>, months: i64) -> Result<cel::Value, cel::ExecutionError> {
+    let day = date
+        .get(..10)
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .ok_or_else(|| {
+            cel::ExecutionError::function_error("add_months", format!("'{date}' is not a date"))
+        })?;
+    let shifted = u32::try_from(months.unsigned_abs())
+        .ok()
+        .map(chrono::Months::new)
+        .and_then(|m| {
+            if months >= 0 {
+                day.checked_add_months(m)
+            } else {
+                day.checked_sub_months(m)
+            }
+        })
+        .ok_or_else(|| {
+            cel::ExecutionError::function_error(
+                "add_months",
+                format!("{months} months is out of range"),
+            )
+        })?;
+    Ok(cel::Value::from(shifted.to_string()))
+}
+
 /// Evaluates `expression`: Ok(true/false), or Err with why it could not be.
 pub fn evaluate(expression: &str, scope: &Scope<'_>) -> Result<bool, String> {
     let program = scope
@@ -167,6 +201,8 @@ pub fn evaluate(expression: &str, scope: &Scope<'_>) -> Result<bool, String> {
         ("entered_at".to_owned(), entered),
     ]);
     context.add_variable_from_value("state", state);
+    // The name is ours, not the standard library's: it cannot collide.
+    let _ = context.add_function("add_months", add_months);
     match program.execute(&context) {
         Ok(cel::Value::Bool(b)) => Ok(b),
         Ok(other) => Err(format!("it gave {other:?}, not true or false")),
@@ -267,6 +303,22 @@ mod tests {
         let data = BTreeMap::new();
         let clone = definition.clone();
         evaluate("tasks.complete", &scope(&definition, &data, None, &actor)).unwrap();
+        // Calendar months, clamped to the month's end; dates compare as text.
+        for (expression, expected) in [
+            ("add_months('2026-01-05', 6) == '2026-07-05'", true),
+            ("add_months('2026-08-31', 6) == '2027-02-28'", true),
+            ("add_months('2026-03-31', -1) == '2026-02-28'", true),
+            ("'2026-07-06' <= add_months('2026-01-05', 6)", false),
+        ] {
+            let scope = scope(&definition, &data, None, &actor);
+            assert_eq!(evaluate(expression, &scope), Ok(expected), "{expression}");
+        }
+        let scope = scope(&definition, &data, None, &actor);
+        assert!(
+            evaluate("add_months('soon', 1) == ''", &scope)
+                .unwrap_err()
+                .contains("'soon' is not a date")
+        );
         // Every guard, task condition and deadline condition of the
         // definition, at once; visible through the clone made before.
         assert_eq!(format!("{:?}", clone.programs), "Programs(3 compiled)");

@@ -200,7 +200,7 @@ pub(super) fn take_step(name: &'static str, sets: &[(&'static str, String)]) -> 
 }
 
 /// The steps after which a conciliation owes the authority its ending.
-const ENDINGS: [&str; 8] = [
+const ENDINGS: [&str; 9] = [
     "declare-ineligible",
     "declare-unreachable",
     "consent-refused",
@@ -209,6 +209,20 @@ const ENDINGS: [&str; 8] = [
     "no-agreement",
     "fulfilled",
     "not-fulfilled",
+    "new-offence",
+];
+
+/// The endings after which the parties are sent the feedback survey.
+const SURVEYED: [&str; 9] = [
+    "consent-refused",
+    "withdraw-consent",
+    "safety-stop",
+    "no-agreement",
+    "resolved-without-terms",
+    "returned-by-authority",
+    "fulfilled",
+    "not-fulfilled",
+    "new-offence",
 ];
 
 /// The path of one mediation case, with the delays between its steps: in a
@@ -221,10 +235,16 @@ pub(super) fn mediation_plan(
     mediators: &[&'static str],
 ) -> Vec<(i64, Who, Step)> {
     let mut plan = mediation_steps(rng, conciliation, minor, mediators);
+    let surveyed =
+        matches!(plan.last(), Some((_, _, Step::Take(name, _))) if SURVEYED.contains(name));
+    let ended = conciliation
+        && matches!(plan.last(), Some((_, _, Step::Take(name, _))) if ENDINGS.contains(name));
+    if surveyed {
+        plan.push((rng.range(0, 6), Who::Coordinator, Step::Notice("feedback")));
+    }
     if !conciliation {
         return plan;
     }
-    let ended = matches!(plan.last(), Some((_, _, Step::Take(name, _))) if ENDINGS.contains(name));
     if ended {
         // One in twenty is sent after its 5 working days, and goes overdue.
         let delay = if rng.chance(0.05) {
@@ -549,6 +569,7 @@ fn mediation_steps(
                 &[
                     ("authority_decision", "prosecutor's order".into()),
                     ("decided_on", "+0".into()),
+                    ("imposed_terms", terms.into()),
                     ("terms_due_on", format!("+{due}")),
                 ],
             ),
@@ -565,6 +586,16 @@ fn mediation_steps(
         M,
         take_step("fulfilment-checked", &[("status", "on-track".into())]),
     ));
+    // Now and then the offender commits a new offence against the same
+    // victim while the terms run: the proceedings resume.
+    if conciliation && rng.chance(0.03) {
+        plan.push((
+            due / 4,
+            Who::Coordinator,
+            take_step("new-offence", &[("offence_reported_on", "+0".into())]),
+        ));
+        return plan;
+    }
     let fulfilled = rng.chance(0.87);
     let last = if fulfilled {
         "fulfilled"
