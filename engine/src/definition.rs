@@ -388,6 +388,10 @@ pub struct Task {
     pub title: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when: Option<String>,
+    /// Tasks of the same state that must be done first (a party is informed
+    /// before consenting); one whose `when` does not hold does not block.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -111,7 +111,8 @@ pub fn json_schema() -> Value {
         "properties": {
             "id": { "type": "string", "pattern": KEBAB },
             "title": text,
-            "when": { "type": "string", "description": "A CEL condition: the task is required only if it holds." }
+            "when": { "type": "string", "description": "A CEL condition: the task is required only if it holds." },
+            "after": { "type": "array", "items": { "type": "string", "pattern": KEBAB }, "description": "Tasks of the same state that must be done first." }
         }
     });
     let state = json!({

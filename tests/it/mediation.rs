@@ -159,6 +159,7 @@ impl Run {
                     "victim-consent",
                     "offender-consent",
                     "facts-acknowledged",
+                    "data-sharing-consent",
                 ],
             )
             .take("ants", "clear-for-dialogue", &[])
@@ -384,6 +385,31 @@ fn every_terminal_outcome_is_reachable() {
 
 #[test]
 fn the_law_and_practice_hold_in_the_bundled_process() {
+    // A party consents only once informed; the information is not unticked
+    // while a consent given on it stands.
+    let mut informed = Run::open("conciliation", false);
+    informed.reach_contacting("ants").take(
+        "ants",
+        "preparatory-meeting-held",
+        &[("party", "victim"), ("format", "in-person")],
+    );
+    let early = case::complete_task(&informed.cx("ants"), &informed.case(), "victim-consent");
+    assert_eq!(
+        early.unwrap_err().reason(),
+        "task 'victim-consent' comes after 'information-provided': do that first"
+    );
+    informed.tasks("ants", &["information-provided", "victim-consent"]);
+    let undo = case::undo_task(
+        &informed.cx("ants"),
+        &informed.case(),
+        "information-provided",
+        "ticked on the wrong case",
+    );
+    assert_eq!(
+        undo.unwrap_err().reason(),
+        "'victim-consent' came after task 'information-provided' and is done: undo it first"
+    );
+
     // Restorative meetings need two facilitators; criminal conciliation one conciliator.
     let mut rj = Run::open("rj-service", false);
     rj.take("mari", "start-screening", &[]).take(
@@ -438,7 +464,7 @@ fn the_law_and_practice_hold_in_the_bundled_process() {
         ),
         Err(Rejection::new(
             kroonika_engine::Code::ChecklistIncomplete,
-            "'clear-for-dialogue' needs the checklist complete; missing: legal-representative-consent"
+            "'clear-for-dialogue' needs the checklist complete; missing: legal-representative-consent, data-sharing-consent"
         ))
     );
     // Consent can be withdrawn after the agreement is signed, until the

@@ -216,6 +216,29 @@ pub fn complete_task(
     if case.tasks_done.contains(task) {
         return Ok(Vec::new());
     }
+    // What must come first: a required task not yet done.
+    let (_, _, missing) = checklist(cx, case, state)?;
+    let first: Vec<&str> = state
+        .tasks
+        .iter()
+        .filter(|t| t.id == task)
+        .flat_map(|t| t.after.iter())
+        .filter(|before| missing.contains(before))
+        .map(String::as_str)
+        .collect();
+    if !first.is_empty() {
+        return Err(Rejection::new(
+            Code::ChecklistIncomplete,
+            format!(
+                "task '{task}' comes after {}: do that first",
+                first
+                    .iter()
+                    .map(|t| format!("'{t}'"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ),
+        ));
+    }
     Ok(vec![CaseEvent::TaskCompleted {
         state: state.name.clone(),
         task: task.to_owned(),
@@ -304,6 +327,28 @@ pub fn undo_task(
         return Err(Rejection::new(
             Code::InvalidInput,
             format!("task '{task}' is not done; there is nothing to undo"),
+        ));
+    }
+    // What was done on the strength of it is undone first.
+    let resting: Vec<&str> = state
+        .tasks
+        .iter()
+        .filter(|t| t.after.iter().any(|a| a == task) && case.tasks_done.contains(&t.id))
+        .map(|t| t.id.as_str())
+        .collect();
+    if !resting.is_empty() {
+        return Err(Rejection::new(
+            Code::InvalidInput,
+            format!(
+                "{} came after task '{task}' and {} done: undo {} first",
+                resting
+                    .iter()
+                    .map(|t| format!("'{t}'"))
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+                if resting.len() == 1 { "is" } else { "are" },
+                if resting.len() == 1 { "it" } else { "them" }
+            ),
         ));
     }
     Ok(vec![CaseEvent::TaskUndone {

@@ -37,7 +37,7 @@ pub(crate) const STATE_KEYS: [&str; 7] = [
 pub(crate) const TRANSITION_KEYS: [&str; 7] =
     ["title", "to", "roles", "input", "guard", "message", "hours"];
 pub(crate) const DEADLINE_KEYS: [&str; 6] = ["within", "from", "escalate", "fire", "warn", "when"];
-pub(crate) const TASK_KEYS: [&str; 3] = ["id", "title", "when"];
+pub(crate) const TASK_KEYS: [&str; 4] = ["id", "title", "when", "after"];
 
 /// Lowers one state. `anywhere` is needed to check a deadline's `fire`.
 pub(crate) fn state(
@@ -268,6 +268,7 @@ pub(crate) fn role_refs(cx: &mut Cx, node: &Node, what: &str, known: &Known<'_>)
 
 fn tasks(cx: &mut Cx, node: &Node, owner: &str, known: &Known<'_>) -> Vec<Task> {
     let mut out: Vec<Task> = Vec::new();
+    let mut spans: Vec<Vec<(String, std::ops::Range<usize>)>> = Vec::new();
     for item in cx
         .list(node, &format!("the tasks of {owner}"))
         .unwrap_or_default()
@@ -298,7 +299,43 @@ fn tasks(cx: &mut Cx, node: &Node, owner: &str, known: &Known<'_>) -> Vec<Task> 
             None => Text::from(""),
         };
         let when = map.get("when").and_then(|n| condition(cx, n, known));
-        out.push(Task { id, title, when });
+        let after = map
+            .get("after")
+            .map(|n| cx.id_list(n, "task", IdStyle::Kebab))
+            .unwrap_or_default();
+        out.push(Task {
+            id,
+            title,
+            when,
+            after: after.iter().map(|(name, _)| name.clone()).collect(),
+        });
+        spans.push(after);
+    }
+    // `after` names tasks of the same list, never the task itself.
+    let ids: Vec<String> = out.iter().map(|t| t.id.clone()).collect();
+    for (task, after) in out.iter().zip(&spans) {
+        for (name, span) in after {
+            if name == &task.id || !ids.contains(name) {
+                let mut d = Diagnostic::error(
+                    Code::UnknownTask,
+                    span.clone(),
+                    if name == &task.id {
+                        format!("task '{name}' of {owner} comes after itself")
+                    } else {
+                        format!(
+                            "task '{}' of {owner} comes after task '{name}', which {owner} does not have",
+                            task.id
+                        )
+                    },
+                );
+                if name == &task.id {
+                    d = d.with_help("name the tasks that must be done before it");
+                } else if let Some(help) = did_you_mean(name, ids.iter().map(String::as_str)) {
+                    d = d.with_help(help);
+                }
+                cx.push(d);
+            }
+        }
     }
     out
 }

@@ -371,6 +371,9 @@ fn mediation_steps(
     plan.push((rng.range(0, 5), M, meeting(rng, "offender")));
     plan.push((0, M, Step::Task("information-provided")));
     plan.push((0, M, Step::Task("victim-consent")));
+    if !conciliation {
+        plan.push((0, M, Step::Task("data-sharing-consent")));
+    }
     if roll < 0.38 {
         plan.push((
             rng.range(3, 14),
