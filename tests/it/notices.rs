@@ -286,6 +286,22 @@ async fn notices_are_owed_sent_and_chased(backend: Backend) {
             && page.contains(&format!("action=\"/cases/{a}/notices/ending\"")),
         "{page}"
     );
+    // The lead's list in the browser names the notice too.
+    crate::web::set_password_on(&url, "rein").await;
+    let lead = crate::web::signed_in(&browser, &served.base, "rein").await;
+    let work = browser
+        .get(format!("{}/work", served.base))
+        .header("cookie", &lead)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        work.contains(&a) && work.contains("saata teade: Teade lepitusmenetluse lõppemisest"),
+        "{work}"
+    );
     let refused = browser
         .post(format!("{}/cases/{a}/notices/ending", served.base))
         .header("cookie", &cookie)

@@ -463,7 +463,7 @@ mod tests {
             "Suunatud",
             "Alusta sobivuse hindamist",
             "igas avatud seisus",
-            "Lepitus ja taastav õigus",
+            "Lepitusmenetlus ja vahendus",
         ] {
             assert!(drawn.contains(words), "'{words}' drawn");
         }

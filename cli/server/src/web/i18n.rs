@@ -183,6 +183,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "Notices owed to the referrer",
     ),
     ("due_by", "tähtaeg", "due by"),
+    ("notice_to_send", "saata teade", "notice to send"),
     ("notice_sent", "Märgi saadetuks", "Record as sent"),
     ("sent_on", "Saadetud", "Sent on"),
     (

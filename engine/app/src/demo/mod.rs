@@ -655,8 +655,8 @@ impl Simulation<'_> {
                 "    deadline: { within: 7 working days, escalate: regional-lead }\n    transitions:\n      record-feedback:",
             ),
             (
-                "title: { et: Lepitus ja taastav õigus, en: Victim-offender mediation }",
-                "title: { et: Lepitus ja taastav õigus (aruanne 7 tööpäevaga), en: Victim-offender mediation (reports in 7 working days) }",
+                "title: { et: Lepitusmenetlus ja vahendus (taastav õigus), en: Victim-offender mediation }",
+                "title: { et: Lepitusmenetlus ja vahendus (aruanne 7 tööpäevaga), en: Victim-offender mediation (reports in 7 working days) }",
             ),
             (
                 "title: { et: Aruanne esitati 10 tööpäeva jooksul, en: Report submitted within 10 working days }",
