@@ -82,6 +82,12 @@ async fn assigned(url: &str, at: &str) -> String {
     case
 }
 
+/// A web page as the person signed in with `cookie` sees it.
+async fn page(browser: &reqwest::Client, url: &str, cookie: &str) -> String {
+    let answer = browser.get(url).header("cookie", cookie).send().await;
+    answer.unwrap().text().await.unwrap()
+}
+
 /// The case as `actor` sees it, as JSON.
 async fn show(url: &str, actor: &str, case: &str) -> Value {
     serde_json::from_str(&ok(url, actor, &["case", "show", case, "--format", "json"]).await)
@@ -270,34 +276,18 @@ async fn notices_are_owed_sent_and_chased(backend: Backend) {
         .build()
         .unwrap();
     let cookie = crate::web::signed_in(&browser, &served.base, "mari").await;
-    let page = browser
-        .get(format!("{}/cases/{a}", served.base))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let case_page = page(&browser, &format!("{}/cases/{a}", served.base), &cookie).await;
     assert!(
-        page.contains("Teated suunajale")
-            && page.contains("Teade lepitusmenetluse lõppemisest")
-            && page.contains("(Põhja Ringkonnaprokuratuur)")
-            && page.contains(&format!("action=\"/cases/{a}/notices/ending\"")),
-        "{page}"
+        case_page.contains("Teated suunajale")
+            && case_page.contains("Teade lepitusmenetluse lõppemisest")
+            && case_page.contains("(Põhja Ringkonnaprokuratuur)")
+            && case_page.contains(&format!("action=\"/cases/{a}/notices/ending\"")),
+        "{case_page}"
     );
     // The lead's list in the browser names the notice too.
     crate::web::set_password_on(&url, "rein").await;
     let lead = crate::web::signed_in(&browser, &served.base, "rein").await;
-    let work = browser
-        .get(format!("{}/work", served.base))
-        .header("cookie", &lead)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let work = page(&browser, &format!("{}/work", served.base), &lead).await;
     assert!(
         work.contains(&a) && work.contains("saata teade: Teade lepitusmenetluse lõppemisest"),
         "{work}"
@@ -306,7 +296,7 @@ async fn notices_are_owed_sent_and_chased(backend: Backend) {
         .post(format!("{}/cases/{a}/notices/ending", served.base))
         .header("cookie", &cookie)
         .form(&[
-            ("csrf", crate::web::csrf_of(&page).as_str()),
+            ("csrf", crate::web::csrf_of(&case_page).as_str()),
             ("sent_on", "15.01.2026"),
         ])
         .send()

@@ -5,8 +5,8 @@
 use kroonika_engine::definition::{FieldType, Notice, RoleRef};
 
 use super::cx::Cx;
-use super::fields::{unknown_field, unknown_role};
-use super::states::{Known, condition, duration, role_refs};
+use super::fields::unknown_field;
+use super::states::{Known, condition, duration, escalate_role, role_refs};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::suggest::did_you_mean;
 use crate::tree::Node;
@@ -61,15 +61,9 @@ pub(crate) fn notices(
                 }
             }
         });
-        let escalate = spec.get("escalate").and_then(|n| {
-            let role = cx.text(n, "'escalate'")?;
-            if known.roles.contains(&role) {
-                Some(role)
-            } else {
-                unknown_role(cx, &role, &n.span, known.roles);
-                None
-            }
-        });
+        let escalate = spec
+            .get("escalate")
+            .and_then(|n| escalate_role(cx, n, known));
         let roles = spec
             .get("roles")
             .map(|n| role_refs(cx, n, &format!("recording {what} sent"), known))

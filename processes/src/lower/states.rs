@@ -357,6 +357,17 @@ pub(crate) fn condition(cx: &mut Cx, node: &Node, known: &Known<'_>) -> Option<S
     Some(expression)
 }
 
+/// An `escalate` role (of a deadline or a notice): one the file declares.
+pub(crate) fn escalate_role(cx: &mut Cx, node: &Node, known: &Known<'_>) -> Option<String> {
+    let role = cx.text(node, "'escalate'")?;
+    if known.roles.contains(&role) {
+        Some(role)
+    } else {
+        unknown_role(cx, &role, &node.span, known.roles);
+        None
+    }
+}
+
 pub(crate) fn duration(cx: &mut Cx, node: &Node, what: &str) -> Option<Duration> {
     let text = cx.text(node, what)?;
     match Duration::parse(&text) {
@@ -418,15 +429,9 @@ fn deadline(
             }
         }
     });
-    let escalate = map.get("escalate").and_then(|n| {
-        let role = cx.text(n, "'escalate'")?;
-        if known.roles.contains(&role) {
-            Some(role)
-        } else {
-            unknown_role(cx, &role, &n.span, known.roles);
-            None
-        }
-    });
+    let escalate = map
+        .get("escalate")
+        .and_then(|n| escalate_role(cx, n, known));
     let fire = map.get("fire").and_then(|n| {
         let name = cx.text(n, "'fire'")?;
         let available = own.iter().chain(anywhere.iter().filter(|_| !terminal));
