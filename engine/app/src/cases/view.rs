@@ -411,7 +411,7 @@ impl App {
                 .map(|(notice, pending)| NoticeView {
                     notice: notice.clone(),
                     due_on: pending.due_on,
-                    status: if pending.missed || now.date_naive() > pending.due_on {
+                    status: if overdue(pending.missed, Some(pending.due_on), now.date_naive()) {
                         DeadlineStatus::Overdue
                     } else {
                         DeadlineStatus::Due

@@ -22,7 +22,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::App;
-use crate::cases::view::CaseFilter;
+use crate::cases::view::{CaseFilter, overdue};
 use crate::command::Request;
 use crate::error::Result;
 
@@ -248,7 +248,11 @@ fn notices(
         else {
             continue;
         };
-        let late = notice["missed"].as_bool() == Some(true) || today > due_on;
+        let late = overdue(
+            notice["missed"].as_bool() == Some(true),
+            Some(due_on),
+            today,
+        );
         // Whoever may send it and is linked to the case (opened it, or is
         // named in it): not every coordinator for every case.
         let sends = linked
