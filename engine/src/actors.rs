@@ -7,7 +7,7 @@
 //! `coordinator` is the actor's `coordinator`); `admin` administers actors and
 //! `service-owner` publishes definitions.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +44,18 @@ pub enum ActorEvent {
         reason: String,
     },
     ActorReactivated {},
+    /// A case recorded what the service needs to know of the actor (the
+    /// definition's `profile`): written with the case's step, by the same
+    /// command, never by an administrator.
+    ProfileRecorded {
+        profile: String,
+        process: String,
+        case: String,
+        #[serde(default)]
+        values: BTreeMap<String, serde_json::Value>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        roles: Vec<String>,
+    },
 }
 
 impl ActorEvent {
@@ -54,6 +66,7 @@ impl ActorEvent {
             ActorEvent::RoleRevoked { .. } => "RoleRevoked",
             ActorEvent::ActorDeactivated { .. } => "ActorDeactivated",
             ActorEvent::ActorReactivated { .. } => "ActorReactivated",
+            ActorEvent::ProfileRecorded { .. } => "ProfileRecorded",
         }
     }
 
@@ -85,6 +98,20 @@ pub struct Actor {
     /// Why the actor was deactivated, while they are: they hold no role in
     /// effect, so every rule refuses them.
     pub deactivated: Option<String>,
+    /// What cases recorded of the actor, by profile name.
+    pub profiles: BTreeMap<String, ActorProfile>,
+}
+
+/// A profile as the latest step recorded it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActorProfile {
+    pub process: String,
+    /// The reference of the case that recorded it.
+    pub case: String,
+    /// The case's state and the recorded fields' values.
+    pub values: BTreeMap<String, serde_json::Value>,
+    /// The roles it grants now.
+    pub roles: Vec<String>,
 }
 
 impl Actor {
@@ -107,12 +134,45 @@ impl Actor {
             ActorEvent::ActorReactivated {} => {
                 self.deactivated = None;
             }
+            ActorEvent::ProfileRecorded {
+                profile,
+                process,
+                case,
+                values,
+                roles,
+            } => {
+                self.profiles.insert(
+                    profile.clone(),
+                    ActorProfile {
+                        process: process.clone(),
+                        case: case.clone(),
+                        values: values.clone(),
+                        roles: roles.clone(),
+                    },
+                );
+            }
         }
     }
 
-    /// Whether the actor holds `role` in effect: never while deactivated.
+    /// Whether the actor holds `role` in effect: granted by an administrator
+    /// or by a profile, and never while deactivated.
     pub fn has_role(&self, role: &str) -> bool {
-        self.deactivated.is_none() && self.roles.contains(role)
+        self.deactivated.is_none()
+            && (self.roles.contains(role)
+                || self
+                    .profiles
+                    .values()
+                    .any(|p| p.roles.iter().any(|r| r == role)))
+    }
+
+    /// Every role in effect, administrators' grants and profiles' together.
+    pub fn roles_in_effect(&self) -> BTreeSet<String> {
+        if self.deactivated.is_some() {
+            return BTreeSet::new();
+        }
+        let mut all = self.roles.clone();
+        all.extend(self.profiles.values().flat_map(|p| p.roles.iter().cloned()));
+        all
     }
 
     pub fn is_active(&self) -> bool {
@@ -340,7 +400,7 @@ mod tests {
         Actor {
             name: name.to_owned(),
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
-            deactivated: None,
+            ..Actor::default()
         }
     }
 

@@ -11,8 +11,9 @@
 //!
 //! What is decided again: case events (opening, steps, tasks, corrections,
 //! migrations, deadlines, erasures, legal holds), definition publications (by a
-//! service owner or administrator, numbered in order) and actor administration
-//! (by an administrator). Sealed personal values are passed back sealed
+//! service owner or administrator, numbered in order), actor administration
+//! (by an administrator) and profiles recorded on actors (each must be exactly
+//! what the case step of the same command decided). Sealed personal values are passed back sealed
 //! ([`crate::case::RawValue::Sealed`]): their checks were made in the clear when
 //! they were first decided. Pure: the caller reads the log and compiles the
 //! definitions.
@@ -58,6 +59,9 @@ pub struct Replay {
     actors: BTreeMap<String, Actor>,
     published: HashMap<String, Vec<DefinitionPublished>>,
     cases: HashMap<String, Case>,
+    /// Profiles a case step recorded, by actor, awaiting the actor's
+    /// `ProfileRecorded` written by the same command.
+    profiles: HashMap<String, (uuid::Uuid, ActorEvent)>,
     /// Events decided again, and cases seen.
     pub checked: u64,
 }
@@ -121,6 +125,7 @@ impl Replay {
             ActorEvent::ActorReactivated {} => ActorCommand::Reactivate {
                 name: name.to_owned(),
             },
+            ActorEvent::ProfileRecorded { .. } => return self.profile(entry, name, event.clone()),
         };
         // The first administrator registers themself (`init --admin`).
         let bootstrap = self.actors.is_empty() && entry.metadata.actor == name;
@@ -133,6 +138,24 @@ impl Replay {
         let verdict = same(result, std::slice::from_ref(&event));
         let actor = self.actors.entry(name.to_owned()).or_default();
         actor.evolve(&event);
+        verdict
+    }
+
+    /// A profile is not an administrator's: the case step that recorded it
+    /// must have decided exactly this, by the same command.
+    fn profile(&mut self, entry: Entry<'_>, name: &str, event: ActorEvent) -> Result<(), String> {
+        let verdict = match self.profiles.remove(name) {
+            Some((command, expected))
+                if command == entry.metadata.command_id && expected == event =>
+            {
+                Ok(())
+            }
+            _ => Err("a profile no case step recorded (or not as the step decided it)".to_owned()),
+        };
+        self.actors
+            .entry(name.to_owned())
+            .or_default()
+            .evolve(&event);
         verdict
     }
 
@@ -172,6 +195,23 @@ impl Replay {
         let before = self.cases.get(entry.stream).cloned().unwrap_or_default();
         let occurred_at = entry.metadata.occurred_at;
         let verdict = self.decide_again(&before, &event, entry, &definition);
+        if let CaseEvent::TransitionTaken {
+            profile: Some(record),
+            ..
+        } = &event
+        {
+            for actor in &record.actors {
+                let recorded = ActorEvent::ProfileRecorded {
+                    profile: record.profile.clone(),
+                    process: before.process.clone(),
+                    case: before.reference.clone(),
+                    values: record.values.clone(),
+                    roles: record.roles.clone(),
+                };
+                self.profiles
+                    .insert(actor.clone(), (entry.metadata.command_id, recorded));
+            }
+        }
         self.cases
             .entry(entry.stream.to_owned())
             .or_default()

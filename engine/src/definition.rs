@@ -99,10 +99,43 @@ pub struct ProcessDefinition {
     /// court) once a step is taken, in file order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notices: Vec<Notice>,
+    /// What a case of this process records on the actor it is about (a
+    /// volunteer's account): read by other processes' guards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Profile>,
     /// The compiled CEL of its guards and conditions (compiled once, on first
     /// use; not part of the definition's text or its equality).
     #[serde(skip)]
     pub programs: crate::case::guard::Programs,
+}
+
+/// What a case records on the actors one of its fields names, after every
+/// step that changes it: the state the case is in, the values of some of its
+/// fields and the roles it grants. An onboarding case keeps a volunteer's
+/// profile (`people['kaja'].volunteer.state`), which an assignment's guard
+/// reads; roles granted here are in effect while their condition holds, on
+/// top of those an administrator granted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// The profile's name, as guards read it: `volunteer`.
+    pub name: String,
+    /// The actor-list field naming whose profile it is.
+    pub of: String,
+    /// Fields whose values are recorded (never personal ones), besides the
+    /// case's state.
+    pub record: Vec<String>,
+    /// Roles granted while their condition (CEL over the case, `true` when
+    /// absent) holds, in file order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<ProfileRole>,
+}
+
+/// A role a profile grants, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileRole {
+    pub role: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
 }
 
 /// Who may see personal data in the clear and who may erase it. Administrators

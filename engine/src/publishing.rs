@@ -89,7 +89,7 @@ mod tests {
         Actor {
             name: "tiina".into(),
             roles: [SERVICE_OWNER.to_owned()].into(),
-            deactivated: None,
+            ..Actor::default()
         }
     }
 
@@ -167,8 +167,8 @@ mod tests {
         assert_eq!(v3.version, 3);
         let coordinator = Actor {
             name: "mari".into(),
-            deactivated: None,
             roles: ["coordinator".to_owned()].into(),
+            ..Actor::default()
         };
         assert_eq!(
             decide(

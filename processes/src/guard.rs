@@ -44,7 +44,7 @@ impl Scope<'_> {
         if self.tasks {
             names.push("tasks");
         }
-        names.extend(["actor", "now", "state"]);
+        names.extend(["actor", "people", "now", "today", "state"]);
         names
     }
 }

@@ -251,7 +251,19 @@ pub fn json_schema() -> Value {
             "anywhere": { "$ref": "#/$defs/transitions" },
             "states": { "type": "object", "propertyNames": { "pattern": KEBAB }, "additionalProperties": { "$ref": "#/$defs/state" } },
             "metrics": { "type": "object", "propertyNames": { "pattern": KEBAB }, "additionalProperties": { "$ref": "#/$defs/metric" } },
-            "notices": { "type": "object", "propertyNames": { "pattern": KEBAB }, "additionalProperties": { "$ref": "#/$defs/notice" } }
+            "notices": { "type": "object", "propertyNames": { "pattern": KEBAB }, "additionalProperties": { "$ref": "#/$defs/notice" } },
+            "profile": {
+                "type": "object",
+                "description": "What a case records on the actors a list-of-actors field names (a volunteer's account), after every step that changes it: the case's state, the fields in `record` (never personal ones) and the roles granted while their condition holds. Other processes' guards read it as `people[NAME].NAME_OF_PROFILE.FIELD`.",
+                "required": ["name", "of"],
+                "additionalProperties": false,
+                "properties": {
+                    "name": { "type": "string", "pattern": SNAKE },
+                    "of": { "type": "string", "pattern": SNAKE },
+                    "record": { "type": "array", "items": { "type": "string", "pattern": SNAKE } },
+                    "roles": { "type": "object", "propertyNames": { "pattern": KEBAB }, "additionalProperties": { "oneOf": [ { "const": true }, { "type": "string" } ] } }
+                }
+            }
         },
         "$defs": {
             "text": {
@@ -317,6 +329,10 @@ mod tests {
         assert_eq!(
             keys(&defs["notice"]),
             sorted(&crate::lower::notices::NOTICE_KEYS)
+        );
+        assert_eq!(
+            keys(&schema["properties"]["profile"]),
+            sorted(&crate::lower::profile::PROFILE_KEYS)
         );
         assert_eq!(keys(&defs["field"]), sorted(&FIELD_KEYS));
         assert_eq!(keys(&defs["metric"]), sorted(&METRIC_KEYS));

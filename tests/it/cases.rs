@@ -28,7 +28,7 @@ fn actors() -> BTreeMap<String, Actor> {
         let actor = Actor {
             name: name.to_owned(),
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
-            deactivated: None,
+            ..Actor::default()
         };
         (name.to_owned(), actor)
     })

@@ -359,8 +359,9 @@ fn guards() {
     let actor = Actor {
         name: "jaan".into(),
         roles: ["facilitator".to_owned()].into(),
-        deactivated: None,
+        ..Actor::default()
     };
+    let nobody = std::collections::BTreeMap::new();
     let run = |expression: &str| {
         // Through the checker, as a service owner would write it…
         let _ = check_definition(&source.replace("size(input.facilitators) >= 2", expression));
@@ -371,6 +372,7 @@ fn guards() {
             input: Some(&data),
             tasks: Some((false, vec!["victim-consent".into()])),
             actor: &actor,
+            actors: &nobody,
             now: chrono::DateTime::parse_from_rfc3339("2026-11-24T10:00:00Z")
                 .unwrap()
                 .into(),

@@ -52,6 +52,7 @@ mod mediation;
 mod notices;
 mod partners;
 mod privacy;
+mod profiles;
 mod publishing;
 mod readme;
 mod reports;

@@ -25,7 +25,9 @@ pub(crate) async fn kroonika(args: &[&str]) -> (u8, String, String) {
         args.splice(0..0, ["--master-key-file", pg_key_file()]);
     }
     let argv = std::iter::once("kroonika").chain(args.iter().copied());
-    let code = kroonika_cli::run(argv, &mut out, &mut err).await;
+    // Boxed: a test awaits many commands, and each inline would grow its
+    // future past a test thread's stack.
+    let code = Box::pin(kroonika_cli::run(argv, &mut out, &mut err)).await;
     (
         code,
         String::from_utf8(out).unwrap(),

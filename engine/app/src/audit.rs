@@ -698,6 +698,27 @@ fn what(event: &RecordedEvent) -> String {
             Ok(ActorEvent::ActorReactivated {}) => {
                 format!("reactivated {}", event.stream.id())
             }
+            Ok(ActorEvent::ProfileRecorded {
+                profile,
+                case,
+                values,
+                roles,
+                ..
+            }) => {
+                let state = values
+                    .get(kroonika_engine::case::profile::STATE)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("?");
+                let roles = if roles.is_empty() {
+                    "no roles".to_owned()
+                } else {
+                    roles.join(", ")
+                };
+                format!(
+                    "{case} recorded {}'s {profile} profile: {state} ({roles})",
+                    event.stream.id()
+                )
+            }
             Err(_) => event.event_type.clone(),
         },
         publishing::CATEGORY => match event.data.decode::<DefinitionPublished>() {

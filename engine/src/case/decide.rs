@@ -120,6 +120,7 @@ pub fn take(
             input: Some(&inputs),
             tasks: Some((complete, done)),
             actor: cx.actor,
+            actors: cx.actors,
             now: cx.now,
             state: &state.name,
             entered_at: case.entered_at,
@@ -164,12 +165,13 @@ pub fn take(
     let moving = to.name != state.name;
     let mut merged = case.data.clone();
     merged.extend(data.iter().map(|(k, v)| (k.clone(), v.clone())));
-    let deadline = if moving {
+    let deadline = if moving || recounts(to, case, &data) {
         schedule(cx, to, &merged)?
     } else {
         None
     };
     let notices = super::notices::due_after(cx, case, transition, &merged, &to.name)?;
+    let profile = super::profile::after_step(cx, &merged, &to.name)?;
     Ok(vec![CaseEvent::TransitionTaken {
         transition: transition.to_owned(),
         from: state.name.clone(),
@@ -180,7 +182,22 @@ pub fn take(
         closes: to.terminal,
         outcome: to.outcome.clone(),
         notices,
+        profile,
     }])
+}
+
+/// Whether a step that stays in `state` gives the field its deadline counts
+/// from a new value (a yearly check recorded again): the deadline is counted
+/// again from it.
+fn recounts(state: &State, case: &Case, data: &BTreeMap<String, Value>) -> bool {
+    state
+        .deadline
+        .as_ref()
+        .and_then(|d| d.from.as_ref())
+        .is_some_and(|from| {
+            data.get(from)
+                .is_some_and(|v| case.data.get(from) != Some(v))
+        })
 }
 
 /// Completes a checklist task of the current state. Completing a done task
@@ -656,6 +673,7 @@ pub(super) fn condition(
         input: None,
         tasks: None,
         actor: cx.actor,
+        actors: cx.actors,
         now: cx.now,
         state,
         entered_at,
@@ -978,6 +996,7 @@ pub fn availability(
                 input: Some(&BTreeMap::new()),
                 tasks: Some((complete, done.clone())),
                 actor: cx.actor,
+                actors: cx.actors,
                 now: cx.now,
                 state: &state.name,
                 entered_at: case.entered_at,

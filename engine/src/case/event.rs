@@ -31,6 +31,18 @@ pub struct NoticeDue {
     pub escalate: Option<String>,
 }
 
+/// What a step recorded on the actors the definition's `profile` names
+/// (each also gets a `ProfileRecorded` in their own stream, by the same
+/// command): only those whose profile it changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileRecord {
+    pub profile: String,
+    pub actors: Vec<String>,
+    pub values: BTreeMap<String, Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
 pub enum CaseEvent {
@@ -65,6 +77,9 @@ pub enum CaseEvent {
         /// Notices the step made due (the definition's `notices`).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         notices: Vec<NoticeDue>,
+        /// The profile the step recorded on the actors it is about.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        profile: Option<ProfileRecord>,
     },
     TaskCompleted {
         state: String,

@@ -113,7 +113,7 @@ pub(crate) fn actors() -> BTreeMap<String, Actor> {
             Actor {
                 name: name.to_owned(),
                 roles: [role.to_owned()].into(),
-                deactivated: None,
+                ..Actor::default()
             },
         )
     })

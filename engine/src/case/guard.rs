@@ -35,6 +35,9 @@ pub struct Scope<'a> {
     pub input: Option<&'a BTreeMap<String, Value>>,
     pub tasks: Option<(bool, Vec<String>)>,
     pub actor: &'a Actor,
+    /// Every registered actor: guards read the profiles of those a step
+    /// names (`people['kaja'].volunteer.state`).
+    pub actors: &'a BTreeMap<String, Actor>,
     pub now: DateTime<Utc>,
     pub state: &'a str,
     pub entered_at: Option<DateTime<Utc>>,
@@ -179,9 +182,8 @@ pub fn evaluate(expression: &str, scope: &Scope<'_>) -> Result<bool, String> {
     }
     let roles: Vec<cel::Value> = scope
         .actor
-        .roles
+        .roles_in_effect()
         .iter()
-        .filter(|r| scope.actor.has_role(r))
         .map(|r| cel::Value::from(r.as_str()))
         .collect();
     let actor: HashMap<String, cel::Value> = HashMap::from([
@@ -192,7 +194,11 @@ pub fn evaluate(expression: &str, scope: &Scope<'_>) -> Result<bool, String> {
         ("roles".to_owned(), cel::Value::List(Arc::new(roles))),
     ]);
     context.add_variable_from_value("actor", actor);
+    if expression.contains("people") {
+        context.add_variable_from_value("people", people(scope.actors));
+    }
     context.add_variable_from_value("now", cel::Value::Timestamp(scope.now.fixed_offset()));
+    context.add_variable_from_value("today", scope.now.date_naive().to_string());
     let entered = scope.entered_at.map_or(cel::Value::Null, |at| {
         cel::Value::Timestamp(at.fixed_offset())
     });
@@ -208,6 +214,35 @@ pub fn evaluate(expression: &str, scope: &Scope<'_>) -> Result<bool, String> {
         Ok(other) => Err(format!("it gave {other:?}, not true or false")),
         Err(err) => Err(err.to_string()),
     }
+}
+
+/// The people guards may read, by actor name: their roles in effect and
+/// their profiles (each the case's state and the recorded fields). Someone
+/// deactivated has no roles and no profile here.
+fn people(actors: &BTreeMap<String, Actor>) -> HashMap<String, cel::Value> {
+    actors
+        .iter()
+        .map(|(name, actor)| {
+            let mut person: HashMap<String, cel::Value> = HashMap::new();
+            let roles: Vec<cel::Value> = actor
+                .roles_in_effect()
+                .iter()
+                .map(|r| cel::Value::from(r.as_str()))
+                .collect();
+            person.insert("roles".to_owned(), cel::Value::List(Arc::new(roles)));
+            if actor.is_active() {
+                for (profile, recorded) in &actor.profiles {
+                    let values: HashMap<String, cel::Value> = recorded
+                        .values
+                        .iter()
+                        .map(|(k, v)| (k.clone(), to_cel(v)))
+                        .collect();
+                    person.insert(profile.clone(), cel::Value::from(values));
+                }
+            }
+            (name.clone(), cel::Value::from(person))
+        })
+        .collect()
 }
 
 fn to_cel(value: &Value) -> cel::Value {
@@ -240,6 +275,63 @@ mod tests {
         shared::<ProcessDefinition>();
     }
 
+    static NOBODY: std::sync::LazyLock<BTreeMap<String, Actor>> =
+        std::sync::LazyLock::new(BTreeMap::new);
+
+    #[test]
+    fn guards_read_the_profiles_of_the_people_a_step_names() {
+        use crate::actors::ActorEvent;
+        let definition = crate::case::fixture::definition();
+        let mut kaja = Actor::default();
+        kaja.evolve(&ActorEvent::ActorRegistered {
+            name: "kaja".to_owned(),
+            roles: vec!["facilitator".to_owned()],
+        });
+        kaja.evolve(&ActorEvent::ProfileRecorded {
+            profile: "volunteer".to_owned(),
+            process: "volunteer-onboarding".to_owned(),
+            case: "VA-2026-0001".to_owned(),
+            values: [
+                ("state".to_owned(), serde_json::json!("active")),
+                ("checked_on".to_owned(), serde_json::json!("2025-12-01")),
+            ]
+            .into(),
+            roles: vec!["mediator".to_owned()],
+        });
+        let staff = crate::case::fixture::actors()["mari"].clone();
+        let actors = BTreeMap::from([
+            ("kaja".to_owned(), kaja.clone()),
+            ("mari".to_owned(), staff),
+        ]);
+        let data = BTreeMap::new();
+        let input: BTreeMap<String, Value> = [(
+            "facilitators".to_owned(),
+            serde_json::json!(["kaja", "mari"]),
+        )]
+        .into();
+        let mut scope = scope(&definition, &data, Some(&input), &kaja);
+        scope.actors = &actors;
+        let holds = |expression: &str| evaluate(expression, &scope);
+        assert_eq!(
+            holds("people['kaja'].volunteer.state == 'active'"),
+            Ok(true)
+        );
+        assert_eq!(holds("'mediator' in people['kaja'].roles"), Ok(true));
+        // Someone without the profile is told apart from someone with it.
+        assert_eq!(
+            holds(
+                "input.facilitators.all(m, !('volunteer' in people[m]) || people[m].volunteer.state == 'active')"
+            ),
+            Ok(true)
+        );
+        // A check valid for 12 months, judged against today (2026-…).
+        assert_eq!(
+            holds("add_months(people['kaja'].volunteer.checked_on, 12) > today"),
+            Ok(true)
+        );
+        assert_eq!(holds("'mediator' in actor.roles"), Ok(true));
+    }
+
     fn scope<'a>(
         definition: &'a ProcessDefinition,
         data: &'a BTreeMap<String, Value>,
@@ -252,6 +344,7 @@ mod tests {
             input,
             tasks: Some((false, vec!["consent".to_owned()])),
             actor,
+            actors: &NOBODY,
             now: crate::case::fixture::monday(),
             state: "meeting",
             entered_at: None,

@@ -17,6 +17,7 @@ pub mod event;
 pub mod guard;
 pub mod notices;
 pub mod privacy;
+pub mod profile;
 pub mod state;
 pub mod value;
 
@@ -32,7 +33,7 @@ pub use decide::{
     Context, Migration, RawInput, Values, availability, complete_task, correct, may_tick, migrate,
     migration_target, on_timer, open, take, tasks, undo_task,
 };
-pub use event::{CaseEvent, NoticeDue, ScheduledDeadline};
+pub use event::{CaseEvent, NoticeDue, ProfileRecord, ScheduledDeadline};
 pub use notices::send_notice;
 pub use state::{Case, PendingNotice, Wake};
 pub use value::RawValue;

@@ -110,6 +110,9 @@ impl Case {
                     self.entered_at = Some(occurred_at);
                     self.tasks_done.clear();
                     self.set_deadline(deadline);
+                } else if deadline.is_some() {
+                    // Counted again from a field the step gave anew.
+                    self.set_deadline(deadline);
                 }
                 if *closes {
                     self.outcome.clone_from(outcome);

@@ -11,6 +11,7 @@ pub(crate) mod fields;
 pub(crate) mod hours;
 pub(crate) mod metrics;
 pub(crate) mod notices;
+pub(crate) mod profile;
 pub(crate) mod states;
 
 use std::collections::HashSet;
@@ -24,7 +25,7 @@ use crate::analysis;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::tree::Node;
 
-pub(crate) const TOP_KEYS: [&str; 16] = [
+pub(crate) const TOP_KEYS: [&str; 17] = [
     "process",
     "title",
     "description",
@@ -41,6 +42,7 @@ pub(crate) const TOP_KEYS: [&str; 16] = [
     "privacy",
     "retention",
     "notices",
+    "profile",
 ];
 
 /// Lowers a parsed file. Returns the definition (if error-free) and every diagnostic.
@@ -229,6 +231,10 @@ fn lower_root(cx: &mut Cx, root: &Node) -> Option<ProcessDefinition> {
         .map(|n| notices::notices(cx, n, &known, &corrections))
         .unwrap_or_default();
 
+    let profile = map
+        .get("profile")
+        .and_then(|n| profile::profile(cx, n, &known));
+
     let definition = ProcessDefinition {
         id: id?,
         title: title?,
@@ -245,6 +251,7 @@ fn lower_root(cx: &mut Cx, root: &Node) -> Option<ProcessDefinition> {
         privacy,
         retention,
         notices,
+        profile,
         programs: Default::default(),
     };
     if !cx.has_errors() {

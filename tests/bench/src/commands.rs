@@ -59,7 +59,7 @@ fn world() -> anyhow::Result<World> {
             Actor {
                 name: name.to_owned(),
                 roles: [role.to_owned()].into(),
-                deactivated: None,
+                ..Actor::default()
             },
         )
     })

@@ -15,6 +15,7 @@ pub(crate) mod cache;
 pub(crate) mod decide;
 mod open;
 mod partners;
+mod profiles;
 pub mod view;
 pub mod work;
 
@@ -225,7 +226,9 @@ impl App {
             fingerprint: &print,
         };
         let mut known = self.remembered(id, target).await?;
-        match self.optimistic(target, id, &step, &act, &mut known).await {
+        // Boxed: deciding and writing make large futures, and a front end
+        // awaiting several commands in one task would hold them all inline.
+        match Box::pin(self.optimistic(target, id, &step, &act, &mut known)).await {
             Ok(Attempt::Written(next, outcome)) => {
                 self.cases().put(id, *next);
                 Ok(outcome)
@@ -235,7 +238,7 @@ impl App {
                 Ok(outcome)
             }
             // Another writer got there first: decided again under the lock.
-            Ok(Attempt::Raced) => self.step_locked(target, id, &step, &act).await,
+            Ok(Attempt::Raced) => Box::pin(self.step_locked(target, id, &step, &act)).await,
             Err(err) => {
                 // A refusal was checked against the store: what is known holds.
                 if err.kind() == crate::ErrorKind::Rejected {
@@ -341,6 +344,12 @@ impl App {
             let write = self.case_write(act, known, id, &decided, &registry)?;
             return match self.inner.store.write(&write).await {
                 Ok(_) => {
+                    if write.streams.len() > 1 {
+                        // A profile was recorded on actors: the registry
+                        // reads it now rather than at the next write's
+                        // precondition.
+                        self.refresh().await?;
+                    }
                     let (next, outcome) = stepped(std::mem::take(known), decided, act);
                     Ok(Attempt::Written(Box::new(next), outcome))
                 }
@@ -374,13 +383,20 @@ impl App {
             .case
             .revision
             .map_or(ExpectedRevision::NoStream, ExpectedRevision::Exact);
+        let mut streams = vec![StreamWrite {
+            stream: case::stream(id),
+            expected,
+            events,
+            timer: decided.timer,
+        }];
+        streams.extend(profiles::writes(
+            &decided.events,
+            &known.case,
+            &meta,
+            || self.new_id(),
+        )?);
         Ok(Write {
-            streams: vec![StreamWrite {
-                stream: case::stream(id),
-                expected,
-                events,
-                timer: decided.timer,
-            }],
+            streams,
             new_keys: decided.new_keys.clone(),
             destroy_keys: decided.destroy.clone(),
             index: decided.index.clone(),
@@ -469,6 +485,12 @@ impl App {
                         return Err(Error::Invalid("a command decided nothing".to_owned()));
                     };
                     self.adopt(registry);
+                    if decided
+                        .as_ref()
+                        .is_some_and(|(_, d)| records_profile(&d.events))
+                    {
+                        self.refresh().await?;
+                    }
                     return Ok(match decided {
                         Some((known, decided)) => {
                             let (next, outcome) = stepped(known, decided, act);
@@ -518,6 +540,18 @@ enum Attempt {
 }
 
 /// The case as a written decision left it, and what the decision did.
+fn records_profile(events: &[CaseEvent]) -> bool {
+    events.iter().any(|e| {
+        matches!(
+            e,
+            CaseEvent::TransitionTaken {
+                profile: Some(_),
+                ..
+            }
+        )
+    })
+}
+
 fn stepped(known: Remembered, decided: Decided, act: &Act<'_>) -> (Remembered, Outcome) {
     let next = known.after(
         decided.after,

@@ -669,7 +669,6 @@ pub(super) fn application_plan(rng: &mut Rng, track: &str) -> Vec<(i64, Who, Ste
                         &[
                             ("background_check", "clear".into()),
                             ("checked_on", "+0".into()),
-                            ("next_check_due", "+365".into()),
                         ],
                     ),
                 ));
@@ -705,7 +704,11 @@ pub(super) fn application_plan(rng: &mut Rng, track: &str) -> Vec<(i64, Who, Ste
                     N("tarmo"),
                     take_step(
                         "training-completed",
-                        &[("training_hours", "48".into()), ("mentors", mentor.into())],
+                        &[
+                            ("training_hours", "48".into()),
+                            ("mentors", mentor.into()),
+                            ("trained_for", "rj-service".into()),
+                        ],
                     ),
                 ));
                 plan.push((
@@ -772,7 +775,54 @@ pub(super) fn application_plan(rng: &mut Rng, track: &str) -> Vec<(i64, Who, Ste
             }
         }
     }
+    if minors {
+        yearly_checks(&mut plan);
+    }
     plan
+}
+
+/// Days after a criminal-record check that the demo's coordinator does it
+/// again: inside the 12 months after which onboarding suspends the volunteer.
+const RECHECK_AFTER: i64 = 330;
+
+/// The yearly criminal-record re-check (LasteKS § 20) of an active volunteer
+/// who meets minors: inserted every [`RECHECK_AFTER`] days after the first
+/// check, once the account is linked (the volunteer is active).
+fn yearly_checks(plan: &mut Vec<(i64, Who, Step)>) {
+    let is_check = |step: &Step| matches!(step, Step::Take(t, _) if *t == "check-recorded");
+    let (Some(first), Some(active)) = (
+        plan.iter().position(|(_, _, step)| is_check(step)),
+        plan.iter()
+            .position(|(_, _, step)| matches!(step, Step::Account)),
+    ) else {
+        return;
+    };
+    let mut since = 0;
+    let mut out = Vec::with_capacity(plan.len() + 2);
+    for (i, (offset, who, step)) in std::mem::take(plan).into_iter().enumerate() {
+        if i > first {
+            since += offset;
+        }
+        if i > active && since >= RECHECK_AFTER {
+            let after = since - RECHECK_AFTER;
+            out.push((
+                offset - after,
+                Who::Coordinator,
+                take_step(
+                    "check-recorded",
+                    &[
+                        ("background_check", "clear".into()),
+                        ("checked_on", "+0".into()),
+                    ],
+                ),
+            ));
+            out.push((after, who, step));
+            since = after;
+            continue;
+        }
+        out.push((offset, who, step));
+    }
+    *plan = out;
 }
 
 /// When a crisis event happened: any time of its day up to the evening.
