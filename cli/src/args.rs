@@ -854,6 +854,21 @@ pub enum ActorCommand {
     /// new tokens; the old ones stay revoked).
     #[command(after_help = "Example: kroonika --actor anu actor reactivate jaan")]
     Reactivate { name: String },
+    /// Set the region an actor works in: a regional lead then sees the
+    /// overdue cases of that region only (a process says which field holds a
+    /// case's region). Without a region, every region.
+    #[command(
+        after_help = "Example: kroonika --actor anu actor region rein south\n         kroonika --actor anu actor region rein --clear"
+    )]
+    Region {
+        name: String,
+        /// The region (north, south, east, west, …).
+        #[arg(required_unless_present = "clear", conflicts_with = "clear")]
+        region: Option<String>,
+        /// Work in every region again.
+        #[arg(long)]
+        clear: bool,
+    },
     /// List actors: their roles, whether active, and when they last did
     /// anything recorded.
     #[command(after_help = "Example: kroonika --actor anu actor list --format json")]

@@ -44,6 +44,12 @@ pub enum ActorEvent {
         reason: String,
     },
     ActorReactivated {},
+    /// The region the actor works in (a regional lead sees the overdue cases
+    /// of their region); None: every region.
+    RegionSet {
+        #[serde(default)]
+        region: Option<String>,
+    },
     /// A case recorded what the service needs to know of the actor (the
     /// definition's `profile`): written with the case's step, by the same
     /// command, never by an administrator.
@@ -66,6 +72,7 @@ impl ActorEvent {
             ActorEvent::RoleRevoked { .. } => "RoleRevoked",
             ActorEvent::ActorDeactivated { .. } => "ActorDeactivated",
             ActorEvent::ActorReactivated { .. } => "ActorReactivated",
+            ActorEvent::RegionSet { .. } => "RegionSet",
             ActorEvent::ProfileRecorded { .. } => "ProfileRecorded",
         }
     }
@@ -100,6 +107,8 @@ pub struct Actor {
     pub deactivated: Option<String>,
     /// What cases recorded of the actor, by profile name.
     pub profiles: BTreeMap<String, ActorProfile>,
+    /// The region they work in; None: all of them.
+    pub region: Option<String>,
 }
 
 /// A profile as the latest step recorded it.
@@ -134,6 +143,9 @@ impl Actor {
             ActorEvent::ActorReactivated {} => {
                 self.deactivated = None;
             }
+            ActorEvent::RegionSet { region } => {
+                self.region.clone_from(region);
+            }
             ActorEvent::ProfileRecorded {
                 profile,
                 process,
@@ -163,6 +175,21 @@ impl Actor {
                     .profiles
                     .values()
                     .any(|p| p.roles.iter().any(|r| r == role)))
+    }
+
+    /// Whether an administrator granted `role` and it is in effect (a
+    /// profile's roles are not theirs to grant or revoke).
+    fn holds_granted(&self, role: &str) -> bool {
+        self.deactivated.is_none() && self.roles.contains(role)
+    }
+
+    /// Whether a case of `region` is in this actor's region: theirs, or any
+    /// when either has none.
+    pub fn works_in(&self, region: Option<&str>) -> bool {
+        match (self.region.as_deref(), region) {
+            (Some(mine), Some(theirs)) => mine == theirs,
+            _ => true,
+        }
     }
 
     /// Every role in effect, administrators' grants and profiles' together.
@@ -233,11 +260,30 @@ pub fn fold(
 /// What an administrator asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ActorCommand {
-    Register { name: String, roles: Vec<String> },
-    Grant { name: String, role: String },
-    Revoke { name: String, role: String },
-    Deactivate { name: String, reason: String },
-    Reactivate { name: String },
+    Register {
+        name: String,
+        roles: Vec<String>,
+    },
+    Grant {
+        name: String,
+        role: String,
+    },
+    Revoke {
+        name: String,
+        role: String,
+    },
+    Deactivate {
+        name: String,
+        reason: String,
+    },
+    Reactivate {
+        name: String,
+    },
+    /// Sets (or with None clears) the region an actor works in.
+    SetRegion {
+        name: String,
+        region: Option<String>,
+    },
 }
 
 impl ActorCommand {
@@ -248,7 +294,8 @@ impl ActorCommand {
             | ActorCommand::Grant { name, .. }
             | ActorCommand::Revoke { name, .. }
             | ActorCommand::Deactivate { name, .. }
-            | ActorCommand::Reactivate { name } => name,
+            | ActorCommand::Reactivate { name }
+            | ActorCommand::SetRegion { name, .. } => name,
         }
     }
 }
@@ -333,14 +380,14 @@ pub fn decide(
         ActorCommand::Grant { name, role } => {
             check_role(role)?;
             let target = target.ok_or_else(|| unknown(name))?;
-            if target.has_role(role) {
+            if target.holds_granted(role) {
                 return Ok(Vec::new());
             }
             Ok(vec![ActorEvent::RoleGranted { role: role.clone() }])
         }
         ActorCommand::Revoke { name, role } => {
             let target = target.ok_or_else(|| unknown(name))?;
-            if !target.has_role(role) {
+            if !target.holds_granted(role) {
                 return Err(Rejection::new(
                     Code::NotFound,
                     format!("actor '{name}' does not hold role '{role}'"),
@@ -381,6 +428,25 @@ pub fn decide(
                 return Ok(Vec::new());
             }
             Ok(vec![ActorEvent::ActorReactivated {}])
+        }
+        ActorCommand::SetRegion { name, region } => {
+            let target = target.ok_or_else(|| unknown(name))?;
+            if let Some(region) = region {
+                check_role(region).map_err(|_| {
+                    Rejection::new(
+                        Code::InvalidInput,
+                        format!(
+                            "'{region}' is not a valid region: use lowercase letters, digits and single '-' (north, south, ...)"
+                        ),
+                    )
+                })?;
+            }
+            if target.region == *region {
+                return Ok(Vec::new());
+            }
+            Ok(vec![ActorEvent::RegionSet {
+                region: region.clone(),
+            }])
         }
     }
 }
@@ -650,5 +716,80 @@ mod tests {
           }
         ]
         "#);
+    }
+
+    #[test]
+    fn a_region_is_set_checked_and_cleared_and_profiles_roles_are_not_an_administrators() {
+        let admin = actor("anu", &[ADMIN]);
+        let mut rein = actor("rein", &["regional-lead"]);
+        let set = |region: Option<&str>| ActorCommand::SetRegion {
+            name: "rein".into(),
+            region: region.map(str::to_owned),
+        };
+        assert_eq!(
+            decide(&set(Some("south")), Some(&rein), Some(&admin)),
+            Ok(vec![ActorEvent::RegionSet {
+                region: Some("south".into())
+            }])
+        );
+        assert_eq!(
+            decide(&set(Some("Lõuna")), Some(&rein), Some(&admin))
+                .unwrap_err()
+                .code(),
+            Code::InvalidInput
+        );
+        assert_eq!(
+            decide(&set(Some("south")), Some(&rein), Some(&rein))
+                .unwrap_err()
+                .code(),
+            Code::Denied
+        );
+        rein.evolve(&ActorEvent::RegionSet {
+            region: Some("south".into()),
+        });
+        assert!(rein.works_in(Some("south")) && !rein.works_in(Some("north")));
+        assert!(
+            rein.works_in(None),
+            "a case of no region reaches every lead"
+        );
+        assert_eq!(
+            decide(&set(Some("south")), Some(&rein), Some(&admin)),
+            Ok(vec![])
+        );
+        assert_eq!(
+            decide(&set(None), Some(&rein), Some(&admin)),
+            Ok(vec![ActorEvent::RegionSet { region: None }])
+        );
+        // A role a profile gives is in effect, but not the administrator's to
+        // revoke; granting it makes it the administrator's too.
+        let mut kaja = actor("kaja", &["volunteer"]);
+        kaja.evolve(&ActorEvent::ProfileRecorded {
+            profile: "volunteer".into(),
+            process: "volunteer-onboarding".into(),
+            case: "VA-2026-0001".into(),
+            values: BTreeMap::new(),
+            roles: vec!["mediator".into()],
+        });
+        assert!(kaja.has_role("mediator"));
+        let revoke = ActorCommand::Revoke {
+            name: "kaja".into(),
+            role: "mediator".into(),
+        };
+        assert_eq!(
+            decide(&revoke, Some(&kaja), Some(&admin))
+                .unwrap_err()
+                .code(),
+            Code::NotFound
+        );
+        let grant = ActorCommand::Grant {
+            name: "kaja".into(),
+            role: "mediator".into(),
+        };
+        assert_eq!(
+            decide(&grant, Some(&kaja), Some(&admin)),
+            Ok(vec![ActorEvent::RoleGranted {
+                role: "mediator".into()
+            }])
+        );
     }
 }

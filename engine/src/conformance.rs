@@ -125,6 +125,10 @@ impl Replay {
             ActorEvent::ActorReactivated {} => ActorCommand::Reactivate {
                 name: name.to_owned(),
             },
+            ActorEvent::RegionSet { region } => ActorCommand::SetRegion {
+                name: name.to_owned(),
+                region: region.clone(),
+            },
             ActorEvent::ProfileRecorded { .. } => return self.profile(entry, name, event.clone()),
         };
         // The first administrator registers themself (`init --admin`).

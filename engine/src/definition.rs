@@ -99,6 +99,10 @@ pub struct ProcessDefinition {
     /// court) once a step is taken, in file order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notices: Vec<Notice>,
+    /// The field holding a case's region: an overdue case escalates to the
+    /// leads of that region (and to those who work in every region).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     /// What a case of this process records on the actor it is about (a
     /// volunteer's account): read by other processes' guards.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -203,6 +203,19 @@ pub fn json_schema() -> Value {
             "mature": { "type": "string", "description": "'closed', or a duration such as '3 months': which cases count." }
         }
     });
+    let region = json!({ "type": "string", "pattern": SNAKE, "description": "The field holding a case's region (an enum or a text): an overdue case escalates to that region's leads (`kroonika actor region NAME REGION`) and to those without a region." });
+    let profile = json!({
+        "type": "object",
+        "description": "What a case records on the actors a list-of-actors field names (a volunteer's account), after every step that changes it: the case's state, the fields in `record` (never personal ones) and the roles granted while their condition holds. Other processes' guards read it as `people[NAME].NAME_OF_PROFILE.FIELD`.",
+        "required": ["name", "of"],
+        "additionalProperties": false,
+        "properties": {
+            "name": { "type": "string", "pattern": SNAKE },
+            "of": { "type": "string", "pattern": SNAKE },
+            "record": { "type": "array", "items": { "type": "string", "pattern": SNAKE } },
+            "roles": { "type": "object", "propertyNames": { "pattern": KEBAB }, "additionalProperties": { "oneOf": [ { "const": true }, { "type": "string" } ] } }
+        }
+    });
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "Kroonika process definition",
@@ -252,18 +265,8 @@ pub fn json_schema() -> Value {
             "states": { "type": "object", "propertyNames": { "pattern": KEBAB }, "additionalProperties": { "$ref": "#/$defs/state" } },
             "metrics": { "type": "object", "propertyNames": { "pattern": KEBAB }, "additionalProperties": { "$ref": "#/$defs/metric" } },
             "notices": { "type": "object", "propertyNames": { "pattern": KEBAB }, "additionalProperties": { "$ref": "#/$defs/notice" } },
-            "profile": {
-                "type": "object",
-                "description": "What a case records on the actors a list-of-actors field names (a volunteer's account), after every step that changes it: the case's state, the fields in `record` (never personal ones) and the roles granted while their condition holds. Other processes' guards read it as `people[NAME].NAME_OF_PROFILE.FIELD`.",
-                "required": ["name", "of"],
-                "additionalProperties": false,
-                "properties": {
-                    "name": { "type": "string", "pattern": SNAKE },
-                    "of": { "type": "string", "pattern": SNAKE },
-                    "record": { "type": "array", "items": { "type": "string", "pattern": SNAKE } },
-                    "roles": { "type": "object", "propertyNames": { "pattern": KEBAB }, "additionalProperties": { "oneOf": [ { "const": true }, { "type": "string" } ] } }
-                }
-            }
+            "region": region,
+            "profile": profile
         },
         "$defs": {
             "text": {

@@ -1,7 +1,8 @@
 //! The case list: one document per case with what lists and filters need:
 //! the case as [`Case::evolve`] leaves it (reference, process and version,
 //! state and since when, deadline, warned/missed, outcome) without its data,
-//! plus who opened it and who is named in actor-list fields. Folding through `evolve` keeps the
+//! plus who opened it, who is named in actor-list fields and the case's region
+//! (the value of the field its definition's `region` names). Folding through `evolve` keeps the
 //! list and the engine's own view of a case from ever disagreeing.
 
 use kroonika_engine::RecordedEvent;
@@ -26,12 +27,8 @@ impl CaseFold for CaseList {
         doc.into_doc()
     }
 
-    fn fold(
-        _catalog: &Catalog,
-        doc: &mut Option<Row>,
-        event: &RecordedEvent,
-    ) -> Result<(), String> {
-        fold(doc, event)
+    fn fold(catalog: &Catalog, doc: &mut Option<Row>, event: &RecordedEvent) -> Result<(), String> {
+        fold(catalog, doc, event)
     }
 }
 
@@ -43,6 +40,7 @@ pub(crate) struct Row {
     opened_by: Value,
     assigned: Map<String, Value>,
     updated_at: Value,
+    region: Value,
 }
 
 impl Row {
@@ -51,6 +49,7 @@ impl Row {
         let opened_at = doc["opened_at"].clone();
         let opened_by = doc["opened_by"].clone();
         let updated_at = doc["updated_at"].clone();
+        let region = doc["region"].clone();
         let case_id = doc["case_id"].as_str().unwrap_or_default().to_owned();
         let case: Case = serde_json::from_value(doc).map_err(|err| {
             format!("the case-list document of case {case_id} cannot be read: {err}")
@@ -62,6 +61,7 @@ impl Row {
             opened_by,
             assigned,
             updated_at,
+            region,
         })
     }
 
@@ -73,13 +73,16 @@ impl Row {
             fields.insert("opened_by".into(), self.opened_by);
             fields.insert("assigned".into(), Value::Object(self.assigned));
             fields.insert("updated_at".into(), self.updated_at);
+            if !self.region.is_null() {
+                fields.insert("region".into(), self.region);
+            }
         }
         doc
     }
 }
 
 /// Folds one event into a row (None: no row yet, only CaseOpened may start one).
-fn fold(state: &mut Option<Row>, event: &RecordedEvent) -> Result<(), String> {
+fn fold(catalog: &Catalog, state: &mut Option<Row>, event: &RecordedEvent) -> Result<(), String> {
     let decoded = CaseEvent::from_parts(&event.event_type, event.data.as_str()).map_err(|err| {
         format!(
             "event {} ({}) cannot be read: {err}",
@@ -94,6 +97,7 @@ fn fold(state: &mut Option<Row>, event: &RecordedEvent) -> Result<(), String> {
             opened_by: json!(event.metadata.actor),
             assigned: Map::new(),
             updated_at: Value::Null,
+            region: Value::Null,
         });
     }
     // An event before its case's opening: the log is not what Kroonika wrote.
@@ -103,6 +107,13 @@ fn fold(state: &mut Option<Row>, event: &RecordedEvent) -> Result<(), String> {
     row.case.data.clear();
     row.case
         .evolve(&decoded, event.metadata.occurred_at, event.revision);
+    if let Some(field) = catalog
+        .get(&row.case.process, row.case.version)
+        .and_then(|d| d.region.as_deref())
+        && let Some(region) = row.case.data.get(field).filter(|v| v.is_string())
+    {
+        row.region = region.clone();
+    }
     // `case.data` now holds only what this event set (data is never stored):
     // keep the lists of names, which are who is assigned.
     for (field, value) in &row.case.data {

@@ -57,8 +57,15 @@ impl Run {
             "none"
         };
         let minor = minor.to_string();
+        let document = if track == "conciliation" {
+            "Põhja RP määrus 01.10.2026 nr 22-1"
+        } else {
+            ""
+        };
         let input = Self::input(&[
             ("track", track),
+            ("region", "north"),
+            ("referral_document", document),
             ("referral_source", source),
             ("legal_basis", basis),
             ("received_on", "2026-10-01"),

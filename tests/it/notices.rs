@@ -52,6 +52,8 @@ async fn setup(backend: Backend) -> (String, Option<tempfile::TempDir>, Option<(
 async fn assigned(url: &str, at: &str) -> String {
     let sets = [
         "track=conciliation",
+        "region=north",
+        "referral_document=Põhja RP määrus 05.01.2026 nr 22-1",
         "referral_source=prosecutor",
         "referred_by=pohja-prokuratuur",
         "legal_basis=krms-203-1",
@@ -263,6 +265,32 @@ async fn notices_are_owed_sent_and_chased(backend: Backend) {
         mine.contains(&a) && mine.contains("notice ending"),
         "{mine}"
     );
+    // The case is the north's: a lead of the south does not see it, a lead
+    // of the north does (rein, of no region, sees every region's).
+    ok(
+        &url,
+        "anu",
+        &["actor", "add", "kalev", "--role", "regional-lead"],
+    )
+    .await;
+    assert_eq!(
+        ok(&url, "anu", &["actor", "region", "kalev", "south"]).await,
+        "region set: kalev (regional-lead, region south)\n"
+    );
+    assert!(
+        ok(&url, "kalev", &["case", "mine"])
+            .await
+            .contains("nothing waits for you")
+    );
+    ok(&url, "anu", &["actor", "region", "kalev", "north"]).await;
+    assert!(ok(&url, "kalev", &["case", "mine"]).await.contains(&a));
+    let (code, _, err) = kroonika(&url, Some("anu"), &["actor", "region", "kalev", "Põhja"]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("'Põhja' is not a valid region"), "{err}");
+    let (code, _, err) = kroonika(&url, Some("mari"), &["actor", "region", "kalev", "east"]).await;
+    assert_eq!(code, 1, "{err}");
+    let (code, _, err) = kroonika(&url, Some("anu"), &["actor", "region", "kalev"]).await;
+    assert_eq!(code, 2, "{err}");
 
     // Over HTTP, the coordinator records it sent; bad bodies are refused by name.
     let served = crate::server::Served::start(&url, &[], &[]).await;

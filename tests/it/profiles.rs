@@ -169,22 +169,26 @@ async fn referred(url: &str, track: &str) -> String {
     let when = at(5);
     let received = format!("received_on={}", day(5));
     let track_set = format!("track={track}");
-    let (source, partner, basis) = if track == "conciliation" {
+    let (source, partner, basis, document) = if track == "conciliation" {
         (
             "referral_source=prosecutor",
             "referred_by=louna-prokuratuur",
             "legal_basis=krms-203-1",
+            "referral_document=Lõuna RP määrus nr 22-4567",
         )
     } else {
         (
             "referral_source=school",
             "referred_by=tartumaa-koolid",
             "legal_basis=oas",
+            "referral_document=the school's letter of 2 December",
         )
     };
     let mut args = vec!["case", "open", "mediation", "--occurred-at", &when];
     for set in [
         track_set.as_str(),
+        "region=south",
+        document,
         source,
         partner,
         basis,

@@ -52,6 +52,8 @@ async fn setup(backend: Backend) -> (String, Option<tempfile::TempDir>, Option<(
 async fn open(url: &str, phone: &str, offender: &str, at: &str) -> String {
     let sets = [
         "track=conciliation".to_owned(),
+        "region=south".to_owned(),
+        "referral_document=Lõuna RP määrus nr 22-4567".to_owned(),
         "referral_source=prosecutor".to_owned(),
         "legal_basis=krms-203-1".to_owned(),
         format!("received_on={}", &at[..10]),

@@ -57,19 +57,17 @@ async fn run_on(
             reason: reason.clone(),
         },
         ActorCommand::Reactivate { name } => Decide::Reactivate { name: name.clone() },
+        ActorCommand::Region { name, region, .. } => Decide::SetRegion {
+            name: name.clone(),
+            region: region.clone(),
+        },
     };
     let force = matches!(
         command,
         ActorCommand::Add { force: true, .. } | ActorCommand::Grant { force: true, .. }
     );
     let done = app.administer(&request, &decide, force).await?;
-    let roles = done
-        .actor
-        .roles
-        .iter()
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
+    let roles = roles_cell(&done.actor);
     let verb = match (&decide, done.changed) {
         (_, false) => "unchanged",
         (Decide::Register { .. }, true) => "registered",
@@ -77,12 +75,21 @@ async fn run_on(
         (Decide::Revoke { .. }, true) => "revoked",
         (Decide::Deactivate { .. }, true) => "deactivated",
         (Decide::Reactivate { .. }, true) => "reactivated",
+        (
+            Decide::SetRegion {
+                region: Some(_), ..
+            },
+            true,
+        ) => "region set",
+        (Decide::SetRegion { region: None, .. }, true) => "region cleared",
     };
-    let state = if done.actor.is_active() {
-        ""
-    } else {
-        ", deactivated"
+    let mut state = match &done.actor.region {
+        Some(region) => format!(", region {region}"),
+        None => String::new(),
     };
+    if !done.actor.is_active() {
+        state.push_str(", deactivated");
+    }
     writeln!(
         out,
         "{verb}: {} ({}{state})",
@@ -116,6 +123,11 @@ fn list(
                     serde_json::json!({
                         "name": actor.name,
                         "roles": actor.roles,
+                        "roles_in_effect": actor.roles_in_effect(),
+                        "region": actor.region,
+                        "profiles": actor.profiles.iter().map(|(name, p)| (name.clone(), serde_json::json!({
+                            "process": p.process, "case": p.case, "values": p.values, "roles": p.roles,
+                        }))).collect::<serde_json::Map<_, _>>(),
                         "active": actor.is_active(),
                         "deactivated": actor.deactivated,
                         "last_active": row.last_active,
@@ -124,12 +136,14 @@ fn list(
             }
         }
         Format::Table | Format::Csv => {
-            let mut table = output::table(&["actor", "roles", "state", "last active (UTC)"]);
+            let mut table =
+                output::table(&["actor", "roles", "region", "state", "last active (UTC)"]);
             for row in actors {
                 let actor = &row.actor;
                 table.add_row([
                     actor.name.clone(),
-                    actor.roles.iter().cloned().collect::<Vec<_>>().join(", "),
+                    roles_cell(actor),
+                    actor.region.clone().unwrap_or_default(),
                     match &actor.deactivated {
                         None => "active".to_owned(),
                         Some(reason) => format!("deactivated: {reason}"),
@@ -143,6 +157,20 @@ fn list(
         }
     }
     Ok(())
+}
+
+/// An actor's roles: an administrator's grants, then each profile's
+/// (`mediator (volunteer profile)`) that are in effect.
+fn roles_cell(actor: &kroonika_engine::actors::Actor) -> String {
+    let mut roles: Vec<String> = actor.roles.iter().cloned().collect();
+    for (name, profile) in &actor.profiles {
+        for role in &profile.roles {
+            if !actor.roles.contains(role) {
+                roles.push(format!("{role} ({name} profile)"));
+            }
+        }
+    }
+    roles.join(", ")
 }
 
 /// The new password: asked twice on a terminal (not echoed), else one line of

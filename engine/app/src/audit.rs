@@ -698,6 +698,10 @@ fn what(event: &RecordedEvent) -> String {
             Ok(ActorEvent::ActorReactivated {}) => {
                 format!("reactivated {}", event.stream.id())
             }
+            Ok(ActorEvent::RegionSet { region }) => match region {
+                Some(region) => format!("set {}'s region to {region}", event.stream.id()),
+                None => format!("cleared {}'s region", event.stream.id()),
+            },
             Ok(ActorEvent::ProfileRecorded {
                 profile,
                 case,

@@ -25,7 +25,7 @@ use crate::analysis;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::tree::Node;
 
-pub(crate) const TOP_KEYS: [&str; 17] = [
+pub(crate) const TOP_KEYS: [&str; 18] = [
     "process",
     "title",
     "description",
@@ -43,6 +43,7 @@ pub(crate) const TOP_KEYS: [&str; 17] = [
     "retention",
     "notices",
     "profile",
+    "region",
 ];
 
 /// Lowers a parsed file. Returns the definition (if error-free) and every diagnostic.
@@ -235,6 +236,8 @@ fn lower_root(cx: &mut Cx, root: &Node) -> Option<ProcessDefinition> {
         .get("profile")
         .and_then(|n| profile::profile(cx, n, &known));
 
+    let region = map.get("region").and_then(|n| region(cx, n, &fields));
+
     let definition = ProcessDefinition {
         id: id?,
         title: title?,
@@ -251,6 +254,7 @@ fn lower_root(cx: &mut Cx, root: &Node) -> Option<ProcessDefinition> {
         privacy,
         retention,
         notices,
+        region,
         profile,
         programs: Default::default(),
     };
@@ -282,6 +286,41 @@ fn transition_names(anywhere: Option<&Node>, states: Option<cx::Map<'_>>) -> Vec
         }
     }
     names
+}
+
+/// `region`: the field holding a case's region, an enum or a text that is
+/// not personal (overdue cases escalate to that region's leads).
+fn region(
+    cx: &mut Cx,
+    node: &Node,
+    fields: &[kroonika_engine::definition::Field],
+) -> Option<String> {
+    use kroonika_engine::definition::FieldType;
+    let name = cx.text(node, "'region'")?;
+    let Some(field) = fields.iter().find(|f| f.name == name) else {
+        fields::unknown_field(cx, &name, &node.span, "'region'", fields);
+        return None;
+    };
+    if field.personal.is_some() {
+        cx.error(
+            Code::GuardPersonalField,
+            node.span.clone(),
+            format!("'region' names '{name}', which is personal data; a case's region is a fact about the work"),
+        );
+        return None;
+    }
+    if !matches!(field.ty, FieldType::Enum { .. } | FieldType::String { .. }) {
+        cx.error(
+            Code::InvalidFieldType,
+            node.span.clone(),
+            format!(
+                "'region' names '{name}', of type {}; a region is an enum (north, south, …) or a text",
+                field.ty.name()
+            ),
+        );
+        return None;
+    }
+    Some(name)
 }
 
 fn subjects(cx: &mut Cx, node: &Node) -> Vec<Subject> {

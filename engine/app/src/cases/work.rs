@@ -207,6 +207,13 @@ impl App {
     }
 }
 
+/// Whether an overdue case escalates to `actor` by region: the case is in
+/// the region they work in, or either has none (a lead of every region, a
+/// process without regions, a case listed before regions were kept).
+fn in_region(actor: &Actor, doc: &Value) -> bool {
+    actor.works_in(doc["region"].as_str())
+}
+
 /// Whether a case-list document has notices due.
 fn owes(doc: &Value) -> bool {
     doc["notices"].as_object().is_some_and(|n| !n.is_empty())
@@ -264,7 +271,7 @@ fn notices(
             });
         let escalated = notice["escalate"]
             .as_str()
-            .filter(|role| late && actor.has_role(role));
+            .filter(|role| late && actor.has_role(role) && in_region(actor, doc));
         if !sends && escalated.is_none() {
             continue;
         }
@@ -339,7 +346,7 @@ fn judge(
     }
     let escalated = doc["deadline"]["escalate"]
         .as_str()
-        .filter(|role| overdue && actor.has_role(role));
+        .filter(|role| overdue && actor.has_role(role) && in_region(actor, doc));
     if let Some(role) = escalated {
         why.push(format!("escalated to {role}"));
     }

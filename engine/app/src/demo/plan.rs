@@ -163,7 +163,9 @@ pub(super) enum Who {
 pub(super) struct SimCase {
     pub(super) id: Uuid,
     pub(super) coordinator: &'static str,
-    pub(super) mediator: &'static str,
+    /// The first mediator (a volunteer's account name may be made during the
+    /// run, so it is owned).
+    pub(super) mediator: String,
     /// Steps still to take: (days after the previous step, who, what).
     pub(super) plan: std::collections::VecDeque<(i64, Who, Step)>,
     /// A case that keeps its own clock on its first day (a crisis call-out:
@@ -232,7 +234,7 @@ pub(super) fn mediation_plan(
     rng: &mut Rng,
     conciliation: bool,
     minor: bool,
-    mediators: &[&'static str],
+    mediators: &[&str],
 ) -> Vec<(i64, Who, Step)> {
     let mut plan = mediation_steps(rng, conciliation, minor, mediators);
     let surveyed =
@@ -272,7 +274,7 @@ fn mediation_steps(
     rng: &mut Rng,
     conciliation: bool,
     minor: bool,
-    mediators: &[&'static str],
+    mediators: &[&str],
 ) -> Vec<(i64, Who, Step)> {
     use Who::{Coordinator as C, Mediator as M};
     let mut plan: Vec<(i64, Who, Step)> = Vec::new();
@@ -617,7 +619,8 @@ fn mediation_steps(
 pub(super) fn application_plan(rng: &mut Rng, track: &str) -> Vec<(i64, Who, Step)> {
     use Who::{Coordinator as C, Named as N};
     let mut plan: Vec<(i64, Who, Step)> = Vec::new();
-    let minors = rng.chance(0.6);
+    // Restorative-justice volunteers meet minors (86% of RJ cases involve one).
+    let minors = track == "rj-mediator" || rng.chance(0.6);
     let late = rng.chance(0.1);
     if rng.chance(0.15) {
         plan.push((
@@ -702,14 +705,7 @@ pub(super) fn application_plan(rng: &mut Rng, track: &str) -> Vec<(i64, Who, Ste
                 plan.push((
                     rng.range(1, 5),
                     N("tarmo"),
-                    take_step(
-                        "training-completed",
-                        &[
-                            ("training_hours", "48".into()),
-                            ("mentors", mentor.into()),
-                            ("trained_for", "rj-service".into()),
-                        ],
-                    ),
+                    take_step("training-completed", &trained(track, mentor)),
                 ));
                 plan.push((
                     rng.range(10, 30),
@@ -781,6 +777,45 @@ pub(super) fn application_plan(rng: &mut Rng, track: &str) -> Vec<(i64, Who, Ste
     plan
 }
 
+/// What `training-completed` records: an RJ mediator is trained for the
+/// restorative justice service.
+fn trained(track: &str, mentor: &'static str) -> Vec<(&'static str, String)> {
+    let mut sets = vec![
+        ("training_hours", "48".to_owned()),
+        ("mentors", mentor.to_owned()),
+    ];
+    if track == "rj-mediator" {
+        sets.push(("trained_for", "rj-service".to_owned()));
+    }
+    sets
+}
+
+/// The steps after which a volunteer is no longer active.
+const LEAVING: [&str; 7] = [
+    "exit",
+    "reject",
+    "withdraw",
+    "training-abandoned",
+    "not-confirmed",
+    "check-restricted",
+    "check-lapsed",
+];
+
+/// The account name the demo gives the volunteer of onboarding case `id`.
+pub(super) fn account_of(id: Uuid) -> String {
+    format!("vab-{}", &id.simple().to_string()[24..])
+}
+
+/// Whether a case's remaining script ends the volunteer's work.
+pub(super) fn leaves(plan: &std::collections::VecDeque<(i64, Who, Step)>) -> bool {
+    plan.iter()
+        .any(|(_, _, step)| matches!(step, Step::Take(t, _) if LEAVING.contains(t)))
+}
+
+/// How many more yearly checks a volunteer who stays is given after their
+/// script ends (steps past today are never taken).
+const LATER_CHECKS: usize = 6;
+
 /// Days after a criminal-record check that the demo's coordinator does it
 /// again: inside the 12 months after which onboarding suspends the volunteer.
 const RECHECK_AFTER: i64 = 330;
@@ -821,6 +856,25 @@ fn yearly_checks(plan: &mut Vec<(i64, Who, Step)>) {
             continue;
         }
         out.push((offset, who, step));
+    }
+    // A volunteer who stays is checked again every year after the script.
+    let leaves = out
+        .iter()
+        .any(|(_, _, step)| matches!(step, Step::Take(t, _) if LEAVING.contains(t)));
+    if !leaves {
+        let check = || {
+            take_step(
+                "check-recorded",
+                &[
+                    ("background_check", "clear".into()),
+                    ("checked_on", "+0".into()),
+                ],
+            )
+        };
+        out.push(((RECHECK_AFTER - since).max(0), Who::Coordinator, check()));
+        for _ in 1..LATER_CHECKS {
+            out.push((RECHECK_AFTER, Who::Coordinator, check()));
+        }
     }
     *plan = out;
 }
@@ -1018,6 +1072,29 @@ pub(super) fn outreach_plan(rng: &mut Rng, ahead: i64) -> Vec<(i64, Who, Step)> 
 
 /// A partner in the bundled partner list for a referral source, a crisis
 /// requester or an outreach partner type (None: no partner to name).
+/// The region of a bundled partner (as `partners.yaml` gives it), or any
+/// region for one the demo does not place.
+pub(super) fn region_of(rng: &mut Rng, partner: &str) -> &'static str {
+    const PLACES: [(&str, &str); 11] = [
+        ("pohja", "north"),
+        ("harju", "north"),
+        ("tallinn", "north"),
+        ("louna", "south"),
+        ("tartu", "south"),
+        ("laane", "west"),
+        ("parnu", "west"),
+        ("viru", "east"),
+        ("ida", "east"),
+        ("narva", "east"),
+        ("johvi", "east"),
+    ];
+    PLACES
+        .iter()
+        .find(|(prefix, _)| partner.starts_with(prefix))
+        .map(|(_, region)| *region)
+        .unwrap_or_else(|| *rng.pick(&["north", "south", "east", "west"]))
+}
+
 pub(super) fn partner_of(rng: &mut Rng, source: &str) -> Option<String> {
     let ids: &[&str] = match source {
         "prosecutor" => &[
