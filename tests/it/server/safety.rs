@@ -184,6 +184,7 @@ const PROMISED: &[(&str, &str)] = &[
     ("post", "/api/v1/actors/{name}/deactivate"),
     ("post", "/api/v1/subjects/access"),
     ("post", "/api/v1/actors/{name}/reactivate"),
+    ("put", "/api/v1/actors/{name}/region"),
     ("get", "/api/v1/tokens"),
     ("post", "/api/v1/tokens"),
     ("delete", "/api/v1/tokens/{id}"),

@@ -2,7 +2,7 @@
 //! with the cookie need the CSRF token; failures slow down and lock.
 
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{Answer, Client, Stage, answer, on_both, opening};
 
@@ -281,6 +281,22 @@ async fn deactivation_ends_sessions_and_sign_ins(stage: &Stage) {
     assert_eq!(own.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", own.text);
     let back = anu.post("/api/v1/actors/mari/reactivate", json!({})).await;
     assert_eq!(back.status, StatusCode::OK, "{}", back.text);
+    // A region: set, refused by name when it is no region, cleared.
+    let region = |body: Value| {
+        anu.request(Method::PUT, "/api/v1/actors/mari/region")
+            .json(&body)
+            .send()
+    };
+    let set = region(json!({"region": "south"})).await.unwrap();
+    assert_eq!(set.status(), StatusCode::OK);
+    assert_eq!(set.json::<Value>().await.unwrap()["region"], "south");
+    let bad = region(json!({"region": "Lõuna"})).await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().await.unwrap().contains("not a valid region"));
+    let odd = region(json!({"area": "south"})).await.unwrap();
+    assert_eq!(odd.status(), StatusCode::BAD_REQUEST);
+    let cleared = region(json!({"region": null})).await.unwrap();
+    assert_eq!(cleared.json::<Value>().await.unwrap().get("region"), None);
     let signed = sign_in(&browser, "mari", PASSWORD).await;
     assert_eq!(signed.status, StatusCode::OK, "{}", signed.text);
     let failures: Vec<String> = stage

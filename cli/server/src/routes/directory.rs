@@ -25,6 +25,7 @@ pub(super) fn routes() -> OpenApiRouter<Server> {
         .routes(routes!(grant_role, revoke_role))
         .routes(routes!(deactivate))
         .routes(routes!(reactivate))
+        .routes(routes!(set_region))
         .routes(routes!(set_password))
         .routes(routes!(list_tokens, issue_token))
         .routes(routes!(revoke_token))
@@ -41,6 +42,14 @@ pub(crate) struct Actor {
     /// Why the actor was deactivated, while they are.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     deactivated: Option<String>,
+    /// The region they work in (a regional lead sees that region's overdue
+    /// cases); absent: every region (answers only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    region: Option<String>,
+    /// Roles cases' profiles give them (a volunteer's onboarding), besides
+    /// `roles` (answers only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    profile_roles: Vec<String>,
     /// When the actor last had anything recorded (in the list only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     last_active: Option<DateTime<Utc>>,
@@ -56,6 +65,12 @@ fn actor(directory: &Directory) -> Actor {
         roles: directory.roles.iter().cloned().collect(),
         active: directory.is_active(),
         deactivated: directory.deactivated.clone(),
+        region: directory.region.clone(),
+        profile_roles: directory
+            .roles_in_effect()
+            .into_iter()
+            .filter(|r| !directory.roles.contains(r))
+            .collect(),
         last_active: None,
     }
 }
@@ -194,6 +209,36 @@ async fn reactivate(
     let done = server
         .app()
         .administer(&caller.request, &ActorCommand::Reactivate { name }, false)
+        .await?;
+    Ok(Json(actor(&done.actor)))
+}
+
+/// The region an actor works in; null: every region.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Region {
+    region: Option<String>,
+}
+
+/// Sets the region an actor works in (administrators): a regional lead then
+/// sees the overdue cases of that region only; null clears it.
+#[utoipa::path(put, path = "/api/v1/actors/{name}/region", tag = tags::DIRECTORY, request_body = Region,
+    params(("name" = String, Path, description = "The actor")),
+    responses((status = 200, body = Actor), (status = 401, body = ProblemBody), (status = 403, body = ProblemBody),
+        (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
+async fn set_region(
+    State(server): State<Server>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Body(body): Body<Region>,
+) -> Result<Json<Actor>, Problem> {
+    let command = ActorCommand::SetRegion {
+        name,
+        region: body.region,
+    };
+    let done = server
+        .app()
+        .administer(&caller.request, &command, false)
         .await?;
     Ok(Json(actor(&done.actor)))
 }
