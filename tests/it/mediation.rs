@@ -185,6 +185,7 @@ impl Run {
                 &[
                     ("agreement_terms", "apology,monetary"),
                     ("terms_due_on", "2027-03-01"),
+                    ("signed_by", "victim,offender"),
                 ],
             )
             .take(
@@ -486,6 +487,7 @@ fn the_law_and_practice_hold_in_the_bundled_process() {
             &[
                 ("agreement_terms", "apology"),
                 ("terms_due_on", "2027-03-01"),
+                ("signed_by", "victim,offender"),
             ],
         )
         .take("ants", "withdraw-consent", &[("party", "victim")]);
@@ -504,6 +506,7 @@ fn the_law_and_practice_hold_in_the_bundled_process() {
             &[
                 ("agreement_terms", "apology"),
                 ("terms_due_on", "2027-03-01"),
+                ("signed_by", "victim,offender"),
             ],
         )
         .take("ants", "report-drafted", &[("report_document", "R-1")])

@@ -490,6 +490,12 @@ fn mediation_steps(
         "monetary",
     ]);
     let due = rng.range(60, 170);
+    // A minor's legal representative signs beside the parties.
+    let signers = if minor {
+        "victim,offender,legal-representative"
+    } else {
+        "victim,offender"
+    };
     plan.push((
         rng.range(0, 7),
         M,
@@ -498,6 +504,7 @@ fn mediation_steps(
             &[
                 ("agreement_terms", terms.into()),
                 ("terms_due_on", format!("+{due}")),
+                ("signed_by", signers.into()),
             ],
         ),
     ));
