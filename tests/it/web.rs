@@ -343,13 +343,35 @@ async fn pages_refuse_forgery_and_escape_what_cases_hold() {
         .await
         .unwrap();
     assert_eq!(granted.status(), 303);
+    // A region, set on the page (and cleared with an empty one).
+    let placed = client
+        .post(format!("{base}/people/mari/region"))
+        .header("cookie", &admin_cookie)
+        .form(&[("csrf", admin_csrf.as_str()), ("region", "south")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(placed.status(), 303);
+    let refused = client
+        .post(format!("{base}/people/mari/region"))
+        .header("cookie", &admin_cookie)
+        .form(&[("csrf", admin_csrf.as_str()), ("region", "Lõuna")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(refused.contains("not a valid region"), "{refused}");
     let listed = stage
         .cli(Some("anu"), &["actor", "list", "--format", "json"])
         .await;
     assert!(
         crate::support::json_lines(&listed)
             .iter()
-            .any(|a| a["name"] == "mari" && a["roles"].to_string().contains("regional-lead")),
+            .any(|a| a["name"] == "mari"
+                && a["roles"].to_string().contains("regional-lead")
+                && a["region"] == "south"),
         "{listed}"
     );
     served.stop().await;

@@ -1,5 +1,6 @@
 //! The administrator's page: the people registered, their roles (granted
-//! and revoked), their passwords, and the tokens programs use. Every change
+//! and revoked, and those a process's profile gives them), the region they
+//! work in, their passwords, and the tokens programs use. Every change
 //! is an application command, refused there unless the person is an
 //! administrator, and recorded in the log like any other.
 
@@ -21,6 +22,7 @@ pub(super) fn routes() -> Router<Server> {
     Router::new()
         .route("/people", get(people).post(register))
         .route("/people/{name}/roles", post(change_role))
+        .route("/people/{name}/region", post(set_region))
         .route("/people/{name}/password", post(set_password))
         .route("/people/{name}/tokens", post(issue_token))
         .route("/tokens/{id}/revoke", post(revoke_token))
@@ -31,6 +33,10 @@ pub(super) fn routes() -> Router<Server> {
 struct Row {
     name: String,
     roles: Vec<String>,
+    /// Roles a process's profile gives them (`mediator (volunteer)`): not
+    /// the administrator's to revoke.
+    given: Vec<String>,
+    region: String,
 }
 
 /// One token, as the page lists it (never the secret).
@@ -70,6 +76,18 @@ async fn page(
                         .map(|_| "(deactivated)".to_owned()),
                 )
                 .collect(),
+            given: a
+                .actor
+                .profiles
+                .iter()
+                .flat_map(|(profile, p)| {
+                    p.roles
+                        .iter()
+                        .filter(|r| !a.actor.roles.contains(*r))
+                        .map(move |r| format!("{r} ({profile})"))
+                })
+                .collect(),
+            region: a.actor.region.clone().unwrap_or_default(),
             name: a.actor.name,
         })
         .collect();
@@ -181,6 +199,37 @@ async fn change_role(
     let result = server
         .app()
         .administer(&person.request, &command, false)
+        .await;
+    done(&server, &person, result.map(|_| None)).await
+}
+
+#[derive(Debug, Deserialize)]
+struct Region {
+    csrf: Option<String>,
+    region: Option<String>,
+}
+
+/// Sets the region a person works in; an empty one clears it (every region).
+async fn set_region(
+    State(server): State<Server>,
+    person: Person,
+    Path(name): Path<String>,
+    Form(form): Form<Region>,
+) -> Response {
+    if let Some(refused) = person.refuse_form(form.csrf.as_deref()) {
+        return refused;
+    }
+    let region = form
+        .region
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    let result = server
+        .app()
+        .administer(
+            &person.request,
+            &ActorCommand::SetRegion { name, region },
+            false,
+        )
         .await;
     done(&server, &person, result.map(|_| None)).await
 }
