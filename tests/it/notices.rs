@@ -8,7 +8,7 @@
 //! 2026-01-05 is a Monday: the appointment notice taken that day is due on
 //! 12 January (5 working days), the ending notice of 7 January on the 14th.
 
-use kroonika_tests::{Backend, TestStore};
+use kroonika_tests::Backend;
 use serde_json::{Value, json};
 
 use crate::hours::ok;
@@ -17,34 +17,12 @@ use crate::support::kroonika_on as kroonika;
 crate::store::per_backend!(notices_are_owed_sent_and_chased);
 
 async fn setup(backend: Backend) -> (String, Option<tempfile::TempDir>, Option<(String, String)>) {
-    let (url, dir, pg) = TestStore::fresh_url(backend).await.unwrap();
-    ok(&url, "anu", &["init", "--admin", "anu"]).await;
-    ok(
-        &url,
-        "anu",
-        &["actor", "add", "tiina", "--role", "service-owner"],
-    )
-    .await;
-    ok(
-        &url,
-        "tiina",
-        &["def", "publish", "../processes/partners.yaml"],
-    )
-    .await;
-    ok(
-        &url,
-        "tiina",
-        &["def", "publish", "../processes/mediation.yaml"],
-    )
-    .await;
-    for (name, role) in [
+    let people = [
         ("mari", "coordinator"),
         ("ants", "mediator"),
         ("rein", "regional-lead"),
-    ] {
-        ok(&url, "anu", &["actor", "add", name, "--role", role]).await;
-    }
-    (url, dir, pg)
+    ];
+    crate::support::bundled_store(backend, &["partners", "mediation"], &people).await
 }
 
 /// Opens a conciliation referred by the northern prosecutor's office, screened
@@ -320,19 +298,16 @@ async fn notices_are_owed_sent_and_chased(backend: Backend) {
         work.contains(&a) && work.contains("saata teade: Teade lepitusmenetluse lõppemisest"),
         "{work}"
     );
-    let refused = browser
-        .post(format!("{}/cases/{a}/notices/ending", served.base))
-        .header("cookie", &cookie)
-        .form(&[
+    let refused = crate::web::posted(
+        &browser,
+        &format!("{}/cases/{a}/notices/ending", served.base),
+        &cookie,
+        &[
             ("csrf", crate::web::csrf_of(&case_page).as_str()),
             ("sent_on", "15.01.2026"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert!(
         refused.contains("&#x27;15.01.2026&#x27; is not a date"),
         "{refused}"

@@ -12,7 +12,7 @@
 //! check against the day it is decided.
 
 use chrono::{Duration, Utc};
-use kroonika_tests::{Backend, TestStore};
+use kroonika_tests::Backend;
 
 use crate::hours::ok;
 use crate::support::kroonika_on as kroonika;
@@ -28,21 +28,9 @@ fn at(back: i64) -> String {
 }
 
 async fn setup(backend: Backend) -> (String, Option<tempfile::TempDir>, Option<(String, String)>) {
-    let (url, dir, pg) = TestStore::fresh_url(backend).await.unwrap();
-    ok(&url, "anu", &["init", "--admin", "anu"]).await;
-    ok(
-        &url,
-        "anu",
-        &["actor", "add", "tiina", "--role", "service-owner"],
-    )
-    .await;
-    for file in ["partners", "volunteer-onboarding", "mediation"] {
-        let path = format!("../processes/{file}.yaml");
-        ok(&url, "tiina", &["def", "publish", &path]).await;
-    }
     // kaja is a volunteer account with no role an administrator gave for
     // mediation: the profile gives it. ants is a staff mediator.
-    for (name, role) in [
+    let people = [
         ("mari", "coordinator"),
         ("signe", "volunteer-expert"),
         ("tarmo", "trainer"),
@@ -50,10 +38,9 @@ async fn setup(backend: Backend) -> (String, Option<tempfile::TempDir>, Option<(
         ("kaja", "volunteer"),
         ("ants", "mediator"),
         ("aino", "auditor"),
-    ] {
-        ok(&url, "anu", &["actor", "add", name, "--role", role]).await;
-    }
-    (url, dir, pg)
+    ];
+    let processes = ["partners", "volunteer-onboarding", "mediation"];
+    crate::support::bundled_store(backend, &processes, &people).await
 }
 
 /// Takes `step` on `case`, as having happened `when` (now, when empty).
@@ -216,6 +203,15 @@ async fn referred(url: &str, track: &str) -> String {
     case
 }
 
+/// Tries to assign `mediators` on `case`: refused (exit 1); what was said.
+async fn refused(url: &str, case: &str, mediators: &str) -> String {
+    let set = format!("mediators={mediators}");
+    let args = ["case", "do", case, "assign", "--set", set.as_str()];
+    let (code, _, err) = kroonika(url, Some("mari"), &args).await;
+    assert_eq!(code, 1, "{err}");
+    err
+}
+
 async fn state(url: &str, case: &str) -> String {
     let out = ok(url, "mari", &["case", "show", case, "--format", "json"]).await;
     let view: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -230,20 +226,7 @@ async fn an_assignment_reads_the_volunteers_profile(backend: Backend) {
     let now = "";
 
     // Active and trained, but the check is 400 days old and a minor takes part.
-    let (code, _, err) = kroonika(
-        &url,
-        Some("mari"),
-        &[
-            "case",
-            "do",
-            &school,
-            "assign",
-            "--set",
-            "mediators=kaja,ants",
-        ],
-    )
-    .await;
-    assert_eq!(code, 1, "{err}");
+    let err = refused(&url, &school, "kaja,ants").await;
     assert!(
         err.contains("criminal-record check at most 12 months old"),
         "{err}"
@@ -253,20 +236,7 @@ async fn an_assignment_reads_the_volunteers_profile(backend: Backend) {
     let (code, _, err) = kroonika(&url, Some("anu"), &["timers", "run"]).await;
     assert_eq!(code, 0, "{err}");
     assert_eq!(state(&url, &va).await, "suspended");
-    let (code, _, err) = kroonika(
-        &url,
-        Some("mari"),
-        &[
-            "case",
-            "do",
-            &school,
-            "assign",
-            "--set",
-            "mediators=kaja,ants",
-        ],
-    )
-    .await;
-    assert_eq!(code, 1, "{err}");
+    let err = refused(&url, &school, "kaja,ants").await;
     assert!(err.contains("kaja") && err.contains("mediator"), "{err}");
 
     // A new check, a reinstatement: assigned.
@@ -295,20 +265,7 @@ async fn an_assignment_reads_the_volunteers_profile(backend: Backend) {
     // Trained for the service, not for criminal conciliation; a staff
     // mediator without a profile is not checked.
     let conciliation = referred(&url, "conciliation").await;
-    let (code, _, err) = kroonika(
-        &url,
-        Some("mari"),
-        &[
-            "case",
-            "do",
-            &conciliation,
-            "assign",
-            "--set",
-            "mediators=kaja",
-        ],
-    )
-    .await;
-    assert_eq!(code, 1, "{err}");
+    let err = refused(&url, &conciliation, "kaja").await;
     assert!(err.contains("trained for this track"), "{err}");
     step(
         &url,

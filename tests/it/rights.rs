@@ -9,7 +9,7 @@
 //! | B    | victim Kadri Kask (+372 5555 0303), offender Peeter Puu, opened 2026-02-02 |
 //! |      | after the first export, the victim is erased on the person's request   |
 
-use kroonika_tests::{Backend, TestStore};
+use kroonika_tests::Backend;
 use serde_json::Value;
 
 use crate::hours::ok;
@@ -23,29 +23,13 @@ crate::store::per_backend!(
 
 /// The store with the mediation process and its people.
 async fn setup(backend: Backend) -> (String, Option<tempfile::TempDir>, Option<(String, String)>) {
-    let (url, dir, pg) = TestStore::fresh_url(backend).await.unwrap();
-    ok(&url, "anu", &["init", "--admin", "anu"]).await;
-    ok(
-        &url,
-        "anu",
-        &["actor", "add", "tiina", "--role", "service-owner"],
-    )
-    .await;
-    ok(&url, "anu", &["actor", "add", "aino", "--role", "auditor"]).await;
-    ok(
-        &url,
-        "tiina",
-        &["def", "publish", "../processes/mediation.yaml"],
-    )
-    .await;
-    for (name, role) in [
+    let people = [
+        ("aino", "auditor"),
         ("mari", "coordinator"),
         ("ants", "mediator"),
         ("jaan", "mediator"),
-    ] {
-        ok(&url, "anu", &["actor", "add", name, "--role", role]).await;
-    }
-    (url, dir, pg)
+    ];
+    crate::support::bundled_store(backend, &["mediation"], &people).await
 }
 
 /// Opens a mediation case for victim Kadri Kask: its reference.

@@ -87,3 +87,32 @@ pub(crate) async fn at_once(
     }
     done
 }
+
+/// A fresh store on `backend` with administrator `anu`, service owner
+/// `tiina`, the bundled `processes` published (file names without `.yaml`,
+/// in order) and `people` registered with one role each: its URL, and what
+/// keeps it alive (the SQLite directory; the PostgreSQL base URL and schema,
+/// for `kroonika_tests::drop_schema`).
+pub(crate) async fn bundled_store(
+    backend: kroonika_tests::Backend,
+    processes: &[&str],
+    people: &[(&str, &str)],
+) -> (String, Option<tempfile::TempDir>, Option<(String, String)>) {
+    use crate::hours::ok;
+    let (url, dir, pg) = kroonika_tests::TestStore::fresh_url(backend).await.unwrap();
+    ok(&url, "anu", &["init", "--admin", "anu"]).await;
+    ok(
+        &url,
+        "anu",
+        &["actor", "add", "tiina", "--role", "service-owner"],
+    )
+    .await;
+    for process in processes {
+        let path = format!("../processes/{process}.yaml");
+        ok(&url, "tiina", &["def", "publish", &path]).await;
+    }
+    for (name, role) in people {
+        ok(&url, "anu", &["actor", "add", name, "--role", role]).await;
+    }
+    (url, dir, pg)
+}

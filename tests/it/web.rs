@@ -166,6 +166,17 @@ pub(crate) async fn signed_in(client: &reqwest::Client, base: &str, name: &str) 
 }
 
 /// The CSRF token a page's forms carry.
+/// The page a form posted with `cookie` answers with (its text).
+pub(crate) async fn posted(
+    client: &reqwest::Client,
+    url: &str,
+    cookie: &str,
+    form: &[(&str, &str)],
+) -> String {
+    let answer = client.post(url).header("cookie", cookie).form(form).send();
+    answer.await.unwrap().text().await.unwrap()
+}
+
 pub(crate) fn csrf_of(html: &str) -> String {
     html.split("name=\"csrf\" value=\"")
         .nth(1)
@@ -264,16 +275,13 @@ async fn pages_refuse_forgery_and_escape_what_cases_hold() {
     );
     let html = page.text().await.unwrap();
     let csrf = csrf_of(&html);
-    let shown = client
-        .post(format!("{base}/cases/{reference}/reveal"))
-        .header("cookie", &cookie)
-        .form(&[("csrf", csrf.as_str()), ("purpose", "checking the page")])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let shown = posted(
+        &client,
+        &format!("{base}/cases/{reference}/reveal"),
+        &cookie,
+        &[("csrf", csrf.as_str()), ("purpose", "checking the page")],
+    )
+    .await;
     assert!(!shown.contains(hostile), "the markup is escaped");
     assert!(
         shown.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"),
@@ -352,16 +360,13 @@ async fn pages_refuse_forgery_and_escape_what_cases_hold() {
         .await
         .unwrap();
     assert_eq!(placed.status(), 303);
-    let refused = client
-        .post(format!("{base}/people/mari/region"))
-        .header("cookie", &admin_cookie)
-        .form(&[("csrf", admin_csrf.as_str()), ("region", "Lõuna")])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let refused = posted(
+        &client,
+        &format!("{base}/people/mari/region"),
+        &admin_cookie,
+        &[("csrf", admin_csrf.as_str()), ("region", "Lõuna")],
+    )
+    .await;
     assert!(refused.contains("not a valid region"), "{refused}");
     let listed = stage
         .cli(Some("anu"), &["actor", "list", "--format", "json"])
