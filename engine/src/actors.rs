@@ -192,6 +192,21 @@ impl Actor {
         }
     }
 
+    /// The roles profiles give beyond an administrator's grants, each with
+    /// the profile giving it (whether or not the actor is active now).
+    pub fn profile_roles(&self) -> Vec<(&str, &str)> {
+        self.profiles
+            .iter()
+            .flat_map(|(name, profile)| {
+                profile
+                    .roles
+                    .iter()
+                    .filter(|role| !self.roles.contains(*role))
+                    .map(move |role| (role.as_str(), name.as_str()))
+            })
+            .collect()
+    }
+
     /// Every role in effect, administrators' grants and profiles' together.
     pub fn roles_in_effect(&self) -> BTreeSet<String> {
         if self.deactivated.is_some() {

@@ -162,15 +162,17 @@ fn list(
 /// An actor's roles: an administrator's grants, then each profile's
 /// (`mediator (volunteer profile)`) that are in effect.
 fn roles_cell(actor: &kroonika_engine::actors::Actor) -> String {
-    let mut roles: Vec<String> = actor.roles.iter().cloned().collect();
-    for (name, profile) in &actor.profiles {
-        for role in &profile.roles {
-            if !actor.roles.contains(role) {
-                roles.push(format!("{role} ({name} profile)"));
-            }
-        }
-    }
-    roles.join(", ")
+    let given = actor
+        .profile_roles()
+        .into_iter()
+        .map(|(role, profile)| format!("{role} ({profile} profile)"));
+    actor
+        .roles
+        .iter()
+        .cloned()
+        .chain(given)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The new password: asked twice on a terminal (not echoed), else one line of

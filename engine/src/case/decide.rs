@@ -248,11 +248,7 @@ pub fn complete_task(
             Code::ChecklistIncomplete,
             format!(
                 "task '{task}' comes after {}: do that first",
-                first
-                    .iter()
-                    .map(|t| format!("'{t}'"))
-                    .collect::<Vec<_>>()
-                    .join(" and ")
+                quoted(&first)
             ),
         ));
     }
@@ -358,11 +354,7 @@ pub fn undo_task(
             Code::InvalidInput,
             format!(
                 "{} came after task '{task}' and {} done: undo {} first",
-                resting
-                    .iter()
-                    .map(|t| format!("'{t}'"))
-                    .collect::<Vec<_>>()
-                    .join(" and "),
+                quoted(&resting),
                 if resting.len() == 1 { "is" } else { "are" },
                 if resting.len() == 1 { "it" } else { "them" }
             ),
@@ -373,6 +365,14 @@ pub fn undo_task(
         task: task.to_owned(),
         reason: reason.trim().to_owned(),
     }])
+}
+
+/// Task ids as a refusal names them: `'a' and 'b'`.
+fn quoted(ids: &[&str]) -> String {
+    ids.iter()
+        .map(|id| format!("'{id}'"))
+        .collect::<Vec<_>>()
+        .join(" and ")
 }
 
 /// Who may tick a state's checklist: whoever may take one of the state's own

@@ -67,9 +67,9 @@ fn actor(directory: &Directory) -> Actor {
         deactivated: directory.deactivated.clone(),
         region: directory.region.clone(),
         profile_roles: directory
-            .roles_in_effect()
+            .profile_roles()
             .into_iter()
-            .filter(|r| !directory.roles.contains(r))
+            .map(|(role, _)| role.to_owned())
             .collect(),
         last_active: None,
     }

@@ -78,14 +78,9 @@ async fn page(
                 .collect(),
             given: a
                 .actor
-                .profiles
-                .iter()
-                .flat_map(|(profile, p)| {
-                    p.roles
-                        .iter()
-                        .filter(|r| !a.actor.roles.contains(*r))
-                        .map(move |r| format!("{r} ({profile})"))
-                })
+                .profile_roles()
+                .into_iter()
+                .map(|(role, profile)| format!("{role} ({profile})"))
                 .collect(),
             region: a.actor.region.clone().unwrap_or_default(),
             name: a.actor.name,

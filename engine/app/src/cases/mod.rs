@@ -344,7 +344,7 @@ impl App {
             let write = self.case_write(act, known, id, &decided, &registry)?;
             return match self.inner.store.write(&write).await {
                 Ok(_) => {
-                    if write.streams.len() > 1 {
+                    if records_profile(&decided.events) {
                         // A profile was recorded on actors: the registry
                         // reads it now rather than at the next write's
                         // precondition.
