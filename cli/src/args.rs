@@ -644,6 +644,29 @@ pub enum CaseCommand {
         #[command(flatten)]
         command: CommandArgs,
     },
+    /// Produce a document from the case (the agreement, the report to the
+    /// authority, an information sheet) as one printable HTML page, and record
+    /// it in the case. Where it prints names, that is a reading of personal
+    /// data, recorded in the access log.
+    #[command(
+        after_help = "Example: kroonika --actor mari case document LE-2026-0001 agreement --language ru --to victim --out kokkulepe.html\n         kroonika --actor mari case document LE-2026-0001 report --to referred_by > aruanne.html"
+    )]
+    Document {
+        case: String,
+        /// The document's id in the definition (`case show` lists those you may produce).
+        document: String,
+        /// The document's language: et, ru or en (default: et).
+        #[arg(long, value_name = "LANG", default_value = "et")]
+        language: String,
+        /// Whom it is for: a subject of the case (victim) or a partner field (referred_by).
+        #[arg(long, value_name = "WHOM")]
+        to: Option<String>,
+        /// Write the page to FILE (whole or not at all) instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        command: CommandArgs,
+    },
     /// Add a note to the case's journal: a call, a meeting, what was agreed.
     /// The text is personal data: sealed for the case's data subjects,
     /// shown with `case show --reveal --purpose …`, gone when a subject is erased.

@@ -319,6 +319,12 @@ pub(crate) fn decide_event(
         CaseEvent::LegalHoldPlaced { reason } => privacy::hold(cx, case, reason),
         CaseEvent::LegalHoldReleased { reason } => privacy::release(cx, case, reason),
         CaseEvent::NoteAdded { note } => privacy::add_note(cx, case, note),
+        CaseEvent::DocumentProduced {
+            document,
+            language,
+            to,
+            ..
+        } => case::documents::produce(cx, case, document, language, to.as_deref()),
     }
 }
 

@@ -25,17 +25,20 @@ pub enum Text {
     Languages(BTreeMap<String, String>),
 }
 
-/// The languages a definition may write its texts in.
-pub const LANGUAGES: [&str; 2] = ["et", "en"];
+/// The languages a definition may write its texts in: the interface's two,
+/// and Russian, which documents printed for the service's clients speak.
+pub const LANGUAGES: [&str; 3] = ["et", "ru", "en"];
 
 impl Text {
-    /// The text in `lang`; where it was not written in `lang`, in English,
-    /// else in the first language it was.
+    /// The text in `lang`; where it was not written in `lang`, in English
+    /// (Russian: in Estonian, the official language whose legal terms a
+    /// document cites), else in the first language it was.
     pub fn get(&self, lang: &str) -> &str {
         match self {
             Text::Plain(text) => text,
             Text::Languages(by) => by
                 .get(lang)
+                .or_else(|| by.get(if lang == "ru" { "et" } else { "en" }))
                 .or_else(|| by.get("en"))
                 .or_else(|| by.values().next())
                 .map_or("", String::as_str),
@@ -107,6 +110,10 @@ pub struct ProcessDefinition {
     /// volunteer's account): read by other processes' guards.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<Profile>,
+    /// Documents produced from a case's data (the agreement, the report to
+    /// the authority, the information sheet), in file order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<Document>,
     /// The compiled CEL of its guards and conditions (compiled once, on first
     /// use; not part of the definition's text or its equality).
     #[serde(skip)]
@@ -514,7 +521,38 @@ pub struct Notice {
     pub when: Option<String>,
 }
 
+/// The languages a document's template may be written in: the interface's,
+/// and Russian, which many of the service's clients read.
+pub const DOCUMENT_LANGUAGES: [&str; 3] = ["et", "ru", "en"];
+
+/// A document produced from a case's data: a template in each language it is
+/// written in (minijinja, HTML escaped), rendered as a self-contained
+/// printable page. Producing one is recorded in the case (which template, in
+/// which language, for whom) and, where the template reads personal data, in
+/// the access log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    /// Lowercase letters, digits and '-': `agreement`.
+    pub id: String,
+    pub title: Text,
+    /// The states in which it may be produced; empty: any, closed ones too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub states: Vec<String>,
+    /// Who may produce it.
+    pub roles: Vec<RoleRef>,
+    /// Whom it may be addressed to: subjects of the case (`victim`) or
+    /// partner fields (`referred_by`); empty: nobody in particular.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub to: Vec<String>,
+    /// Language code → the template's text.
+    pub templates: BTreeMap<String, String>,
+}
+
 impl ProcessDefinition {
+    pub fn document(&self, id: &str) -> Option<&Document> {
+        self.documents.iter().find(|d| d.id == id)
+    }
+
     pub fn notice(&self, id: &str) -> Option<&Notice> {
         self.notices.iter().find(|n| n.id == id)
     }

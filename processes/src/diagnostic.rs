@@ -68,6 +68,7 @@ pub enum Code {
     InvalidMetric,
     UnknownOutcome,
     InvalidHours,
+    InvalidTemplate,
 }
 
 impl Code {
@@ -107,11 +108,12 @@ impl Code {
             Code::InvalidMetric => "invalid-metric",
             Code::UnknownOutcome => "unknown-outcome",
             Code::InvalidHours => "invalid-hours",
+            Code::InvalidTemplate => "invalid-template",
         }
     }
 
     /// Every code, for documentation and for the test that each has an example.
-    pub const ALL: [Code; 34] = [
+    pub const ALL: [Code; 35] = [
         Code::YamlSyntax,
         Code::WrongType,
         Code::UnknownKey,
@@ -146,6 +148,7 @@ impl Code {
         Code::InvalidMetric,
         Code::UnknownOutcome,
         Code::InvalidHours,
+        Code::InvalidTemplate,
     ];
 }
 

@@ -10,6 +10,7 @@
 
 mod analysis;
 pub mod diagnostic;
+pub mod documents;
 pub mod graph;
 mod guard;
 mod lower;

@@ -104,6 +104,25 @@ pub fn json_schema() -> Value {
             "when": { "type": "string", "description": "A CEL condition over the case: owed only if it holds." }
         }
     });
+    let document = json!({
+        "type": "object",
+        "required": ["title", "templates"],
+        "additionalProperties": false,
+        "description": "A document produced from the case's data (an agreement, a report to the authority, an information sheet): a template in each language, rendered as a printable page; producing it is recorded in the case and, where it reads personal data, in the access log.",
+        "properties": {
+            "title": text,
+            "in": { "type": "array", "items": { "type": "string", "pattern": KEBAB }, "description": "The states in which it may be produced (default: any, closed ones too)." },
+            "roles": { "$ref": "#/$defs/roles", "description": "Who produces it (default: the correction roles)." },
+            "to": { "type": "array", "items": { "type": "string", "pattern": SNAKE }, "description": "Whom it may be addressed to: subjects, or partner fields." },
+            "templates": {
+                "type": "object",
+                "minProperties": 1,
+                "additionalProperties": false,
+                "description": "A minijinja template in each language; it reads case.FIELD, labels.FIELD[value], titles.FIELD, partners.FIELD, reference, process, version, state, today, produced_by and to.",
+                "properties": { "et": { "type": "string" }, "ru": { "type": "string" }, "en": { "type": "string" } }
+            }
+        }
+    });
     let task = json!({
         "type": "object",
         "required": ["id", "title"],
@@ -266,14 +285,15 @@ pub fn json_schema() -> Value {
             "metrics": { "type": "object", "propertyNames": { "pattern": KEBAB }, "additionalProperties": { "$ref": "#/$defs/metric" } },
             "notices": { "type": "object", "propertyNames": { "pattern": KEBAB }, "additionalProperties": { "$ref": "#/$defs/notice" } },
             "region": region,
-            "profile": profile
+            "profile": profile,
+            "documents": { "type": "object", "propertyNames": { "pattern": KEBAB }, "additionalProperties": { "$ref": "#/$defs/document" } }
         },
         "$defs": {
             "text": {
                 "description": "Words a person reads: one text, or the text in each language the interface speaks.",
                 "oneOf": [
                     { "type": "string" },
-                    { "type": "object", "minProperties": 1, "additionalProperties": false, "properties": { "et": { "type": "string" }, "en": { "type": "string" } } }
+                    { "type": "object", "minProperties": 1, "additionalProperties": false, "properties": { "et": { "type": "string" }, "ru": { "type": "string" }, "en": { "type": "string" } } }
                 ]
             },
             "field": field,
@@ -285,6 +305,7 @@ pub fn json_schema() -> Value {
             "deadline": deadline,
             "task": task,
             "notice": notice,
+            "document": document,
             "state": state,
             "milestone": milestone,
             "metric": metric
@@ -332,6 +353,10 @@ mod tests {
         assert_eq!(
             keys(&defs["notice"]),
             sorted(&crate::lower::notices::NOTICE_KEYS)
+        );
+        assert_eq!(
+            keys(&defs["document"]),
+            sorted(&crate::lower::documents::DOCUMENT_KEYS)
         );
         assert_eq!(
             keys(&schema["properties"]["profile"]),

@@ -245,7 +245,8 @@ fn fold(catalog: &Catalog, facts: &mut Option<Facts>, event: &RecordedEvent) -> 
         | CaseEvent::SubjectErased { .. }
         | CaseEvent::LegalHoldPlaced { .. }
         | CaseEvent::LegalHoldReleased { .. }
-        | CaseEvent::NoteAdded { .. } => {}
+        | CaseEvent::NoteAdded { .. }
+        | CaseEvent::DocumentProduced { .. } => {}
         CaseEvent::CaseDataCorrected { data, .. } => keep_fields(def, &mut facts.fields, &data),
         CaseEvent::CaseMigrated {
             to_version,

@@ -172,7 +172,8 @@ fn fold(
         | CaseEvent::SubjectErased { .. }
         | CaseEvent::LegalHoldPlaced { .. }
         | CaseEvent::LegalHoldReleased { .. }
-        | CaseEvent::NoteAdded { .. } => {}
+        | CaseEvent::NoteAdded { .. }
+        | CaseEvent::DocumentProduced { .. } => {}
     }
     Ok(())
 }

@@ -43,6 +43,7 @@ mod cli;
 mod crash;
 mod definitions;
 mod demo;
+mod documents;
 mod fuzz;
 mod grpc;
 mod hours;

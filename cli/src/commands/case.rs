@@ -1,4 +1,4 @@
-//! `kroonika case open|do|task|notice|note|update|migrate|show|hold|release|history|list|mine|find|reindex`:
+//! `kroonika case open|do|task|notice|document|note|update|migrate|show|hold|release|history|list|mine|find|reindex`:
 //! what the user typed, to one call of the application, to what it prints.
 
 use std::collections::BTreeMap;
@@ -138,6 +138,42 @@ async fn run_on(
                 },
                 out,
             )?;
+        }
+        Args::Document {
+            case,
+            document,
+            language,
+            to,
+            out: file,
+            command,
+        } => {
+            let request = context::command_request(cli, path, command)?;
+            if !read_input(command)?.is_empty() {
+                return Err(invalid(
+                    "a document takes --language and --to, not --set or --input-file".to_owned(),
+                ));
+            }
+            let ask = kroonika_app::DocumentAsk {
+                document: document.clone(),
+                language: language.clone(),
+                to: to.clone(),
+            };
+            let produced = app.produce_document(&request, case, &ask).await?;
+            match file {
+                None => out.write_all(produced.html.as_bytes())?,
+                Some(file) => {
+                    write_whole(file, produced.html.as_bytes())
+                        .with_context(|| format!("writing {}", file.display()))?;
+                    writeln!(
+                        out,
+                        "{}: {} ({}) written to {}",
+                        produced.reference,
+                        produced.document,
+                        produced.language,
+                        file.display()
+                    )?;
+                }
+            }
         }
         Args::Note {
             case,
@@ -910,4 +946,24 @@ fn list_cases(
         }
     }
     Ok(())
+}
+
+/// Writes `bytes` to `path` whole or not at all: to a file beside it first,
+/// then renamed over it, so a crash leaves no half a document.
+fn write_whole(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let partial = path.with_file_name(format!(".{name}.partial"));
+    let written = (|| {
+        let mut file = std::fs::File::create(&partial)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&partial, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    written
 }

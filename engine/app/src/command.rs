@@ -124,6 +124,15 @@ pub enum CaseCommand {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reference: Option<String>,
     },
+    /// Record a document produced from the case: which, in which language,
+    /// for whom. Front ends call [`crate::App::produce_document`], which
+    /// renders it and then records this.
+    Document {
+        document: String,
+        language: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
+    },
 }
 
 impl CaseCommand {

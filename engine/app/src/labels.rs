@@ -33,6 +33,9 @@ pub struct Labels {
     /// Notices owed outside the service (to the referring authority).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub notices: BTreeMap<String, String>,
+    /// Documents produced from a case (the agreement, the report).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub documents: BTreeMap<String, String>,
     /// Partners' names by id (with [`Labels::with_partners`]), for whom a
     /// notice goes to.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -176,6 +179,25 @@ impl Labels {
                     "note added".to_owned()
                 }
             }
+            CaseEvent::DocumentProduced {
+                document,
+                language,
+                to,
+                ..
+            } => {
+                let document = self.document(document);
+                let to = to
+                    .as_deref()
+                    .map(|to| self.subjects.get(to).map_or(to, String::as_str));
+                match (et, to) {
+                    (true, Some(to)) => format!("koostas dokumendi: {document} ({language}, {to})"),
+                    (true, None) => format!("koostas dokumendi: {document} ({language})"),
+                    (false, Some(to)) => {
+                        format!("produced document: {document} ({language}, for {to})")
+                    }
+                    (false, None) => format!("produced document: {document} ({language})"),
+                }
+            }
             CaseEvent::NoticeSent {
                 notice,
                 sent_on,
@@ -214,6 +236,10 @@ impl Labels {
     /// A notice's title (its id if it has none).
     pub fn notice<'a>(&'a self, id: &'a str) -> &'a str {
         self.notices.get(id).map_or(id, String::as_str)
+    }
+
+    pub fn document<'a>(&'a self, id: &'a str) -> &'a str {
+        self.documents.get(id).map_or(id, String::as_str)
     }
 
     /// `def`'s words in `lang`; where a step or task id recurs in several
@@ -291,6 +317,11 @@ impl Labels {
                 notice.id.clone(),
                 or_id(notice.title.as_ref(), &notice.id, lang),
             );
+        }
+        for document in &def.documents {
+            labels
+                .documents
+                .insert(document.id.clone(), document.title.get(lang).to_owned());
         }
         labels
     }

@@ -64,6 +64,7 @@ use kroonika_store::{Store, Unchanged};
 use kroonika_vault::MasterKey;
 use uuid::Uuid;
 
+pub use cases::documents::{Addressee, DocumentAsk, DocumentOffer, Produced};
 pub use command::{CaseCommand, Input, Outcome, Request};
 pub use env::{Clock, Ids, SetClock, SystemClock, V7Ids};
 pub use error::{Error, ErrorKind, Result};

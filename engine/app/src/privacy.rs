@@ -36,6 +36,22 @@ impl App {
         id: Uuid,
         purpose: &str,
     ) -> Result<BTreeMap<String, Value>> {
+        self.revealed_fields(request, cx, case, id, purpose, None)
+            .await
+    }
+
+    /// As [`App::revealed`], opening only the personal fields in `only`
+    /// (when given; the others are left out) and recording the reading of
+    /// only their subjects.
+    pub(crate) async fn revealed_fields(
+        &self,
+        request: &Request,
+        cx: &case::Context<'_>,
+        case: &Case,
+        id: Uuid,
+        purpose: &str,
+        only: Option<&[String]>,
+    ) -> Result<BTreeMap<String, Value>> {
         self.text_within("purpose", purpose)?;
         if let Err(refused) = privacy::may_reveal(cx, case, purpose) {
             self.record_refusal(request, Some(&case.reference), &refused)
@@ -48,7 +64,11 @@ impl App {
         let mut subjects: Vec<String> = Vec::new();
         let mut data = BTreeMap::new();
         for (name, value) in &case.data {
-            let shown = match cx.definition.field(name).and_then(|f| f.personal.clone()) {
+            let personal = cx.definition.field(name).and_then(|f| f.personal.clone());
+            if personal.is_some() && only.is_some_and(|only| !only.contains(name)) {
+                continue;
+            }
+            let shown = match personal {
                 None => value.clone(),
                 Some(subject) => match kroonika_vault::open(&ring, &stream, name, value) {
                     kroonika_vault::Opened::Plain(plain) => {

@@ -157,6 +157,16 @@ pub enum CaseEvent {
     NoteAdded {
         note: Value,
     },
+    /// A document was produced from the case's data: which of the
+    /// definition's documents, in which language, for whom (a subject or a
+    /// partner field), from which template (its content hash).
+    DocumentProduced {
+        document: String,
+        language: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
+        template: String,
+    },
 }
 
 impl CaseEvent {
@@ -176,6 +186,7 @@ impl CaseEvent {
             CaseEvent::LegalHoldPlaced { .. } => "LegalHoldPlaced",
             CaseEvent::LegalHoldReleased { .. } => "LegalHoldReleased",
             CaseEvent::NoteAdded { .. } => "NoteAdded",
+            CaseEvent::DocumentProduced { .. } => "DocumentProduced",
         }
     }
 

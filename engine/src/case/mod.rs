@@ -13,6 +13,7 @@
 //! when the system next acts on a case, and [`on_timer`] what it does then.
 
 pub mod decide;
+pub mod documents;
 pub mod event;
 pub mod guard;
 pub mod notices;

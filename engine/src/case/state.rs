@@ -162,6 +162,7 @@ impl Case {
             CaseEvent::LegalHoldReleased { .. } => self.hold = None,
             // A note changes nothing the rules look at.
             CaseEvent::NoteAdded { .. } => {}
+            CaseEvent::DocumentProduced { .. } => {}
         }
         self.revision = Some(revision);
     }

@@ -7,6 +7,7 @@
 //! error: a `ProcessDefinition` is always a valid one.
 
 pub(crate) mod cx;
+pub(crate) mod documents;
 pub(crate) mod fields;
 pub(crate) mod hours;
 pub(crate) mod metrics;
@@ -25,7 +26,7 @@ use crate::analysis;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::tree::Node;
 
-pub(crate) const TOP_KEYS: [&str; 18] = [
+pub(crate) const TOP_KEYS: [&str; 19] = [
     "process",
     "title",
     "description",
@@ -44,6 +45,7 @@ pub(crate) const TOP_KEYS: [&str; 18] = [
     "notices",
     "profile",
     "region",
+    "documents",
 ];
 
 /// Lowers a parsed file. Returns the definition (if error-free) and every diagnostic.
@@ -238,6 +240,11 @@ fn lower_root(cx: &mut Cx, root: &Node) -> Option<ProcessDefinition> {
 
     let region = map.get("region").and_then(|n| region(cx, n, &fields));
 
+    let documents = map
+        .get("documents")
+        .map(|n| documents::documents(cx, n, &known, &subjects, &corrections))
+        .unwrap_or_default();
+
     let definition = ProcessDefinition {
         id: id?,
         title: title?,
@@ -256,6 +263,7 @@ fn lower_root(cx: &mut Cx, root: &Node) -> Option<ProcessDefinition> {
         notices,
         region,
         profile,
+        documents,
         programs: Default::default(),
     };
     if !cx.has_errors() {

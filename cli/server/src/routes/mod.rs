@@ -11,6 +11,7 @@ mod audit;
 mod cases;
 mod definitions;
 mod directory;
+mod documents;
 pub(crate) mod reports;
 mod session;
 mod subjects;
@@ -31,6 +32,7 @@ pub(crate) fn quick() -> OpenApiRouter<Server> {
     OpenApiRouter::new()
         .merge(session::routes())
         .merge(cases::routes())
+        .merge(documents::routes())
         .merge(definitions::routes())
         .merge(directory::routes())
         .merge(audit::quick())

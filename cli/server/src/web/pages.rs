@@ -42,6 +42,10 @@ pub(super) fn routes() -> Router<Server> {
         .route("/cases/{reference}/steps/{step}", post(take_step))
         .route("/cases/{reference}/notes", post(add_note))
         .route("/cases/{reference}/notices/{notice}", post(send_notice))
+        .route(
+            "/cases/{reference}/documents/{document}",
+            post(produce_document),
+        )
         .route("/cases/{reference}/hold", post(hold))
         .route("/open/{process}", get(open_page).post(open_case))
 }
@@ -398,6 +402,11 @@ async fn show(
     } else {
         StatusCode::OK
     };
+    let documents = server
+        .app()
+        .document_offers(&person.request, reference, person.lang.code())
+        .await
+        .unwrap_or_default();
     let due = view.deadline.as_ref().map(|d| i18n::date(d.due_on));
     let history = match server.app().case_history(&person.request, reference).await {
         Ok(events) => events
@@ -425,6 +434,7 @@ async fn show(
             refusal => Value::from(Serde(&refusal)),
             actors => Value::from(Serde(&actors)),
             history => history,
+            documents => Value::from(Serde(&documents)),
             labels => Value::from(Serde(&labels)),
         },
     )
@@ -719,6 +729,75 @@ async fn send_notice(
         reference: form.reference.filter(|r| !r.trim().is_empty()),
     };
     command(&server, &person, &reference, "notice", sent).await
+}
+
+#[derive(Debug, Deserialize)]
+struct DocumentForm {
+    csrf: Option<String>,
+    language: Option<String>,
+    to: Option<String>,
+}
+
+/// Produces a document: the page itself (opened beside the case), or the
+/// case page with the refusal.
+async fn produce_document(
+    State(server): State<Server>,
+    person: Person,
+    Path((reference, document)): Path<(String, String)>,
+    Form(form): Form<DocumentForm>,
+) -> Response {
+    if let Some(refused) = person.refuse_form(form.csrf.as_deref()) {
+        return refused;
+    }
+    let ask = kroonika_app::DocumentAsk {
+        document,
+        language: form
+            .language
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| person.lang.code().to_owned()),
+        to: form.to.filter(|t| !t.is_empty()),
+    };
+    match server
+        .app()
+        .produce_document(&person.request, &reference, &ask)
+        .await
+    {
+        Ok(produced) => {
+            let mut response = axum::response::Html(produced.html).into_response();
+            let headers = response.headers_mut();
+            // The page's own style is inline; it loads nothing and runs nothing.
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+                ),
+            );
+            if let Ok(value) =
+                HeaderValue::from_str(&format!("inline; filename=\"{}\"", produced.file_name))
+            {
+                headers.insert(header::CONTENT_DISPOSITION, value);
+            }
+            response
+        }
+        Err(err) => {
+            let problem = Problem::from(err);
+            if problem.status == StatusCode::NOT_FOUND && problem.code != "not-found" {
+                return person.error(&problem);
+            }
+            show(
+                &server,
+                &person,
+                &reference,
+                None,
+                Some(Refusal {
+                    at: "document".to_owned(),
+                    code: problem.code,
+                    message: problem.detail,
+                }),
+            )
+            .await
+        }
+    }
 }
 
 /// The opening form of a process: its `open.input`, typed.

@@ -121,6 +121,11 @@ pub(crate) fn decide(
             let sent_on = sent_on.unwrap_or_else(|| d.occurred_at.date_naive());
             case::send_notice(&cx, case, notice, sent_on, reference.as_deref())?
         }
+        Step::Command(CaseCommand::Document {
+            document,
+            language,
+            to,
+        }) => case::documents::produce(&cx, case, document, language, to.as_deref())?,
         Step::Command(CaseCommand::Untick { untick, reason }) => {
             case::undo_task(&cx, case, untick, reason)?
         }

@@ -13,6 +13,7 @@
 
 pub(crate) mod cache;
 pub(crate) mod decide;
+pub mod documents;
 mod open;
 mod partners;
 mod profiles;

@@ -610,7 +610,12 @@ impl App {
 
     /// Refuses (and records the refusal) unless `actor` may read cases of
     /// `case`'s process.
-    async fn may_see(&self, request: &Request, actor: &Actor, case: &Case) -> Result<()> {
+    pub(crate) async fn may_see(
+        &self,
+        request: &Request,
+        actor: &Actor,
+        case: &Case,
+    ) -> Result<()> {
         if let Err(refused) = self.may_read(actor, Reading::Cases(&case.process)) {
             self.record_refusal(request, Some(&case.reference), &refused)
                 .await?;
@@ -792,6 +797,15 @@ pub fn describe(event: &CaseEvent) -> String {
         }
         CaseEvent::LegalHoldReleased { reason } => format!("legal hold released ({reason})"),
         CaseEvent::NoteAdded { .. } => "note added".to_owned(),
+        CaseEvent::DocumentProduced {
+            document,
+            language,
+            to,
+            ..
+        } => match to {
+            Some(to) => format!("document {document} produced ({language}, for {to})"),
+            None => format!("document {document} produced ({language})"),
+        },
         CaseEvent::NoticeSent {
             notice,
             sent_on,

@@ -741,8 +741,8 @@ impl Simulation<'_> {
                 "    deadline: { within: 7 working days, escalate: regional-lead }\n    transitions:\n      record-feedback:",
             ),
             (
-                "title: { et: Lepitusmenetlus ja vahendus (taastav õigus), en: Victim-offender mediation }",
-                "title: { et: Lepitusmenetlus ja vahendus (aruanne 7 tööpäevaga), en: Victim-offender mediation (reports in 7 working days) }",
+                "title: { et: Lepitusmenetlus ja vahendus (taastav õigus), ru: Примирение и медиация (восстановительное правосудие), en: Victim-offender mediation }",
+                "title: { et: Lepitusmenetlus ja vahendus (aruanne 7 tööpäevaga), ru: Примирение и медиация (отчёт за 7 рабочих дней), en: Victim-offender mediation (reports in 7 working days) }",
             ),
             (
                 "title: { et: Aruanne esitati 10 tööpäeva jooksul, en: Report submitted within 10 working days }",
