@@ -152,6 +152,8 @@ const PROMISED: &[(&str, &str)] = &[
     ("post", "/api/v1/cases/{reference}/tasks/{task}/undo"),
     ("post", "/api/v1/cases/{reference}/notes"),
     ("post", "/api/v1/cases/{reference}/notices/{notice}"),
+    ("get", "/api/v1/cases/{reference}/documents"),
+    ("post", "/api/v1/cases/{reference}/documents/{document}"),
     ("post", "/api/v1/cases/{reference}/corrections"),
     ("post", "/api/v1/cases/{reference}/hold"),
     ("post", "/api/v1/cases/{reference}/release"),
