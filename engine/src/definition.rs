@@ -519,6 +519,12 @@ pub struct Notice {
     /// A CEL condition over the case after the step: owed only when it holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when: Option<String>,
+    /// A recurring duty the service owes (a volunteer's supervision every 3
+    /// months): each `after` step sets a new due date, also while one is
+    /// due; it is fulfilled by taking such a step, never recorded sent, and
+    /// ends when the case leaves the state the step led to.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub renew: bool,
 }
 
 /// The languages a document's template may be written in: the interface's,

@@ -101,7 +101,8 @@ pub fn json_schema() -> Value {
             "within": { "type": "string", "pattern": DURATION, "description": "Due this long after the step." },
             "escalate": { "type": "string", "description": "The role an overdue notice is shown to." },
             "roles": { "$ref": "#/$defs/roles", "description": "Who records it sent (default: the correction roles)." },
-            "when": { "type": "string", "description": "A CEL condition over the case: owed only if it holds." }
+            "when": { "type": "string", "description": "A CEL condition over the case: owed only if it holds." },
+            "renew": { "type": "boolean", "description": "A recurring duty: each step in `after` sets a new due date, also while one is due; fulfilled by taking such a step, never recorded sent; ends when the case leaves the state." }
         }
     });
     let document = json!({

@@ -284,7 +284,7 @@ async fn notices_are_owed_sent_and_chased(backend: Backend) {
     let cookie = crate::web::signed_in(&browser, &served.base, "mari").await;
     let case_page = page(&browser, &format!("{}/cases/{a}", served.base), &cookie).await;
     assert!(
-        case_page.contains("Teated suunajale")
+        case_page.contains("Teated ja kohustused")
             && case_page.contains("Teade lepitusmenetluse lõppemisest")
             && case_page.contains("(Põhja Ringkonnaprokuratuur)")
             && case_page.contains(&format!("action=\"/cases/{a}/notices/ending\"")),
@@ -295,7 +295,7 @@ async fn notices_are_owed_sent_and_chased(backend: Backend) {
     let lead = crate::web::signed_in(&browser, &served.base, "rein").await;
     let work = page(&browser, &format!("{}/work", served.base), &lead).await;
     assert!(
-        work.contains(&a) && work.contains("saata teade: Teade lepitusmenetluse lõppemisest"),
+        work.contains(&a) && work.contains("tegemata: Teade lepitusmenetluse lõppemisest"),
         "{work}"
     );
     let refused = crate::web::posted(

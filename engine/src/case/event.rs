@@ -29,6 +29,10 @@ pub struct NoticeDue {
     pub to: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escalate: Option<String>,
+    /// A recurring duty (the definition's `renew`): it lasts while the case
+    /// stays in the state the step led to.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub renews: bool,
 }
 
 /// What a step recorded on the actors the definition's `profile` names

@@ -34,7 +34,8 @@ pub(super) fn due_after(
 ) -> Result<Vec<NoticeDue>, Rejection> {
     let mut due = Vec::new();
     for notice in &cx.definition.notices {
-        if !notice.after.iter().any(|t| t == transition) || case.notices.contains_key(&notice.id) {
+        let pending = case.notices.contains_key(&notice.id) && !notice.renew;
+        if !notice.after.iter().any(|t| t == transition) || pending {
             continue;
         }
         if let Some(when) = &notice.when {
@@ -61,6 +62,7 @@ pub(super) fn due_after(
                 .and_then(Value::as_str)
                 .map(str::to_owned),
             escalate: notice.escalate.clone(),
+            renews: notice.renew,
         });
     }
     Ok(due)
@@ -98,6 +100,15 @@ pub fn send_notice(
         &case.data,
         &format!("record notice '{notice}' sent"),
     )?;
+    if declared.renew {
+        return Err(Rejection::new(
+            Code::InvalidInput,
+            format!(
+                "'{notice}' is a recurring duty: it is fulfilled by taking {}, not recorded sent",
+                declared.after.join(" or ")
+            ),
+        ));
+    }
     if !case.notices.contains_key(notice) {
         let pending: Vec<&str> = case.notices.keys().map(String::as_str).collect();
         return Err(Rejection::new(

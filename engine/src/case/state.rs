@@ -59,6 +59,9 @@ pub struct PendingNotice {
     /// Its due date passed: overdue for `escalate`.
     #[serde(default)]
     pub missed: bool,
+    /// A recurring duty: ended when the case leaves its state.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub renews: bool,
 }
 
 impl Case {
@@ -94,6 +97,10 @@ impl Case {
             } => {
                 self.data
                     .extend(data.iter().map(|(k, v)| (k.clone(), v.clone())));
+                // A recurring duty lasts while the case stays in its state.
+                if from != to {
+                    self.notices.retain(|_, pending| !pending.renews);
+                }
                 for due in notices {
                     self.notices.insert(
                         due.notice.clone(),
@@ -102,6 +109,7 @@ impl Case {
                             to: due.to.clone(),
                             escalate: due.escalate.clone(),
                             missed: false,
+                            renews: due.renews,
                         },
                     );
                 }

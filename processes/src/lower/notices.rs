@@ -11,8 +11,8 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::suggest::did_you_mean;
 use crate::tree::Node;
 
-pub(crate) const NOTICE_KEYS: [&str; 7] = [
-    "title", "after", "to", "within", "escalate", "roles", "when",
+pub(crate) const NOTICE_KEYS: [&str; 8] = [
+    "title", "after", "to", "within", "escalate", "roles", "when", "renew",
 ];
 
 /// Lowers the `notices` map; `corrections` are who records a notice sent
@@ -69,6 +69,10 @@ pub(crate) fn notices(
             .map(|n| role_refs(cx, n, &format!("recording {what} sent"), known))
             .unwrap_or_else(|| corrections.to_vec());
         let when = spec.get("when").and_then(|n| condition(cx, n, known));
+        let renew = spec
+            .get("renew")
+            .and_then(|n| cx.bool(n, "'renew'"))
+            .unwrap_or(false);
         let (Some(within), false) = (within, after.is_empty()) else {
             continue;
         };
@@ -81,6 +85,7 @@ pub(crate) fn notices(
             escalate,
             roles,
             when,
+            renew,
         });
     }
     out

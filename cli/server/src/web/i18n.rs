@@ -179,11 +179,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("no_notes", "Märkmeid pole.", "No notes."),
     (
         "notices_due",
-        "Teated suunajale",
-        "Notices owed to the referrer",
+        "Teated ja kohustused",
+        "Notices and duties owed",
     ),
     ("due_by", "tähtaeg", "due by"),
-    ("notice_to_send", "saata teade", "notice to send"),
+    ("notice_to_send", "tegemata", "owed"),
     ("notice_sent", "Märgi saadetuks", "Record as sent"),
     ("sent_on", "Saadetud", "Sent on"),
     (

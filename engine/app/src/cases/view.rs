@@ -419,7 +419,7 @@ impl App {
                     to: pending.to.clone(),
                     escalate: pending.escalate.clone(),
                     may_send: definition.notice(notice).is_some_and(|n| {
-                        case::decide::allowed(&cx, &n.roles, &case.data, "").is_ok()
+                        !n.renew && case::decide::allowed(&cx, &n.roles, &case.data, "").is_ok()
                     }),
                 })
                 .collect(),

@@ -689,7 +689,14 @@ pub(super) fn application_plan(rng: &mut Rng, track: &str) -> Vec<(i64, Who, Ste
             plan.push((
                 rng.range(5, 40),
                 C,
-                take_step("enrol", &[("cohort", "spring".into())]),
+                // The next cohort starts within a fortnight.
+                take_step(
+                    "enrol",
+                    &[
+                        ("cohort", (*rng.pick(&["spring", "autumn"])).into()),
+                        ("cohort_starts_on", format!("+{}", rng.range(0, 14))),
+                    ],
+                ),
             ));
             if rng.chance(0.1) {
                 plan.push((
@@ -743,7 +750,9 @@ pub(super) fn application_plan(rng: &mut Rng, track: &str) -> Vec<(i64, Who, Ste
                             ],
                         ),
                     ));
-                    if rng.chance(0.4) {
+                    // Supervision about every other month (now and then one
+                    // is missed, and goes overdue for the volunteer expert).
+                    if rng.chance(0.85) {
                         plan.push((
                             rng.range(1, 10),
                             C,
@@ -780,8 +789,42 @@ pub(super) fn application_plan(rng: &mut Rng, track: &str) -> Vec<(i64, Who, Ste
     }
     if minors {
         yearly_checks(&mut plan);
+    } else {
+        routine(&mut plan);
     }
     plan
+}
+
+/// A development talk and a supervision, then four more supervisions 66
+/// days apart: a year of the support an active volunteer is owed (the next
+/// year's starts 66 days after the last).
+fn year_of_support(plan: &mut Vec<(i64, Who, Step)>, first: i64) {
+    plan.push((first, Who::Named("signe"), take_step("development-talk-held", &[])));
+    for gap in [0, 66, 66, 66, 66] {
+        plan.push((
+            gap,
+            Who::Coordinator,
+            take_step("supervision-attended", &[("kind", "supervision".into())]),
+        ));
+    }
+}
+
+/// A volunteer who does not meet minors and stays is supported every year
+/// after the script (the yearly re-check does the same for those who do).
+fn routine(plan: &mut Vec<(i64, Who, Step)>) {
+    let active = plan
+        .iter()
+        .any(|(_, _, step)| matches!(step, Step::Account));
+    let leaving = plan
+        .iter()
+        .any(|(_, _, step)| matches!(step, Step::Take(t, _) if LEAVING.contains(t)));
+    if !active || leaving {
+        return;
+    }
+    year_of_support(plan, 30);
+    for _ in 1..LATER_CHECKS {
+        year_of_support(plan, 66);
+    }
 }
 
 /// What `training-completed` records: an RJ mediator is trained for the
@@ -878,9 +921,12 @@ fn yearly_checks(plan: &mut Vec<(i64, Who, Step)>) {
                 ],
             )
         };
+        // The talk and the supervisions of each year follow its check.
         out.push(((RECHECK_AFTER - since).max(0), Who::Coordinator, check()));
+        year_of_support(&mut out, 0);
         for _ in 1..LATER_CHECKS {
-            out.push((RECHECK_AFTER, Who::Coordinator, check()));
+            out.push((RECHECK_AFTER - 264, Who::Coordinator, check()));
+            year_of_support(&mut out, 0);
         }
     }
     *plan = out;

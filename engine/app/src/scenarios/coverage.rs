@@ -170,11 +170,17 @@ pub fn coverage(definition: &ProcessDefinition, traces: &[&Trace]) -> Coverage {
             );
         }
     }
-    // Each notice made due, recorded sent, and gone overdue unsent.
+    // Each notice made due, recorded sent (a recurring duty: renewed by
+    // its step taken again), and gone overdue unsent.
     for notice in &definition.notices {
+        let done = if notice.renew {
+            ("renewed", &seen.notices_renewed)
+        } else {
+            ("sent", &seen.notices_sent)
+        };
         for (outcome, seen) in [
             ("due", &seen.notices_due),
-            ("sent", &seen.notices_sent),
+            done,
             ("missed", &seen.notices_missed),
         ] {
             push(
@@ -217,6 +223,7 @@ struct Seen {
     fired: BTreeSet<String>,
     notices_due: BTreeSet<String>,
     notices_sent: BTreeSet<String>,
+    notices_renewed: BTreeSet<String>,
     notices_missed: BTreeSet<String>,
 }
 
@@ -235,6 +242,14 @@ impl Seen {
             } => {
                 self.notices_due
                     .extend(notices.iter().map(|n| n.notice.clone()));
+                if from == to {
+                    self.notices_renewed.extend(
+                        notices
+                            .iter()
+                            .filter(|n| n.renews)
+                            .map(|n| n.notice.clone()),
+                    );
+                }
                 self.states.insert(to.clone());
                 self.taken
                     .insert((scope(definition, from, transition), transition.clone()));
