@@ -119,7 +119,15 @@ async fn onboarded(url: &str) -> String {
         )
         .await;
     }
-    step(url, "mari", &case, "enrol", &at(399), &["cohort=autumn"]).await;
+    step(
+        url,
+        "mari",
+        &case,
+        "enrol",
+        &at(399),
+        &["cohort=autumn", &format!("cohort_starts_on={}", day(395))],
+    )
+    .await;
     step(
         url,
         "tarmo",

@@ -799,7 +799,11 @@ pub(super) fn application_plan(rng: &mut Rng, track: &str) -> Vec<(i64, Who, Ste
 /// days apart: a year of the support an active volunteer is owed (the next
 /// year's starts 66 days after the last).
 fn year_of_support(plan: &mut Vec<(i64, Who, Step)>, first: i64) {
-    plan.push((first, Who::Named("signe"), take_step("development-talk-held", &[])));
+    plan.push((
+        first,
+        Who::Named("signe"),
+        take_step("development-talk-held", &[]),
+    ));
     for gap in [0, 66, 66, 66, 66] {
         plan.push((
             gap,
