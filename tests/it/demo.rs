@@ -76,9 +76,38 @@ async fn demo_fills_a_store_through_the_commands(backend: Backend) {
         })
         .collect();
     assert!(
-        versions.contains("mediation@1") && versions.contains("volunteer-onboarding@1"),
+        versions.contains("mediation@1")
+            && versions.contains("mediation@2")
+            && versions.contains("volunteer-onboarding@1"),
         "{versions:?}"
     );
+    // The cases running on the pre-review mediation were carried over to the
+    // revision: migrated from version 1 to 2, then given their region.
+    let carried: Vec<Value> = crate::support::json_lines(&log)
+        .into_iter()
+        .filter(|e| {
+            e["type"] == "CaseMigrated"
+                && e["data"]["from_version"] == 1
+                && e["data"]["to_version"] == 2
+        })
+        .collect();
+    assert!(!carried.is_empty(), "the demo carries cases over");
+    let said = out
+        .split("v2 (revised; ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse::<usize>().ok());
+    assert_eq!(said, Some(carried.len()), "{out}");
+    let corrected = crate::support::json_lines(&log)
+        .into_iter()
+        .filter(|e| {
+            e["type"] == "CaseDataCorrected"
+                && e["data"]["reason"]
+                    .as_str()
+                    .is_some_and(|r| r.starts_with("carried over to the revised process"))
+        })
+        .count();
+    assert_eq!(corrected, carried.len());
 
     // Replayed against the rules, the whole history conforms, and its chain holds.
     let (code, out, err) = kroonika(&url, None, &["audit", "verify", "--format", "json"]).await;

@@ -50,6 +50,7 @@ mod hours;
 mod languages;
 mod limits;
 mod mediation;
+mod migration;
 mod notices;
 mod partners;
 mod privacy;

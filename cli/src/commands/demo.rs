@@ -117,8 +117,8 @@ fn summary(
     )?;
     writeln!(
         out,
-        "  definitions   mediation v1 and v2 ({} cases migrated), volunteer-onboarding,\n                crisis-support (kriisiabi call-outs) and outreach-event (teavitusüritused) v1",
-        tally.migrated
+        "  definitions   mediation v1 (before the 2026 review), v2 (revised; {} running cases\n                carried over) and v3 ({} cases migrated), volunteer-onboarding,\n                crisis-support (kriisiabi call-outs) and outreach-event (teavitusüritused) v1",
+        tally.carried_over, tally.migrated
     )?;
     writeln!(out, "  events        {events}")?;
     writeln!(

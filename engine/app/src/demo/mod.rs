@@ -29,6 +29,21 @@ use crate::keys::KeySource;
 use crate::{App, Options, SetClock, setup};
 
 const MEDIATION: &str = include_str!("../../../../processes/mediation.yaml");
+/// Mediation as the service ran it before the 2026 review: the demo's first
+/// weeks run on it, and its running cases are carried over to the revision.
+const LEGACY_MEDIATION: &str = include_str!("../../../../processes/history/mediation-2025.yaml");
+/// The day (after the demo's first) the revised mediation is published.
+const REVISION_AFTER_DAYS: i64 = 28;
+/// The steps a case on the pre-review mediation takes before the revision;
+/// anything further waits for it (the revision changed those states' rules).
+const LEGACY_STEPS: [&str; 6] = [
+    "start-screening",
+    "declare-eligible",
+    "declare-ineligible",
+    "withdraw-referral",
+    "assign",
+    "contact-attempted",
+];
 const VOLUNTEERS: &str = include_str!("../../../../processes/volunteer-onboarding.yaml");
 const CRISIS: &str = include_str!("../../../../processes/crisis-support.yaml");
 const OUTREACH: &str = include_str!("../../../../processes/outreach-event.yaml");
@@ -60,7 +75,10 @@ pub struct DemoReport {
     pub refused: Vec<String>,
     /// Cases whose deadlines the timers acted on.
     pub deadlines: u64,
-    /// Cases moved to mediation's version 2.
+    /// Running cases carried over from the pre-review mediation (version 1)
+    /// to the revised one (version 2).
+    pub carried_over: u64,
+    /// Cases moved to mediation's version 3.
     pub migrated: u64,
     /// Acts on personal data at the end, in words.
     pub privacy: Vec<String>,
@@ -114,6 +132,8 @@ pub async fn run(
         clock: &clock,
         report: DemoReport::default(),
         mediations: Vec::new(),
+        legacy: Vec::new(),
+        revised: false,
         workload: BTreeMap::new(),
     }
     .run(options, start, today, progress)
@@ -177,6 +197,12 @@ struct Simulation<'a> {
     report: DemoReport,
     /// Mediation cases, in the order they were opened.
     mediations: Vec<Uuid>,
+    /// Cases opened on the pre-review mediation, with the region the
+    /// revision asks for (from the referring partner) and whether they are
+    /// the restorative justice service's (whose legal basis the revision names).
+    legacy: Vec<(Uuid, &'static str, bool)>,
+    /// The revised mediation is published.
+    revised: bool,
     /// Restorative-justice cases each facilitator was given.
     workload: BTreeMap<String, u32>,
 }
@@ -191,6 +217,7 @@ impl Simulation<'_> {
     ) -> Result<DemoReport> {
         self.set_up().await?;
         let mid = start + Duration::days(365 * i64::from(options.years) / 2);
+        let revision = start + Duration::days(REVISION_AFTER_DAYS);
         let mut rng = Rng(options.seed ^ 0x6B72_6F6F_6E69_6B61);
         let mut cases: Vec<SimCase> = Vec::new();
         let mut queue: BinaryHeap<Reverse<(NaiveDate, u64, usize)>> = BinaryHeap::new();
@@ -201,6 +228,9 @@ impl Simulation<'_> {
         let mut passed = 0;
         while day < today {
             progress(day, passed, days);
+            if day == revision {
+                self.report.carried_over = self.publish_revision(day).await?;
+            }
             if day == mid {
                 self.report.migrated = self.publish_version_two(day).await?;
             }
@@ -245,6 +275,18 @@ impl Simulation<'_> {
                     continue;
                 };
                 let case = &cases[index];
+                let legacy = self.legacy.iter().any(|(id, _, _)| *id == case.id);
+                // A case on the pre-review mediation goes no further than
+                // its first steps until the revision is published.
+                if legacy
+                    && !self.revised
+                    && !matches!(&step, Step::Take(name, _) if LEGACY_STEPS.contains(name))
+                {
+                    cases[index].plan.push_front((0, who, step));
+                    queue.push(Reverse((revision, seq, index)));
+                    seq += 1;
+                    continue;
+                }
                 let actor = match who {
                     Who::Coordinator => case.coordinator.to_owned(),
                     Who::Mediator => case.mediator.clone(),
@@ -265,6 +307,9 @@ impl Simulation<'_> {
                 seq += 1;
                 match self.take(&actor, case.id, &step, at).await {
                     Ok(()) => self.report.steps += 1,
+                    // The step that owes a notice was taken before the
+                    // revision, which does not owe it after the fact.
+                    Err(_) if legacy && matches!(step, Step::Notice(_)) => {}
                     Err(err) => {
                         // A refused step ends the case's script; the refusal is reported.
                         self.report.refused.push(format!("{}: {err}", case.id));
@@ -303,7 +348,7 @@ impl Simulation<'_> {
                 .administer(&Request::new(ADMIN, "actor add"), &command, false)
                 .await?;
         }
-        for source in [PARTNERS, MEDIATION, VOLUNTEERS, CRISIS, OUTREACH] {
+        for source in [PARTNERS, LEGACY_MEDIATION, VOLUNTEERS, CRISIS, OUTREACH] {
             self.app
                 .publish(&Request::new("tiina", "def publish"), source, false)
                 .await?;
@@ -527,7 +572,7 @@ impl Simulation<'_> {
         } else {
             format!("pöördumine {}", received.format("%d.%m.%Y"))
         };
-        let input = [
+        let input: Vec<(&str, String)> = [
             ("track", track.to_owned()),
             ("region", region.to_owned()),
             ("referral_document", document),
@@ -547,12 +592,24 @@ impl Simulation<'_> {
                 "victim_contact",
                 format!("+372 5{:03} {:04}", rng.range(0, 999), rng.range(0, 9999)),
             ),
-        ];
+        ]
+        .into_iter()
+        // The pre-review version has no region (the revision asks for it)
+        // and no Victim Support Act among the legal bases.
+        .filter(|(name, _)| self.revised || *name != "region")
+        .map(|(name, value)| match (name, value.as_str()) {
+            ("legal_basis", "oas") if !self.revised => (name, "none".to_owned()),
+            _ => (name, value),
+        })
+        .collect();
         let id = self
             .open_case("mediation", coordinator, &input, day, rng.next())
             .await?;
         *self.report.opened.entry("mediation").or_default() += 1;
         self.mediations.push(id);
+        if !self.revised {
+            self.legacy.push((id, region, !conciliation));
+        }
         let mediators: Vec<String> = if conciliation {
             vec![(*rng.pick(&STAFF_MEDIATORS)).to_owned()]
         } else {
@@ -732,8 +789,52 @@ impl Simulation<'_> {
         })
     }
 
-    /// Halfway: version 2 of mediation (reports due sooner) is published, and
-    /// every third open case is moved to it; the rest stay on version 1.
+    /// Four weeks in: the revised mediation (the legal review's, version 2)
+    /// is published, and every case still running on the pre-review version
+    /// is carried over as processes/README.md's plan says: migrated (every
+    /// state is still there), then given the region the revision escalates
+    /// by (and a restorative justice case its legal basis, the Victim Support
+    /// Act), as a correction with its reason. Closed cases stay on version 1.
+    async fn publish_revision(&mut self, day: NaiveDate) -> Result<u64> {
+        self.clock.set(moment(day, 0));
+        self.app
+            .publish(&Request::new("tiina", "def publish"), MEDIATION, false)
+            .await?;
+        self.revised = true;
+        let mut carried = 0;
+        for (i, (id, region, rj)) in self.legacy.iter().enumerate() {
+            self.clock.set(moment(day, 1 + i as u64));
+            let case = id.to_string();
+            let migrate = CaseCommand::Migrate {
+                migrate: 2,
+                map: BTreeMap::new(),
+            };
+            let request = Request::new("mari", "case migrate");
+            match self.app.execute(&request, Some(&case), migrate).await {
+                Ok(_) => {}
+                Err(err) if err.code() == Some(Code::NotMigratable) => continue,
+                Err(err) => return Err(err),
+            }
+            let mut update = vec![("region", (*region).to_owned())];
+            if *rj {
+                update.push(("legal_basis", "oas".to_owned()));
+            }
+            let correct = CaseCommand::Correct {
+                update: texts(&update),
+                reason: "carried over to the revised process: its region (from the referring partner) and, for the restorative justice service, the Victim Support Act as its legal basis"
+                    .to_owned(),
+                request: None,
+            };
+            self.app
+                .execute(&Request::new("mari", "case update"), Some(&case), correct)
+                .await?;
+            carried += 1;
+        }
+        Ok(carried)
+    }
+
+    /// Halfway: version 3 of mediation (reports due sooner) is published, and
+    /// every third open case is moved to it; the rest stay on version 2.
     async fn publish_version_two(&self, day: NaiveDate) -> Result<u64> {
         let edits = [
             (
@@ -753,7 +854,7 @@ impl Simulation<'_> {
         for (old, new) in edits {
             if source.matches(old).count() != 1 {
                 return Err(Error::Invalid(
-                    "the bundled mediation process changed; update the demo's version 2".to_owned(),
+                    "the bundled mediation process changed; update the demo's version 3".to_owned(),
                 ));
             }
             source = source.replacen(old, new, 1);
@@ -768,7 +869,7 @@ impl Simulation<'_> {
                 continue;
             }
             let command = CaseCommand::Migrate {
-                migrate: 2,
+                migrate: 3,
                 map: BTreeMap::new(),
             };
             // Closed cases are not migrated; that refusal is expected.
