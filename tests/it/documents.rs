@@ -301,6 +301,25 @@ async fn documents_are_produced_recorded_and_logged(backend: Backend) {
         "{report}"
     );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    // A path that cannot be written is refused before anything is produced.
+    let before = events(&url, &case, "DocumentProduced").await.len();
+    let nowhere = dir.path().join("no-such-folder").join("aruanne.html");
+    let (code, _, err) = kroonika(
+        &url,
+        Some("mari"),
+        &[
+            "case",
+            "document",
+            &case,
+            "report",
+            "--out",
+            nowhere.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_ne!(code, 0, "{err}");
+    assert!(err.contains("no-such-folder"), "{err}");
+    assert_eq!(events(&url, &case, "DocumentProduced").await.len(), before);
 
     // Over HTTP: which documents the caller may produce, and one produced.
     let served = crate::server::Served::start(&url, &[], &[]).await;

@@ -158,11 +158,19 @@ async fn run_on(
                 language: language.clone(),
                 to: to.clone(),
             };
+            // The file is made before anything is produced, so that a path
+            // that cannot be written records no production.
+            let partial = match file {
+                None => None,
+                Some(file) => Some(
+                    Partial::create(file).with_context(|| format!("writing {}", file.display()))?,
+                ),
+            };
             let produced = app.produce_document(&request, case, &ask).await?;
-            match file {
-                None => out.write_all(produced.html.as_bytes())?,
-                Some(file) => {
-                    write_whole(file, produced.html.as_bytes())
+            match (file, partial) {
+                (Some(file), Some(partial)) => {
+                    partial
+                        .finish(produced.html.as_bytes())
                         .with_context(|| format!("writing {}", file.display()))?;
                     writeln!(
                         out,
@@ -173,6 +181,7 @@ async fn run_on(
                         file.display()
                     )?;
                 }
+                _ => out.write_all(produced.html.as_bytes())?,
             }
         }
         Args::Note {
@@ -948,22 +957,42 @@ fn list_cases(
     Ok(())
 }
 
-/// Writes `bytes` to `path` whole or not at all: to a file beside it first,
-/// then renamed over it, so a crash leaves no half a document.
-fn write_whole(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let partial = path.with_file_name(format!(".{name}.partial"));
-    let written = (|| {
-        let mut file = std::fs::File::create(&partial)?;
+/// A file written whole or not at all: made beside its path first, renamed
+/// over it once complete, removed if never completed, so a crash or an error
+/// leaves no half a document.
+struct Partial {
+    path: std::path::PathBuf,
+    partial: std::path::PathBuf,
+    file: Option<std::fs::File>,
+}
+
+impl Partial {
+    fn create(path: &std::path::Path) -> std::io::Result<Partial> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let partial = path.with_file_name(format!(".{name}.partial"));
+        let file = std::fs::File::create(&partial)?;
+        Ok(Partial {
+            path: path.to_owned(),
+            partial,
+            file: Some(file),
+        })
+    }
+
+    fn finish(mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let mut file = self.file.take().ok_or_else(|| std::io::Error::other("finished twice"))?;
         file.write_all(bytes)?;
         file.sync_all()?;
-        std::fs::rename(&partial, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&partial);
+        std::fs::rename(&self.partial, &self.path)
     }
-    written
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        // Not finished, or the rename failed: nothing half-written stays.
+        // (Once renamed, there is no partial file left to remove.)
+        let _ = std::fs::remove_file(&self.partial);
+    }
 }
