@@ -982,7 +982,10 @@ impl Partial {
     }
 
     fn finish(mut self, bytes: &[u8]) -> std::io::Result<()> {
-        let mut file = self.file.take().ok_or_else(|| std::io::Error::other("finished twice"))?;
+        let mut file = self
+            .file
+            .take()
+            .ok_or_else(|| std::io::Error::other("finished twice"))?;
         file.write_all(bytes)?;
         file.sync_all()?;
         std::fs::rename(&self.partial, &self.path)

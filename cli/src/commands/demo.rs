@@ -120,6 +120,11 @@ fn summary(
         "  definitions   mediation v1 (before the 2026 review), v2 (revised; {} running cases\n                carried over) and v3 ({} cases migrated), volunteer-onboarding,\n                crisis-support (kriisiabi call-outs) and outreach-event (teavitusüritused) v1",
         tally.carried_over, tally.migrated
     )?;
+    writeln!(
+        out,
+        "  documents     {} produced (agreements for the parties, reports to the authority)",
+        tally.documents
+    )?;
     writeln!(out, "  events        {events}")?;
     writeln!(
         out,

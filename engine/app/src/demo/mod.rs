@@ -80,6 +80,8 @@ pub struct DemoReport {
     pub carried_over: u64,
     /// Cases moved to mediation's version 3.
     pub migrated: u64,
+    /// Documents produced (agreements, reports to the authority).
+    pub documents: u64,
     /// Acts on personal data at the end, in words.
     pub privacy: Vec<String>,
     /// A victim whose case the demo found by name (`case find` to try).
@@ -306,10 +308,11 @@ impl Simulation<'_> {
                 let case = &cases[index];
                 seq += 1;
                 match self.take(&actor, case.id, &step, at).await {
+                    Ok(()) if matches!(step, Step::Document(..)) => self.report.documents += 1,
                     Ok(()) => self.report.steps += 1,
                     // The step that owes a notice was taken before the
                     // revision, which does not owe it after the fact.
-                    Err(_) if legacy && matches!(step, Step::Notice(_)) => {}
+                    Err(_) if legacy && matches!(step, Step::Notice(_) | Step::Document(..)) => {}
                     Err(err) => {
                         // A refused step ends the case's script; the refusal is reported.
                         self.report.refused.push(format!("{}: {err}", case.id));
@@ -382,6 +385,17 @@ impl Simulation<'_> {
                 sent_on: None,
                 reference: None,
             },
+            Step::Document(document, to, language) => {
+                let ask = crate::DocumentAsk {
+                    document: (*document).to_owned(),
+                    language: (*language).to_owned(),
+                    to: Some((*to).to_owned()),
+                };
+                self.app
+                    .produce_document(&Request::new(actor, "case document"), &id.to_string(), &ask)
+                    .await?;
+                return Ok(());
+            }
             Step::Account => {
                 let account = plan::account_of(id);
                 let register = ActorCommand::Register {
@@ -401,6 +415,7 @@ impl Simulation<'_> {
             Step::Take(..) => "case do",
             Step::Task(_) => "case task",
             Step::Notice(_) => "case notice",
+            Step::Document(..) => "case document",
             Step::Account => "case do",
         };
         self.app

@@ -146,6 +146,8 @@ pub(super) enum Step {
     Task(&'static str),
     /// A notice owed to the referring authority, recorded sent that day.
     Notice(&'static str),
+    /// A document produced from the case: which, for whom, in which language.
+    Document(&'static str, &'static str, &'static str),
     /// The volunteer gets an account (registered with the role `volunteer`),
     /// linked to their onboarding case (`account-linked`).
     Account,
@@ -254,7 +256,13 @@ pub(super) fn mediation_plan(
         } else {
             rng.range(0, 3)
         };
-        plan.push((delay, Who::Coordinator, Step::Notice("ending")));
+        // The report goes with the notice: printed, then recorded sent.
+        plan.push((
+            delay,
+            Who::Coordinator,
+            Step::Document("report", "referred_by", "et"),
+        ));
+        plan.push((0, Who::Coordinator, Step::Notice("ending")));
     }
     let assigned = plan
         .iter()
@@ -508,6 +516,11 @@ fn mediation_steps(
             ],
         ),
     ));
+    // A copy of the agreement for each party, printed that day (one in five
+    // offenders reads Russian).
+    let language = if rng.chance(0.2) { "ru" } else { "et" };
+    plan.push((0, M, Step::Document("agreement", "victim", "et")));
+    plan.push((0, M, Step::Document("agreement", "offender", language)));
     // The report: usually within 10 working days, sometimes late.
     let slow = rng.chance(0.1);
     plan.push((
