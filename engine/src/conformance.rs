@@ -199,11 +199,7 @@ impl Replay {
         let before = self.cases.get(entry.stream).cloned().unwrap_or_default();
         let occurred_at = entry.metadata.occurred_at;
         let verdict = self.decide_again(&before, &event, entry, &definition);
-        if let CaseEvent::TransitionTaken {
-            profile: Some(record),
-            ..
-        } = &event
-        {
+        if let Some(record) = event.profile_record() {
             for actor in &record.actors {
                 let recorded = ActorEvent::ProfileRecorded {
                     profile: record.profile.clone(),
@@ -291,6 +287,7 @@ pub(crate) fn decide_event(
             data,
             reason,
             request,
+            ..
         } => case::correct(cx, case, &raw(data), reason, request.as_deref()),
         CaseEvent::CaseMigrated {
             from_state,

@@ -5,7 +5,8 @@
 //! the year (taking the mediator role the profile gave), a new check and a
 //! reinstatement let them be assigned; a volunteer trained only for the
 //! restorative justice service is refused a criminal conciliation until a
-//! refresher adds it; a staff mediator without a profile is not checked; and
+//! refresher adds it (and again once a correction takes it away); a staff
+//! mediator without a profile is not checked; and
 //! the whole history, profiles included, still conforms.
 //!
 //! Dates are counted back from today, since an assignment's guard judges the
@@ -295,6 +296,25 @@ async fn an_assignment_reads_the_volunteers_profile(backend: Backend) {
     .await;
     let other = referred(&url, "conciliation").await;
     step(&url, "mari", &other, "assign", now, &["mediators=ants"]).await;
+
+    // A correction records the profile at once: no step needs to follow.
+    ok(
+        &url,
+        "mari",
+        &[
+            "case",
+            "update",
+            &va,
+            "--set",
+            "trained_for=rj-service",
+            "--reason",
+            "the refresher was the RJ service's only",
+        ],
+    )
+    .await;
+    let again = referred(&url, "conciliation").await;
+    let err = refused(&url, &again, "kaja").await;
+    assert!(err.contains("trained for this track"), "{err}");
 
     // The trail says what was recorded on the account; the history conforms.
     let trail = ok(&url, "aino", &["audit", "trail", "--by", "system"]).await;

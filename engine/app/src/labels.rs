@@ -135,6 +135,7 @@ impl Labels {
                 data,
                 reason,
                 request,
+                ..
             } => {
                 let fields: Vec<&str> = data.keys().map(|f| self.field(f)).collect();
                 let fields = fields.join(", ");

@@ -445,10 +445,14 @@ pub fn correct(
     if data.is_empty() {
         return Ok(Vec::new());
     }
+    let mut merged = case.data.clone();
+    merged.extend(data.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let profile = super::profile::after_step(cx, &merged, &case.state)?;
     Ok(vec![CaseEvent::CaseDataCorrected {
         data,
         reason: reason.trim().to_owned(),
         request: request.map(str::to_owned),
+        profile,
     }])
 }
 

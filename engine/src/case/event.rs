@@ -140,6 +140,10 @@ pub enum CaseEvent {
         /// rectification, by the service's own reference), if any.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         request: Option<String>,
+        /// The profile the correction recorded on the actors it is about
+        /// (a corrected check date moves the volunteer's at once).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        profile: Option<ProfileRecord>,
     },
     /// A data subject's key was destroyed: their personal data in this case can
     /// no longer be read by anyone. `subject` is the name in the definition.
@@ -174,6 +178,16 @@ pub enum CaseEvent {
 }
 
 impl CaseEvent {
+    /// The profile this event recorded on actors (a step's or a
+    /// correction's), if any.
+    pub fn profile_record(&self) -> Option<&ProfileRecord> {
+        match self {
+            CaseEvent::TransitionTaken { profile, .. }
+            | CaseEvent::CaseDataCorrected { profile, .. } => profile.as_ref(),
+            _ => None,
+        }
+    }
+
     pub fn event_type(&self) -> &'static str {
         match self {
             CaseEvent::CaseOpened { .. } => "CaseOpened",

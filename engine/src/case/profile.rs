@@ -4,8 +4,8 @@
 //! (the volunteer is active, trained for the track, their criminal-record check
 //! is still valid). The definition's `profile` names the actor-list field the
 //! case is about, the fields to copy and the roles it grants; after every step
-//! that changes any of it, the step's `TransitionTaken` carries a
-//! [`ProfileRecord`] and the application writes a `ProfileRecorded` to each
+//! that changes any of it, the step's `TransitionTaken` (or a correction's
+//! `CaseDataCorrected`) carries a [`ProfileRecord`] and the application writes a `ProfileRecorded` to each
 //! named actor's stream with it, in the same write. Guards of any process read
 //! profiles as `people[NAME].PROFILE.FIELD`.
 //!

@@ -542,15 +542,7 @@ enum Attempt {
 
 /// The case as a written decision left it, and what the decision did.
 fn records_profile(events: &[CaseEvent]) -> bool {
-    events.iter().any(|e| {
-        matches!(
-            e,
-            CaseEvent::TransitionTaken {
-                profile: Some(_),
-                ..
-            }
-        )
-    })
+    events.iter().any(|e| e.profile_record().is_some())
 }
 
 fn stepped(known: Remembered, decided: Decided, act: &Act<'_>) -> (Remembered, Outcome) {

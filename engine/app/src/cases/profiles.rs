@@ -21,11 +21,7 @@ pub(crate) fn writes(
 ) -> Result<Vec<StreamWrite>> {
     let mut out = Vec::new();
     for event in events {
-        let CaseEvent::TransitionTaken {
-            profile: Some(record),
-            ..
-        } = event
-        else {
+        let Some(record) = event.profile_record() else {
             continue;
         };
         for name in &record.actors {

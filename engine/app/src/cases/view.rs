@@ -778,6 +778,7 @@ pub fn describe(event: &CaseEvent) -> String {
             data,
             reason,
             request,
+            ..
         } => {
             let fields: Vec<&str> = data.keys().map(String::as_str).collect();
             match request {

@@ -510,6 +510,7 @@ fn gather(
                 data,
                 reason,
                 request,
+                ..
             } => corrections.push(Correction {
                 at,
                 by: by.clone(),
