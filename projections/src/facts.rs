@@ -51,6 +51,48 @@ pub struct Facts {
     /// Every deadline the case met or is under, in order.
     #[serde(default)]
     pub deadlines: Vec<DeadlineFact>,
+    /// Every notice (or recurring duty) the case was made to owe, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<NoticeFact>,
+}
+
+/// A notice made due: by when, and when it was sent (a recurring duty: met
+/// by its step taken again), or that it went overdue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoticeFact {
+    pub notice: String,
+    pub due_on: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_on: Option<NaiveDate>,
+    /// A `NoticeMissed` was recorded.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub missed: bool,
+    /// A recurring duty that ended unmet but not yet due (the case left its
+    /// state): counted neither way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_on: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub renews: bool,
+}
+
+impl NoticeFact {
+    /// Met when sent on or before the due date; missed when sent later, or
+    /// the miss was recorded, or unsent after the due date; pending while not
+    /// yet due (or ended before it was).
+    pub fn status(&self, today: NaiveDate) -> DeadlineStatus {
+        match (self.sent_on, self.ended_on) {
+            _ if self.missed => DeadlineStatus::Missed,
+            (Some(sent), _) if sent <= self.due_on => DeadlineStatus::Met,
+            (Some(_), _) => DeadlineStatus::Missed,
+            (None, Some(ended)) if ended <= self.due_on => DeadlineStatus::Pending,
+            (None, _) if today > self.due_on => DeadlineStatus::Missed,
+            (None, _) => DeadlineStatus::Pending,
+        }
+    }
+
+    fn open(&self) -> bool {
+        self.sent_on.is_none() && self.ended_on.is_none() && !self.missed
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -165,6 +207,7 @@ fn fold(catalog: &Catalog, facts: &mut Option<Facts>, event: &RecordedEvent) -> 
             entered: BTreeMap::from([(state.clone(), at)]),
             steps: Vec::new(),
             deadlines: Vec::new(),
+            notices: Vec::new(),
         };
         keep_fields(def, &mut opened.fields, data);
         if let Some(deadline) = deadline {
@@ -193,9 +236,29 @@ fn fold(catalog: &Catalog, facts: &mut Option<Facts>, event: &RecordedEvent) -> 
             deadline,
             closes,
             outcome,
+            notices,
             ..
         } => {
             keep_fields(def, &mut facts.fields, &data);
+            // A recurring duty ends when the case leaves its state, and is
+            // met by its step taken again while it is due.
+            for fact in facts.notices.iter_mut().filter(|n| n.renews && n.open()) {
+                if notices.iter().any(|due| due.notice == fact.notice) {
+                    fact.sent_on = Some(day);
+                } else if from != to {
+                    fact.ended_on = Some(day);
+                }
+            }
+            for due in &notices {
+                facts.notices.push(NoticeFact {
+                    notice: due.notice.clone(),
+                    due_on: due.due_on,
+                    sent_on: None,
+                    missed: false,
+                    ended_on: None,
+                    renews: due.renews,
+                });
+            }
             let mut kept = BTreeMap::new();
             if let Some(state) = def.state(&from)
                 && let Some(spec) = def.transitions_in(state).find(|t| t.name == transition)
@@ -240,13 +303,33 @@ fn fold(catalog: &Catalog, facts: &mut Option<Facts>, event: &RecordedEvent) -> 
         CaseEvent::TaskCompleted { .. }
         | CaseEvent::TaskUndone { .. }
         | CaseEvent::DeadlineWarned { .. }
-        | CaseEvent::NoticeSent { .. }
-        | CaseEvent::NoticeMissed { .. }
         | CaseEvent::SubjectErased { .. }
         | CaseEvent::LegalHoldPlaced { .. }
         | CaseEvent::LegalHoldReleased { .. }
         | CaseEvent::NoteAdded { .. }
         | CaseEvent::DocumentProduced { .. } => {}
+        CaseEvent::NoticeSent {
+            notice, sent_on, ..
+        } => {
+            if let Some(fact) = facts
+                .notices
+                .iter_mut()
+                .rev()
+                .find(|n| n.notice == notice && n.sent_on.is_none())
+            {
+                fact.sent_on = Some(sent_on);
+            }
+        }
+        CaseEvent::NoticeMissed { notice, .. } => {
+            if let Some(fact) = facts
+                .notices
+                .iter_mut()
+                .rev()
+                .find(|n| n.notice == notice && n.open())
+            {
+                fact.missed = true;
+            }
+        }
         CaseEvent::CaseDataCorrected { data, .. } => keep_fields(def, &mut facts.fields, &data),
         CaseEvent::CaseMigrated {
             to_version,
@@ -330,5 +413,54 @@ fn keep_fields(
                 fields.insert(name.clone(), value.clone());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 1, d).unwrap()
+    }
+
+    fn due(on: u32) -> NoticeFact {
+        NoticeFact {
+            notice: "ending".to_owned(),
+            due_on: day(on),
+            sent_on: None,
+            missed: false,
+            ended_on: None,
+            renews: false,
+        }
+    }
+
+    #[test]
+    fn a_notice_is_met_when_sent_by_its_day_and_missed_otherwise() {
+        let today = day(20);
+        let sent = |on| NoticeFact {
+            sent_on: Some(day(on)),
+            ..due(14)
+        };
+        assert_eq!(sent(14).status(today), DeadlineStatus::Met);
+        assert_eq!(sent(15).status(today), DeadlineStatus::Missed);
+        assert_eq!(
+            due(14).status(today),
+            DeadlineStatus::Missed,
+            "unsent, past its day"
+        );
+        assert_eq!(due(25).status(today), DeadlineStatus::Pending);
+        let marked = NoticeFact {
+            missed: true,
+            ..sent(16)
+        };
+        assert_eq!(marked.status(today), DeadlineStatus::Missed);
+        // A duty the case left before it was due counts neither way.
+        let ended = NoticeFact {
+            ended_on: Some(day(10)),
+            renews: true,
+            ..due(14)
+        };
+        assert_eq!(ended.status(today), DeadlineStatus::Pending);
     }
 }

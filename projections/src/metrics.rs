@@ -459,6 +459,9 @@ pub struct Funnel {
     pub trend: Vec<(String, u64)>,
     /// Deadline compliance of every state with a deadline: (state, met, missed, pending).
     pub deadlines: Vec<(String, u64, u64, u64)>,
+    /// Every notice (and recurring duty) the definition declares: (notice,
+    /// met, missed, pending), each time it was made due counted once.
+    pub notices: Vec<(String, u64, u64, u64)>,
 }
 
 /// The funnel of the cases opened in the query's range.
@@ -549,6 +552,23 @@ pub fn funnel(def: &ProcessDefinition, facts: &[Facts], query: &Query) -> Funnel
         funnel
             .deadlines
             .push((state.name.clone(), met, missed, pending));
+    }
+    for notice in &def.notices {
+        let (mut met, mut missed, mut pending) = (0, 0, 0);
+        for fact in cases
+            .iter()
+            .flat_map(|c| &c.notices)
+            .filter(|n| n.notice == notice.id)
+        {
+            match fact.status(query.today) {
+                DeadlineStatus::Met => met += 1,
+                DeadlineStatus::Missed => missed += 1,
+                DeadlineStatus::Pending => pending += 1,
+            }
+        }
+        funnel
+            .notices
+            .push((notice.id.clone(), met, missed, pending));
     }
     funnel
 }

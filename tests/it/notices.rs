@@ -356,6 +356,28 @@ async fn notices_are_owed_sent_and_chased(backend: Backend) {
             .contains("nothing waits for you"),
         "sent: off the lead's list"
     );
+    // The report counts each notice made due, met or missed (the figures of
+    // so few cases are suppressed; the rows are there, titled).
+    let report: Value = serde_json::from_str(
+        &ok(&url, "tiina", &["report", "mediation", "--format", "json"]).await,
+    )
+    .unwrap();
+    let rows: Vec<&str> = report["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["notice"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rows,
+        ["mediator-appointed", "ending", "feedback"],
+        "{report}"
+    );
+    assert_eq!(
+        report["notices"][1]["title"],
+        "Notice of how the conciliation ended"
+    );
+
     // Replayed against the rules, the notices conform.
     let (code, out, err) = kroonika(&url, None, &["audit", "verify", "--format", "json"]).await;
     assert_eq!((code, err.as_str()), (0, ""), "{out}");

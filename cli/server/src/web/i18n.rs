@@ -183,6 +183,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "Notices and duties owed",
     ),
     ("due_by", "tähtaeg", "due by"),
+    ("notice_or_duty", "Teade või kohustus", "Notice or duty"),
     ("notice_to_send", "tegemata", "owed"),
     ("notice_sent", "Märgi saadetuks", "Record as sent"),
     ("sent_on", "Saadetud", "Sent on"),

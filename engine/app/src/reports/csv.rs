@@ -95,6 +95,21 @@ pub fn csv(report: &Value) -> String {
             false,
         );
     }
+    for row in report["notices"].as_array().into_iter().flatten() {
+        let notice = row["notice"].as_str().unwrap_or("");
+        for measure in ["met", "missed", "pending"] {
+            put("notice", notice, "all", "all", measure, &row[measure], true);
+        }
+        put(
+            "notice",
+            notice,
+            "all",
+            "all",
+            "met_share",
+            &row["met_share"],
+            false,
+        );
+    }
     for metric in report["metrics"].as_array().into_iter().flatten() {
         let id = metric["id"].as_str().unwrap_or("");
         for cell in metric["cells"].as_array().into_iter().flatten() {

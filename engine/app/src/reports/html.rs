@@ -166,6 +166,26 @@ pub fn page(report: &Value) -> String {
         html.push_str("</table>\n");
     }
 
+    let notices = report["notices"].as_array().cloned().unwrap_or_default();
+    if !notices.is_empty() {
+        html.push_str("<h2>Notices and duties on time</h2>\n<table>\n<tr><th>Notice or duty</th><th class=\"n\">Met</th><th class=\"n\">Missed</th><th class=\"n\">Pending</th><th class=\"n\">Met share</th></tr>\n");
+        for row in &notices {
+            let _ = writeln!(
+                html,
+                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                esc(row["title"]
+                    .as_str()
+                    .or(row["notice"].as_str())
+                    .unwrap_or("")),
+                count(&row["met"]),
+                count(&row["missed"]),
+                count(&row["pending"]),
+                percent(&row["met_share"])
+            );
+        }
+        html.push_str("</table>\n");
+    }
+
     let metrics = report["metrics"].as_array().cloned().unwrap_or_default();
     if !metrics.is_empty() {
         html.push_str("<h2>Metrics</h2>\n<table>\n<tr><th>Metric</th>");

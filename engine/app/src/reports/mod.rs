@@ -247,6 +247,19 @@ fn build(
             row
         })
         .collect();
+    let notices: Vec<Value> = funnel
+        .notices
+        .iter()
+        .map(|(notice, met, missed, pending)| {
+            let title = def
+                .notice(notice)
+                .and_then(|n| n.title.as_ref())
+                .map(|t| t.get(lang).to_owned());
+            let mut row = json!({ "notice": notice, "title": title });
+            deadline_values(&mut row, *met, *missed, *pending);
+            row
+        })
+        .collect();
     let metrics: Vec<Value> = metrics::metrics(def, facts, query)
         .into_iter()
         .map(|result| {
@@ -293,7 +306,7 @@ fn build(
             doc
         })
         .collect();
-    json!({
+    let mut report = json!({
         "process": def.id,
         "title": def.title.get(lang),
         "lang": asked.lang,
@@ -316,7 +329,15 @@ fn build(
         "trend": trend,
         "deadlines": deadlines,
         "metrics": metrics,
-    })
+    });
+    // Only a process that owes notices has the table (reports of the others
+    // read as they always did).
+    if !notices.is_empty()
+        && let Some(report) = report.as_object_mut()
+    {
+        report.insert("notices".to_owned(), Value::Array(notices));
+    }
+    report
 }
 
 /// A share, shown when what it is a share of is not a small group (at least
