@@ -43,6 +43,13 @@ const BY_FIELD: [&str; 4] = ["case", "labels", "titles", "partners"];
 /// At most this many bytes in one template: an agreement is a page or two.
 pub const TEMPLATE_MAX: usize = 64 * 1024;
 
+/// Elements a document may not hold: it is printed, and loads and runs
+/// nothing (the page's own policy forbids it too, but a template that tries
+/// is a mistake to name at publish).
+const FORBIDDEN: [&str; 9] = [
+    "script", "iframe", "object", "embed", "link", "meta", "base", "form", "style",
+];
+
 /// The environment every document is checked and rendered in. Every value
 /// is HTML-escaped; a missing value renders as nothing.
 pub fn environment() -> Environment<'static> {
@@ -98,6 +105,23 @@ pub fn check_template(source: &str, fields: &[Field]) -> Vec<TemplateProblem> {
         }
     };
     let mut problems = Vec::new();
+    let lower = source.to_lowercase();
+    for tag in FORBIDDEN {
+        let open = format!("<{tag}");
+        if let Some(at) = lower.find(&open).filter(|&at| {
+            lower[at + open.len()..]
+                .chars()
+                .next()
+                .is_none_or(|c| c.is_whitespace() || c == '>' || c == '/')
+        }) {
+            problems.push(TemplateProblem {
+                line: Some(lower[..at].matches('\n').count() + 1),
+                message: format!(
+                    "the template holds a <{tag}> element; a document is printed and loads and runs nothing (its style is the page's own)"
+                ),
+            });
+        }
+    }
     let mut names: Vec<String> = template.undeclared_variables(true).into_iter().collect();
     names.sort();
     for name in names {
@@ -264,6 +288,11 @@ mod tests {
         assert_eq!(filter.len(), 1, "{filter:?}");
         assert!(filter[0].message.contains("shout"), "{filter:?}");
         assert_eq!(filter[0].line, Some(2));
+        let script = check_template("<p>{{ reference }}</p>\n<SCRIPT src=x></script>", &fields());
+        assert_eq!(script.len(), 1, "{script:?}");
+        assert!(script[0].message.contains("<script>"), "{script:?}");
+        assert_eq!(script[0].line, Some(2));
+        assert_eq!(check_template("<p>a <scripture> b</p>", &fields()), vec![]);
         let syntax = check_template("<p>\n{% if case.track %}", &fields());
         assert!(syntax[0].message.contains("does not parse"), "{syntax:?}");
         assert_eq!(syntax[0].line, Some(2));

@@ -329,6 +329,8 @@ impl Page<'_> {
 
     /// The whole page: the body between a heading that names the case and a
     /// footer that says what produced it, styled for the screen and paper.
+    /// Its own policy lets it load and run nothing, also when opened from a
+    /// file: a template is a service owner's text, not a program.
     fn frame(&self, title: &str, document: &str, body: &str, template: &str) -> String {
         let (produced, by_words) = match self.language {
             "et" => ("Koostatud", "koostaja"),
@@ -338,7 +340,7 @@ impl Page<'_> {
         let esc = |text: &str| minijinja::HtmlEscape(text).to_string();
         let short = template.get(..19).unwrap_or(template);
         format!(
-            "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title} · {reference}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<header><p class=\"case\">{process} · {reference}</p><h1>{title}</h1></header>\n<main>\n{body}\n</main>\n<footer><p>{produced} {day}, {by_words} {by} · {id}@{version} · {document_id} · {short}</p></footer>\n</body>\n</html>\n",
+            "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n<title>{title} · {reference}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<header><p class=\"case\">{process} · {reference}</p><h1>{title}</h1></header>\n<main>\n{body}\n</main>\n<footer><p>{produced} {day}, {by_words} {by} · {id}@{version} · {document_id} · {short}</p></footer>\n</body>\n</html>\n",
             lang = esc(self.language),
             title = esc(title),
             reference = esc(&self.case.reference),
