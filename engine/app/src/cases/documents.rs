@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use kroonika_engine::case::{self, Case, documents};
+use kroonika_engine::case::{Case, documents};
 use kroonika_engine::definition::{FieldType, ProcessDefinition};
 use kroonika_engine::{Code, Rejection};
 use serde::Serialize;
@@ -82,28 +82,11 @@ impl App {
         target: &str,
         lang: &str,
     ) -> Result<Vec<DocumentOffer>> {
-        let (actor, _) = self.acting(&request.actor).await?;
-        let id = self.case_id(target).await?;
-        let case = Case::fold(&self.history_of(id, target).await?)?;
-        let registry = self.registry_for(&case.process, case.version).await?;
-        let (definition, version) = registry.definition(&case.process, Some(case.version))?;
-        let now = self.now();
-        let cx = case::Context {
-            definition: &definition,
-            version,
-            actor: &actor,
-            actors: registry.actors(),
-            now,
-            occurred_at: now,
-        };
-        if self
-            .may_read(&actor, crate::permissions::Reading::Cases(&case.process))
-            .is_err()
-        {
-            return Ok(Vec::new());
-        }
-        let labels = Labels::of(&definition, None, lang);
-        Ok(documents::available(&cx, &case)
+        // Refused (and recorded) like any reading of a case one may not read.
+        let now = self.opened_now(request, target).await?;
+        let (case, definition, cx) = (&now.case, &now.definition, now.cx());
+        let labels = Labels::of(definition, None, lang);
+        Ok(documents::available(&cx, case)
             .into_iter()
             .map(|d| DocumentOffer {
                 id: d.id.clone(),
@@ -141,24 +124,18 @@ impl App {
         // Judged on the directory as it is now (a role revoked a moment ago
         // no longer prints anyone's data).
         self.refresh().await?;
-        let (actor, _) = self.acting(&request.actor).await?;
-        let id = self.case_id(target).await?;
-        let case = Case::fold(&self.history_of(id, target).await?)?;
-        self.may_see(request, &actor, &case).await?;
-        let registry = self.registry_for(&case.process, case.version).await?;
-        let (definition, version) = registry.definition(&case.process, Some(case.version))?;
-        let now = self.now();
-        let cx = case::Context {
-            definition: &definition,
-            version,
-            actor: &actor,
-            actors: registry.actors(),
-            now,
-            occurred_at: now,
-        };
+        let opened = self.opened_now(request, target).await?;
+        let (case, definition, registry, id) = (
+            &opened.case,
+            &opened.definition,
+            &opened.registry,
+            opened.id,
+        );
+        let (actor, version, now) = (&opened.actor, opened.version, opened.now);
+        let cx = opened.cx();
         let declared = match documents::may_produce(
             &cx,
-            &case,
+            case,
             &ask.document,
             &ask.language,
             ask.to.as_deref(),
@@ -173,7 +150,7 @@ impl App {
             }
         };
         let source = &declared.templates[&ask.language];
-        let personal = kroonika_processes::documents::personal_fields(source, &definition);
+        let personal = kroonika_processes::documents::personal_fields(source, definition);
         let mut data: BTreeMap<String, Value> = definition
             .fields
             .iter()
@@ -186,7 +163,7 @@ impl App {
         if !personal.is_empty() {
             let purpose = format!("document {} ({})", ask.document, ask.language);
             let opened = self
-                .revealed_fields(request, &cx, &case, id, &purpose, Some(&personal))
+                .revealed_fields(request, &cx, case, id, &purpose, Some(&personal))
                 .await?;
             for name in &personal {
                 if let Some(value) = opened.get(name) {
@@ -195,15 +172,15 @@ impl App {
             }
         }
         let partners = registry.partners()?;
-        let labels = Labels::of(&definition, Some(&case.state), &ask.language).with_partners(
-            &definition,
+        let labels = Labels::of(definition, Some(&case.state), &ask.language).with_partners(
+            definition,
             partners.as_deref(),
             &ask.language,
         );
         let page = Page {
-            definition: &definition,
+            definition,
             version,
-            case: &case,
+            case,
             labels: &labels,
             data,
             language: &ask.language,

@@ -577,24 +577,11 @@ impl App {
         purpose: &str,
     ) -> Result<BTreeMap<u64, Option<String>>> {
         self.refresh().await?;
-        let (actor, _) = self.acting(&request.actor).await?;
-        let id = self.case_id(target).await?;
-        let history = self.history_of(id, target).await?;
-        let case = Case::fold(&history)?;
-        self.may_see(request, &actor, &case).await?;
-        let registry = self.registry_for(&case.process, case.version).await?;
-        let (definition, version) = registry.definition(&case.process, Some(case.version))?;
-        let now = self.now();
-        let cx = case::Context {
-            definition: &definition,
-            version,
-            actor: &actor,
-            actors: registry.actors(),
-            now,
-            occurred_at: now,
-        };
+        let now = self.opened_now(request, target).await?;
         // Judged and recorded as every reveal is.
-        self.revealed(request, &cx, &case, id, purpose).await?;
+        self.revealed(request, &now.cx(), &now.case, now.id, purpose)
+            .await?;
+        let (history, id) = (now.history, now.id);
         let positions: Vec<u64> = history
             .iter()
             .filter(|e| e.event_type == "NoteAdded")
@@ -830,4 +817,55 @@ pub fn describe(event: &CaseEvent) -> String {
 pub fn describe_recorded(event: &RecordedEvent) -> String {
     CaseEvent::from_parts(&event.event_type, event.data.as_str())
         .map_or_else(|_| event.event_type.clone(), |e| describe(&e))
+}
+
+/// A case as its reader may see it now: the reader, the case, its history,
+/// and the published version that decides it, for what is judged on it.
+pub(crate) struct OpenedNow {
+    pub actor: Actor,
+    pub id: uuid::Uuid,
+    pub history: Vec<kroonika_engine::RecordedEvent>,
+    pub case: Case,
+    pub registry: std::sync::Arc<crate::registry::Registry>,
+    pub definition: std::sync::Arc<kroonika_engine::definition::ProcessDefinition>,
+    pub version: u32,
+    pub now: DateTime<Utc>,
+}
+
+impl OpenedNow {
+    /// The rules' context: this reader, now.
+    pub fn cx(&self) -> case::Context<'_> {
+        case::Context {
+            definition: &self.definition,
+            version: self.version,
+            actor: &self.actor,
+            actors: self.registry.actors(),
+            now: self.now,
+            occurred_at: self.now,
+        }
+    }
+}
+
+impl App {
+    /// Case `target` as `request.actor` may see it now: refused (and the
+    /// refusal recorded) unless they may read cases of its process.
+    pub(crate) async fn opened_now(&self, request: &Request, target: &str) -> Result<OpenedNow> {
+        let (actor, _) = self.acting(&request.actor).await?;
+        let id = self.case_id(target).await?;
+        let history = self.history_of(id, target).await?;
+        let case = Case::fold(&history)?;
+        self.may_see(request, &actor, &case).await?;
+        let registry = self.registry_for(&case.process, case.version).await?;
+        let (definition, version) = registry.definition(&case.process, Some(case.version))?;
+        Ok(OpenedNow {
+            actor,
+            id,
+            history,
+            case,
+            registry,
+            definition,
+            version,
+            now: self.now(),
+        })
+    }
 }
