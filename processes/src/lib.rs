@@ -76,7 +76,7 @@ pub fn check(source: &str) -> Checked {
             };
         }
     };
-    let (definition, mut diagnostics) = lower::lower(&root);
+    let (definition, mut diagnostics) = lower::lower(&root, source);
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
     Checked {
         definition,

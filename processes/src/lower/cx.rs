@@ -19,6 +19,30 @@ pub(crate) struct Cx {
     /// Names declared with a problem already reported (a field with a bad type,
     /// say): references to them are not reported again as unknown.
     pub broken: std::collections::HashSet<String>,
+    /// The file's text, where a diagnostic points inside a value (a line of a
+    /// document's template); empty when not given.
+    pub source: String,
+}
+
+impl Cx {
+    /// The span of line `line` (1-based) of a block text whose value starts
+    /// at `span`: where the file holds it line for line (a `|` block); else
+    /// `span` itself.
+    pub fn line_in(&self, span: &Range<usize>, line: usize) -> Range<usize> {
+        let Some(text) = self.source.get(span.clone()) else {
+            return span.clone();
+        };
+        let mut start = span.start;
+        for (i, part) in text.split_inclusive('\n').enumerate() {
+            if i + 1 == line {
+                let trimmed = part.trim_end();
+                let indent = trimmed.len() - trimmed.trim_start().len();
+                return start + indent..start + trimmed.len();
+            }
+            start += part.len();
+        }
+        span.clone()
+    }
 }
 
 /// The entries of a map node whose keys were checked.

@@ -137,9 +137,12 @@ fn templates(cx: &mut Cx, node: &Node, what: &str, known: &Known<'_>) -> BTreeMa
                 .line
                 .map(|l| format!(" (line {l} of the template)"))
                 .unwrap_or_default();
+            let span = problem
+                .line
+                .map_or_else(|| value.span.clone(), |l| cx.line_in(&value.span, l));
             cx.error(
                 Code::InvalidTemplate,
-                value.span.clone(),
+                span,
                 format!(
                     "the '{}' template of {what}{at}: {}",
                     key.name, problem.message

@@ -49,8 +49,11 @@ pub(crate) const TOP_KEYS: [&str; 19] = [
 ];
 
 /// Lowers a parsed file. Returns the definition (if error-free) and every diagnostic.
-pub(crate) fn lower(root: &Node) -> (Option<ProcessDefinition>, Vec<Diagnostic>) {
-    let mut cx = Cx::default();
+pub(crate) fn lower(root: &Node, source: &str) -> (Option<ProcessDefinition>, Vec<Diagnostic>) {
+    let mut cx = Cx {
+        source: source.to_owned(),
+        ..Cx::default()
+    };
     let definition = lower_root(&mut cx, root);
     let definition = definition.filter(|_| !cx.has_errors());
     (definition, cx.diagnostics)
