@@ -172,11 +172,10 @@ pub fn check_template(source: &str, fields: &[Field]) -> Vec<TemplateProblem> {
 
 /// The personal fields a template reads (`case.victim_name`): producing it
 /// reads their subjects' data in the clear.
-pub fn personal_fields(source: &str, definition: &ProcessDefinition) -> Vec<String> {
-    let env = environment();
-    let Ok(template) = env.template_from_str(source) else {
-        return Vec::new();
-    };
+pub fn personal_fields(
+    template: &minijinja::Template<'_, '_>,
+    definition: &ProcessDefinition,
+) -> Vec<String> {
     let read = template.undeclared_variables(true);
     let whole_case = read.contains("case");
     definition

@@ -62,12 +62,6 @@ async fn assigned(url: &str, at: &str) -> String {
     case
 }
 
-/// A web page as the person signed in with `cookie` sees it.
-async fn page(browser: &reqwest::Client, url: &str, cookie: &str) -> String {
-    let answer = browser.get(url).header("cookie", cookie).send().await;
-    answer.unwrap().text().await.unwrap()
-}
-
 /// The case as `actor` sees it, as JSON.
 async fn show(url: &str, actor: &str, case: &str) -> Value {
     serde_json::from_str(&ok(url, actor, &["case", "show", case, "--format", "json"]).await)
@@ -276,13 +270,9 @@ async fn notices_are_owed_sent_and_chased(backend: Backend) {
     let client = crate::server::Client::new(&served, Some(token.trim()));
     // On the case's page, in Estonian, with a form to record it sent; a
     // date the page cannot read is refused on the page, by name.
-    crate::web::set_password_on(&url, "mari").await;
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let cookie = crate::web::signed_in(&browser, &served.base, "mari").await;
-    let case_page = page(&browser, &format!("{}/cases/{a}", served.base), &cookie).await;
+    let (browser, cookie) = crate::web::browser_for(&url, &served.base, "mari").await;
+    let case_page =
+        crate::web::page(&browser, &format!("{}/cases/{a}", served.base), &cookie).await;
     assert!(
         case_page.contains("Teated ja kohustused")
             && case_page.contains("Teade lepitusmenetluse lõppemisest")
@@ -293,7 +283,7 @@ async fn notices_are_owed_sent_and_chased(backend: Backend) {
     // The lead's list in the browser names the notice too.
     crate::web::set_password_on(&url, "rein").await;
     let lead = crate::web::signed_in(&browser, &served.base, "rein").await;
-    let work = page(&browser, &format!("{}/work", served.base), &lead).await;
+    let work = crate::web::page(&browser, &format!("{}/work", served.base), &lead).await;
     assert!(
         work.contains(&a) && work.contains("tegemata: Teade lepitusmenetluse lõppemisest"),
         "{work}"
@@ -379,10 +369,7 @@ async fn notices_are_owed_sent_and_chased(backend: Backend) {
     );
 
     // Replayed against the rules, the notices conform.
-    let (code, out, err) = kroonika(&url, None, &["audit", "verify", "--format", "json"]).await;
-    assert_eq!((code, err.as_str()), (0, ""), "{out}");
-    let verified: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(verified["conformance"]["findings"], json!([]));
+    crate::support::conforms(&url).await;
     if let Some((base, schema)) = pg {
         kroonika_tests::drop_schema(&base, &schema).await;
     }

@@ -116,3 +116,12 @@ pub(crate) async fn bundled_store(
     }
     (url, dir, pg)
 }
+
+/// Replayed against the rules, the store's whole history conforms (and its
+/// chain holds).
+pub(crate) async fn conforms(url: &str) {
+    let (code, out, err) = kroonika_on(url, None, &["audit", "verify", "--format", "json"]).await;
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    let verified: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(verified["conformance"]["findings"], serde_json::json!([]));
+}

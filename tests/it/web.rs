@@ -146,6 +146,24 @@ async fn people_work_in_the_browser() {
 }
 
 /// Signs `name` in through the sign-in form; the session cookie to send.
+/// A browser that does not follow redirects, and `name` signed in to the
+/// server at `base` (of the store at `url`) with it: the session's cookie.
+pub(crate) async fn browser_for(url: &str, base: &str, name: &str) -> (reqwest::Client, String) {
+    set_password_on(url, name).await;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let cookie = signed_in(&browser, base, name).await;
+    (browser, cookie)
+}
+
+/// A page as the person signed in with `cookie` sees it.
+pub(crate) async fn page(browser: &reqwest::Client, url: &str, cookie: &str) -> String {
+    let answer = browser.get(url).header("cookie", cookie).send().await;
+    answer.unwrap().text().await.unwrap()
+}
+
 pub(crate) async fn signed_in(client: &reqwest::Client, base: &str, name: &str) -> String {
     let signed = client
         .post(format!("{base}/login"))

@@ -150,7 +150,10 @@ impl App {
             }
         };
         let source = &declared.templates[&ask.language];
-        let personal = kroonika_processes::documents::personal_fields(source, definition);
+        // Parsed once: what it reads decides what is opened, then it renders.
+        let env = kroonika_processes::documents::environment();
+        let parsed = env.template_from_str(source).map_err(unrenderable)?;
+        let personal = kroonika_processes::documents::personal_fields(&parsed, definition);
         let mut data: BTreeMap<String, Value> = definition
             .fields
             .iter()
@@ -188,7 +191,7 @@ impl App {
             produced_by: &actor.name,
             today: now.date_naive(),
         };
-        let body = render(source, page.context())?;
+        let body = render(&parsed, page.context())?;
         let template = documents::template_hash(source);
         let html = page.frame(
             declared.title.get(&ask.language),
@@ -221,18 +224,10 @@ impl App {
 
 /// Renders a template the checker accepted; one that fails now is the
 /// definition's mistake, said as such.
-fn render(source: &str, context: Value) -> Result<String> {
-    let env = kroonika_processes::documents::environment();
-    let failed = |err: minijinja::Error| {
-        reject(
-            Code::InvalidDefinition,
-            format!("the document's template could not be rendered: {err}"),
-        )
-    };
-    let template = env.template_from_str(source).map_err(failed)?;
+fn render(template: &minijinja::Template<'_, '_>, context: Value) -> Result<String> {
     let out = template
         .render(minijinja::Value::from(minijinja::value::Serde(context)))
-        .map_err(failed)?;
+        .map_err(unrenderable)?;
     if out.len() > DOCUMENT_MAX {
         return Err(Rejection::new(
             Code::InvalidDefinition,
@@ -245,6 +240,13 @@ fn render(source: &str, context: Value) -> Result<String> {
         .into());
     }
     Ok(out)
+}
+
+fn unrenderable(err: minijinja::Error) -> crate::Error {
+    reject(
+        Code::InvalidDefinition,
+        format!("the document's template could not be rendered: {err}"),
+    )
 }
 
 /// Everything a document is rendered from.
