@@ -637,16 +637,28 @@ async fn open_named(url: &str, name: &str, phone: &str) -> String {
 }
 
 /// Whether the store's files (SQLite) or tables (PostgreSQL) hold `text`
-/// anywhere, in any case.
+/// anywhere, in any case. A number (digits only) counts where it stands on
+/// its own, not inside a longer run of hex or base64 (ciphertext, hashes and
+/// ids hold any eight digits now and then).
 async fn on_disk(url: &str, backend: Backend, text: &str) -> bool {
+    let text = text.to_lowercase();
+    let number = text.chars().all(|c| c.is_ascii_digit());
     match backend {
         Backend::Sqlite => {
             let path = url.strip_prefix("sqlite://").unwrap();
             [path.to_owned(), format!("{path}-wal")].iter().any(|file| {
                 std::fs::read(file).is_ok_and(|bytes| {
-                    String::from_utf8_lossy(&bytes)
-                        .to_lowercase()
-                        .contains(&text.to_lowercase())
+                    let haystack = String::from_utf8_lossy(&bytes).to_lowercase();
+                    if !number {
+                        return haystack.contains(&text);
+                    }
+                    let encoded = |c: Option<char>| {
+                        c.is_some_and(|c| c.is_ascii_alphanumeric() || "+/=".contains(c))
+                    };
+                    haystack.match_indices(&text).any(|(at, _)| {
+                        !encoded(haystack[..at].chars().next_back())
+                            && !encoded(haystack[at + text.len()..].chars().next())
+                    })
                 })
             })
         }
@@ -661,11 +673,13 @@ async fn on_disk(url: &str, backend: Backend, text: &str) -> bool {
                 "projection_docs",
             ] {
                 // A SELECT's row count: the rows whose text holds it.
+                let condition = if number {
+                    format!("lower(t::text) ~ '(^|[^0-9a-z+/=]){text}($|[^0-9a-z+/=])'")
+                } else {
+                    format!("lower(t::text) LIKE '%{text}%'")
+                };
                 found += raw
-                    .raw_execute(&format!(
-                        "SELECT 1 FROM {table} t WHERE lower(t::text) LIKE '%{}%'",
-                        text.to_lowercase()
-                    ))
+                    .raw_execute(&format!("SELECT 1 FROM {table} t WHERE {condition}"))
                     .await
                     .unwrap();
             }
