@@ -29,7 +29,7 @@ use crate::definition::ProcessDefinition;
 use crate::event::Metadata;
 use crate::publishing::DefinitionPublished;
 use crate::rejection::Rejection;
-use crate::sealed::is_sealed;
+use crate::sealed::holds_sealed;
 
 /// The metadata key recording when a backdated command was decided.
 pub const DECIDED_AT: &str = "decided_at";
@@ -340,7 +340,7 @@ pub(crate) fn raw(values: &BTreeMap<String, Value>) -> RawInput {
     values
         .iter()
         .map(|(name, value)| {
-            let raw = if is_sealed(value) {
+            let raw = if holds_sealed(value) {
                 RawValue::Sealed(value.clone())
             } else {
                 RawValue::Json(value.clone())

@@ -197,6 +197,15 @@ pub struct Field {
     pub labels: BTreeMap<String, Text>,
 }
 
+impl Field {
+    /// Whether its values hold personal data: a personal field, or a list
+    /// of people (whose names and contacts are). Such values are never
+    /// counted in reports nor read by a guard in the clear.
+    pub fn holds_personal(&self) -> bool {
+        self.personal.is_some() || matches!(self.ty, FieldType::People { .. })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum FieldType {
@@ -244,6 +253,19 @@ pub enum FieldType {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         kinds: Vec<String>,
     },
+    /// People the case is about, listed (several victims, offenders or
+    /// pupils, a minor's legal representative): each one a data subject of
+    /// their own (`parties-2`), their name and contact sealed under their own
+    /// key; their role (one of `roles`), whether they are a minor and whom
+    /// they represent stay readable by guards. See [`crate::case::people`].
+    People {
+        roles: Vec<String>,
+    },
+    /// One of the people listed in the case's people field `people`, by
+    /// their id (`parties-2`): who consented, who signed.
+    Party {
+        people: String,
+    },
 }
 
 /// How many characters a string field holds unless its definition says
@@ -282,6 +304,17 @@ impl FieldType {
             FieldType::Enum { .. } => "enum",
             FieldType::List { .. } | FieldType::Actors { .. } => "list",
             FieldType::Partner { .. } => "partner",
+            FieldType::People { .. } => "people",
+            FieldType::Party { .. } => "party",
+        }
+    }
+
+    /// The people field a party (or a list of parties) names, if it is one.
+    pub fn party_of(&self) -> Option<&str> {
+        match self {
+            FieldType::Party { people } => Some(people),
+            FieldType::List { of } => of.party_of(),
+            _ => None,
         }
     }
 }

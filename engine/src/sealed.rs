@@ -30,3 +30,15 @@ pub fn sealed_text(value: &Value) -> Option<&str> {
         None
     }
 }
+
+/// Whether `value` is sealed or holds sealed values (a list of people, whose
+/// names and contacts are each sealed under their own key).
+pub fn holds_sealed(value: &Value) -> bool {
+    is_sealed(value)
+        || value.as_array().is_some_and(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_object)
+                .any(|item| item.values().any(is_sealed))
+        })
+}

@@ -181,7 +181,7 @@ pub fn personal_fields(
     definition
         .fields
         .iter()
-        .filter(|f| f.personal.is_some())
+        .filter(|f| f.holds_personal())
         .filter(|f| whole_case || read.contains(&format!("case.{}", f.name)))
         .map(|f| f.name.clone())
         .collect()
@@ -246,6 +246,11 @@ fn sample_value(ty: &FieldType) -> serde_json::Value {
         FieldType::Enum { values } => json!(values.first()),
         FieldType::List { of } => json!([sample_value(of)]),
         FieldType::Actors { .. } => json!(["someone"]),
+        FieldType::People { roles } => json!([{
+            "id": "people-1", "role": roles.first(), "name": "text",
+            "contact": "text", "minor": false, "represents": "people-2",
+        }]),
+        FieldType::Party { .. } => json!("people-1"),
         _ => json!("value"),
     }
 }
@@ -253,7 +258,7 @@ fn sample_value(ty: &FieldType) -> serde_json::Value {
 /// The values of an enum field, or of a list of them.
 pub fn enum_values(ty: &FieldType) -> Option<&[String]> {
     match ty {
-        FieldType::Enum { values } => Some(values),
+        FieldType::Enum { values } | FieldType::People { roles: values } => Some(values),
         FieldType::List { of } => enum_values(of),
         _ => None,
     }

@@ -20,7 +20,8 @@ pub fn json_schema() -> Value {
         "required": ["type"],
         "additionalProperties": false,
         "properties": {
-            "type": { "enum": TYPES, "description": "string, text, integer, number, boolean, date, datetime, enum, list or partner" },
+            "type": { "enum": TYPES, "description": "string, text, integer, number, boolean, date, datetime, enum, list, partner, people (several persons, each a data subject of their own: values are their roles) or party (one of a people field's persons)" },
+            "people": { "type": "string", "pattern": SNAKE, "description": "For party (or a list of parties): the people field they are listed in." },
             "kinds": { "type": "array", "items": { "type": "string" }, "description": "For partner: the kinds of partner it takes (prosecutor, school, …); any when left out." },
             "title": { "$ref": "#/$defs/text", "description": "What a form labels it with." },
             "labels": { "type": "object", "additionalProperties": { "$ref": "#/$defs/text" }, "description": "For enum (and list of enum): what a form shows for each value." },
@@ -114,7 +115,7 @@ pub fn json_schema() -> Value {
             "title": text,
             "in": { "type": "array", "items": { "type": "string", "pattern": KEBAB }, "description": "The states in which it may be produced (default: any, closed ones too)." },
             "roles": { "$ref": "#/$defs/roles", "description": "Who produces it (default: the correction roles)." },
-            "to": { "type": "array", "items": { "type": "string", "pattern": SNAKE }, "description": "Whom it may be addressed to: subjects, or partner fields." },
+            "to": { "type": "array", "items": { "type": "string", "pattern": SNAKE }, "description": "Whom it may be addressed to: subjects, people fields (any person listed), or partner fields." },
             "templates": {
                 "type": "object",
                 "minProperties": 1,

@@ -404,7 +404,7 @@ fn keep_fields(
 ) {
     for (name, value) in data {
         if let Some(field) = def.field(name)
-            && field.personal.is_none()
+            && !field.holds_personal()
             && reportable(&field.ty)
         {
             if value.is_null() {

@@ -196,7 +196,7 @@ fn keep_people(
 ) {
     for (name, value) in data {
         if let Some(field) = def.field(name)
-            && field.personal.is_none()
+            && !field.holds_personal()
             && matches!(field.ty, FieldType::Actors { .. })
         {
             if value.is_null() {

@@ -78,7 +78,7 @@ pub fn breakdown_fields(def: &ProcessDefinition) -> Vec<&str> {
     def.fields
         .iter()
         .filter(|f| {
-            f.personal.is_none()
+            !f.holds_personal()
                 && matches!(
                     f.ty,
                     FieldType::Enum { .. } | FieldType::Boolean | FieldType::Partner { .. }

@@ -52,6 +52,7 @@ mod limits;
 mod mediation;
 mod migration;
 mod notices;
+mod parties;
 mod partners;
 mod privacy;
 mod profiles;

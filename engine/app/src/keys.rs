@@ -241,7 +241,10 @@ pub(crate) fn open_data(
 ) {
     let stream = case::stream(case_id).to_string();
     for (name, value) in data.iter_mut() {
-        if let kroonika_vault::Opened::Plain(plain) =
+        if value.is_array() {
+            // A list of people: each person's name and contact.
+            *value = kroonika_vault::open_people(ring, &stream, name, value).0;
+        } else if let kroonika_vault::Opened::Plain(plain) =
             kroonika_vault::open(ring, &stream, name, value)
         {
             *value = plain;

@@ -386,6 +386,47 @@ impl Labels {
         self
     }
 
+    /// Adds a title for each person the case's people fields list, as a
+    /// data subject: their role and their id (`Kannatanu (parties-2)`),
+    /// never their name.
+    pub fn with_people(
+        mut self,
+        def: &ProcessDefinition,
+        data: &BTreeMap<String, serde_json::Value>,
+    ) -> Labels {
+        for field in &def.fields {
+            if !matches!(
+                field.ty,
+                kroonika_engine::definition::FieldType::People { .. }
+            ) {
+                continue;
+            }
+            let Some(value) = data.get(&field.name) else {
+                continue;
+            };
+            for item in kroonika_engine::case::people::items(value) {
+                let Some(id) = item.get("id").and_then(serde_json::Value::as_str) else {
+                    continue;
+                };
+                let title = self.person(&field.name, item);
+                self.subjects.insert(id.to_owned(), title);
+            }
+        }
+        self
+    }
+
+    /// A listed person as a form or a page names them: their role and id.
+    pub fn person(&self, field: &str, item: &serde_json::Map<String, serde_json::Value>) -> String {
+        let id = item
+            .get("id")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("?");
+        match item.get("role").and_then(serde_json::Value::as_str) {
+            Some(role) => format!("{} ({id})", self.value(field, role)),
+            None => id.to_owned(),
+        }
+    }
+
     pub fn state<'a>(&'a self, name: &'a str) -> &'a str {
         self.states.get(name).map_or(name, String::as_str)
     }

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use kroonika_engine::access::{self, AccessEvent};
 use kroonika_engine::case::{self, Case, privacy};
+use kroonika_engine::definition::FieldType;
 use kroonika_engine::{Code, ExpectedRevision, Metadata, NewEvent, Rejection, StreamName};
 use kroonika_store::{Unchanged, Write};
 use serde::Serialize;
@@ -64,10 +65,23 @@ impl App {
         let mut subjects: Vec<String> = Vec::new();
         let mut data = BTreeMap::new();
         for (name, value) in &case.data {
-            let personal = cx.definition.field(name).and_then(|f| f.personal.clone());
-            if personal.is_some() && only.is_some_and(|only| !only.contains(name)) {
+            let field = cx.definition.field(name);
+            if field.is_some_and(|f| f.holds_personal())
+                && only.is_some_and(|only| !only.contains(name))
+            {
                 continue;
             }
+            if let Some(FieldType::People { .. }) = field.map(|f| &f.ty) {
+                let (opened, read) = kroonika_vault::open_people(&ring, &stream, name, value);
+                for id in read {
+                    if !subjects.contains(&id) {
+                        subjects.push(id);
+                    }
+                }
+                data.insert(name.clone(), opened);
+                continue;
+            }
+            let personal = field.and_then(|f| f.personal.clone());
             let shown = match personal {
                 None => value.clone(),
                 Some(subject) => match kroonika_vault::open(&ring, &stream, name, value) {

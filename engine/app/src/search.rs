@@ -78,9 +78,9 @@ pub(crate) fn index_changes(
             _ => continue,
         };
         for (name, value) in data {
-            if let Some(change) = field_change(index, definition, &stream, case_id, name, value)? {
-                changes.push(change);
-            }
+            changes.extend(field_changes(
+                index, definition, &stream, case_id, name, value,
+            )?);
         }
     }
     Ok(changes)
@@ -98,47 +98,87 @@ pub(crate) fn case_changes(
     let stream = case::stream(case_id).to_string();
     let mut changes = vec![IndexChange::ClearStream(stream.clone())];
     for (name, value) in opened {
-        if let Some(change) = field_change(index, definition, &stream, case_id, name, value)? {
-            changes.push(change);
-        }
+        changes.extend(field_changes(
+            index, definition, &stream, case_id, name, value,
+        )?);
     }
     Ok(changes)
 }
 
-/// The tokens of one field's value, if the field is searchable.
-fn field_change(
+/// Where a listed person's name or contact is indexed: `parties.parties-2.name`.
+fn person_entry(field: &str, id: &str, key: &str) -> String {
+    format!("{field}.{id}.{key}")
+}
+
+/// Whose data an index entry (a field, or a listed person's entry) is.
+pub(crate) fn subject_of(definition: &ProcessDefinition, entry: &str) -> Option<String> {
+    match entry.split('.').collect::<Vec<_>>().as_slice() {
+        [field] => definition.field(field)?.personal.clone(),
+        [_, id, _] => Some((*id).to_owned()),
+        _ => None,
+    }
+}
+
+/// The tokens of one field's value, if the field is searchable: of a
+/// personal field's value under its subject; of a list of people, of each
+/// person's name and contact given in the clear, under that person (those
+/// still sealed are left as they are indexed).
+fn field_changes(
     index: Option<&IndexKey>,
     definition: &ProcessDefinition,
     stream: &str,
     case_id: Uuid,
     name: &str,
     value: &Value,
-) -> Result<Option<IndexChange>> {
+) -> Result<Vec<IndexChange>> {
     let Some(field) = definition.field(name).filter(|f| f.searchable) else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
-    let Some(subject) = field.personal.as_deref() else {
-        return Ok(None);
-    };
+    let people = matches!(
+        field.ty,
+        kroonika_engine::definition::FieldType::People { .. }
+    );
+    if field.personal.is_none() && !people {
+        return Ok(Vec::new());
+    }
     let Some(index) = index else {
         return Err(Error::Invalid(
             "the search index key was not at hand to index a searchable field".to_owned(),
         ));
     };
-    let tokens = match value {
-        Value::String(text) => index
+    let tokens = |value: Option<&Value>| match value {
+        Some(Value::String(text)) => index
             .tokens(text)
             .into_iter()
             .map(|(kind, token)| (kind.as_str().to_owned(), token.to_vec()))
             .collect(),
         _ => Vec::new(),
     };
-    Ok(Some(IndexChange::Field {
+    let change = |entry: String, subject: &str, value: Option<&Value>| IndexChange::Field {
         stream: stream.to_owned(),
-        field: name.to_owned(),
+        field: entry,
         subject: subject_id(case_id, subject),
-        tokens,
-    }))
+        tokens: tokens(value),
+    };
+    if let Some(subject) = field.personal.as_deref() {
+        return Ok(vec![change(name.to_owned(), subject, Some(value))]);
+    }
+    let mut changes = Vec::new();
+    for item in kroonika_engine::case::people::items(value) {
+        let Some(id) = item.get("id").and_then(Value::as_str) else {
+            continue;
+        };
+        for key in kroonika_engine::case::people::PERSONAL {
+            let Some(Value::String(text)) = item.get(key) else {
+                continue;
+            };
+            if text == kroonika_vault::ERASED || text == "[unreadable]" {
+                continue;
+            }
+            changes.push(change(person_entry(name, id, key), id, item.get(key)));
+        }
+    }
+    Ok(changes)
 }
 
 impl App {
@@ -269,7 +309,7 @@ impl App {
             }
             let mut subjects: Vec<String> = Vec::new();
             for field in &fields {
-                if let Some(subject) = definition.field(field).and_then(|f| f.personal.clone())
+                if let Some(subject) = subject_of(&definition, field)
                     && !subjects.contains(&subject)
                 {
                     subjects.push(subject);

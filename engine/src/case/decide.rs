@@ -50,7 +50,8 @@ pub fn open(
 ) -> Result<Vec<CaseEvent>, Rejection> {
     let def = cx.definition;
     allowed(cx, &def.open.roles, &BTreeMap::new(), "open a case")?;
-    let (data, _) = read_inputs(cx, &def.open.input, input, "opening a case")?;
+    let (mut data, local) = read_inputs(cx, &def.open.input, input, "opening a case")?;
+    super::people::settle(def, &BTreeMap::new(), &def.open.input, &mut data, &local)?;
     let state = def.state(&def.initial).ok_or_else(|| {
         Rejection::new(
             Code::InvalidDefinition,
@@ -109,7 +110,8 @@ pub fn take(
         ));
     };
     allowed(cx, &step.roles, &case.data, &format!("take '{transition}'"))?;
-    let (data, local) = read_inputs(cx, &step.input, input, &format!("'{transition}'"))?;
+    let (mut data, local) = read_inputs(cx, &step.input, input, &format!("'{transition}'"))?;
+    super::people::settle(def, &case.data, &step.input, &mut data, &local)?;
     if let Some(guard) = &step.guard {
         let mut inputs = local.clone();
         inputs.extend(data.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -437,11 +439,10 @@ pub fn correct(
                 ),
             ));
         };
-        let parsed = value::parse(name, &field.ty, raw)?;
-        if case.data.get(name) != Some(&parsed) {
-            data.insert(name.clone(), parsed);
-        }
+        data.insert(name.clone(), value::parse(name, &field.ty, raw)?);
     }
+    super::people::settle(def, &case.data, &[], &mut data, &BTreeMap::new())?;
+    data.retain(|name, value| case.data.get(name) != Some(value));
     if data.is_empty() {
         return Ok(Vec::new());
     }
@@ -512,7 +513,12 @@ pub fn migration_target(
                 "field '{name}' holds data but does not exist in version {to_version}"
             )));
         };
-        if let Err(why) = value::parse(name, &field.ty, &RawValue::Json(value.clone())) {
+        let raw = if crate::sealed::holds_sealed(value) {
+            RawValue::Sealed(value.clone())
+        } else {
+            RawValue::Json(value.clone())
+        };
+        if let Err(why) = value::parse(name, &field.ty, &raw) {
             return Err(Migration::Impossible(format!(
                 "the data no longer fits version {to_version}: {why}"
             )));

@@ -88,8 +88,16 @@ pub fn may_produce<'d>(
             ),
         ));
     }
+    // A people field among `to`: any person it lists.
+    let addressed = |to: &str| {
+        declared.to.iter().any(|t| {
+            t == to
+                || super::people::find(cx.definition, &case.data, to)
+                    .is_some_and(|(field, _)| field == t)
+        })
+    };
     match to {
-        Some(to) if declared.to.iter().any(|t| t == to) && case.erased.contains(to) => {
+        Some(to) if addressed(to) && case.erased.contains(to) => {
             return Err(Rejection::new(
                 Code::Erased,
                 format!(
@@ -98,7 +106,7 @@ pub fn may_produce<'d>(
                 ),
             ));
         }
-        Some(to) if !declared.to.iter().any(|t| t == to) => {
+        Some(to) if !addressed(to) => {
             return Err(Rejection::new(
                 Code::InvalidInput,
                 format!(

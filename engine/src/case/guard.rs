@@ -143,6 +143,15 @@ fn add_months(date: Arc<String>, months: i64) -> Result<cel::Value, cel::Executi
     Ok(cel::Value::from(shifted.to_string()))
 }
 
+/// A value as a guard reads it: a list of people without their names and
+/// contacts (personal data no rule may turn on).
+fn public(def: &ProcessDefinition, name: &str, value: &serde_json::Value) -> serde_json::Value {
+    match def.field(name).map(|f| &f.ty) {
+        Some(crate::definition::FieldType::People { .. }) => super::people::public(value),
+        _ => value.clone(),
+    }
+}
+
 /// Evaluates `expression`: Ok(true/false), or Err with why it could not be.
 pub fn evaluate(expression: &str, scope: &Scope<'_>) -> Result<bool, String> {
     let program = scope
@@ -158,14 +167,18 @@ pub fn evaluate(expression: &str, scope: &Scope<'_>) -> Result<bool, String> {
         .map(|f| {
             (
                 f.name.clone(),
-                scope.data.get(&f.name).map_or(cel::Value::Null, to_cel),
+                scope.data.get(&f.name).map_or(cel::Value::Null, |v| {
+                    to_cel(&public(scope.definition, &f.name, v))
+                }),
             )
         })
         .collect();
     context.add_variable_from_value("case", case);
     if let Some(input) = scope.input {
-        let input: HashMap<String, cel::Value> =
-            input.iter().map(|(k, v)| (k.clone(), to_cel(v))).collect();
+        let input: HashMap<String, cel::Value> = input
+            .iter()
+            .map(|(k, v)| (k.clone(), to_cel(&public(scope.definition, k, v))))
+            .collect();
         context.add_variable_from_value("input", input);
     }
     if let Some((complete, done)) = &scope.tasks {

@@ -17,6 +17,7 @@ pub mod documents;
 pub mod event;
 pub mod guard;
 pub mod notices;
+pub mod people;
 pub mod privacy;
 pub mod profile;
 pub mod state;

@@ -127,7 +127,7 @@ pub fn erase(
     reason: &str,
 ) -> Result<Vec<CaseEvent>, Rejection> {
     may_erase(cx, case, "erase personal data")?;
-    check_subject(cx.definition, subject)?;
+    check_subject(cx.definition, case, subject)?;
     if reason.trim().is_empty() {
         return Err(Rejection::new(
             Code::MissingInput,
@@ -153,11 +153,11 @@ pub fn erase(
     }])
 }
 
-fn check_subject(def: &ProcessDefinition, subject: &str) -> Result<(), Rejection> {
-    if def.subjects.iter().any(|s| s.name == subject) {
+fn check_subject(def: &ProcessDefinition, case: &Case, subject: &str) -> Result<(), Rejection> {
+    let names = super::people::subjects(def, &case.data);
+    if names.iter().any(|s| s == subject) {
         return Ok(());
     }
-    let names: Vec<&str> = def.subjects.iter().map(|s| s.name.as_str()).collect();
     Err(Rejection::new(
         Code::NotFound,
         format!(
@@ -212,9 +212,8 @@ pub fn retention_due(def: &ProcessDefinition, case: &Case, today: NaiveDate) -> 
     if keep.after(closed.date_naive()) > today {
         return Vec::new();
     }
-    def.subjects
-        .iter()
-        .filter(|s| !case.erased.contains(&s.name))
-        .map(|s| s.name.clone())
+    super::people::subjects(def, &case.data)
+        .into_iter()
+        .filter(|s| !case.erased.contains(s))
         .collect()
 }

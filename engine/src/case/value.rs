@@ -28,7 +28,40 @@ pub enum RawValue {
 /// check: it needs the actor directory.
 pub fn parse(name: &str, ty: &FieldType, raw: &RawValue) -> Result<Value, Rejection> {
     match (ty, raw) {
+        (FieldType::People { roles }, RawValue::Sealed(value)) => {
+            super::people::parse(name, roles, value, true).map(Value::Array)
+        }
         (_, RawValue::Sealed(value)) => Ok(value.clone()),
+        (FieldType::People { roles }, RawValue::Json(value)) => {
+            super::people::parse(name, roles, value, false).map(Value::Array)
+        }
+        // Each part one person (or a list of them) as JSON: the command
+        // line's `--set 'parties={"role": "victim", "name": "Kati"}'`.
+        (FieldType::People { roles }, RawValue::Text(parts)) => {
+            let mut people = Vec::new();
+            for part in parts.iter().filter(|p| !p.trim().is_empty()) {
+                let value: Value = serde_json::from_str(part).map_err(|err| {
+                    Rejection::new(
+                        Code::InvalidInput,
+                        format!(
+                            "field '{name}' takes each person as JSON ({{\"role\": \"victim\", \"name\": \"…\"}}): {err}"
+                        ),
+                    )
+                })?;
+                people.extend(super::people::parse(name, roles, &value, false)?);
+            }
+            if people.len() > super::people::MAX_PEOPLE {
+                return Err(Rejection::new(
+                    Code::InvalidInput,
+                    format!(
+                        "field '{name}' lists at most {} people, got {}",
+                        super::people::MAX_PEOPLE,
+                        people.len()
+                    ),
+                ));
+            }
+            Ok(Value::Array(people))
+        }
         (FieldType::List { .. } | FieldType::Actors { .. }, RawValue::Text(parts)) => {
             let items: Vec<String> = parts
                 .iter()
@@ -252,7 +285,20 @@ fn scalar(name: &str, ty: &FieldType, value: &Value, from_text: bool) -> Result<
                 ))
             }
         }
-        FieldType::List { .. } | FieldType::Actors { .. } => {
+        FieldType::Party { people } => {
+            let id = text
+                .map(str::trim)
+                .filter(|id| !id.is_empty() && id.len() <= 128)
+                .ok_or_else(|| {
+                    wrong(
+                        name,
+                        &format!("a person listed in '{people}' (like {people}-1)"),
+                        value,
+                    )
+                })?;
+            Ok(Value::String(id.to_owned()))
+        }
+        FieldType::List { .. } | FieldType::Actors { .. } | FieldType::People { .. } => {
             Err(wrong(name, "a single value", value))
         }
     }

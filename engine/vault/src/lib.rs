@@ -28,8 +28,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use kroonika_engine::case::CaseEvent;
-use kroonika_engine::definition::ProcessDefinition;
-use kroonika_engine::sealed::{SEALED, sealed_text};
+use kroonika_engine::case::people;
+use kroonika_engine::definition::{FieldType, ProcessDefinition};
+use kroonika_engine::sealed::{SEALED, is_sealed, sealed_text};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -280,11 +281,19 @@ pub fn subjects_in(def: &ProcessDefinition, events: &[CaseEvent]) -> Vec<String>
                 }
             }
         }
-        for name in data_of(event).into_iter().flat_map(BTreeMap::keys) {
-            if let Some(subject) = def.field(name).and_then(|f| f.personal.clone())
-                && !names.contains(&subject)
-            {
-                names.push(subject);
+        for (name, value) in data_of(event).into_iter().flatten() {
+            let Some(field) = def.field(name) else {
+                continue;
+            };
+            let people = if let FieldType::People { .. } = field.ty {
+                people::ids(value)
+            } else {
+                Vec::new()
+            };
+            for subject in field.personal.iter().cloned().chain(people) {
+                if !names.contains(&subject) {
+                    names.push(subject);
+                }
             }
         }
     }
@@ -327,6 +336,10 @@ pub fn seal_events(
             continue;
         };
         for (name, value) in data.iter_mut() {
+            if let Some(FieldType::People { .. }) = def.field(name).map(|f| &f.ty) {
+                seal_people(case_id, keyring, &stream, name, value)?;
+                continue;
+            }
             let Some(subject_name) = def.field(name).and_then(|f| f.personal.as_deref()) else {
                 continue;
             };
@@ -353,6 +366,95 @@ pub fn seal_events(
     Ok(())
 }
 
+/// The key of the subject `name` of case `case_id`, for sealing.
+fn key_for<'a>(
+    keyring: &'a Keyring,
+    case_id: Uuid,
+    name: &str,
+) -> Result<(Uuid, &'a SubjectKey), Error> {
+    let subject = subject_id(case_id, name);
+    match keyring.keys.get(&subject) {
+        Some((_, Some(key))) => Ok((subject, key)),
+        Some((_, None)) => Err(Error::Erased {
+            subject,
+            name: name.to_owned(),
+        }),
+        None => Err(Error::Damaged(format!(
+            "no key was prepared for subject '{name}'"
+        ))),
+    }
+}
+
+/// Where a person's name or contact is sealed: `parties.name`.
+fn person_field(field: &str, key: &str) -> String {
+    format!("{field}.{key}")
+}
+
+/// Seals the names and contacts of a list of people, each under the key of
+/// the person (`parties-2`); those sealed already are left as they are.
+fn seal_people(
+    case_id: Uuid,
+    keyring: &Keyring,
+    stream: &str,
+    field: &str,
+    value: &mut Value,
+) -> Result<(), Error> {
+    for item in value.as_array_mut().into_iter().flatten() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        let Some(id) = item.get("id").and_then(Value::as_str).map(str::to_owned) else {
+            continue;
+        };
+        for key in people::PERSONAL {
+            let Some(plain) = item.get_mut(key).filter(|v| !is_sealed(v)) else {
+                continue;
+            };
+            let (subject, secret) = key_for(keyring, case_id, &id)?;
+            *plain = seal(secret, subject, stream, &person_field(field, key), plain);
+        }
+    }
+    Ok(())
+}
+
+/// A list of people with their names and contacts opened where the keyring
+/// can (an erased person's read `[erased]`), and the people read in the clear.
+pub fn open_people(
+    keyring: &Keyring,
+    stream: &str,
+    field: &str,
+    value: &Value,
+) -> (Value, Vec<String>) {
+    let mut read = Vec::new();
+    let mut opened = value.clone();
+    for item in opened.as_array_mut().into_iter().flatten() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        let id = item
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        for key in people::PERSONAL {
+            let Some(sealed) = item.get_mut(key) else {
+                continue;
+            };
+            *sealed = match open(keyring, stream, &person_field(field, key), sealed) {
+                Opened::Plain(plain) => {
+                    if !read.contains(&id) {
+                        read.push(id.clone());
+                    }
+                    plain
+                }
+                Opened::Erased => Value::from(ERASED),
+                Opened::Unreadable => Value::from("[unreadable]"),
+            };
+        }
+    }
+    (opened, read)
+}
+
 /// A note sealed under each subject of the case in turn (the innermost under
 /// the first), so that erasing any one of them makes it unreadable. Subjects
 /// erased already are left out; with all of them erased, the note is refused.
@@ -368,8 +470,18 @@ fn seal_note(
     }
     let mut sealed = note.clone();
     let mut any = None;
-    for subject in &def.subjects {
-        let id = subject_id(case_id, &subject.name);
+    // The subjects the definition names, then the people listed in the case
+    // (whose keys the keyring holds), by name.
+    let mut listed: Vec<&String> = keyring
+        .keys
+        .values()
+        .map(|(name, _)| name)
+        .filter(|name| !def.subjects.iter().any(|s| &s.name == *name))
+        .collect();
+    listed.sort();
+    let names = def.subjects.iter().map(|s| &s.name).chain(listed);
+    for name in names {
+        let id = subject_id(case_id, name);
         match keyring.keys.get(&id) {
             Some((_, Some(key))) => {
                 sealed = seal(key, id, stream, NOTE, &sealed);
@@ -378,8 +490,7 @@ fn seal_note(
             Some((_, None)) => {}
             None => {
                 return Err(Error::Damaged(format!(
-                    "no key was prepared for subject '{}'",
-                    subject.name
+                    "no key was prepared for subject '{name}'"
                 )));
             }
         }

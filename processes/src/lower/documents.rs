@@ -74,7 +74,8 @@ pub(crate) fn documents(
     out
 }
 
-/// `to`: subjects of the case, or partner fields.
+/// `to`: subjects of the case, people fields (any person listed), or partner
+/// fields.
 fn addressees(
     cx: &mut Cx,
     node: &Node,
@@ -84,10 +85,9 @@ fn addressees(
 ) -> Vec<String> {
     let mut out = Vec::new();
     for (name, span) in cx.id_list(node, "addressee", IdStyle::Snake) {
-        let partner = known
-            .fields
-            .iter()
-            .any(|f| f.name == name && matches!(f.ty, FieldType::Partner { .. }));
+        let partner = known.fields.iter().any(|f| {
+            f.name == name && matches!(f.ty, FieldType::Partner { .. } | FieldType::People { .. })
+        });
         if partner || subjects.iter().any(|s| s.name == name) {
             out.push(name);
             continue;
@@ -96,14 +96,14 @@ fn addressees(
             Code::UnknownSubject,
             span,
             format!(
-                "{what} is addressed to '{name}', which is neither a subject under 'subjects' nor a partner field"
+                "{what} is addressed to '{name}', which is neither a subject under 'subjects' nor a people or partner field"
             ),
         );
         let names = subjects.iter().map(|s| s.name.as_str()).chain(
             known
                 .fields
                 .iter()
-                .filter(|f| matches!(f.ty, FieldType::Partner { .. }))
+                .filter(|f| matches!(f.ty, FieldType::Partner { .. } | FieldType::People { .. }))
                 .map(|f| f.name.as_str()),
         );
         if let Some(help) = did_you_mean(&name, names) {

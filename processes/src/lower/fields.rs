@@ -13,10 +13,12 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::suggest::did_you_mean;
 use crate::tree::{Kind, Node};
 
-pub(crate) const TYPES: [&str; 10] = [
-    "string", "text", "integer", "number", "boolean", "date", "datetime", "enum", "list", "partner",
+pub(crate) const TYPES: [&str; 12] = [
+    "string", "text", "integer", "number", "boolean", "date", "datetime", "enum", "list",
+    "partner", "people", "party",
 ];
-pub(crate) const FIELD_KEYS: [&str; 14] = [
+pub(crate) const FIELD_KEYS: [&str; 15] = [
+    "people",
     "type",
     "kinds",
     "title",
@@ -47,6 +49,7 @@ pub(crate) fn fields(
         return Vec::new();
     };
     let mut out: Vec<Field> = Vec::new();
+    let mut pending = Vec::new();
     for (key, spec) in map.entries {
         let what = format!("field '{}'", key.name);
         let name_ok = cx.id(&key.name, &key.span, "field", IdStyle::Snake);
@@ -67,6 +70,17 @@ pub(crate) fn fields(
             continue;
         };
         let personal = spec.get("personal").and_then(|node| {
+            if let FieldType::People { .. } = ty {
+                cx.push(
+                    Diagnostic::error(
+                        Code::UnknownKey,
+                        node.span.clone(),
+                        format!("'personal' does not apply to {what}: each person it lists is a data subject of their own"),
+                    )
+                    .with_help("drop 'personal'; their names and contacts are sealed under their own keys"),
+                );
+                return None;
+            }
             let subject = cx.text(node, "'personal'")?;
             if subjects.iter().any(|s| s.name == subject) {
                 Some(subject)
@@ -84,11 +98,16 @@ pub(crate) fn fields(
             }
         });
         let past = spec.get("past").and_then(|node| past(cx, node, &what, &ty));
-        let searchable = spec
-            .get("searchable")
-            .is_some_and(|node| searchable(cx, node, &what, &ty, spec.has("personal")));
+        let searchable = spec.get("searchable").is_some_and(|node| {
+            let personal = spec.has("personal") || matches!(ty, FieldType::People { .. });
+            searchable(cx, node, &what, &ty, personal)
+        });
         let (title, labels) = words(cx, spec, &what, &ty);
         if name_ok {
+            let span = spec
+                .get("type")
+                .map_or(key.span.clone(), |n| n.span.clone());
+            pending.push((what.clone(), ty.clone(), span));
             out.push(Field {
                 name: key.name.clone(),
                 title,
@@ -99,6 +118,9 @@ pub(crate) fn fields(
                 labels,
             });
         }
+    }
+    for (what, ty, span) in pending {
+        check_party(cx, &out, &what, &ty, span);
     }
     out
 }
@@ -117,7 +139,7 @@ fn words(
         return (title, labels);
     };
     let values = match ty {
-        FieldType::Enum { values } => values,
+        FieldType::Enum { values } | FieldType::People { roles: values } => values,
         FieldType::List { of } => match of.as_ref() {
             FieldType::Enum { values } => values,
             _ => &Vec::new(),
@@ -213,11 +235,14 @@ fn searchable(cx: &mut Cx, node: &Node, what: &str, ty: &FieldType, personal: bo
     if !on {
         return false;
     }
-    if !matches!(ty, FieldType::String { .. } | FieldType::Text { .. }) {
+    if !matches!(
+        ty,
+        FieldType::String { .. } | FieldType::Text { .. } | FieldType::People { .. }
+    ) {
         cx.error(
             Code::UnknownKey,
             node.span.clone(),
-            format!("'searchable' does not apply to {what}, which is not a string or text"),
+            format!("'searchable' does not apply to {what}, which is not a string, text or people"),
         );
         return false;
     }
@@ -249,11 +274,14 @@ pub(crate) fn field_type(
         "text" => &["max-length"],
         "integer" | "number" => &["min", "max"],
         "enum" => &["values"],
-        "list" => &["of", "role", "values", "max-length"],
+        "list" => &["of", "role", "values", "max-length", "people"],
         "partner" => &["kinds"],
+        "people" => &["values"],
+        "party" => &["people"],
         _ => &[],
     };
     for key in [
+        "people",
         "kinds",
         "values",
         "of",
@@ -316,6 +344,14 @@ pub(crate) fn field_type(
         "enum" => FieldType::Enum {
             values: enum_values(cx, spec, what)?,
         },
+        // The roles people take in the case (whether the field names a
+        // people field is checked once all fields are read).
+        "people" => FieldType::People {
+            roles: enum_values(cx, spec, what)?,
+        },
+        "party" => FieldType::Party {
+            people: people_of(cx, spec, what)?,
+        },
         // Which kinds are listed is the partner list's to say, and it may
         // change; only their form is checked here.
         "partner" => FieldType::Partner {
@@ -362,6 +398,9 @@ pub(crate) fn field_type(
                     "enum" => FieldType::Enum {
                         values: enum_values(cx, spec, what)?,
                     },
+                    "party" => FieldType::Party {
+                        people: people_of(cx, spec, what)?,
+                    },
                     _ => {
                         invalid_type(cx, &of, &of_node.span, what, true);
                         return None;
@@ -378,6 +417,45 @@ pub(crate) fn field_type(
         }
     };
     Some(ty)
+}
+
+/// `people: FIELD`: the people field a party is one of.
+fn people_of(cx: &mut Cx, spec: Map<'_>, what: &str) -> Option<String> {
+    let node = cx.required(spec, "people", what)?;
+    cx.text(node, "'people'")
+}
+
+/// Refuses a party (or a list of parties) whose `people` is not a people
+/// field of the process.
+pub(crate) fn check_party(
+    cx: &mut Cx,
+    fields: &[Field],
+    what: &str,
+    ty: &FieldType,
+    span: std::ops::Range<usize>,
+) {
+    let Some(people) = ty.party_of() else {
+        return;
+    };
+    let listed: Vec<&str> = fields
+        .iter()
+        .filter(|f| matches!(f.ty, FieldType::People { .. }))
+        .map(|f| f.name.as_str())
+        .collect();
+    if !listed.contains(&people) {
+        cx.push(
+            Diagnostic::error(
+                Code::UnknownField,
+                span,
+                format!("{what} is one of the people of '{people}', but the process has no people field '{people}'"),
+            )
+            .with_help(if listed.is_empty() {
+                "declare a field of type people (several victims, offenders or pupils) first".to_owned()
+            } else {
+                format!("its people fields: {}", listed.join(", "))
+            }),
+        );
+    }
 }
 
 fn invalid_type(cx: &mut Cx, name: &str, span: &std::ops::Range<usize>, what: &str, list: bool) {
@@ -616,6 +694,18 @@ pub(crate) fn inputs(
                     let Some(ty) = field_type(cx, spec_map, &input_what, roles) else {
                         continue;
                     };
+                    if let FieldType::People { .. } = ty {
+                        cx.push(
+                            Diagnostic::error(
+                                Code::InvalidFieldType,
+                                key.span.clone(),
+                                format!("{input_what} is a list of people, which only a case field can be (each person is a data subject of the case)"),
+                            )
+                            .with_help("declare it under 'fields' and name it as the step's input"),
+                        );
+                        continue;
+                    }
+                    check_party(cx, fields, &input_what, &ty, key.span.clone());
                     let (title, labels) = words(cx, spec_map, &input_what, &ty);
                     push(
                         cx,

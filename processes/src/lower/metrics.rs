@@ -337,7 +337,7 @@ fn step_number(
     for t in scope.transitions(transition) {
         match scope.input_type(t, &input) {
             Some(FieldType::Integer { .. } | FieldType::Number { .. }) => {
-                if scope.field(&input).is_some_and(|f| f.personal.is_some())
+                if scope.field(&input).is_some_and(|f| f.holds_personal())
                     && matches!(
                         t.input.iter().find(|i| i.name == input).map(|i| &i.source),
                         Some(InputSource::CaseField)
@@ -547,7 +547,7 @@ fn with_values(
                 ok = false;
                 break;
             };
-            if scope.field(&key.name).is_some_and(|f| f.personal.is_some())
+            if scope.field(&key.name).is_some_and(|f| f.holds_personal())
                 && matches!(
                     t.input
                         .iter()

@@ -312,7 +312,7 @@ fn region(
         fields::unknown_field(cx, &name, &node.span, "'region'", fields);
         return None;
     };
-    if field.personal.is_some() {
+    if field.holds_personal() {
         cx.error(
             Code::GuardPersonalField,
             node.span.clone(),

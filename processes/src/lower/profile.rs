@@ -50,7 +50,7 @@ pub(crate) fn profile(cx: &mut Cx, node: &Node, known: &Known<'_>) -> Option<Pro
         for (field, span) in cx.id_list(n, "field", IdStyle::Snake) {
             match known.fields.iter().find(|f| f.name == field) {
                 None => unknown_field(cx, &field, &span, what, known.fields),
-                Some(f) if f.personal.is_some() => cx.error(
+                Some(f) if f.holds_personal() => cx.error(
                     Code::GuardPersonalField,
                     span,
                     format!(

@@ -632,10 +632,16 @@ async fn hold(
 /// checkbox left unticked is `false` (its `bool.NAME` marker says it was on
 /// the form).
 fn inputs(fields: &Fields) -> Input {
+    let people = people_rows(fields);
     let mut pairs: Vec<(&str, &str)> = fields
         .iter()
         .filter_map(|(key, value)| Some((key.strip_prefix("in.")?, value.trim())))
         .filter(|(_, value)| !value.is_empty())
+        .chain(
+            people
+                .iter()
+                .map(|(name, row)| (name.as_str(), row.as_str())),
+        )
         .collect();
     for (key, _) in fields {
         if let Some(name) = key.strip_prefix("bool.")
@@ -645,6 +651,42 @@ fn inputs(fields: &Fields) -> Input {
         }
     }
     Input::texts(pairs)
+}
+
+/// The rows of a list of people as the form sends them
+/// (`person.NAME.ROW.KEY`), each row as one person's JSON; a row with no
+/// name and no role left out (the blank rows a form offers).
+fn people_rows(fields: &Fields) -> Vec<(String, String)> {
+    let mut rows: BTreeMap<(String, u32), serde_json::Map<String, serde_json::Value>> =
+        BTreeMap::new();
+    for (key, value) in fields {
+        let Some(rest) = key.strip_prefix("person.") else {
+            continue;
+        };
+        let mut parts = rest.splitn(3, '.');
+        let (Some(name), Some(Ok(row)), Some(part)) = (
+            parts.next(),
+            parts.next().map(str::parse::<u32>),
+            parts.next(),
+        ) else {
+            continue;
+        };
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        let value = match part {
+            "minor" => serde_json::Value::Bool(value == "true"),
+            _ => serde_json::Value::String(value.to_owned()),
+        };
+        rows.entry((name.to_owned(), row))
+            .or_default()
+            .insert(part.to_owned(), value);
+    }
+    rows.into_iter()
+        .filter(|(_, row)| row.contains_key("name") || row.contains_key("role"))
+        .map(|((name, _), row)| (name, serde_json::Value::Object(row).to_string()))
+        .collect()
 }
 
 async fn take_step(

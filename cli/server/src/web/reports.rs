@@ -96,7 +96,7 @@ async fn report_page(
     let labels = Labels::of(definition, None, lang.code());
     // What a report may be broken down by: enum and boolean fields.
     let mut by_fields: Vec<(String, String)> = Vec::new();
-    for f in definition.fields.iter().filter(|f| f.personal.is_none()) {
+    for f in definition.fields.iter().filter(|f| !f.holds_personal()) {
         match f.ty {
             FieldType::Enum { .. } | FieldType::Boolean => {
                 by_fields.push((f.name.clone(), labels.field(&f.name).to_owned()));

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use kroonika_engine::case::{Case, documents};
+use kroonika_engine::case::{Case, documents, people};
 use kroonika_engine::definition::{FieldType, ProcessDefinition};
 use kroonika_engine::{Code, Rejection};
 use serde::Serialize;
@@ -85,15 +85,25 @@ impl App {
         // Refused (and recorded) like any reading of a case one may not read.
         let now = self.opened_now(request, target).await?;
         let (case, definition, cx) = (&now.case, &now.definition, now.cx());
-        let labels = Labels::of(definition, None, lang);
+        let labels = Labels::of(definition, None, lang).with_people(definition, &case.data);
+        // A people field among `to` stands for each person it lists.
+        let addressees = |to: &[String]| -> Vec<String> {
+            to.iter()
+                .flat_map(|t| match definition.field(t).map(|f| &f.ty) {
+                    Some(FieldType::People { .. }) => {
+                        case.data.get(t).map(people::ids).unwrap_or_default()
+                    }
+                    _ => vec![t.clone()],
+                })
+                .collect()
+        };
         Ok(documents::available(&cx, case)
             .into_iter()
             .map(|d| DocumentOffer {
                 id: d.id.clone(),
                 title: d.title.get(lang).to_owned(),
                 languages: d.templates.keys().cloned().collect(),
-                to: d
-                    .to
+                to: addressees(&d.to)
                     .iter()
                     .filter(|t| !case.erased.contains(*t))
                     .map(|t| {
@@ -158,9 +168,14 @@ impl App {
             .fields
             .iter()
             .map(|f| {
-                let plain = f.personal.is_none();
-                let value = case.data.get(&f.name).filter(|_| plain).cloned();
-                (f.name.clone(), value.unwrap_or(Value::Null))
+                let value = match (&f.ty, case.data.get(&f.name)) {
+                    // Who is listed, without names, unless the template
+                    // reads them (then opened below).
+                    (FieldType::People { .. }, Some(value)) => people::public(value),
+                    (_, Some(value)) if f.personal.is_none() => value.clone(),
+                    _ => Value::Null,
+                };
+                (f.name.clone(), value)
             })
             .collect();
         if !personal.is_empty() {
@@ -175,11 +190,9 @@ impl App {
             }
         }
         let partners = registry.partners()?;
-        let labels = Labels::of(definition, Some(&case.state), &ask.language).with_partners(
-            definition,
-            partners.as_deref(),
-            &ask.language,
-        );
+        let labels = Labels::of(definition, Some(&case.state), &ask.language)
+            .with_partners(definition, partners.as_deref(), &ask.language)
+            .with_people(definition, &case.data);
         let page = Page {
             definition,
             version,
@@ -283,6 +296,7 @@ impl Page<'_> {
         let to = self.to.map(|to| {
             let title = match self.definition.subjects.iter().find(|s| s.name == to) {
                 Some(subject) => subject.title.get(lang).to_owned(),
+                None if self.labels.subjects.contains_key(to) => self.labels.subjects[to].clone(),
                 None => partners
                     .get(to)
                     .and_then(Value::as_str)

@@ -200,6 +200,9 @@ pub struct InputView {
     /// For a list of actors: the role each must hold.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    /// For a party (or a list of them): the people field they are listed in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub people: Option<String>,
     /// Personal data of this data subject (sealed when recorded).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub personal: Option<String>,
@@ -234,6 +237,7 @@ impl InputView {
                     pattern: None,
                     max_length: spec.field_type(definition).and_then(FieldType::max_length),
                     role: None,
+                    people: None,
                     personal: spec.personal(definition).map(str::to_owned),
                     title: spec.title(definition).cloned(),
                     labels: spec.labels(definition).clone(),
@@ -260,6 +264,18 @@ impl InputView {
                     Some(FieldType::Actors { role }) => {
                         view.role = Some(role.clone());
                         "actors".to_owned()
+                    }
+                    Some(FieldType::People { roles }) => {
+                        view.values = roles.clone();
+                        "people".to_owned()
+                    }
+                    Some(FieldType::Party { people }) => {
+                        view.people = Some(people.clone());
+                        "party".to_owned()
+                    }
+                    Some(FieldType::List { of }) if of.party_of().is_some() => {
+                        view.people = of.party_of().map(str::to_owned);
+                        "parties".to_owned()
                     }
                     Some(FieldType::Partner { kinds }) => {
                         for partner in partners.into_iter().flat_map(|l| l.offered(kinds)) {
@@ -385,13 +401,12 @@ impl App {
             closed: case.closed,
             outcome: case.outcome.clone(),
             data,
-            subjects: definition
-                .subjects
-                .iter()
-                .map(|s| SubjectView {
-                    name: s.name.clone(),
-                    id: kroonika_vault::subject_id(id, &s.name),
-                    erased: case.erased.contains(&s.name),
+            subjects: kroonika_engine::case::people::subjects(&definition, &case.data)
+                .into_iter()
+                .map(|name| SubjectView {
+                    id: kroonika_vault::subject_id(id, &name),
+                    erased: case.erased.contains(&name),
+                    name,
                 })
                 .collect(),
             legal_hold: case.hold.clone(),
@@ -707,7 +722,11 @@ fn masked(
     case.data
         .iter()
         .map(|(name, value)| {
-            let shown = match definition.field(name).and_then(|f| f.personal.as_ref()) {
+            let field = definition.field(name);
+            if let Some(FieldType::People { .. }) = field.map(|f| &f.ty) {
+                return (name.clone(), masked_people(case, value));
+            }
+            let shown = match field.and_then(|f| f.personal.as_ref()) {
                 Some(subject) if case.erased.contains(subject) => json!(kroonika_vault::ERASED),
                 Some(_) => json!(HIDDEN),
                 None => value.clone(),
@@ -715,6 +734,30 @@ fn masked(
             (name.clone(), shown)
         })
         .collect()
+}
+
+/// A list of people with each name and contact masked (or `[erased]`).
+fn masked_people(case: &Case, value: &Value) -> Value {
+    let mut shown = value.clone();
+    for item in shown.as_array_mut().into_iter().flatten() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        let erased = item
+            .get("id")
+            .and_then(Value::as_str)
+            .is_some_and(|id| case.erased.iter().any(|e| e == id));
+        for key in kroonika_engine::case::people::PERSONAL {
+            if let Some(v) = item.get_mut(key) {
+                *v = json!(if erased {
+                    kroonika_vault::ERASED
+                } else {
+                    HIDDEN
+                });
+            }
+        }
+    }
+    shown
 }
 
 /// An event of a case's stream in words: what the history, the audit trail and

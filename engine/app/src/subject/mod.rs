@@ -478,6 +478,28 @@ fn gather(
         let Some(value) = case.data.get(name) else {
             continue;
         };
+        if let kroonika_engine::definition::FieldType::People { .. } = field.ty {
+            // Only this person's item: their name and contact, then the
+            // facts about them; never anyone else on the list.
+            let mine: Vec<Value> = kroonika_engine::case::people::items(value)
+                .filter(|item| item.get("id").and_then(Value::as_str) == Some(subject))
+                .map(|item| Value::Object(item.clone()))
+                .collect();
+            let (opened, _) = kroonika_vault::open_people(ring, &stream, name, &Value::Array(mine));
+            for item in kroonika_engine::case::people::items(&opened) {
+                for (key, value) in item {
+                    let mut entry = shown(labels, name, value.clone(), lang);
+                    entry.field = format!("{name}.{key}");
+                    entry.title = format!("{} ({})", labels.field(name), person_key(key, lang));
+                    if kroonika_engine::case::people::PERSONAL.contains(&key.as_str()) {
+                        personal_data.push(entry);
+                    } else if key != "id" {
+                        facts.push(entry);
+                    }
+                }
+            }
+            continue;
+        }
         match field.personal.as_deref() {
             Some(whose) if whose == subject => {
                 let value = match kroonika_vault::open(ring, &stream, name, value) {
@@ -515,8 +537,11 @@ fn gather(
                 at,
                 by: by.clone(),
                 fields: data.keys().map(|f| labels.field(f).to_owned()).collect(),
-                personal: data.keys().any(|f| {
+                personal: data.iter().any(|(f, v)| {
                     definition.field(f).and_then(|f| f.personal.as_deref()) == Some(subject)
+                        || kroonika_engine::case::people::ids(v)
+                            .iter()
+                            .any(|id| id == subject)
                 }),
                 reason: reason.clone(),
                 request: request.clone(),
@@ -556,6 +581,11 @@ fn gather(
             .subjects
             .get(subject)
             .cloned()
+            .or_else(|| {
+                let (field, item) =
+                    kroonika_engine::case::people::find(definition, &case.data, subject)?;
+                Some(labels.person(field, item))
+            })
             .unwrap_or_else(|| subject.to_owned()),
         subject_id: kroonika_vault::subject_id(case_id, subject),
         state: case.state.clone(),
@@ -572,6 +602,55 @@ fn gather(
         erased,
         retention_until,
         legal_hold: case.hold.clone(),
+    }
+}
+
+/// What a key of a listed person is called.
+fn person_key(key: &str, lang: &str) -> &'static str {
+    let et = lang == "et";
+    match key {
+        "name" => {
+            if et {
+                "nimi"
+            } else {
+                "name"
+            }
+        }
+        "contact" => {
+            if et {
+                "kontakt"
+            } else {
+                "contact"
+            }
+        }
+        "role" => {
+            if et {
+                "roll"
+            } else {
+                "role"
+            }
+        }
+        "minor" => {
+            if et {
+                "alaealine"
+            } else {
+                "minor"
+            }
+        }
+        "represents" => {
+            if et {
+                "esindab"
+            } else {
+                "represents"
+            }
+        }
+        _ => {
+            if et {
+                "muu"
+            } else {
+                "other"
+            }
+        }
     }
 }
 
