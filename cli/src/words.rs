@@ -33,6 +33,8 @@ const ESTONIAN: &[(&str, &str)] = &[
     ("working days late", "tööpäeva üle"),
     ("escalates to", "teavitatakse"),
     ("yes", "jah"),
+    ("minor", "alaealine"),
+    ("represents", "esindab"),
     ("no", "ei"),
     ("title", "pealkiri"),
     ("content hash", "sisu räsi"),

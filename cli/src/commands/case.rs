@@ -756,6 +756,12 @@ fn placeholder(input: &kroonika_app::cases::view::InputView) -> String {
         "datetime" => "YYYY-MM-DDTHH:MM:SS+02:00".to_owned(),
         "integer" | "number" => "N".to_owned(),
         "actors" | "list" => "NAME,NAME".to_owned(),
+        "people" => format!(
+            "'{{\"role\": \"{}\", \"name\": \"…\"}}'",
+            input.values.first().map_or("…", String::as_str)
+        ),
+        "party" => "ID".to_owned(),
+        "parties" => "ID,ID".to_owned(),
         _ => "'…'".to_owned(),
     }
 }
@@ -767,6 +773,14 @@ fn describe_input(input: &kroonika_app::cases::view::InputView) -> String {
         "actors" => format!(
             "names of actors with role {}",
             input.role.as_deref().unwrap_or("?")
+        ),
+        "people" => format!(
+            "people as JSON: role ({}), name, contact, minor, represents; each a data subject",
+            input.values.join(", ")
+        ),
+        "party" | "parties" => format!(
+            "ids of people listed in {}",
+            input.people.as_deref().unwrap_or("?")
         ),
         other => other.to_owned(),
     };
@@ -795,11 +809,35 @@ fn worded(labels: &Labels, lang: Option<&str>, field: &str, value: &Value) -> St
         Value::String(s) => labels.value(field, s).to_owned(),
         Value::Bool(true) => words::word(lang, "yes").to_owned(),
         Value::Bool(false) => words::word(lang, "no").to_owned(),
+        // A list of people: one after another, each by role and number.
+        Value::Array(items) if !items.is_empty() && items.iter().all(Value::is_object) => items
+            .iter()
+            .map(|v| worded(labels, lang, field, v))
+            .collect::<Vec<_>>()
+            .join("; "),
         Value::Array(items) => items
             .iter()
             .map(|v| worded(labels, lang, field, v))
             .collect::<Vec<_>>()
             .join(", "),
+        Value::Object(person) => {
+            let mut text = labels.person(field, person);
+            let said: Vec<&str> = ["name", "contact"]
+                .into_iter()
+                .filter_map(|key| person.get(key).and_then(Value::as_str))
+                .filter(|v| !v.is_empty())
+                .collect();
+            if !said.is_empty() {
+                text = format!("{text}: {}", said.join(", "));
+            }
+            if person.get("minor") == Some(&Value::Bool(true)) {
+                text.push_str(&format!(" ({})", words::word(lang, "minor")));
+            }
+            if let Some(whom) = person.get("represents").and_then(Value::as_str) {
+                text.push_str(&format!(" ({} {whom})", words::word(lang, "represents")));
+            }
+            text
+        }
         other => other.to_string(),
     }
 }
@@ -807,7 +845,30 @@ fn worded(labels: &Labels, lang: Option<&str>, field: &str, value: &Value) -> St
 fn shown(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
+        Value::Array(items) if !items.is_empty() && items.iter().all(Value::is_object) => {
+            items.iter().map(shown).collect::<Vec<_>>().join("; ")
+        }
         Value::Array(items) => items.iter().map(shown).collect::<Vec<_>>().join(", "),
+        // A person listed: their id and role, then what is known of them.
+        Value::Object(person) if person.contains_key("id") => {
+            let text = |key: &str| person.get(key).and_then(Value::as_str).unwrap_or_default();
+            let mut out = format!("{} {}", text("id"), text("role"));
+            let said: Vec<&str> = ["name", "contact"]
+                .into_iter()
+                .map(text)
+                .filter(|v| !v.is_empty())
+                .collect();
+            if !said.is_empty() {
+                out = format!("{out}: {}", said.join(", "));
+            }
+            if person.get("minor") == Some(&Value::Bool(true)) {
+                out.push_str(" (minor)");
+            }
+            if !text("represents").is_empty() {
+                out.push_str(&format!(" (represents {})", text("represents")));
+            }
+            out
+        }
         other => other.to_string(),
     }
 }
