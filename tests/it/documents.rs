@@ -1,7 +1,8 @@
 //! Documents from the case, on the bundled mediation process, through the CLI
 //! and over HTTP on both backends: the information sheet (no names, so no
 //! reading recorded) before the parties are contacted; the agreement, with the
-//! minor's legal representative among the signatories, in Estonian, Russian
+//! minor's legal representative and a co-accused listed as a further party
+//! among the signatories, in Estonian, Russian
 //! and English (snapshots); the report to the prosecutor's office. Each
 //! production is in the case's history with its template's hash and in the
 //! access log where it printed names; who may not produce one is refused and
@@ -35,8 +36,8 @@ async fn step(url: &str, actor: &str, case: &str, step: &str, sets: &[&str]) {
 }
 
 /// A conciliation with a minor victim and her mother as legal
-/// representative, referred by the northern prosecutor's office, in
-/// contacting with ants: its reference.
+/// representative, and a co-accused listed as a further party, referred by
+/// the northern prosecutor's office, in contacting with ants: its reference.
 async fn assigned(url: &str) -> String {
     let sets = [
         "track=conciliation",
@@ -54,6 +55,7 @@ async fn assigned(url: &str) -> String {
         "victim_name=Kadri Kask",
         "offender_name=Mart <Tamm>",
         "representative_name=Liis Kask",
+        r#"parties={"role": "offender", "name": "Jaan Jõgi"}"#,
     ];
     let mut args = vec![
         "case",
@@ -91,6 +93,15 @@ async fn agreed(url: &str, case: &str) {
     ] {
         ok(url, "ants", &["case", "task", case, task]).await;
     }
+    // The co-accused consents in his own right.
+    step(
+        url,
+        "ants",
+        case,
+        "record-party-consent",
+        &["consented_parties=parties-1"],
+    )
+    .await;
     step(url, "ants", case, "clear-for-dialogue", &[]).await;
     let held = ["format=face-to-face", "participants=4"];
     step(url, "ants", case, "dialogue-held", &held).await;
@@ -98,6 +109,7 @@ async fn agreed(url: &str, case: &str) {
         "agreement_terms=apology,monetary",
         "terms_due_on=2026-04-30",
         "signed_by=victim,offender,legal-representative",
+        "signed_parties=parties-1",
     ];
     step(url, "ants", case, "agreement-signed", &signed).await;
 }
@@ -222,7 +234,7 @@ async fn documents_are_produced_recorded_and_logged(backend: Backend) {
     assert_eq!(read[0]["data"]["purpose"], "document agreement (et)");
     assert_eq!(
         read[0]["data"]["subjects"],
-        json!(["offender", "representative", "victim"])
+        json!(["offender", "parties-1", "representative", "victim"])
     );
 
     // The report to the prosecutor's office is the coordinator's: a mediator

@@ -125,6 +125,11 @@ fn summary(
         "  documents     {} produced (agreements for the parties, reports to the authority)",
         tally.documents
     )?;
+    writeln!(
+        out,
+        "  parties       {} school conflicts with several pupils, {} further parties listed\n                (each a data subject of their own: pupils, their parents, a teacher)",
+        tally.group_cases, tally.further_parties
+    )?;
     writeln!(out, "  events        {events}")?;
     writeln!(
         out,

@@ -199,6 +199,38 @@ pub(super) fn person(rng: &mut Rng) -> String {
     format!("{} {}", rng.pick(&FIRST_NAMES), rng.pick(&SURNAMES))
 }
 
+/// The further pupils of a school conflict (and a parent for each minor,
+/// and now and then the class teacher), from their own stream of chance so
+/// that the rest of the demo draws as before.
+pub(super) fn school_group(seed: u64, minor: bool) -> Vec<serde_json::Value> {
+    let mut group = Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0x5C0);
+    let pupils = group.range(1, 3);
+    let mut parties = Vec::new();
+    for _ in 0..pupils {
+        let role = if group.chance(0.5) {
+            "victim"
+        } else {
+            "offender"
+        };
+        parties
+            .push(serde_json::json!({ "role": role, "name": person(&mut group), "minor": minor }));
+    }
+    if minor {
+        for pupil in 1..=pupils {
+            parties.push(serde_json::json!({
+                "role": "representative",
+                "name": person(&mut group),
+                "contact": format!("+372 5{:03} {:04}", group.range(0, 999), group.range(0, 9999)),
+                "represents": format!("parties-{pupil}"),
+            }));
+        }
+    }
+    if group.chance(0.5) {
+        parties.push(serde_json::json!({ "role": "participant", "name": person(&mut group) }));
+    }
+    parties
+}
+
 pub(super) fn take_step(name: &'static str, sets: &[(&'static str, String)]) -> Step {
     Step::Take(name, sets.to_vec())
 }
@@ -237,8 +269,9 @@ pub(super) fn mediation_plan(
     conciliation: bool,
     minor: bool,
     mediators: &[&str],
+    parties: &[String],
 ) -> Vec<(i64, Who, Step)> {
-    let mut plan = mediation_steps(rng, conciliation, minor, mediators);
+    let mut plan = mediation_steps(rng, conciliation, minor, mediators, parties);
     let surveyed =
         matches!(plan.last(), Some((_, _, Step::Take(name, _))) if SURVEYED.contains(name));
     let ended = conciliation
@@ -283,6 +316,7 @@ fn mediation_steps(
     conciliation: bool,
     minor: bool,
     mediators: &[&str],
+    parties: &[String],
 ) -> Vec<(i64, Who, Step)> {
     use Who::{Coordinator as C, Mediator as M};
     let mut plan: Vec<(i64, Who, Step)> = Vec::new();
@@ -449,6 +483,17 @@ fn mediation_steps(
             ),
         ));
     }
+    // Each further pupil and parent consents in their own right.
+    if !parties.is_empty() {
+        plan.push((
+            0,
+            M,
+            take_step(
+                "record-party-consent",
+                &[("consented_parties", parties.join(","))],
+            ),
+        ));
+    }
     plan.push((rng.range(0, 4), M, Step::Task("facts-acknowledged")));
     plan.push((rng.range(1, 5), M, take_step("clear-for-dialogue", &[])));
     let format = if high {
@@ -504,18 +549,15 @@ fn mediation_steps(
     } else {
         "victim,offender"
     };
-    plan.push((
-        rng.range(0, 7),
-        M,
-        take_step(
-            "agreement-signed",
-            &[
-                ("agreement_terms", terms.into()),
-                ("terms_due_on", format!("+{due}")),
-                ("signed_by", signers.into()),
-            ],
-        ),
-    ));
+    let mut signed = vec![
+        ("agreement_terms", terms.into()),
+        ("terms_due_on", format!("+{due}")),
+        ("signed_by", signers.into()),
+    ];
+    if !parties.is_empty() {
+        signed.push(("signed_parties", parties.join(",")));
+    }
+    plan.push((rng.range(0, 7), M, take_step("agreement-signed", &signed)));
     // A copy of the agreement for each party, printed that day (one in five
     // offenders reads Russian).
     let language = if rng.chance(0.2) { "ru" } else { "et" };
