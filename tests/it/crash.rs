@@ -5,8 +5,9 @@
 //! command id finds its case or opens it (once), no subject key exists that
 //! no event names, an import is there whole, wake-ups included, or not at
 //! all, a projection is the old one or the rebuilt one, an erasure is its key
-//! destroyed together with its event or neither; and `audit verify --derived`
-//! finds nothing.
+//! destroyed together with its event or neither, a case listing several
+//! people has every one's key and index entries or none; and `audit verify
+//! --derived` finds nothing.
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
@@ -24,6 +25,7 @@ crate::store::per_backend!(
     killed_imports_leave_all_or_nothing,
     killed_rebuilds_leave_a_whole_projection,
     killed_erasures_leave_key_and_event_together,
+    killed_openings_with_several_people_keep_their_keys_whole,
 );
 
 /// Kills per test and backend: enough to land before, inside and after the
@@ -423,6 +425,138 @@ async fn killed_erasures_leave_key_and_event_together(backend: Backend) {
         .count();
     assert_eq!(victims_left, 0, "every victim erased in the end");
     verifies_whole(&url, "the erasures").await;
+    if let Some((base, schema)) = pg {
+        kroonika_tests::drop_schema(&base, &schema).await;
+    }
+}
+
+/// A mediation opened with three further parties (five data subjects, one
+/// key each, six searchable values), under command id `id`.
+fn opening_with_people(id: Uuid) -> Vec<String> {
+    let people = r#"parties=[{"role": "victim", "name": "Kristjan Kuusk", "contact": "+372 5123 4567", "minor": true}, {"role": "representative", "name": "Malle Kuusk", "represents": "parties-1"}, {"role": "participant", "name": "Tiina Tamm"}]"#;
+    [
+        "--actor",
+        "mari",
+        "case",
+        "open",
+        "mediation",
+        "--set",
+        "track=rj-service",
+        "--set",
+        "region=south",
+        "--set",
+        "referral_source=school",
+        "--set",
+        "legal_basis=oas",
+        "--set",
+        "received_on=2026-11-20",
+        "--set",
+        "minor_involved=true",
+        "--set",
+        "domestic_violence=false",
+        "--set",
+        "sexual_offence=false",
+        "--set",
+        "victim_name=Mia Mets",
+        "--set",
+        "offender_name=Oskar Oja",
+        "--set",
+        people,
+        "--command-id",
+        &id.to_string(),
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect()
+}
+
+async fn killed_openings_with_several_people_keep_their_keys_whole(backend: Backend) {
+    let (url, _dir, pg) = crate::support::bundled_store(
+        backend,
+        &["partners", "mediation"],
+        &[("mari", "coordinator")],
+    )
+    .await;
+    binary();
+    let args = opening_with_people(Uuid::now_v7());
+    let started = Instant::now();
+    let done = child(&url, &args.iter().map(String::as_str).collect::<Vec<_>>())
+        .output()
+        .unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let took = started.elapsed().as_micros() as u64;
+    let mut rng = Lcg(0x7061_7274_6965_7321);
+    let mut killed = 0;
+    for _ in 0..ROUNDS {
+        let args = opening_with_people(Uuid::now_v7());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        if kill_after(child(&url, &args), Duration::from_micros(rng.below(took))).await {
+            killed += 1;
+        }
+        let retry = child(&url, &args).output().unwrap();
+        assert!(
+            retry.status.success(),
+            "{}",
+            String::from_utf8_lossy(&retry.stderr)
+        );
+    }
+    note(&format!(
+        "{backend:?}: {killed} of {ROUNDS} openings with several people killed while running"
+    ));
+    let (_, cases, _) = kroonika(
+        &url,
+        None,
+        &[
+            "log",
+            "--category",
+            "case",
+            "--format",
+            "json",
+            "--limit",
+            "1000",
+        ],
+    )
+    .await;
+    let opened: Vec<String> = json_lines(&cases)
+        .iter()
+        .filter(|e| e["type"] == "CaseOpened")
+        .map(|e| e["stream"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        opened.len(),
+        ROUNDS + 1,
+        "each command opened its case once"
+    );
+    // Every case has the keys of all five of its subjects, no key is
+    // orphaned, and the index has each case's six searchable values.
+    let store = kroonika_store::Store::open(&url).await.unwrap();
+    let keys = store.subject_keys(None).await.unwrap();
+    for stream in &opened {
+        let mut names: Vec<&str> = keys
+            .iter()
+            .filter(|k| &k.stream == stream)
+            .map(|k| k.name.as_str())
+            .collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            ["offender", "parties-1", "parties-2", "parties-3", "victim"],
+            "{stream}"
+        );
+    }
+    assert_eq!(
+        keys.len(),
+        5 * opened.len(),
+        "no key outside an opened case"
+    );
+    assert_eq!(store.index_size().await.unwrap(), 6 * opened.len() as u64);
+    store.close().await;
+    let (code, _, err) = kroonika(&url, None, &["audit", "verify", "--derived"]).await;
+    assert_eq!((code, err.as_str()), (0, ""));
     if let Some((base, schema)) = pg {
         kroonika_tests::drop_schema(&base, &schema).await;
     }
