@@ -1,5 +1,5 @@
 //! Several parties in one case, on the bundled mediation process, through
-//! the CLI and the web on both backends: a school conflict with a second
+//! the CLI, the web and the HTTP API on both backends: a school conflict with a second
 //! pupil (a minor) and a teacher listed beside the two the referral names;
 //! the minor's mother added on the case's page as her representative. Each
 //! person listed is a data subject of their own: masked until revealed,
@@ -163,6 +163,23 @@ async fn each_party_is_a_data_subject_of_their_own(backend: Backend) {
     )
     .await;
     assert!(!added.contains("role=\"alert\""), "{added}");
+    // Over HTTP, people are JSON objects; a bad one is refused, nothing kept.
+    let (_, token, _) = kroonika(&url, Some("anu"), &["token", "issue", "mari"]).await;
+    let client = crate::server::Client::new(&served, Some(token.trim()));
+    let refused = client
+        .post(
+            &format!("/api/v1/cases/{case}/steps"),
+            serde_json::json!({"transition": "add-parties", "input": {"parties": [{"role": "victim", "name": "X", "minor": "perhaps"}]}}),
+        )
+        .await;
+    assert_eq!(refused.status.as_u16(), 422, "{}", refused.text);
+    assert!(
+        refused
+            .text
+            .contains("'minor' must be true or false, got 'perhaps'"),
+        "{}",
+        refused.text
+    );
     drop(served);
     let revealed = show(&url, &case, true).await;
     assert_eq!(
