@@ -192,6 +192,7 @@ async fn each_party_is_a_data_subject_of_their_own(backend: Backend) {
     );
     assert_eq!(revealed["data"]["parties"][2]["represents"], "parties-1");
     assert_eq!(revealed["data"]["parties"][0]["contact"], PHONE);
+    assert_eq!(revealed["data"]["parties"][1].get("contact"), None);
 
     // Found by her own name or phone: the match names her, not the others.
     for by in [["--name", "kuusk kristjan"], ["--phone", "51234567"]] {
@@ -203,6 +204,40 @@ async fn each_party_is_a_data_subject_of_their_own(backend: Backend) {
             found[0]["subjects"],
             serde_json::json!(["parties-1"]),
             "{by:?}"
+        );
+    }
+
+    // Her number corrected: found by the new one, no longer by the old.
+    ok(
+        &url,
+        "mari",
+        &[
+            "case",
+            "update",
+            &case,
+            "--set",
+            r#"parties={"id": "parties-1", "contact": "+372 5999 0000"}"#,
+            "--reason",
+            "new number from her mother",
+        ],
+    )
+    .await;
+    for (phone, hits) in [("5999 0000", 1), ("51234567", 0)] {
+        let args = [
+            "case",
+            "find",
+            "--format",
+            "json",
+            "--purpose",
+            "a call",
+            "--phone",
+            phone,
+        ];
+        let (_, out, err) = kroonika(&url, Some("mari"), &args).await;
+        assert_eq!(
+            crate::support::json_lines(&out).len(),
+            hits,
+            "{phone}: {out}{err}"
         );
     }
 
@@ -225,7 +260,10 @@ async fn each_party_is_a_data_subject_of_their_own(backend: Backend) {
     let mine = &export["cases"][0];
     assert_eq!(mine["subject_title"], "Kannatanu (parties-1)");
     let text = mine.to_string();
-    assert!(text.contains(PUPIL) && text.contains(PHONE), "{text}");
+    assert!(
+        text.contains(PUPIL) && text.contains("+372 5999 0000"),
+        "{text}"
+    );
     assert!(
         !text.contains(TEACHER) && !text.contains(MOTHER) && !text.contains("Mia Mets"),
         "{text}"
