@@ -413,6 +413,22 @@ fn mediation_steps(
     };
     plan.push((rng.range(4, 12), M, meeting(rng, "victim")));
     plan.push((rng.range(0, 5), M, meeting(rng, "offender")));
+    // A preparatory meeting with each further pupil and parent too.
+    for party in parties {
+        plan.push((
+            0,
+            M,
+            take_step(
+                "preparatory-meeting-held",
+                &[
+                    ("party", "further-party".into()),
+                    ("listed_party", party.clone()),
+                    ("format", "in-person".into()),
+                    ("hours", "1".into()),
+                ],
+            ),
+        ));
+    }
     plan.push((0, M, Step::Task("information-provided")));
     plan.push((0, M, Step::Task("victim-consent")));
     if !conciliation {
