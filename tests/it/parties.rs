@@ -5,7 +5,8 @@
 //! person listed is a data subject of their own: masked until revealed,
 //! found by their own name or phone, exported alone, erased alone (the
 //! others still read), addressed a document of their own. Bad people are
-//! refused by name; the history conforms.
+//! refused by name; the history conforms. And in a real browser: a
+//! representative added on the case's page, masked, then revealed.
 
 use kroonika_tests::Backend;
 use serde_json::Value;
@@ -14,6 +15,95 @@ use crate::hours::ok;
 use crate::support::kroonika_on as kroonika;
 
 crate::store::per_backend!(each_party_is_a_data_subject_of_their_own);
+
+/// In a real browser (Debian's Chromium, driven by `e2e/parties_flow.py`):
+/// the coordinator lists a pupil's mother as her representative on the
+/// case's page; afterwards the case holds her, sealed, representing the pupil.
+#[tokio::test]
+async fn several_people_are_listed_in_the_browser() {
+    let Some(python) = crate::web::e2e_python() else {
+        return;
+    };
+    let (url, _dir, _) = crate::support::bundled_store(
+        Backend::Sqlite,
+        &["partners", "mediation"],
+        &[("mari", "coordinator")],
+    )
+    .await;
+    crate::web::set_password_on(&url, "mari").await;
+    let pupil = format!(r#"parties={{"role": "victim", "name": "{PUPIL}", "minor": true}}"#);
+    let out = ok(
+        &url,
+        "mari",
+        &[
+            "case",
+            "open",
+            "mediation",
+            "--set",
+            "track=rj-service",
+            "--set",
+            "region=south",
+            "--set",
+            "referral_source=school",
+            "--set",
+            "legal_basis=oas",
+            "--set",
+            "received_on=2026-11-20",
+            "--set",
+            "minor_involved=true",
+            "--set",
+            "domestic_violence=false",
+            "--set",
+            "sexual_offence=false",
+            "--set",
+            "victim_name=Mia Mets",
+            "--set",
+            "offender_name=Oskar Oja",
+            "--set",
+            &pupil,
+        ],
+    )
+    .await;
+    let case = out.split_whitespace().nth(1).unwrap().to_owned();
+    let served = crate::server::Served::start(&url, &[], &[]).await;
+    let base = served.base.clone();
+    let (flow_case, flow_python) = (case.clone(), python.clone());
+    let run = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(flow_python)
+            .arg("e2e/parties_flow.py")
+            .env("KROONIKA_BASE", base)
+            .env("KROONIKA_PASSWORD", crate::web::PASSWORD)
+            .env("KROONIKA_CASE", flow_case)
+            .env("KROONIKA_PUPIL", PUPIL)
+            .env("KROONIKA_MOTHER", MOTHER)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let log = served.stop().await;
+    assert!(
+        run.status.success(),
+        "the browser run failed:\n{}\n{}\nthe server's log:\n{log}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let said: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(
+        said["checked"],
+        serde_json::json!(["listed", "refused", "added", "revealed"])
+    );
+    let view = show(&url, &case, true).await;
+    assert_eq!(
+        names(&view),
+        [
+            ("parties-1".to_owned(), PUPIL.to_owned()),
+            ("parties-2".to_owned(), MOTHER.to_owned())
+        ]
+    );
+    assert_eq!(view["data"]["parties"][1]["represents"], "parties-1");
+    crate::support::conforms(&url).await;
+}
 
 const PUPIL: &str = "Kristjan Kuusk";
 const PHONE: &str = "+372 5123 4567";

@@ -13,10 +13,10 @@ use serde_json::Value;
 
 use crate::server::{PHONE, Stage, VICTIM};
 
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// The Python that has Playwright and axe, if configured.
-fn e2e_python() -> Option<String> {
+pub(crate) fn e2e_python() -> Option<String> {
     match std::env::var("KROONIKA_E2E_PYTHON") {
         Ok(python) if !python.trim().is_empty() => Some(python),
         _ => {

@@ -1,0 +1,108 @@
+"""Several people in one case, in a real browser (Debian's headless Chromium,
+driven by Playwright; no browser is downloaded).
+
+Run by the integration test `parties::several_people_are_listed_in_the_browser`
+on a mediation case listing one further pupil, a minor: the coordinator adds
+her mother as her legal representative on the case's page (a row left blank
+is ignored; a row without a name is refused and said so), sees both listed
+by role and number with their names masked, then revealed. Every page is
+checked with axe-core. Prints one JSON line: what was checked.
+"""
+
+import json
+import os
+import re
+import sys
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect, sync_playwright
+
+BASE = os.environ["KROONIKA_BASE"]
+PASSWORD = os.environ["KROONIKA_PASSWORD"]
+CASE = os.environ["KROONIKA_CASE"]
+PUPIL = os.environ["KROONIKA_PUPIL"]
+MOTHER = os.environ["KROONIKA_MOTHER"]
+CHROMIUM = os.environ.get("KROONIKA_CHROMIUM", "/usr/bin/chromium")
+
+axe = Axe()
+checked = []
+
+
+def accessible(page, name):
+    """axe-core on the page: no serious or critical violation."""
+    results = axe.run(page)
+    bad = [
+        v
+        for v in results.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]
+    if bad:
+        raise AssertionError(
+            f"{name}: accessibility violations: "
+            + "; ".join(f"{v['id']}: {v['help']} ({len(v['nodes'])} places)" for v in bad)
+        )
+    checked.append(name)
+
+
+def add_parties(page):
+    """Unfolds the step 'Lisa osapooli' and returns its form."""
+    step = page.locator("details.step").filter(
+        has=page.locator("summary", has_text="Lisa osapooli")
+    )
+    if step.get_attribute("open") is None:
+        step.locator("summary").click()
+    return step
+
+
+def run(page):
+    page.goto(f"{BASE}/cases/{CASE}")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    page.get_by_label("Kasutajanimi").fill("mari")
+    page.get_by_label("Parool").fill(PASSWORD)
+    page.get_by_role("button", name="Logi sisse").click()
+    expect(page.locator("ul.people")).to_contain_text("Kannatanu (parties-1)")
+    accessible(page, "listed")
+
+    # A row with a role and no name is refused, and the page says why.
+    step = add_parties(page)
+    step.get_by_label("Roll 1").select_option("representative")
+    step.get_by_role("button", name=re.compile("Lisa osapooli")).click()
+    expect(page.get_by_role("alert").first).to_contain_text("needs a role and a name")
+    accessible(page, "refused")
+
+    # The mother, representing the pupil; the other rows left blank.
+    step = add_parties(page)
+    step.get_by_label("Roll 1").select_option("representative")
+    step.get_by_label("Nimi 1").fill(MOTHER)
+    step.get_by_label("Kontakt 1").fill("+372 5555 0404")
+    step.get_by_label("Esindab 1").select_option("parties-1")
+    step.get_by_role("button", name=re.compile("Lisa osapooli")).click()
+    people = page.locator("ul.people")
+    expect(people).to_contain_text("Alaealise seaduslik esindaja (parties-2)")
+    expect(people).to_contain_text("esindab parties-1")
+    if MOTHER in people.inner_text():
+        raise AssertionError("a name shown before it was revealed")
+    accessible(page, "added")
+
+    # Revealed with a purpose: both names.
+    page.get_by_label("Eesmärk").fill("preparing the conference")
+    page.get_by_role("button", name=re.compile("Näita isikuandmeid")).click()
+    expect(page.locator("ul.people")).to_contain_text(PUPIL)
+    expect(page.locator("ul.people")).to_contain_text(MOTHER)
+    accessible(page, "revealed")
+
+
+def main():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(locale="et-EE")
+        try:
+            run(page)
+        finally:
+            browser.close()
+    json.dump({"checked": checked}, sys.stdout)
+    print()
+
+
+if __name__ == "__main__":
+    main()
