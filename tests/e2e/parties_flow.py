@@ -14,8 +14,9 @@ import os
 import re
 import sys
 
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect, sync_playwright
+
+from axe_check import accessible as check_page
 
 BASE = os.environ["KROONIKA_BASE"]
 PASSWORD = os.environ["KROONIKA_PASSWORD"]
@@ -24,24 +25,12 @@ PUPIL = os.environ["KROONIKA_PUPIL"]
 MOTHER = os.environ["KROONIKA_MOTHER"]
 CHROMIUM = os.environ.get("KROONIKA_CHROMIUM", "/usr/bin/chromium")
 
-axe = Axe()
 checked = []
 
 
 def accessible(page, name):
-    """axe-core on the page: no serious or critical violation."""
-    results = axe.run(page)
-    bad = [
-        v
-        for v in results.response["violations"]
-        if v.get("impact") in ("serious", "critical")
-    ]
-    if bad:
-        raise AssertionError(
-            f"{name}: accessibility violations: "
-            + "; ".join(f"{v['id']}: {v['help']} ({len(v['nodes'])} places)" for v in bad)
-        )
-    checked.append(name)
+    """axe-core on the page: no serious or critical violation; no screenshot."""
+    check_page(page, name, checked, None)
 
 
 def add_parties(page):

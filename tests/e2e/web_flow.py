@@ -12,8 +12,9 @@ import os
 import re
 import sys
 
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect, sync_playwright
+
+from axe_check import accessible as check_page
 
 BASE = os.environ["KROONIKA_BASE"]
 PASSWORD = os.environ["KROONIKA_PASSWORD"]
@@ -22,25 +23,12 @@ VICTIM = os.environ["KROONIKA_VICTIM"]
 PHONE = os.environ["KROONIKA_PHONE"]
 CHROMIUM = os.environ.get("KROONIKA_CHROMIUM", "/usr/bin/chromium")
 
-axe = Axe()
 checked = []
 
 
 def accessible(page, name):
     """axe-core on the page: no serious or critical violation; a screenshot."""
-    results = axe.run(page)
-    bad = [
-        v
-        for v in results.response["violations"]
-        if v.get("impact") in ("serious", "critical")
-    ]
-    if bad:
-        raise AssertionError(
-            f"{name}: accessibility violations: "
-            + "; ".join(f"{v['id']}: {v['help']} ({len(v['nodes'])} places)" for v in bad)
-        )
-    page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
-    checked.append(name)
+    check_page(page, name, checked, SHOTS)
 
 
 def fits_phone(page, what):

@@ -434,40 +434,11 @@ async fn killed_erasures_leave_key_and_event_together(backend: Backend) {
 /// key each, six searchable values), under command id `id`.
 fn opening_with_people(id: Uuid) -> Vec<String> {
     let people = r#"parties=[{"role": "victim", "name": "Kristjan Kuusk", "contact": "+372 5123 4567", "minor": true}, {"role": "representative", "name": "Malle Kuusk", "represents": "parties-1"}, {"role": "participant", "name": "Tiina Tamm"}]"#;
-    [
-        "--actor",
-        "mari",
-        "case",
-        "open",
-        "mediation",
-        "--set",
-        "track=rj-service",
-        "--set",
-        "region=south",
-        "--set",
-        "referral_source=school",
-        "--set",
-        "legal_basis=oas",
-        "--set",
-        "received_on=2026-11-20",
-        "--set",
-        "minor_involved=true",
-        "--set",
-        "domestic_violence=false",
-        "--set",
-        "sexual_offence=false",
-        "--set",
-        "victim_name=Mia Mets",
-        "--set",
-        "offender_name=Oskar Oja",
-        "--set",
-        people,
-        "--command-id",
-        &id.to_string(),
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect()
+    let id = id.to_string();
+    let mut args = vec!["--actor", "mari"];
+    args.extend(crate::parties::school_conflict(&[people]));
+    args.extend(["--command-id", &id]);
+    args.into_iter().map(str::to_owned).collect()
 }
 
 async fn killed_openings_with_several_people_keep_their_keys_whole(backend: Backend) {

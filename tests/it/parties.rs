@@ -32,38 +32,7 @@ async fn several_people_are_listed_in_the_browser() {
     .await;
     crate::web::set_password_on(&url, "mari").await;
     let pupil = format!(r#"parties={{"role": "victim", "name": "{PUPIL}", "minor": true}}"#);
-    let out = ok(
-        &url,
-        "mari",
-        &[
-            "case",
-            "open",
-            "mediation",
-            "--set",
-            "track=rj-service",
-            "--set",
-            "region=south",
-            "--set",
-            "referral_source=school",
-            "--set",
-            "legal_basis=oas",
-            "--set",
-            "received_on=2026-11-20",
-            "--set",
-            "minor_involved=true",
-            "--set",
-            "domestic_violence=false",
-            "--set",
-            "sexual_offence=false",
-            "--set",
-            "victim_name=Mia Mets",
-            "--set",
-            "offender_name=Oskar Oja",
-            "--set",
-            &pupil,
-        ],
-    )
-    .await;
+    let out = ok(&url, "mari", &school_conflict(&[&pupil])).await;
     let case = out.split_whitespace().nth(1).unwrap().to_owned();
     let served = crate::server::Served::start(&url, &[], &[]).await;
     let base = served.base.clone();
@@ -110,6 +79,30 @@ const PHONE: &str = "+372 5123 4567";
 const TEACHER: &str = "Tiina Tamm";
 const MOTHER: &str = "Malle Kuusk";
 
+/// `case open mediation` for a school conflict in the south (a minor
+/// involved), with each of `sets` (`parties=…`) given too.
+pub(crate) fn school_conflict<'a>(sets: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["case", "open", "mediation"];
+    for set in [
+        "track=rj-service",
+        "region=south",
+        "referral_source=school",
+        "legal_basis=oas",
+        "received_on=2026-11-20",
+        "minor_involved=true",
+        "domestic_violence=false",
+        "sexual_offence=false",
+        "victim_name=Mia Mets",
+        "offender_name=Oskar Oja",
+    ]
+    .into_iter()
+    .chain(sets.iter().copied())
+    {
+        args.extend(["--set", set]);
+    }
+    args
+}
+
 async fn show(url: &str, case: &str, reveal: bool) -> Value {
     let mut args = vec!["case", "show", case, "--format", "json"];
     if reveal {
@@ -143,31 +136,7 @@ async fn each_party_is_a_data_subject_of_their_own(backend: Backend) {
     let pupil =
         format!(r#"{{"role": "victim", "name": "{PUPIL}", "contact": "{PHONE}", "minor": true}}"#);
     let teacher = format!(r#"{{"role": "participant", "name": "{TEACHER}"}}"#);
-    let mut open = vec![
-        "case",
-        "open",
-        "mediation",
-        "--set",
-        "track=rj-service",
-        "--set",
-        "region=south",
-        "--set",
-        "referral_source=school",
-        "--set",
-        "legal_basis=oas",
-        "--set",
-        "received_on=2026-11-20",
-        "--set",
-        "minor_involved=true",
-        "--set",
-        "domestic_violence=false",
-        "--set",
-        "sexual_offence=false",
-        "--set",
-        "victim_name=Mia Mets",
-        "--set",
-        "offender_name=Oskar Oja",
-    ];
+
     // Refused by name, and nothing opened: a role the field does not have,
     // a key a person does not have, someone represented who is not listed.
     for (bad, said) in [
@@ -188,15 +157,12 @@ async fn each_party_is_a_data_subject_of_their_own(backend: Backend) {
             "field 'parties' takes each person as JSON",
         ),
     ] {
-        let mut args = open.clone();
-        args.extend(["--set", bad]);
-        let (code, _, err) = kroonika(&url, Some("mari"), &args).await;
+        let (code, _, err) = kroonika(&url, Some("mari"), &school_conflict(&[bad])).await;
         assert_eq!(code, 1, "{bad}: {err}");
         assert!(err.contains(said), "{bad}: {err}");
     }
     let (pupil_set, teacher_set) = (format!("parties={pupil}"), format!("parties={teacher}"));
-    open.extend(["--set", &pupil_set, "--set", &teacher_set]);
-    let out = ok(&url, "mari", &open).await;
+    let out = ok(&url, "mari", &school_conflict(&[&pupil_set, &teacher_set])).await;
     let case = out.split_whitespace().nth(1).unwrap().to_owned();
     assert_eq!(case, "LE-2026-0001", "{out}");
 
