@@ -3,8 +3,9 @@ driven by Playwright; no browser is downloaded).
 
 Run by the integration test `parties::several_people_are_listed_in_the_browser`
 on a mediation case listing one further pupil, a minor: the coordinator adds
-her mother as her legal representative on the case's page (a row left blank
-is ignored; a row without a name is refused and said so), sees both listed
+her mother as her legal representative on the case's page, and the class
+teacher on a row folded away (rows left blank are ignored; a row without a
+name is refused and said so), sees both listed
 by role and number with their names masked, then revealed. Every page is
 checked with axe-core. Prints one JSON line: what was checked.
 """
@@ -23,6 +24,7 @@ PASSWORD = os.environ["KROONIKA_PASSWORD"]
 CASE = os.environ["KROONIKA_CASE"]
 PUPIL = os.environ["KROONIKA_PUPIL"]
 MOTHER = os.environ["KROONIKA_MOTHER"]
+TEACHER = os.environ["KROONIKA_TEACHER"]
 CHROMIUM = os.environ.get("KROONIKA_CHROMIUM", "/usr/bin/chromium")
 
 checked = []
@@ -39,7 +41,7 @@ def add_parties(page):
         has=page.locator("summary", has_text="Lisa osapooli")
     )
     if step.get_attribute("open") is None:
-        step.locator("summary").click()
+        step.locator(":scope > summary").click()
     return step
 
 
@@ -54,21 +56,26 @@ def run(page):
 
     # A row with a role and no name is refused, and the page says why.
     step = add_parties(page)
-    step.get_by_label("Roll 1").select_option("representative")
+    step.get_by_label("Roll 1", exact=True).select_option("representative")
     step.get_by_role("button", name=re.compile("Lisa osapooli")).click()
     expect(page.get_by_role("alert").first).to_contain_text("needs a role and a name")
     accessible(page, "refused")
 
     # The mother, representing the pupil; the other rows left blank.
     step = add_parties(page)
-    step.get_by_label("Roll 1").select_option("representative")
-    step.get_by_label("Nimi 1").fill(MOTHER)
-    step.get_by_label("Kontakt 1").fill("+372 5555 0404")
-    step.get_by_label("Esindab 1").select_option("parties-1")
+    step.get_by_label("Roll 1", exact=True).select_option("representative")
+    step.get_by_label("Nimi 1", exact=True).fill(MOTHER)
+    step.get_by_label("Kontakt 1", exact=True).fill("+372 5555 0404")
+    step.get_by_label("Esindab 1", exact=True).select_option("parties-1")
+    # And, on one of the rows folded away, the class teacher.
+    step.locator("details.more > summary").click()
+    step.get_by_label("Roll 5", exact=True).select_option("participant")
+    step.get_by_label("Nimi 5", exact=True).fill(TEACHER)
     step.get_by_role("button", name=re.compile("Lisa osapooli")).click()
     people = page.locator("ul.people")
     expect(people).to_contain_text("Alaealise seaduslik esindaja (parties-2)")
     expect(people).to_contain_text("esindab parties-1")
+    expect(people).to_contain_text("(parties-3)")
     if MOTHER in people.inner_text():
         raise AssertionError("a name shown before it was revealed")
     accessible(page, "added")

@@ -18,7 +18,8 @@ crate::store::per_backend!(each_party_is_a_data_subject_of_their_own);
 
 /// In a real browser (Debian's Chromium, driven by `e2e/parties_flow.py`):
 /// the coordinator lists a pupil's mother as her representative on the
-/// case's page; afterwards the case holds her, sealed, representing the pupil.
+/// case's page, and the class teacher on a row folded away; afterwards the
+/// case holds both, sealed, the mother representing the pupil.
 #[tokio::test]
 async fn several_people_are_listed_in_the_browser() {
     let Some(python) = crate::web::e2e_python() else {
@@ -45,6 +46,7 @@ async fn several_people_are_listed_in_the_browser() {
             .env("KROONIKA_CASE", flow_case)
             .env("KROONIKA_PUPIL", PUPIL)
             .env("KROONIKA_MOTHER", MOTHER)
+            .env("KROONIKA_TEACHER", TEACHER)
             .output()
             .unwrap()
     })
@@ -67,7 +69,8 @@ async fn several_people_are_listed_in_the_browser() {
         names(&view),
         [
             ("parties-1".to_owned(), PUPIL.to_owned()),
-            ("parties-2".to_owned(), MOTHER.to_owned())
+            ("parties-2".to_owned(), MOTHER.to_owned()),
+            ("parties-3".to_owned(), TEACHER.to_owned())
         ]
     );
     assert_eq!(view["data"]["parties"][1]["represents"], "parties-1");

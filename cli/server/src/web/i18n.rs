@@ -216,6 +216,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("person_contact", "Kontakt", "Contact"),
     ("person_minor", "alaealine", "minor"),
     ("person_represents", "Esindab", "Represents"),
+    (
+        "person_more",
+        "Veel ridu (kuni 12 inimest korraga)",
+        "More rows (up to 12 people at once)",
+    ),
     ("refused", "Keelduti", "Refused"),
     ("error", "Viga", "Error"),
     ("not_found", "Lehte ei leitud.", "There is no such page."),
