@@ -38,6 +38,23 @@ pub fn available<'d>(cx: &Context<'d>, case: &Case) -> Vec<&'d Document> {
 /// Refuses unless `cx.actor` may produce `document` in `language` for `to`
 /// on `case` now; the document declared. A refusal for want of a role is a
 /// denial (recorded by the caller).
+/// Whom `document` may be addressed to in `case`: its `to`, each people
+/// field in it standing for every person that field lists.
+pub fn addressees(def: &ProcessDefinition, case: &Case, document: &Document) -> Vec<String> {
+    document
+        .to
+        .iter()
+        .flat_map(|to| match def.field(to).map(|f| &f.ty) {
+            Some(crate::definition::FieldType::People { .. }) => case
+                .data
+                .get(to)
+                .map(super::people::ids)
+                .unwrap_or_default(),
+            _ => vec![to.clone()],
+        })
+        .collect()
+}
+
 pub fn may_produce<'d>(
     cx: &Context<'d>,
     case: &Case,
@@ -88,14 +105,8 @@ pub fn may_produce<'d>(
             ),
         ));
     }
-    // A people field among `to`: any person it lists.
-    let addressed = |to: &str| {
-        declared.to.iter().any(|t| {
-            t == to
-                || super::people::find(cx.definition, &case.data, to)
-                    .is_some_and(|(field, _)| field == t)
-        })
-    };
+    let may_address = addressees(cx.definition, case, declared);
+    let addressed = |to: &str| may_address.iter().any(|a| a == to);
     match to {
         Some(to) if addressed(to) && case.erased.contains(to) => {
             return Err(Rejection::new(

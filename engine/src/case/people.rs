@@ -67,6 +67,40 @@ pub fn items(value: &Value) -> impl Iterator<Item = &Map<String, Value>> {
         .filter_map(Value::as_object)
 }
 
+/// Calls `f` with each listed person's id, the personal key (`name`,
+/// `contact`) and its value, for every one they have; the first error stops
+/// it. What sealing, opening and masking a list of people share.
+pub fn try_each_personal<E>(
+    value: &mut Value,
+    mut f: impl FnMut(&str, &'static str, &mut Value) -> Result<(), E>,
+) -> Result<(), E> {
+    for item in value.as_array_mut().into_iter().flatten() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        let id = item
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        for key in PERSONAL {
+            if let Some(personal) = item.get_mut(key) {
+                f(&id, key, personal)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// As [`try_each_personal`], for a walk that cannot fail.
+pub fn each_personal(value: &mut Value, mut f: impl FnMut(&str, &'static str, &mut Value)) {
+    let walked: Result<(), std::convert::Infallible> = try_each_personal(value, |id, key, v| {
+        f(id, key, v);
+        Ok(())
+    });
+    let Ok(()) = walked;
+}
+
 /// Every data subject of a case with `data`: the ones the definition names,
 /// then each person its people fields list (by id), in field order.
 pub fn subjects(def: &ProcessDefinition, data: &BTreeMap<String, Value>) -> Vec<String> {

@@ -399,22 +399,14 @@ fn seal_people(
     field: &str,
     value: &mut Value,
 ) -> Result<(), Error> {
-    for item in value.as_array_mut().into_iter().flatten() {
-        let Some(item) = item.as_object_mut() else {
-            continue;
-        };
-        let Some(id) = item.get("id").and_then(Value::as_str).map(str::to_owned) else {
-            continue;
-        };
-        for key in people::PERSONAL {
-            let Some(plain) = item.get_mut(key).filter(|v| !is_sealed(v)) else {
-                continue;
-            };
-            let (subject, secret) = key_for(keyring, case_id, &id)?;
-            *plain = seal(secret, subject, stream, &person_field(field, key), plain);
+    people::try_each_personal(value, |id, key, plain| {
+        if is_sealed(plain) || id.is_empty() {
+            return Ok(());
         }
-    }
-    Ok(())
+        let (subject, secret) = key_for(keyring, case_id, id)?;
+        *plain = seal(secret, subject, stream, &person_field(field, key), plain);
+        Ok(())
+    })
 }
 
 /// A list of people with their names and contacts opened where the keyring
@@ -425,33 +417,20 @@ pub fn open_people(
     field: &str,
     value: &Value,
 ) -> (Value, Vec<String>) {
-    let mut read = Vec::new();
+    let mut read: Vec<String> = Vec::new();
     let mut opened = value.clone();
-    for item in opened.as_array_mut().into_iter().flatten() {
-        let Some(item) = item.as_object_mut() else {
-            continue;
-        };
-        let id = item
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        for key in people::PERSONAL {
-            let Some(sealed) = item.get_mut(key) else {
-                continue;
-            };
-            *sealed = match open(keyring, stream, &person_field(field, key), sealed) {
-                Opened::Plain(plain) => {
-                    if !read.contains(&id) {
-                        read.push(id.clone());
-                    }
-                    plain
+    people::each_personal(&mut opened, |id, key, sealed| {
+        *sealed = match open(keyring, stream, &person_field(field, key), sealed) {
+            Opened::Plain(plain) => {
+                if !read.iter().any(|r| r == id) {
+                    read.push(id.to_owned());
                 }
-                Opened::Erased => Value::from(ERASED),
-                Opened::Unreadable => Value::from("[unreadable]"),
-            };
-        }
-    }
+                plain
+            }
+            Opened::Erased => Value::from(ERASED),
+            Opened::Unreadable => Value::from("[unreadable]"),
+        };
+    });
     (opened, read)
 }
 

@@ -86,24 +86,13 @@ impl App {
         let now = self.opened_now(request, target).await?;
         let (case, definition, cx) = (&now.case, &now.definition, now.cx());
         let labels = Labels::of(definition, None, lang).with_people(definition, &case.data);
-        // A people field among `to` stands for each person it lists.
-        let addressees = |to: &[String]| -> Vec<String> {
-            to.iter()
-                .flat_map(|t| match definition.field(t).map(|f| &f.ty) {
-                    Some(FieldType::People { .. }) => {
-                        case.data.get(t).map(people::ids).unwrap_or_default()
-                    }
-                    _ => vec![t.clone()],
-                })
-                .collect()
-        };
         Ok(documents::available(&cx, case)
             .into_iter()
             .map(|d| DocumentOffer {
                 id: d.id.clone(),
                 title: d.title.get(lang).to_owned(),
                 languages: d.templates.keys().cloned().collect(),
-                to: addressees(&d.to)
+                to: documents::addressees(definition, case, d)
                     .iter()
                     .filter(|t| !case.erased.contains(*t))
                     .map(|t| {

@@ -739,24 +739,14 @@ fn masked(
 /// A list of people with each name and contact masked (or `[erased]`).
 fn masked_people(case: &Case, value: &Value) -> Value {
     let mut shown = value.clone();
-    for item in shown.as_array_mut().into_iter().flatten() {
-        let Some(item) = item.as_object_mut() else {
-            continue;
-        };
-        let erased = item
-            .get("id")
-            .and_then(Value::as_str)
-            .is_some_and(|id| case.erased.iter().any(|e| e == id));
-        for key in kroonika_engine::case::people::PERSONAL {
-            if let Some(v) = item.get_mut(key) {
-                *v = json!(if erased {
-                    kroonika_vault::ERASED
-                } else {
-                    HIDDEN
-                });
-            }
-        }
-    }
+    kroonika_engine::case::people::each_personal(&mut shown, |id, _, v| {
+        let erased = case.erased.iter().any(|e| e == id);
+        *v = json!(if erased {
+            kroonika_vault::ERASED
+        } else {
+            HIDDEN
+        });
+    });
     shown
 }
 

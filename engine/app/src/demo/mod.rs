@@ -632,11 +632,6 @@ impl Simulation<'_> {
         } else {
             Vec::new()
         };
-        if !parties.is_empty() {
-            input.push(("parties", Value::from(parties.clone()).to_string()));
-            self.report.group_cases += 1;
-            self.report.further_parties += parties.len() as u64;
-        }
         // Who of them consents and signs: everyone but a participant.
         let signing: Vec<String> = parties
             .iter()
@@ -644,6 +639,11 @@ impl Simulation<'_> {
             .filter(|(_, p)| p["role"] != "participant")
             .map(|(i, _)| format!("parties-{}", i + 1))
             .collect();
+        if !parties.is_empty() {
+            self.report.group_cases += 1;
+            self.report.further_parties += parties.len() as u64;
+            input.push(("parties", Value::from(parties).to_string()));
+        }
         let id = self
             .open_case("mediation", coordinator, &input, day, rng.next())
             .await?;
